@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The one definition of the shared maps and filter knobs (see common.bpf.h). */
+#define SS_COMMON_DEFINE
+#include "common.bpf.h"
+
+const volatile __u32 type_mask = ~0u;
+const volatile __u32 targ_tgid = 0;
+const volatile __u64 targ_cgroup_id = 0;
+const volatile __u32 targ_cgroup_level = 0;
+const volatile __u64 wakeup_bytes = 256 << 10;
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

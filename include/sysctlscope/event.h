@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The event ABI shared by the BPF programs and userspace.
+ *
+ * Plain C, fixed-size fields only: BPF includes it after vmlinux.h, C++
+ * includes it after <linux/types.h>. Every record in the ring buffer starts
+ * with struct ss_hdr; `type` selects the rest. Bump SS_ABI_VERSION whenever a
+ * layout changes: userspace refuses records of another version.
+ */
+#ifndef SYSCTLSCOPE_EVENT_H
+#define SYSCTLSCOPE_EVENT_H
+
+#define SS_ABI_VERSION 1
+
+#define SS_COMM_LEN 16
+/* Longest sysctl name we keep, NUL included ("net/ipv6/conf/<ifname>/..."). */
+#define SS_NAME_MAX 256
+/* Values: the issue asks for at least 256 bytes, tcp_fastopen_key and
+ * kernel.core_pattern are longer in practice, so keep 512. */
+#define SS_VALUE_MAX 512
+#define SS_PATH_MAX 512
+
+enum ss_event_type {
+	SS_EV_SYSCTL_READ = 1,
+	SS_EV_SYSCTL_WRITE = 2,
+	/* Result of the write() syscall that carried a sysctl_write. */
+	SS_EV_WRITE_RESULT = 3,
+	/* An open() for writing of a sysctl file that failed in the VFS. */
+	SS_EV_SYSCTL_BLOCKED = 4,
+	SS_EV_NETNS_CREATE = 5,
+	SS_EV_NETNS_ENTER = 6,
+	SS_EV_MAX
+};
+
+/* Bit per event type, for the `type_mask` filter knob. */
+#define SS_TYPE_BIT(t) (1u << (t))
+
+/* Flags of struct ss_sysctl_event. */
+enum ss_sysctl_flags {
+	SS_F_NAME_TRUNC = 1u << 0,
+	SS_F_VALUE_TRUNC = 1u << 1, /* value (read) / old value (write) */
+	SS_F_NEW_TRUNC = 1u << 2,
+	SS_F_VALUE_ERR = 1u << 3, /* the kernel could not format the value */
+};
+
+/* Who did it: filled once per event from `current`. */
+struct ss_task {
+	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id; /* cgroup v2 id */
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 ppid; /* real_parent->tgid */
+	__u32 uid;
+	__u32 netns; /* inode of current->nsproxy->net_ns */
+	__u32 mntns; /* inode of current->nsproxy->mnt_ns */
+	char comm[SS_COMM_LEN];
+};
+
+struct ss_hdr {
+	__u16 version; /* SS_ABI_VERSION */
+	__u16 type; /* enum ss_event_type */
+	__u32 size; /* bytes of the whole record */
+	struct ss_task task;
+};
+
+/*
+ * sysctl_read / sysctl_write from the cgroup/sysctl hook.
+ * A read record stops after `value` (new_value is not reserved), so the
+ * record size differs by type; `hdr.size` says which.
+ */
+struct ss_sysctl_event {
+	struct ss_hdr hdr;
+	__u64 write_id; /* writes: key to match SS_EV_WRITE_RESULT; 0 on reads */
+	__s64 file_pos;
+	__u32 flags; /* enum ss_sysctl_flags */
+	__u16 name_len; /* bytes in name, NUL excluded */
+	__u16 value_len; /* bytes in value (read value / old value) */
+	__u16 new_len; /* bytes in new_value */
+	__u16 _pad[3];
+	char name[SS_NAME_MAX]; /* "net/ipv4/tcp_mem": slash form, no leading slash */
+	char value[SS_VALUE_MAX];
+	char new_value[SS_VALUE_MAX];
+};
+
+/* What the write syscall that carried a sysctl_write returned. */
+struct ss_write_result_event {
+	struct ss_hdr hdr;
+	__u64 write_id;
+	__s64 ret; /* bytes written, or -errno */
+	__u32 syscall_nr;
+	__u32 _pad;
+};
+
+/* Who refused an open for writing. */
+enum ss_blocked_by {
+	SS_BLOCKED_OTHER = 0,
+	SS_BLOCKED_READ_ONLY_MOUNT = 1,
+	SS_BLOCKED_PERMISSION = 2,
+};
+
+struct ss_blocked_event {
+	struct ss_hdr hdr;
+	__s32 err; /* positive errno */
+	__u32 open_flags;
+	__u32 syscall_nr;
+	__s32 dirfd;
+	__u16 path_len;
+	__u16 resolved_len;
+	__u32 flags; /* bit 0: path truncated, bit 1: resolved truncated */
+	char path[SS_PATH_MAX]; /* as the process passed it */
+	/* Absolute path resolved in the kernel at the time (cwd/dirfd). */
+	char resolved[SS_PATH_MAX];
+};
+
+enum ss_netns_via {
+	SS_VIA_CLONE = 1,
+	SS_VIA_CLONE3 = 2,
+	SS_VIA_UNSHARE = 3,
+	SS_VIA_SETNS = 4,
+};
+
+/* A netns joined with setns(). */
+struct ss_netns_enter_event {
+	struct ss_hdr hdr;
+	__u32 from_netns;
+	__u32 target_netns;
+};
+
+/*
+ * netns_create: the header, then `snap_len` bytes of raw per-netns state
+ * copied in the kernel before the creating syscall returned. The layout of
+ * the snapshot is described by struct ss_netns_snap_layout (netns.bpf.c).
+ */
+#define SS_NETNS_SNAP_MAX 16384
+struct ss_netns_create_event {
+	struct ss_hdr hdr;
+	__u32 netns; /* the new namespace */
+	__u32 parent_netns; /* the creator's namespace */
+	__u32 via; /* enum ss_netns_via */
+	__u32 snap_len;
+	__u32 snap_flags;
+	__u32 _pad;
+	__u8 snap[SS_NETNS_SNAP_MAX];
+};
+
+#endif /* SYSCTLSCOPE_EVENT_H */

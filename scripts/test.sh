@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds and runs the whole suite: unit tests (also under ASan+UBSan), then the
+# privileged integration and runc end-to-end tests against the real kernel.
+# Must run as root. Fails if any privileged test was skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test.sh: the privileged tests need root: sudo $0" >&2
+  exit 1
+fi
+./scripts/build.sh
+
+echo "== unit tests (ASan+UBSan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYSCTLSCOPE_SANITIZE=ON \
+  -DSYSCTLSCOPE_BENCH=OFF -DSYSCTLSCOPE_WERROR=ON >/dev/null
+cmake --build build-asan --target unit_tests sysctlscope
+(cd build-asan && ctest -L unit --output-on-failure -j2)
+
+echo "== all tests (unit, privileged integration, runc e2e)"
+log=$(mktemp)
+set +e
+(cd build && ctest --output-on-failure --timeout 600) 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+priv=$(cd build && ctest -N -L privileged | sed -n 's/^Total Tests: //p')
+skipped=$(grep -c -E '\*\*\*Skipped|Not Run' "$log" || true)
+echo "privileged tests: ${priv:-0} run, ${skipped} skipped"
+rm -f "$log"
+if [[ $rc -ne 0 ]]; then exit "$rc"; fi
+if [[ ${skipped} -ne 0 ]]; then
+  echo "test.sh: privileged tests were skipped: not a pass" >&2
+  exit 1
+fi

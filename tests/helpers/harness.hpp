@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared by the privileged integration and e2e tests: run the real binary,
+// cause sysctl activity, collect the exact JSON events it printed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sstest {
+
+using Json = nlohmann::ordered_json;
+
+// Absolute path of the sysctlscope binary under test.
+std::string binary();
+
+struct RunResult {
+  int status = -1;  // exit code, or 128+signal
+  std::string out, err;
+};
+// Runs argv (no shell), waits, captures stdout and stderr.
+RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data = {});
+// Runs a shell command line with /bin/sh -c.
+RunResult sh(const std::string& cmd);
+
+// `sysctlscope trace -o json <args>` running in the background.
+class Tracer {
+ public:
+  explicit Tracer(std::vector<std::string> args, std::vector<std::string> subcommand = {"trace", "-o", "json"});
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // Waits for the "Tracing" line on stderr; fails the test (returns false) on
+  // timeout or early exit.
+  bool wait_ready(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Events printed so far (complete lines only).
+  std::vector<Json> events();
+  // Polls events() until pred matches one or timeout; returns the match.
+  std::optional<Json> wait_for(const std::function<bool(const Json&)>& pred,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // SIGINT, wait for exit, return all events. Exit status in exit_status().
+  std::vector<Json> stop(int sig = 2);
+  // Same without parsing stdout (table output).
+  void terminate(int sig = 2);
+  // Waits for the process to exit by itself; false on timeout.
+  bool wait_exit(std::chrono::milliseconds timeout);
+  int exit_status() const { return status_; }
+  pid_t pid() const { return pid_; }
+  std::string stderr_text() const;
+  const std::string& stdout_path() const { return out_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string dir_, out_path_, err_path_;
+};
+
+// Filters a list of events.
+std::vector<Json> select(const std::vector<Json>& evs, const std::function<bool(const Json&)>& pred);
+bool is_event(const Json& e, const std::string& type, const std::string& sysctl = {});
+
+// Inode of /proc/<pid>/ns/net (or /proc/self).
+uint64_t netns_of(pid_t pid);
+uint64_t cgroup_id_of_path(const std::string& cgroup2_path);
+
+// A temp dir removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A real runc container with a busybox-static rootfs built in a temp dir.
+// Deleted (runc delete -f) on destruction, even when the test failed.
+class RuncContainer {
+ public:
+  struct Options {
+    std::string id;                 // default: random "sstest-XXXX"
+    std::vector<std::string> args;  // default: sleep 3600
+    Json sysctl = Json::object();   // linux.sysctl
+    std::string cgroups_path;       // linux.cgroupsPath ("" = runc default /<id>)
+    Json annotations = Json::object();
+  };
+  explicit RuncContainer(Options o);
+  ~RuncContainer();
+  RuncContainer(const RuncContainer&) = delete;
+  RuncContainer& operator=(const RuncContainer&) = delete;
+
+  // Runs the container to completion (foreground); returns its exit status.
+  RunResult run_to_exit();
+  // Starts it detached; returns its init pid (host view).
+  pid_t start_detached();
+  // runc exec ID <args>.
+  RunResult exec(const std::vector<std::string>& args);
+  const std::string& id() const { return opt_.id; }
+  const std::string& bundle() const { return bundle_.path(); }
+  pid_t init_pid() const { return pid_; }
+
+ private:
+  void write_config(bool detached);
+  Options opt_;
+  TempDir bundle_;
+  pid_t pid_ = -1;
+  bool created_ = false;
+};
+
+// Restores a host sysctl to its value at construction (scope guard).
+class SysctlGuard {
+ public:
+  explicit SysctlGuard(std::string dotted_name);
+  ~SysctlGuard();
+  void set(const std::string& value);
+  const std::string& original() const { return orig_; }
+
+ private:
+  std::string path_, orig_;
+};
+
+std::string read_sysctl(const std::string& dotted_name);  // host netns, no trailing newline
+
+}  // namespace sstest

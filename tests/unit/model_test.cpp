@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+#include <linux/types.h>
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "model/decode.hpp"
+#include "model/event.hpp"
+#include "model/filter.hpp"
+#include "output/sink.hpp"
+#include "sysctlscope/event.h"
+
+using namespace sysctlscope;
+
+TEST(Names, SlashAndDottedFormsConvertBothWays) {
+  EXPECT_EQ(slash_to_dotted("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(slash_to_dotted("net/ipv4/conf/eth0.100/rp_filter"), "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(dotted_to_slash("net.ipv4.conf.eth0/100.rp_filter"), "net/ipv4/conf/eth0.100/rp_filter");
+  EXPECT_EQ(dotted_to_slash(slash_to_dotted("kernel/core_pattern")), "kernel/core_pattern");
+}
+
+TEST(Values, OnlyOneTrailingNewlineIsRemoved) {
+  EXPECT_EQ(strip_one_newline("600\n"), "600");
+  EXPECT_EQ(strip_one_newline("600\n\n"), "600\n");
+  EXPECT_EQ(strip_one_newline("4096\t131072\t6291456\n"), "4096\t131072\t6291456");
+  EXPECT_EQ(strip_one_newline(""), "");
+}
+
+TEST(Time, Rfc3339RoundTrip) {
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00.000000000Z");
+  uint64_t t = 1795350029123456789ull;
+  EXPECT_EQ(*parse_rfc3339(format_rfc3339(t)), t);
+  EXPECT_FALSE(parse_rfc3339("yesterday"));
+  EXPECT_FALSE(parse_rfc3339("2026-11-22T11:00:29.1+01:00"));
+}
+
+namespace {
+ss_sysctl_event make_record(bool write, const char* name, std::string_view value, std::string_view nv,
+                            uint32_t flags = 0) {
+  ss_sysctl_event r;
+  std::memset(&r, 0, sizeof r);
+  r.hdr.version = SS_ABI_VERSION;
+  r.hdr.type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+  r.hdr.size = write ? sizeof r : offsetof(ss_sysctl_event, new_value);
+  r.hdr.task.pid = 10;
+  r.hdr.task.tid = 11;
+  r.hdr.task.ppid = 1;
+  r.hdr.task.uid = 0;
+  r.hdr.task.netns = 4026531840u;
+  r.hdr.task.cgroup_id = 77;
+  r.hdr.task.ts_boot_ns = 1000;
+  std::strcpy(r.hdr.task.comm, "cat");
+  r.name_len = static_cast<uint16_t>(std::strlen(name));
+  std::memcpy(r.name, name, r.name_len);
+  r.value_len = static_cast<uint16_t>(value.size());
+  std::memcpy(r.value, value.data(), value.size());
+  r.new_len = static_cast<uint16_t>(nv.size());
+  std::memcpy(r.new_value, nv.data(), nv.size());
+  r.flags = flags;
+  r.write_id = write ? 1000 : 0;
+  return r;
+}
+}  // namespace
+
+TEST(Decode, ReadRecord) {
+  Decoder d{BootClock(5)};
+  auto r = make_record(false, "net/ipv4/tcp_rmem", "4096\t131072\t6291456\n", "");
+  auto out = d.decode(&r, r.hdr.size);
+  ASSERT_TRUE(out);
+  const Event& e = *out->event;
+  EXPECT_EQ(e.type, EventType::SysctlRead);
+  EXPECT_EQ(e.sysctl, "net.ipv4.tcp_rmem");
+  EXPECT_EQ(e.value, "4096\t131072\t6291456");
+  EXPECT_EQ(e.time_ns, 1005u);
+  EXPECT_EQ(e.comm, "cat");
+  EXPECT_EQ(e.netns, 4026531840u);
+  EXPECT_FALSE(e.value_truncated);
+}
+
+TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
+  Decoder d{BootClock(0)};
+  std::string big(SS_VALUE_MAX - 1, 'x');
+  auto r = make_record(true, "kernel/core_pattern", "core\n", big, SS_F_NEW_TRUNC);
+  auto out = d.decode(&r, sizeof r);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->event->old_value, "core");
+  EXPECT_EQ(out->event->value, big);
+  EXPECT_TRUE(out->event->value_truncated);
+  auto j = nlohmann::ordered_json::parse(event_to_json(*out->event));
+  EXPECT_EQ(j["truncated"], true);
+  EXPECT_EQ(j["result"], "unknown");
+}
+
+TEST(Decode, RejectsMalformedRecords) {
+  Decoder d{BootClock(0)};
+  auto r = make_record(false, "a", "b", "");
+  EXPECT_FALSE(d.decode(&r, 4));
+  r.hdr.version = 99;
+  EXPECT_FALSE(d.decode(&r, r.hdr.size));
+  r.hdr.version = SS_ABI_VERSION;
+  r.hdr.type = 200;
+  EXPECT_FALSE(d.decode(&r, r.hdr.size));
+  r.hdr.type = SS_EV_SYSCTL_WRITE;  // a write needs the whole record
+  EXPECT_FALSE(d.decode(&r, offsetof(ss_sysctl_event, new_value)));
+}
+
+TEST(Filter, TypesGlobsAndFailed) {
+  EXPECT_THROW(Filter::parse_types({"sysctl_reed"}), UsageError);
+  EXPECT_THROW(Filter::validate_glob("net.[ipv4"), UsageError);
+  EXPECT_THROW(Filter::validate_glob("net\\"), UsageError);
+  EXPECT_NO_THROW(Filter::validate_glob("net.ipv4.tcp_*"));
+  EXPECT_NO_THROW(Filter::validate_glob("net.ipv[46].*"));
+
+  Filter f;
+  f.sysctl_globs = {"net.ipv4.tcp_*"};
+  Event e;
+  e.type = EventType::SysctlRead;
+  e.sysctl = "net.ipv4.tcp_keepalive_time";
+  EXPECT_TRUE(f.matches(e));
+  e.sysctl = "net.ipv4.ip_forward";
+  EXPECT_FALSE(f.matches(e));
+
+  Filter failed;
+  failed.failed_only = true;
+  e.type = EventType::SysctlWrite;
+  e.result = "ok";
+  EXPECT_FALSE(failed.matches(e));
+  e.result = "EINVAL";
+  EXPECT_TRUE(failed.matches(e));
+  EXPECT_EQ(failed.kernel_type_mask() & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
+
+  Event lost;
+  lost.type = EventType::Lost;
+  EXPECT_TRUE(failed.matches(lost));  // losses are never filtered
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host environment the tracer needs: privileges, cgroup2, tracefs, probes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace sysctlscope {
+
+// Throws EnvironmentError naming the missing capabilities and how to fix it.
+void check_privileges();
+
+// The cgroup v2 root to attach to: /sys/fs/cgroup on unified hosts,
+// /sys/fs/cgroup/unified on hybrid ones. With none mounted, mounts a private
+// one at /run/sysctlscope/cgroup2 (and says so) or throws EnvironmentError.
+std::string find_or_mount_cgroup2();
+std::string find_cgroup2_mount();  // "" when none is mounted
+
+// Mounts tracefs at /sys/kernel/tracing when no tracefs is reachable
+// (classic tracepoints are attached by id through it). Says so when it does.
+void ensure_tracefs();
+
+// Kernel features we depend on, behind an interface so the fallback choices
+// (which programs to load) are unit-testable with a fake.
+class FeatureProbe {
+ public:
+  virtual ~FeatureProbe() = default;
+  virtual bool btf() const = 0;            // /sys/kernel/btf/vmlinux
+  virtual bool cgroup_sysctl() const = 0;  // BPF_PROG_TYPE_CGROUP_SYSCTL
+  virtual bool ringbuf() const = 0;        // BPF_MAP_TYPE_RINGBUF
+  virtual bool tp_btf() const = 0;         // BTF-typed tracepoints
+  virtual bool syscall_tracepoint(const std::string& name) const = 0;  // syscalls:<name>
+};
+
+std::unique_ptr<FeatureProbe> make_kernel_probe();
+
+// Throws EnvironmentError when a feature the tracer cannot do without is missing.
+void require_core_features(const FeatureProbe& p);
+
+}  // namespace sysctlscope

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bpf/tracer.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/types.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "sysctlscope/event.h"
+#include "sysctlscope.skel.h"
+
+namespace sysctlscope {
+
+void SkelDeleter::operator()(sysctlscope_bpf* s) const { sysctlscope_bpf__destroy(s); }
+void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
+void RingBufferDeleter::operator()(ring_buffer* r) const { ring_buffer__free(r); }
+
+namespace {
+int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) {
+  if (!spdlog::should_log(spdlog::level::debug)) return 0;
+  char buf[1024];
+  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string_view s(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  while (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  spdlog::debug("libbpf: {}", s);
+  return n;
+}
+
+bool is_cgroup_sysctl(bpf_program* p) {
+  return bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SYSCTL;
+}
+}  // namespace
+
+void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
+
+ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
+  ProgramPlan plan;
+  auto want = [&](uint32_t t) { return (type_mask & SS_TYPE_BIT(t)) != 0; };
+  if (want(SS_EV_SYSCTL_READ) || want(SS_EV_SYSCTL_WRITE))
+    plan.load.push_back("ss_sysctl");
+  else
+    plan.skip.push_back("ss_sysctl: sysctl_read and sysctl_write filtered out");
+  (void)probe;
+  return plan;
+}
+
+Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
+  plan_ = plan_programs(probe, cfg.type_mask);
+  skel_.reset(sysctlscope_bpf__open());
+  if (!skel_) throw Error("open BPF skeleton", "sysctlscope_bpf", errno);
+
+  skel_->rodata->type_mask = cfg.type_mask;
+  skel_->rodata->targ_tgid = cfg.pid;
+  skel_->rodata->targ_cgroup_id = cfg.cgroup_id;
+  skel_->rodata->targ_cgroup_level = cfg.cgroup_level;
+  skel_->rodata->wakeup_bytes = cfg.wakeup_bytes;
+  if (int err = bpf_map__set_max_entries(skel_->maps.events, cfg.ringbuf_bytes))
+    throw Error("size ring buffer", "events", -err);
+
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    std::string name = bpf_program__name(prog);
+    bool on = false;
+    for (auto& n : plan_.load) on |= (n == name);
+    bpf_program__set_autoload(prog, on);
+  }
+  if (int err = sysctlscope_bpf__load(skel_.get()))
+    throw Error("load BPF programs", "sysctlscope_bpf", -err, "run with -v for the verifier log");
+
+  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
+  if (!rb_) throw Error("create ring buffer consumer", "events", errno);
+}
+
+Tracer::~Tracer() = default;
+
+void Tracer::attach() {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = nullptr;
+    if (is_cgroup_sysctl(prog)) {
+      if (!cgroup_fd_.valid()) {
+        cgroup_fd_.reset(::open(cfg_.cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!cgroup_fd_.valid()) throw Error("open cgroup", cfg_.cgroup_root, errno);
+      }
+      link = bpf_program__attach_cgroup(prog, cgroup_fd_.get());
+    } else {
+      link = bpf_program__attach(prog);
+    }
+    if (!link)
+      throw Error("attach BPF program", bpf_program__name(prog), errno,
+                  is_cgroup_sysctl(prog) ? "cgroup " + cfg_.cgroup_root : std::string());
+    links_.emplace_back(link);
+    spdlog::debug("attached {}", bpf_program__name(prog));
+  }
+}
+
+int Tracer::on_record(void* ctx, void* data, size_t len) {
+  auto* self = static_cast<Tracer*>(ctx);
+  if (self->cb_) self->cb_(data, len);
+  return 0;
+}
+
+int Tracer::poll(int timeout_ms) {
+  int n = ring_buffer__poll(rb_.get(), timeout_ms);
+  if (n < 0 && n != -EINTR) throw Error("poll ring buffer", "events", -n);
+  int m = ring_buffer__consume(rb_.get());
+  if (m < 0 && m != -EINTR) throw Error("consume ring buffer", "events", -m);
+  return std::max(n, 0) + std::max(m, 0);
+}
+
+uint64_t Tracer::lost_total() const {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.lost_counts), &key, vals.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (auto v : vals) sum += v;
+  return sum;
+}
+
+}  // namespace sysctlscope

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// Owns the BPF side: opens the embedded skeleton, sets the filter knobs,
+// chooses programs, loads, attaches, and drains the ring buffer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bpf/env.hpp"
+#include "core/fd.hpp"
+
+struct sysctlscope_bpf;
+struct bpf_link;
+struct ring_buffer;
+struct bpf_program;
+
+namespace sysctlscope {
+
+struct TracerConfig {
+  uint32_t type_mask = ~0u;  // SS_TYPE_BIT(...) of kernel record types
+  uint32_t pid = 0;          // tgid filter
+  uint64_t cgroup_id = 0;    // cgroup v2 subtree filter
+  uint32_t cgroup_level = 0;
+  uint32_t ringbuf_bytes = 8u << 20;  // power of two, >= page size
+  uint64_t wakeup_bytes = 256u << 10;
+  std::string cgroup_root;  // where the cgroup/sysctl program is attached
+};
+
+struct SkelDeleter {
+  void operator()(sysctlscope_bpf* s) const;
+};
+struct LinkDeleter {
+  void operator()(bpf_link* l) const;
+};
+struct RingBufferDeleter {
+  void operator()(ring_buffer* r) const;
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+// Which optional programs to load, decided from probes (unit-testable).
+struct ProgramPlan {
+  std::vector<std::string> load;  // program names
+  std::vector<std::string> skip;  // with a reason each, for -v
+  bool joins_writes = false;      // write-syscall exits loaded: results known
+};
+ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);
+
+class Tracer {
+ public:
+  using Callback = std::function<void(const void* data, size_t len)>;
+
+  Tracer(const TracerConfig& cfg, const FeatureProbe& probe);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  void attach();
+  // Waits up to timeout_ms for a wakeup, then drains whatever is pending
+  // (records are submitted without per-record wakeups). Returns records seen.
+  int poll(int timeout_ms);
+  void set_callback(Callback cb) { cb_ = std::move(cb); }
+  // Sum over CPUs of records the kernel could not reserve, since load.
+  uint64_t lost_total() const;
+  const ProgramPlan& plan() const { return plan_; }
+
+ private:
+  static int on_record(void* ctx, void* data, size_t len);
+
+  TracerConfig cfg_;
+  ProgramPlan plan_;
+  std::unique_ptr<sysctlscope_bpf, SkelDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
+  std::vector<LinkPtr> links_;  // destroyed before skel_ (declared after)
+  Fd cgroup_fd_;
+  Callback cb_;
+};
+
+// Routes libbpf's own messages to spdlog at debug level (visible with -v).
+void route_libbpf_logs();
+
+}  // namespace sysctlscope

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every subcommand registers itself on the app; main() runs the chosen one.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/filter.hpp"
+#include "output/sink.hpp"
+
+namespace sysctlscope::cli {
+
+// The command selected on the command line; returns the exit status.
+using Runner = std::function<int()>;
+
+struct Registry {
+  std::vector<std::pair<CLI::App*, Runner>> commands;
+  void add(CLI::App* sub, Runner r) { commands.emplace_back(sub, std::move(r)); }
+};
+
+// Options shared by trace, record and replay.
+struct FilterOptions {
+  std::vector<std::string> types;
+  std::vector<std::string> sysctls;
+  std::vector<std::string> comms;
+  int64_t pid = -1;
+  bool failed = false;
+  // Turns the options into a validated Filter (throws UsageError).
+  Filter build() const;
+};
+void add_filter_options(CLI::App* app, FilterOptions& o);
+
+// "-o json|table"; default: table on a TTY, JSON lines otherwise.
+OutputFormat resolve_output(const std::string& flag, int fd);
+
+// Set by SIGINT/SIGTERM; long-running commands poll it.
+bool stop_requested();
+void install_stop_handlers();
+
+void register_trace(CLI::App& app, Registry& reg);
+
+}  // namespace sysctlscope::cli

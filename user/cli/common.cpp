@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+namespace sysctlscope::cli {
+
+namespace {
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+}  // namespace
+
+bool stop_requested() { return g_stop != 0; }
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout ends output via EPIPE instead
+}
+
+void add_filter_options(CLI::App* app, FilterOptions& o) {
+  app->add_option("--type", o.types, "Event types, comma separated (sysctl_read, sysctl_write, "
+                                     "sysctl_blocked, netns_create, netns_enter)")
+      ->delimiter(',');
+  app->add_option("--sysctl", o.sysctls, "Only sysctls matching this glob on dotted names, e.g. "
+                                         "'net.ipv4.tcp_*' (repeatable)");
+  app->add_option("--pid", o.pid, "Only this process id");
+  app->add_option("--comm", o.comms, "Only processes with this command name (repeatable)");
+  app->add_flag("--failed", o.failed, "Only failed writes (result not ok) and blocked writes");
+}
+
+Filter FilterOptions::build() const {
+  Filter f;
+  f.types = Filter::parse_types(types);
+  for (const auto& g : sysctls) Filter::validate_glob(g);
+  f.sysctl_globs = sysctls;
+  if (pid != -1) {
+    if (pid <= 0 || pid > 4194304) throw UsageError("--pid must be a process id, got " + std::to_string(pid));
+    f.pid = static_cast<uint32_t>(pid);
+  }
+  f.comms = comms;
+  f.failed_only = failed;
+  if (f.failed_only && !f.types.empty()) {
+    bool any = false;
+    for (auto t : f.types) any |= (t == EventType::SysctlWrite || t == EventType::SysctlBlocked);
+    if (!any) throw UsageError("--failed keeps only sysctl_write and sysctl_blocked events; --type excludes both");
+  }
+  return f;
+}
+
+OutputFormat resolve_output(const std::string& flag, int fd) {
+  if (flag.empty()) return isatty(fd) ? OutputFormat::Table : OutputFormat::Json;
+  auto f = parse_output_format(flag);
+  if (!f) throw UsageError("unknown output format '" + flag + "' (use json or table)");
+  return *f;
+}
+
+}  // namespace sysctlscope::cli

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The live loop shared by `trace` and `record`: environment checks, load,
+// attach, "Tracing ..." on stderr, drain until stopped, lost accounting.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "model/filter.hpp"
+#include "output/sink.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace sysctlscope::cli {
+
+struct LiveOptions {
+  Filter filter;
+  double duration_s = 0;  // 0: until stopped
+  uint64_t count = 0;     // 0: unlimited
+  uint32_t ringbuf_bytes = 8u << 20;
+  std::string cgroup;     // subtree filter: a cgroup v2 path ("" = all)
+};
+
+// Called about every poll interval with the running stats (progress, flush).
+using TickFn = std::function<void(const PipelineStats&)>;
+
+PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick = {});
+
+// Parses "8M", "64k", "1048576" (bytes); throws UsageError.
+uint64_t parse_size(const std::string& s, const char* what);
+
+}  // namespace sysctlscope::cli

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/live.hpp"
+#include "core/error.hpp"
+
+namespace sysctlscope::cli {
+
+namespace {
+struct TraceArgs {
+  FilterOptions filter;
+  std::string output;
+  double duration = 0;
+  int64_t count = 0;
+  std::string ringbuf_size = "8M";
+  std::string cgroup;
+};
+}  // namespace
+
+void register_trace(CLI::App& app, Registry& reg) {
+  auto args = std::make_shared<TraceArgs>();
+  auto* sub = app.add_subcommand("trace", "Stream sysctl activity live");
+  sub->footer(R"(Examples:
+  sysctlscope trace                               # everything, table on a terminal
+  sysctlscope trace -o json --type sysctl_write   # writes only, JSON lines
+  sysctlscope trace --sysctl 'net.ipv4.tcp_*'     # TCP sysctls in every namespace
+  sysctlscope trace --failed                      # writes that did not take effect
+  sysctlscope trace --comm runc:[2:INIT] --count 10
+  sysctlscope trace --duration 30 -o json > sysctl.jsonl)");
+  sub->add_option("-o,--output", args->output, "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
+  add_filter_options(sub, args->filter);
+  sub->add_option("--duration", args->duration, "Stop after this many seconds");
+  sub->add_option("--count", args->count, "Stop after this many events");
+  sub->add_option("--cgroup", args->cgroup, "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
+  sub->add_option("--ringbuf-size", args->ringbuf_size, "Ring buffer size, power of two (default 8M)");
+  reg.add(sub, [args]() {
+    LiveOptions opt;
+    opt.filter = args->filter.build();
+    if (!(args->duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
+    if (args->count < 0) throw UsageError("--count must be a positive number");
+    opt.duration_s = args->duration;
+    opt.count = static_cast<uint64_t>(args->count);
+    uint64_t rb = parse_size(args->ringbuf_size, "--ringbuf-size");
+    if (rb < 4096 || (rb & (rb - 1)) || rb > (1ull << 30))
+      throw UsageError("--ringbuf-size must be a power of two between 4k and 1G");
+    opt.ringbuf_bytes = static_cast<uint32_t>(rb);
+    opt.cgroup = args->cgroup;
+    auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
+    install_stop_handlers();
+    PipelineStats st = run_live(opt, *sink, {});
+    std::fprintf(stderr, "%llu events, %llu lost\n", static_cast<unsigned long long>(st.emitted),
+                 static_cast<unsigned long long>(st.lost));
+    return 0;
+  });
+}
+
+}  // namespace sysctlscope::cli

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// Raw ring-buffer records (include/sysctlscope/event.h) -> Event.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "core/error.hpp"
+#include "model/event.hpp"
+
+struct ss_hdr;
+struct ss_blocked_event;
+struct ss_netns_create_event;
+struct ss_netns_enter_event;
+
+namespace sysctlscope {
+
+// The write() syscall result for a sysctl_write (joined by write_id + tid).
+struct WriteResult {
+  uint64_t write_id = 0;
+  uint32_t tid = 0;
+  int64_t ret = 0;  // bytes written or -errno
+};
+
+struct Decoded {
+  std::optional<Event> event;
+  std::optional<WriteResult> write_result;
+};
+
+// Converts bpf_ktime_get_boot_ns() stamps to Unix time.
+class BootClock {
+ public:
+  BootClock();  // measures CLOCK_REALTIME - CLOCK_BOOTTIME now
+  explicit BootClock(int64_t offset_ns) : offset_(offset_ns) {}
+  uint64_t to_epoch(uint64_t boot_ns) const { return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + offset_); }
+
+ private:
+  int64_t offset_;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(BootClock clock = BootClock()) : clock_(clock) {}
+  // A malformed record (wrong version, short) is an error value, not a crash.
+  Expected<Decoded> decode(const void* data, size_t len) const;
+
+ private:
+  void fill_common(const ss_hdr& h, Event& e) const;
+  BootClock clock_;
+};
+
+// Per-type decoders for the rarer records (own files per concern).
+void decode_blocked(const ss_blocked_event& r, size_t len, Event& e);
+void decode_netns_create(const ss_netns_create_event& r, size_t len, Event& e);
+void decode_netns_enter(const ss_netns_enter_event& r, size_t len, Event& e);
+
+}  // namespace sysctlscope

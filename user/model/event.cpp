@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "model/event.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace sysctlscope {
+
+namespace {
+constexpr std::string_view kTypeNames[] = {"sysctl_read", "sysctl_write", "sysctl_blocked",
+                                           "netns_create", "netns_enter",  "lost"};
+
+std::string swap_separators(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    if (c == '/')
+      c = '.';
+    else if (c == '.')
+      c = '/';
+  }
+  return out;
+}
+}  // namespace
+
+std::string_view to_string(EventType t) { return kTypeNames[static_cast<size_t>(t)]; }
+
+std::optional<EventType> parse_event_type(std::string_view s) {
+  for (size_t i = 0; i < std::size(kTypeNames); ++i)
+    if (kTypeNames[i] == s) return static_cast<EventType>(i);
+  return std::nullopt;
+}
+
+bool Event::failed() const {
+  if (type == EventType::SysctlBlocked) return true;
+  if (type == EventType::SysctlWrite) return !result.empty() && result != "ok";
+  return false;
+}
+
+std::string slash_to_dotted(std::string_view name) { return swap_separators(name); }
+std::string dotted_to_slash(std::string_view name) { return swap_separators(name); }
+
+std::string_view strip_one_newline(std::string_view v) {
+  if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
+  return v;
+}
+
+std::string format_rfc3339(uint64_t epoch_ns) {
+  time_t secs = static_cast<time_t>(epoch_ns / 1000000000ull);
+  unsigned nsec = static_cast<unsigned>(epoch_ns % 1000000000ull);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+std::optional<uint64_t> parse_rfc3339(std::string_view s) {
+  // Accepts what format_rfc3339 writes (fraction of 0-9 digits, 'Z').
+  struct tm tm {};
+  unsigned frac = 0;
+  int digits = 0;
+  std::string str(s);
+  int consumed = 0;
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  size_t i = static_cast<size_t>(consumed);
+  if (i < str.size() && str[i] == '.') {
+    ++i;
+    while (i < str.size() && str[i] >= '0' && str[i] <= '9') {
+      if (digits < 9) {
+        frac = frac * 10 + static_cast<unsigned>(str[i] - '0');
+        ++digits;
+      }
+      ++i;
+    }
+  }
+  if (i + 1 != str.size() || str[i] != 'Z') return std::nullopt;
+  for (; digits < 9; ++digits) frac *= 10;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t secs = timegm(&tm);
+  if (secs < 0) return std::nullopt;
+  return static_cast<uint64_t>(secs) * 1000000000ull + frac;
+}
+
+}  // namespace sysctlscope

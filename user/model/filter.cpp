@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "model/filter.hpp"
+
+#include <fnmatch.h>
+#include <linux/types.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "sysctlscope/event.h"
+
+namespace sysctlscope {
+
+std::vector<EventType> Filter::parse_types(const std::vector<std::string>& names) {
+  std::vector<EventType> out;
+  for (const auto& n : names) {
+    auto t = parse_event_type(n);
+    if (!t) {
+      std::string known;
+      for (auto k : kAllEventTypes) known += (known.empty() ? "" : ", ") + std::string(to_string(k));
+      throw UsageError("unknown event type '" + n + "' (known: " + known + ")");
+    }
+    out.push_back(*t);
+  }
+  return out;
+}
+
+void Filter::validate_glob(const std::string& glob) {
+  if (glob.empty()) throw UsageError("empty --sysctl glob");
+  for (size_t i = 0; i < glob.size(); ++i) {
+    if (glob[i] == '\\') {
+      if (++i == glob.size()) throw UsageError("malformed glob '" + glob + "': trailing backslash");
+    } else if (glob[i] == '[') {
+      size_t j = i + 1;
+      if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) ++j;
+      if (j < glob.size() && glob[j] == ']') ++j;  // "[]]" matches ']'
+      while (j < glob.size() && glob[j] != ']') ++j;
+      if (j == glob.size()) throw UsageError("malformed glob '" + glob + "': unbalanced '['");
+      i = j;
+    }
+  }
+}
+
+bool Filter::wants(EventType t) const {
+  return types.empty() || std::find(types.begin(), types.end(), t) != types.end();
+}
+
+bool Filter::matches(const Event& e) const {
+  if (e.type == EventType::Lost) return true;  // never hide losses
+  if (!wants(e.type)) return false;
+  if (failed_only && !e.failed()) return false;
+  if (pid && e.pid != *pid) return false;
+  if (!comms.empty() && std::find(comms.begin(), comms.end(), e.comm) == comms.end()) return false;
+  if (!sysctl_globs.empty()) {
+    if (e.sysctl.empty()) return false;
+    bool any = false;
+    for (const auto& g : sysctl_globs) {
+      // No FNM_PATHNAME: '*' spans dots, as users expect from 'net.ipv4.*'.
+      if (fnmatch(g.c_str(), e.sysctl.c_str(), 0) == 0) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+uint32_t Filter::kernel_type_mask() const {
+  uint32_t m = 0;
+  if (wants(EventType::SysctlRead) && !failed_only) m |= SS_TYPE_BIT(SS_EV_SYSCTL_READ);
+  if (wants(EventType::SysctlWrite)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT);
+  if (wants(EventType::SysctlBlocked)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED);
+  if (wants(EventType::NetnsCreate) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_CREATE);
+  if (wants(EventType::NetnsEnter) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_ENTER);
+  return m;
+}
+
+nlohmann::ordered_json Filter::to_json() const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!types.empty()) {
+    auto& a = j["type"] = nlohmann::ordered_json::array();
+    for (auto t : types) a.push_back(std::string(to_string(t)));
+  }
+  if (!sysctl_globs.empty()) j["sysctl"] = sysctl_globs;
+  if (pid) j["pid"] = *pid;
+  if (!comms.empty()) j["comm"] = comms;
+  if (failed_only) j["failed"] = true;
+  return j;
+}
+
+}  // namespace sysctlscope

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// The user-visible event filter shared by trace, record and replay. Whatever
+// can be decided in the kernel is also exported as knobs (kernel_type_mask).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/event.hpp"
+
+namespace sysctlscope {
+
+struct Filter {
+  std::vector<EventType> types;          // empty: all
+  std::vector<std::string> sysctl_globs;  // on dotted names; empty: all
+  std::optional<uint32_t> pid;
+  std::vector<std::string> comms;
+  bool failed_only = false;
+
+  // Throws UsageError for an unknown type name.
+  static std::vector<EventType> parse_types(const std::vector<std::string>& names);
+  // Throws UsageError for a malformed glob (unbalanced '[', trailing '\').
+  static void validate_glob(const std::string& glob);
+
+  bool wants(EventType t) const;
+  bool matches(const Event& e) const;
+  // SS_TYPE_BIT mask of kernel records needed to produce the wanted events.
+  uint32_t kernel_type_mask() const;
+  nlohmann::ordered_json to_json() const;  // for record's session_start
+};
+
+}  // namespace sysctlscope

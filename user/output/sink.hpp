@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pluggable output: `trace`, `replay` and `record` write events through a Sink.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/event.hpp"
+
+namespace sysctlscope {
+
+enum class OutputFormat { Json, Table };
+std::optional<OutputFormat> parse_output_format(std::string_view s);
+
+// Buffered writes to a file descriptor. write(2) errors end the stream:
+// EPIPE (the reader went away, `| head`) is a normal end, others are kept
+// in error() for the caller to report.
+class OutStream {
+ public:
+  explicit OutStream(int fd, size_t flush_at = 64 * 1024) : fd_(fd), flush_at_(flush_at) {}
+  ~OutStream() { flush(); }
+  OutStream(const OutStream&) = delete;
+  OutStream& operator=(const OutStream&) = delete;
+  std::string& buffer() { return buf_; }
+  void maybe_flush() {
+    if (buf_.size() >= flush_at_) flush();
+  }
+  bool flush();
+  bool closed() const { return closed_; }
+  int error() const { return err_; }
+  uint64_t bytes_written() const { return written_; }
+
+ private:
+  int fd_;
+  size_t flush_at_;
+  std::string buf_;
+  bool closed_ = false;
+  int err_ = 0;
+  uint64_t written_ = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(const Event& e) = 0;
+  virtual bool flush() = 0;       // false once the output is gone
+  virtual bool closed() const = 0;
+};
+
+std::unique_ptr<Sink> make_sink(OutputFormat fmt, int fd);
+
+// The JSON line of one event (no trailing newline), exactly as docs/events.md says.
+void append_event_json(std::string& out, const Event& e);
+std::string event_to_json(const Event& e);
+
+// Inverse of append_event_json for the fields it writes (used by replay/report).
+// Throws std::invalid_argument with a one-line reason on a malformed event.
+Event event_from_json(const nlohmann::ordered_json& j);
+
+// One table row (no trailing newline), terminal-safe.
+void append_event_row(std::string& out, const Event& e);
+std::string table_header();
+
+}  // namespace sysctlscope

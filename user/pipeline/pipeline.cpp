@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pipeline/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+
+namespace sysctlscope {
+
+namespace {
+// A write's syscall exit follows its cgroup/sysctl record within
+// microseconds; 250 ms covers a descheduled writer on a loaded 2-core box.
+constexpr uint64_t kWriteHoldNs = 250'000'000ull;
+
+std::string result_of(int64_t ret) {
+  if (ret >= 0) return "ok";
+  return errno_name(static_cast<int>(-ret));
+}
+}  // namespace
+
+Pipeline::Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes)
+    : filter_(std::move(filter)), enricher_(enricher), sink_(sink), join_writes_(join_writes) {}
+
+void Pipeline::on_record(const void* data, size_t len) {
+  ++stats_.records;
+  auto d = decoder_.decode(data, len);
+  if (!d) {
+    if (stats_.malformed++ == 0) spdlog::warn("{}", d.error().what());
+    return;
+  }
+  if (d->write_result) {
+    apply_result(*d->write_result);
+    return;
+  }
+  if (!d->event) return;
+  Event& e = *d->event;
+  if (e.type == EventType::SysctlWrite && join_writes_) {
+    auto it = early_results_.find(e.write_id);
+    if (it != early_results_.end() && it->second.tid == e.tid) {
+      e.result = result_of(it->second.ret);
+      early_results_.erase(it);
+      feed(std::move(e));
+      return;
+    }
+    held_.push_back(std::move(e));
+    return;
+  }
+  feed(std::move(e));
+}
+
+void Pipeline::apply_result(const WriteResult& r) {
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->write_id == r.write_id && it->tid == r.tid) {
+      it->result = result_of(r.ret);
+      if (r.ret >= 0 && static_cast<size_t>(r.ret) < it->value.size() && !it->value_truncated)
+        it->extra["bytes_written"] = r.ret;  // partial write
+      Event e = std::move(*it);
+      held_.erase(it);
+      feed(std::move(e));
+      return;
+    }
+  }
+  if (early_results_.size() < 4096) early_results_.emplace(r.write_id, r);
+}
+
+void Pipeline::expire_writes(uint64_t now_epoch_ns, bool all) {
+  while (!held_.empty() && (all || held_.front().time_ns + kWriteHoldNs < now_epoch_ns)) {
+    Event e = std::move(held_.front());
+    held_.pop_front();
+    e.result = "unknown";
+    feed(std::move(e));
+  }
+  if (all) early_results_.clear();
+}
+
+void Pipeline::feed(Event e) {
+  if (enricher_) enricher_->enrich(e);
+  if (!filter_.matches(e)) return;
+  emit(e);
+}
+
+void Pipeline::emit(Event& e) {
+  if (done()) return;
+  ++stats_.emitted;
+  ++stats_.by_type[static_cast<size_t>(e.type)];
+  sink_.write(e);
+}
+
+void Pipeline::on_lost_total(uint64_t total, uint64_t now_epoch_ns) {
+  if (total <= lost_seen_) return;
+  Event e;
+  e.type = EventType::Lost;
+  e.time_ns = now_epoch_ns;
+  e.count = total - lost_seen_;
+  lost_seen_ = total;
+  stats_.lost = total;
+  // Losses bypass --count and the filter: they must never be hidden.
+  ++stats_.by_type[static_cast<size_t>(e.type)];
+  sink_.write(e);
+}
+
+}  // namespace sysctlscope

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Record -> decode -> join write results -> enrich -> filter -> sink.
+// Shared by `trace` and `record`; replay enters after decode (feed()).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "enrich/enricher.hpp"
+#include "model/decode.hpp"
+#include "model/filter.hpp"
+#include "output/sink.hpp"
+
+namespace sysctlscope {
+
+struct PipelineStats {
+  uint64_t records = 0;    // ring-buffer records seen
+  uint64_t emitted = 0;    // events written to the sink
+  uint64_t lost = 0;       // records the kernel dropped (ring buffer full)
+  uint64_t malformed = 0;  // records we could not decode
+  uint64_t by_type[6] = {};
+};
+
+class Pipeline {
+ public:
+  Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes);
+
+  // One raw ring-buffer record.
+  void on_record(const void* data, size_t len);
+  // A decoded event (replay enters here).
+  void feed(Event e);
+  // The kernel's loss counter moved to `total`: emits a `lost` event.
+  void on_lost_total(uint64_t total, uint64_t now_epoch_ns);
+  // Emits held writes whose result did not come within `max_age_ns`
+  // (result stays "unknown"); all of them when `all`.
+  void expire_writes(uint64_t now_epoch_ns, bool all);
+
+  const PipelineStats& stats() const { return stats_; }
+  bool done() const { return limit_ && stats_.emitted >= limit_; }
+  void set_limit(uint64_t n) { limit_ = n; }  // --count
+
+ private:
+  void emit(Event& e);
+  void apply_result(const WriteResult& r);
+
+  Filter filter_;
+  Enricher* enricher_;
+  Sink& sink_;
+  Decoder decoder_;
+  bool join_writes_;
+  uint64_t limit_ = 0;
+  uint64_t lost_seen_ = 0;
+  PipelineStats stats_;
+  // Writes waiting for their syscall result, in arrival order.
+  std::deque<Event> held_;
+  std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
+};
+
+}  // namespace sysctlscope
