@@ -29,6 +29,9 @@ enum ss_event_type {
 	SS_EV_SYSCTL_BLOCKED = 4,
 	SS_EV_NETNS_CREATE = 5,
 	SS_EV_NETNS_ENTER = 6,
+	/* cgroup v2 directories created / removed (for id -> path, race-free). */
+	SS_EV_CGROUP_MKDIR = 7,
+	SS_EV_CGROUP_RMDIR = 8,
 	SS_EV_MAX
 };
 
