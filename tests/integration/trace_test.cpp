@@ -43,7 +43,7 @@ uint64_t cgroup_id_of(pid_t pid) {
 std::set<int> sysctl_progs() {
   auto r = run({"bpftool", "-j", "cgroup", "show", cgroup2_root()});
   std::set<int> ids;
-  if (r.status != 0 || r.out.empty()) return ids;
+  if (r.status != 0 || r.out.find('[') == std::string::npos) return ids;  // none: bpftool prints nothing
   for (auto& p : Json::parse(r.out))
     if (p.value("attach_type", "") == "sysctl") ids.insert(p.value("id", 0));
   return ids;
