@@ -45,7 +45,7 @@ std::set<int> sysctl_progs() {
   std::set<int> ids;
   if (r.status != 0 || r.out.find('[') == std::string::npos) return ids;  // none: bpftool prints nothing
   for (auto& p : Json::parse(r.out))
-    if (p.value("attach_type", "") == "sysctl") ids.insert(p.value("id", 0));
+    if (p.value("attach_type", "") == "cgroup_sysctl") ids.insert(p.value("id", 0));
   return ids;
 }
 
