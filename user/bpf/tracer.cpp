@@ -28,7 +28,7 @@ int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) {
   int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
   std::string_view s(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
   while (!s.empty() && s.back() == '\n') s.remove_suffix(1);
-  spdlog::debug("libbpf: {}", s);
+  spdlog::debug("{}", s);  // libbpf prefixes its own messages
   return n;
 }
 
