@@ -62,6 +62,7 @@ TEST(Escape, EventValuesRoundTripThroughJsonWithHexFallback) {
     Event back = event_from_json(j);
     EXPECT_EQ(back.value, e.value);
     EXPECT_EQ(back.old_value, e.old_value);
+    EXPECT_EQ(back.comm, e.comm);
     EXPECT_EQ(back.time_ns, e.time_ns);
     EXPECT_EQ(j.contains("value_hex"), !is_valid_utf8(e.value));
   }

@@ -85,8 +85,7 @@ void append_event_json(std::string& out, const Event& e) {
     num(out, e.tid);
     out += ",\"ppid\":";
     num(out, e.ppid);
-    out += ",\"comm\":";
-    append_json_string(out, e.comm);
+    value_field(out, "comm", e.comm);
     out += ",\"uid\":";
     num(out, e.uid);
     out += "},\"cgroup\":{\"id\":";
