@@ -41,5 +41,6 @@ bool stop_requested();
 void install_stop_handlers();
 
 void register_trace(CLI::App& app, Registry& reg);
+void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/netns/cli.cpp)
 
 }  // namespace sysctlscope::cli

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "netns/owners.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace sysctlscope::netns {
+
+namespace {
+
+std::vector<std::string> subdirs(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Field 22 of /proc/PID/stat (start time in clock ticks): what runc records
+// as init_process_start, so a recycled pid is not mistaken for the init.
+std::optional<uint64_t> start_time_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto rp = s.rfind(')');
+  if (rp == std::string::npos) return std::nullopt;
+  std::istringstream rest(s.substr(rp + 2));
+  std::string f;
+  for (int field = 3; rest >> f; ++field)
+    if (field == 22) return std::stoull(f);
+  return std::nullopt;
+}
+
+class RuncStateSource final : public ContainerSource {
+ public:
+  explicit RuncStateSource(std::vector<std::pair<std::string, std::string>> roots) : roots_(std::move(roots)) {}
+  std::vector<ContainerRef> list() override {
+    std::vector<ContainerRef> out;
+    for (const auto& [root, runtime] : roots_) {
+      for (const auto& id : subdirs(root)) {
+        std::ifstream in(root + "/" + id + "/state.json");
+        if (!in) continue;
+        nlohmann::json st = nlohmann::json::parse(in, nullptr, false);
+        if (st.is_discarded() || !st.is_object()) continue;
+        ContainerRef c;
+        c.id = st.value("id", id);
+        c.runtime = runtime;
+        c.init_pid = st.value("init_process_pid", 0);
+        uint64_t start = st.value("init_process_start", uint64_t{0});
+        if (c.init_pid > 0 && start_time_of(c.init_pid) == start) c.netns = netns_inode_of_pid(c.init_pid);
+        out.push_back(std::move(c));
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> roots_;
+};
+
+bool is_net_nsfs(int fd) { return ::ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET; }
+
+uint64_t inode_of_fd(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+// /var/run is usually a symlink to /run: list each bind mount once.
+std::vector<std::string> unique_dirs(const std::vector<std::string>& dirs) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& d : dirs) {
+    char buf[PATH_MAX];
+    std::string real = ::realpath(d.c_str(), buf) ? buf : d;
+    if (seen.insert(real).second) out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ContainerSource> make_runc_state_source(std::vector<std::string> roots) {
+  std::vector<std::pair<std::string, std::string>> r;
+  if (roots.empty()) {
+    r = {{"/run/runc", "runc"}, {"/run/docker/runtime-runc/moby", "docker"}};
+    for (const auto& ns : subdirs("/run/containerd/runc")) r.emplace_back("/run/containerd/runc/" + ns, "containerd");
+  } else {
+    for (auto& x : roots) r.emplace_back(x, "runc");
+  }
+  return std::make_unique<RuncStateSource>(std::move(r));
+}
+
+uint64_t netns_inode_of_pid(pid_t pid) {
+  struct stat st {};
+  std::string p = "/proc/" + std::to_string(pid) + "/ns/net";
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+uint64_t host_netns_inode() {
+  if (uint64_t ino = netns_inode_of_pid(1)) return ino;
+  return netns_inode_of_pid(2);
+}
+
+std::vector<NetnsInfo> list_netns(ContainerSource& containers, const std::vector<std::string>& name_dirs) {
+  std::map<uint64_t, NetnsInfo> by_inode;
+  for (const auto& ent : subdirs("/proc")) {
+    if (!all_digits(ent)) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(ent));
+    uint64_t ino = netns_inode_of_pid(pid);
+    if (!ino) continue;  // exited meanwhile, or a kernel thread we cannot read
+    auto& n = by_inode[ino];
+    n.inode = ino;
+    ++n.processes;
+    if (n.pid == 0 || pid < n.pid) n.pid = pid;
+  }
+  for (const auto& dir : unique_dirs(name_dirs)) {
+    for (const auto& ent : subdirs(dir)) {
+      std::string path = dir + "/" + ent;
+      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.valid() || !is_net_nsfs(fd.get())) continue;  // a stale file whose mount is gone
+      auto& n = by_inode[inode_of_fd(fd.get())];
+      n.inode = inode_of_fd(fd.get());
+      n.names.push_back(path);
+    }
+  }
+  uint64_t host = host_netns_inode();
+  for (const auto& c : containers.list())
+    if (c.netns)
+      if (auto it = by_inode.find(c.netns); it != by_inode.end() && c.netns != host && !it->second.owner)
+        it->second.owner = c;
+  std::vector<NetnsInfo> out;
+  for (auto& [ino, n] : by_inode) {
+    n.host = ino == host;
+    out.push_back(std::move(n));
+  }
+  // Host first, then by inode (creation order, roughly).
+  std::stable_sort(out.begin(), out.end(), [](const NetnsInfo& a, const NetnsInfo& b) { return a.host > b.host; });
+  return out;
+}
+
+namespace {
+Target open_path(const std::string& spec, const std::string& path, const std::string& kind) {
+  Target t;
+  t.spec = spec;
+  t.kind = kind;
+  t.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!t.fd.valid()) throw Error("open netns", path, errno);
+  if (!is_net_nsfs(t.fd.get())) throw UsageError(path + " is not a network namespace");
+  t.inode = inode_of_fd(t.fd.get());
+  return t;
+}
+
+Target from_container(const std::string& spec, const ContainerRef& c) {
+  if (!c.netns)
+    throw UsageError("container " + c.id + " has no running init process (stopped?), so no netns to read");
+  Target t = open_path(spec, "/proc/" + std::to_string(c.init_pid) + "/ns/net", "container");
+  if (t.inode != c.netns) throw UsageError("container " + c.id + "'s init exited while resolving it");
+  t.container = c;
+  t.pid = c.init_pid;
+  return t;
+}
+}  // namespace
+
+Target resolve_target(const std::string& spec, ContainerSource& containers) {
+  if (spec.empty()) throw UsageError("empty TARGET");
+  Target t;
+  if (spec.front() == '/') {
+    t = open_path(spec, spec, "path");
+  } else if (spec.find('/') == std::string::npos && ::access(("/run/netns/" + spec).c_str(), F_OK) == 0) {
+    t = open_path(spec, "/run/netns/" + spec, "name");
+  } else {
+    auto all = containers.list();
+    for (const auto& c : all)
+      if (c.id == spec) return from_container(spec, c);
+    if (all_digits(spec)) {
+      uint64_t n = std::stoull(spec);
+      // pid_max is at most 2^22; netns inodes are far above (0xF0000000 + n).
+      if (n > 0 && n <= 4194304) {
+        if (::access(("/proc/" + spec).c_str(), F_OK) != 0) throw UsageError("no process with pid " + spec);
+        t = open_path(spec, "/proc/" + spec + "/ns/net", "pid");
+        t.pid = static_cast<pid_t>(n);
+      } else {
+        for (const auto& ns : list_netns(containers)) {
+          if (ns.inode != n) continue;
+          std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
+                                    : (ns.names.empty() ? "" : ns.names.front());
+          if (path.empty()) break;
+          t = open_path(spec, path, "inode");
+          if (t.inode != n) throw UsageError("netns " + spec + " went away while resolving it");
+          break;
+        }
+        if (!t.fd.valid()) throw UsageError("no process or bind mount holds netns inode " + spec);
+      }
+    } else {
+      std::vector<const ContainerRef*> hits;
+      for (const auto& c : all)
+        if (c.id.rfind(spec, 0) == 0) hits.push_back(&c);
+      if (hits.size() > 1) {
+        std::string ids;
+        for (auto* c : hits) ids += (ids.empty() ? "" : ", ") + c->id;
+        throw UsageError("container prefix '" + spec + "' is ambiguous: " + ids);
+      }
+      if (hits.empty())
+        throw UsageError("no container id or prefix, pid, netns inode or /run/netns name matches '" + spec + "'");
+      return from_container(spec, *hits[0]);
+    }
+  }
+  // Attach what we know about the namespace (names, owner, a pid).
+  for (auto& ns : list_netns(containers)) {
+    if (ns.inode != t.inode) continue;
+    t.names = ns.names;
+    if (!t.container) t.container = ns.owner;
+    if (!t.pid) t.pid = ns.pid;
+  }
+  return t;
+}
+
+}  // namespace sysctlscope::netns

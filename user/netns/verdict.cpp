@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// How inherited vs reset is decided (and why not by a list of names).
+//
+// A new netns gets each per-netns value from one of three sources, all in the
+// kernel's pernet init functions:
+//   - a compiled constant (tcp_sk_init() for keepalive, syn retries, ...;
+//     inet_init_net() for ip_local_port_range; ...) -> "reset";
+//   - init_net's current value (tcp_sk_init(): tcp_rmem/tcp_wmem and the
+//     congestion control; devinet_init_net(): conf.all/default in modes 0/1)
+//     -> "inherited";
+//   - the creating task's netns (devconf_inherit_init_net = 3 only).
+// Observation 1 (always): the tool creates a throwaway netns from the host
+// netns and compares. fresh != host proves the new netns did not take the
+// host's value: reset.
+// fresh == host is ambiguous: either it copied the host, or the host still has
+// the compiled default. A nested experiment (change the value in a throwaway
+// netns, create a grandchild from it) cannot settle this: every non-devconf
+// copy reads init_net, never the creator, so the grandchild shows the host's
+// value either way; the only copy from the creator is devconf mode 3, which the
+// mode rule below covers. Settling it for real needs init_net's value to
+// change, i.e. changing the host, which this tool never does. So for equal
+// values we use the evidence that exists without touching the host:
+//   - devconf blocks: the live devconf_inherit_init_net mode and the kernel's
+//     rule for it (copy is wholesale, per block, not per value);
+//   - tcp_congestion_control: the kernel's own CONFIG_DEFAULT_TCP_CONG; when
+//     the host runs another algorithm and a fresh netns still shows the host's,
+//     it was copied;
+//   - recorded netns_create birth snapshots (--from): a birth whose value
+//     differed from the host's at that moment proves reset; one that matched an
+//     earlier, different host value while a fresh netns now matches the current
+//     host value proves the value tracks the host: inherited;
+// and otherwise say "same" rather than guess.
+#include "netns/verdict.hpp"
+
+namespace sysctlscope::netns {
+
+std::string_view to_string(Birth b) {
+  switch (b) {
+    case Birth::Inherited: return "inherited";
+    case Birth::Reset: return "reset";
+    case Birth::Same: return "same";
+  }
+  return "same";
+}
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::Inherited: return "inherited";
+    case Verdict::Reset: return "reset";
+    case Verdict::Same: return "same";
+    case Verdict::Changed: return "changed";
+  }
+  return "same";
+}
+
+Devconf devconf_kind(std::string_view n) {
+  bool v6;
+  if (n.rfind("net.ipv4.conf.", 0) == 0) {
+    v6 = false;
+    n.remove_prefix(14);
+  } else if (n.rfind("net.ipv6.conf.", 0) == 0) {
+    v6 = true;
+    n.remove_prefix(14);
+  } else {
+    return Devconf::None;
+  }
+  auto dot = n.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == n.size()) return Devconf::None;
+  auto dev = n.substr(0, dot);
+  bool block = dev == "all" || dev == "default";
+  if (v6) return block ? Devconf::Ipv6Block : Devconf::Ipv6Device;
+  return block ? Devconf::Ipv4Block : Devconf::Ipv4Device;
+}
+
+DevconfSource devconf_source(int mode, bool ipv6) {
+  switch (mode) {
+    case 1: return DevconfSource::InitNet;
+    case 2: return DevconfSource::Compiled;
+    case 3: return DevconfSource::Creator;
+    default: return ipv6 ? DevconfSource::Compiled : DevconfSource::InitNet;  // 0 and unknown
+  }
+}
+
+namespace {
+
+std::string q(const std::string& v) { return "'" + v + "'"; }
+
+// Evidence from recorded births (see the header comment); nullopt if none decides.
+std::optional<BirthRule> from_recorded(const std::string& host, const std::vector<RecordedBirth>& rec) {
+  for (const auto& r : rec)
+    if (r.born != r.host)
+      return BirthRule{Birth::Reset, "a namespace recorded at netns_create got " + q(r.born) +
+                                         " while the host had " + q(r.host)};
+  for (const auto& r : rec)
+    if (r.host != host)
+      return BirthRule{Birth::Inherited, "a namespace recorded at netns_create got the host's " +
+                                             q(r.host) + " then, and a fresh one gets the host's " +
+                                             q(host) + " now: it tracks the host"};
+  return std::nullopt;
+}
+
+}  // namespace
+
+BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>& host,
+                     const std::optional<std::string>& fresh, const KernelContext& k,
+                     const std::vector<RecordedBirth>& recorded) {
+  std::string name(name_sv);
+  if (!fresh) return {Birth::Same, "not readable in a fresh netns"};
+  if (!host) return {Birth::Reset, "the host netns has no such entry; a fresh netns gets " + q(*fresh)};
+
+  Devconf dc = devconf_kind(name);
+  if (dc == Devconf::Ipv4Block || dc == Devconf::Ipv6Block) {
+    bool v6 = dc == Devconf::Ipv6Block;
+    std::string mode = "devconf_inherit_init_net=" + std::to_string(k.devconf_mode);
+    switch (devconf_source(k.devconf_mode, v6)) {
+      case DevconfSource::Compiled:
+        if (*host != *fresh)
+          return {Birth::Reset, mode + ": compiled defaults; a fresh netns gets " + q(*fresh) +
+                                    ", the host has " + q(*host)};
+        return {Birth::Reset, mode + ": compiled defaults (equal to the host's value now)"};
+      case DevconfSource::InitNet:
+      case DevconfSource::Creator: {
+        const char* from = devconf_source(k.devconf_mode, v6) == DevconfSource::InitNet
+                               ? "copied from the host (init_net)"
+                               : "copied from the creating task's netns";
+        if (*host == *fresh) return {Birth::Inherited, mode + ": " + from + "; a fresh netns got " + q(*fresh)};
+        // The observation wins over the rule; say so.
+        return {Birth::Reset, mode + " says " + from + ", but a fresh netns got " + q(*fresh) +
+                                  " while the host has " + q(*host)};
+      }
+    }
+  }
+
+  if (*host != *fresh) {
+    std::string e = "a fresh netns gets " + q(*fresh) + ", the host has " + q(*host);
+    if (dc == Devconf::Ipv4Device || dc == Devconf::Ipv6Device)
+      e += " (a device's values start from its own netns's conf.default)";
+    return {Birth::Reset, e};
+  }
+  if (name == "net.ipv4.tcp_congestion_control" && k.default_cc) {
+    if (*k.default_cc != *host)
+      return {Birth::Inherited, "the kernel default is " + q(*k.default_cc) +
+                                    " (CONFIG_DEFAULT_TCP_CONG), yet a fresh netns got the host's " + q(*host)};
+  }
+  if (auto r = from_recorded(*host, recorded)) return *r;
+  return {Birth::Same, "a fresh netns gets the host's value " + q(*host) +
+                           "; copied or a default equal to it cannot be told without changing the host"};
+}
+
+Verdict row_verdict(const BirthRule& rule, const std::optional<std::string>& target,
+                    const std::optional<std::string>& fresh, const std::optional<std::string>& born) {
+  auto base = [&] {
+    switch (rule.birth) {
+      case Birth::Inherited: return Verdict::Inherited;
+      case Birth::Reset: return Verdict::Reset;
+      case Birth::Same: return Verdict::Same;
+    }
+    return Verdict::Same;
+  };
+  if (!target) return base();
+  if (born) return *target == *born ? base() : Verdict::Changed;
+  if (fresh && *target != *fresh) return Verdict::Changed;
+  return base();
+}
+
+bool row_differs(Verdict v, const std::optional<std::string>& host, const std::optional<std::string>& target) {
+  if (v == Verdict::Changed) return true;
+  return host != target;
+}
+
+}  // namespace sysctlscope::netns
