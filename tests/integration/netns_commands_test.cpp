@@ -123,7 +123,8 @@ TEST(NetnsCommands, DiffSeedScenarioResetAndInherited) {
     const char* host;
     const char* target;
   };
-  for (Want w : {Want{"net.ipv4.tcp_keepalive_time", "600", "7200"}, Want{"net.ipv4.tcp_keepalive_intvl", "10", "75"},
+  for (Want w : {Want{"net.ipv4.tcp_keepalive_time", "600", "7200"},
+                 Want{"net.ipv4.tcp_keepalive_intvl", "10", "75"},
                  Want{"net.ipv4.tcp_keepalive_probes", "6", "9"}}) {
     const Json* r = row(d, w.sysctl);
     ASSERT_NE(r, nullptr) << w.sysctl;
@@ -151,9 +152,11 @@ TEST(NetnsCommands, DiffSeedScenarioResetAndInherited) {
 
 TEST(NetnsCommands, DiffLeavesHostValuesAlone) {
   NamedNetns ns;
-  auto before = run({"sh", "-c", "cd /proc/sys/net && grep -r . ipv4/tcp_* core/somaxconn 2>/dev/null"});
+  auto before =
+      run({"sh", "-c", "cd /proc/sys/net && grep -r . ipv4/tcp_* core/somaxconn 2>/dev/null"});
   Json d = run_json({"diff", ns.name(), "--all", "-o", "json"});
-  auto after = run({"sh", "-c", "cd /proc/sys/net && grep -r . ipv4/tcp_* core/somaxconn 2>/dev/null"});
+  auto after =
+      run({"sh", "-c", "cd /proc/sys/net && grep -r . ipv4/tcp_* core/somaxconn 2>/dev/null"});
   EXPECT_EQ(before.out, after.out);
   EXPECT_FALSE(d["rows"].empty());
 }
@@ -184,7 +187,8 @@ TEST(NetnsCommands, DiffFromRecordingSaysWhoChangedIt) {
   EXPECT_EQ((*k)["last_write"]["proc"]["comm"], "runc:[2:INIT]");
   EXPECT_EQ((*k)["last_write"]["old_value"], "7200");
   EXPECT_EQ((*k)["last_write"]["value"], "900");
-  EXPECT_EQ((*k)["last_write"]["result"], (*w)["result"]);  // as recorded ("unknown" without result capture)
+  EXPECT_EQ((*k)["last_write"]["result"],
+            (*w)["result"]);  // as recorded ("unknown" without result capture)
   EXPECT_EQ((*k)["last_write"]["time"], (*w)["time"]);
   EXPECT_GE(d["recording"]["events"].get<int>(), 1);
 }
@@ -241,7 +245,8 @@ TEST(NetnsCommands, ExplainNetSysctl) {
   EXPECT_EQ(e["per_container"], true);
   EXPECT_EQ(e["host_value"], read_sysctl("net.ipv4.tcp_keepalive_time"));
   EXPECT_EQ(e["new_netns"]["fresh"], "7200");
-  EXPECT_NE(e["how_to_set"].dump().find("docker run --sysctl net.ipv4.tcp_keepalive_time="), std::string::npos);
+  EXPECT_NE(e["how_to_set"].dump().find("docker run --sysctl net.ipv4.tcp_keepalive_time="),
+            std::string::npos);
   EXPECT_NE(e["how_to_set"].dump().find("securityContext.sysctls"), std::string::npos);
 }
 
@@ -295,7 +300,8 @@ TEST(NetnsCommands, ExplainTypoSuggestsAndExits2) {
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(r.out.empty());
   EXPECT_EQ(r.err,
-            "sysctlscope: error: unknown sysctl 'net.ipv4.tcp_keepalive_tme' (closest: net.ipv4.tcp_keepalive_time, "
+            "sysctlscope: error: unknown sysctl 'net.ipv4.tcp_keepalive_tme' (closest: "
+            "net.ipv4.tcp_keepalive_time, "
             "net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes)\n");
   auto dir = run({binary(), "explain", "net.ipv4"});
   EXPECT_EQ(dir.status, 2) << "a directory is not a sysctl";

@@ -29,20 +29,26 @@ TEST(NetnsVerdict, FreshDifferingFromHostIsReset) {
 TEST(NetnsVerdict, EqualValuesWithoutEvidenceAreSameNotGuessed) {
   KernelContext k;
   EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k).birth, Birth::Same);
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"), S("4096\t131072\t6291456"), k).birth,
-            Birth::Same);
+  EXPECT_EQ(
+      birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"), S("4096\t131072\t6291456"), k)
+          .birth,
+      Birth::Same);
 }
 
 TEST(NetnsVerdict, CongestionControlUsesTheKernelConfigDefault) {
   KernelContext k;
   k.default_cc = "bbr";
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth, Birth::Inherited);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth,
+            Birth::Inherited);
   // Host still at the compiled default: cannot tell.
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("bbr"), S("bbr"), k).birth, Birth::Same);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("bbr"), S("bbr"), k).birth,
+            Birth::Same);
   // A fresh netns that does not follow the host is reset whatever the config says.
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("reno"), k).birth, Birth::Reset);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("reno"), k).birth,
+            Birth::Reset);
   k.default_cc.reset();
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth, Birth::Same);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth,
+            Birth::Same);
 }
 
 TEST(NetnsVerdict, DevconfModes) {
@@ -62,7 +68,8 @@ TEST(NetnsVerdict, DevconfModes) {
   EXPECT_EQ(birth_rule("net.ipv6.conf.all.forwarding", S("1"), S("0"), k).birth, Birth::Reset);
   // Mode 1: both copied.
   k.devconf_mode = 1;
-  EXPECT_EQ(birth_rule("net.ipv6.conf.default.hop_limit", S("64"), S("64"), k).birth, Birth::Inherited);
+  EXPECT_EQ(birth_rule("net.ipv6.conf.default.hop_limit", S("64"), S("64"), k).birth,
+            Birth::Inherited);
   // Mode 2: both compiled.
   k.devconf_mode = 2;
   EXPECT_EQ(birth_rule("net.ipv4.conf.default.rp_filter", S("2"), S("2"), k).birth, Birth::Reset);
@@ -82,13 +89,16 @@ TEST(NetnsVerdict, DevconfModes) {
 TEST(NetnsVerdict, RecordedBirthsAreEvidence) {
   KernelContext k;
   std::vector<RecordedBirth> reset{{1, 42, "7200", "600"}};
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k, reset).birth, Birth::Reset);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k, reset).birth,
+            Birth::Reset);
   // Born with the host's old value, fresh now follows the host's new value.
   std::vector<RecordedBirth> tracks{{1, 42, "4096\t1\t2", "4096\t1\t2"}};
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_rmem", S("4096\t9\t9"), S("4096\t9\t9"), k, tracks).birth, Birth::Inherited);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_rmem", S("4096\t9\t9"), S("4096\t9\t9"), k, tracks).birth,
+            Birth::Inherited);
   // A birth identical to today's host value proves nothing.
   std::vector<RecordedBirth> same{{1, 42, "7200", "7200"}};
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k, same).birth, Birth::Same);
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k, same).birth,
+            Birth::Same);
 }
 
 TEST(NetnsVerdict, RowVerdicts) {
@@ -159,7 +169,8 @@ TEST(NetnsVerdict, RecordingGivesBirthAndLastWrite) {
   auto rows = compute_diff(host, target, host, KernelContext{}, &r, 4026532250u);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].verdict, Verdict::Changed);
-  EXPECT_EQ(rows[0].rule.birth, Birth::Reset);  // the recorded birth got 7200 while the host had 600
+  EXPECT_EQ(rows[0].rule.birth,
+            Birth::Reset);  // the recorded birth got 7200 while the host had 600
   EXPECT_EQ(rows[0].born, S("7200"));
   ASSERT_TRUE(rows[0].last_write.has_value());
   EXPECT_EQ(rows[0].last_write->pid, 12u);
@@ -167,12 +178,14 @@ TEST(NetnsVerdict, RecordingGivesBirthAndLastWrite) {
 
 TEST(NetnsVerdict, MalformedRecordingNamesFileAndLine) {
   try {
-    parse_recording("{\"event\":\"sysctl_read\",\"time\":\"2026-11-22T11:00:00Z\"}\nnot json\n", "x.jsonl");
+    parse_recording("{\"event\":\"sysctl_read\",\"time\":\"2026-11-22T11:00:00Z\"}\nnot json\n",
+                    "x.jsonl");
     FAIL() << "no error";
   } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(), "x.jsonl:2: not a JSON line");
   }
-  EXPECT_THROW(parse_recording("{\"event\":\"bogus\",\"time\":\"2026-11-22T11:00:00Z\"}\n", "y"), UsageError);
+  EXPECT_THROW(parse_recording("{\"event\":\"bogus\",\"time\":\"2026-11-22T11:00:00Z\"}\n", "y"),
+               UsageError);
 }
 
 TEST(NetnsVerdict, KernelConfigDefaultCongestionControl) {
@@ -212,8 +225,10 @@ TEST(NetnsClassify, KubernetesRules) {
 
 TEST(NetnsClassify, NameNormalisation) {
   EXPECT_EQ(normalize_sysctl_name("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
-  EXPECT_EQ(normalize_sysctl_name("/proc/sys/net/ipv4/conf/eth0.100/rp_filter"), "net.ipv4.conf.eth0/100.rp_filter");
-  EXPECT_EQ(normalize_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"), "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
   EXPECT_EQ(normalize_sysctl_name("kernel.hostname"), "kernel.hostname");
   EXPECT_EQ(normalize_sysctl_name(""), "");
 }

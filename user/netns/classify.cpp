@@ -8,11 +8,16 @@ namespace sysctlscope::netns {
 
 std::string_view to_string(NsKind k) {
   switch (k) {
-    case NsKind::Net: return "net";
-    case NsKind::Ipc: return "ipc";
-    case NsKind::Uts: return "uts";
-    case NsKind::User: return "user";
-    case NsKind::None: return "none";
+    case NsKind::Net:
+      return "net";
+    case NsKind::Ipc:
+      return "ipc";
+    case NsKind::Uts:
+      return "uts";
+    case NsKind::User:
+      return "user";
+    case NsKind::None:
+      return "none";
   }
   return "none";
 }
@@ -21,9 +26,9 @@ namespace {
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // runc's validSysctlMap: the IPC keys it accepts by exact name.
-constexpr std::array<std::string_view, 8> kRuncIpc = {"kernel.msgmax", "kernel.msgmnb",  "kernel.msgmni",
-                                                      "kernel.sem",    "kernel.shmall",  "kernel.shmmax",
-                                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+constexpr std::array<std::string_view, 8> kRuncIpc = {
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 struct Safe {
   std::string_view name, since;
@@ -45,20 +50,26 @@ constexpr std::array<Safe, 12> kK8sSafe = {{{"kernel.shm_rmid_forced", "1.4"},
 }  // namespace
 
 RuncRule runc_rule(std::string_view s) {
-  if (std::find(kRuncIpc.begin(), kRuncIpc.end(), s) != kRuncIpc.end() || starts_with(s, "fs.mqueue."))
+  if (std::find(kRuncIpc.begin(), kRuncIpc.end(), s) != kRuncIpc.end() ||
+      starts_with(s, "fs.mqueue."))
     return {NsKind::Ipc, true, "allowed when the container has its own IPC namespace"};
   if (starts_with(s, "net."))
-    return {NsKind::Net, true, "allowed when the container has its own network namespace (not the host's)"};
-  if (s == "kernel.domainname") return {NsKind::Uts, true, "allowed when the container has its own UTS namespace"};
+    return {NsKind::Net, true,
+            "allowed when the container has its own network namespace (not the host's)"};
+  if (s == "kernel.domainname")
+    return {NsKind::Uts, true, "allowed when the container has its own UTS namespace"};
   if (s == "kernel.hostname")
-    return {NsKind::Uts, false, "rejected: runc requires the config's hostname field instead of the sysctl"};
-  if (starts_with(s, "user.")) return {NsKind::User, true, "allowed when the container has its own user namespace"};
+    return {NsKind::Uts, false,
+            "rejected: runc requires the config's hostname field instead of the sysctl"};
+  if (starts_with(s, "user."))
+    return {NsKind::User, true, "allowed when the container has its own user namespace"};
   return {NsKind::None, false, "rejected: not in a separate kernel namespace"};
 }
 
 K8sRule k8s_rule(std::string_view s) {
   K8sRule r;
-  if (s == "kernel.sem" || starts_with(s, "kernel.shm") || starts_with(s, "kernel.msg") || starts_with(s, "fs.mqueue."))
+  if (s == "kernel.sem" || starts_with(s, "kernel.shm") || starts_with(s, "kernel.msg") ||
+      starts_with(s, "fs.mqueue."))
     r.ns = NsKind::Ipc;
   else if (starts_with(s, "net."))
     r.ns = NsKind::Net;
@@ -96,7 +107,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& all, size_t n) {
+std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& all,
+                                       size_t n) {
   std::vector<std::pair<size_t, const std::string*>> scored;
   scored.reserve(all.size());
   for (const auto& s : all) scored.emplace_back(edit_distance(name, s), &s);

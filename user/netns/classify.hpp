@@ -24,7 +24,7 @@ RuncRule runc_rule(std::string_view dotted);
 
 // Kubernetes pkg/kubelet/sysctl (namespace.go, safe_sysctls.go).
 struct K8sRule {
-  NsKind ns = NsKind::None;          // Net, Ipc, or None (not namespaced: rejected)
+  NsKind ns = NsKind::None;               // Net, Ipc, or None (not namespaced: rejected)
   std::optional<std::string> safe_since;  // Kubernetes version that put it in the safe set
 };
 K8sRule k8s_rule(std::string_view dotted);
@@ -36,6 +36,7 @@ std::string normalize_sysctl_name(std::string_view name);
 
 size_t edit_distance(std::string_view a, std::string_view b);
 // The `n` names closest to `name` by edit distance (ties: alphabetical).
-std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& all, size_t n = 3);
+std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& all,
+                                       size_t n = 3);
 
 }  // namespace sysctlscope::netns

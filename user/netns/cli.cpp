@@ -29,7 +29,9 @@ void write_all(const std::string& s) {
 }
 
 // Invalid UTF-8 (possible in any sysctl value) becomes U+FFFD instead of throwing.
-std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n"; }
+std::string dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
 
 // Terminal-safe cell; tabs in array values (tcp_rmem) shown as spaces.
 std::string cell(const std::optional<std::string>& v) {
@@ -59,7 +61,9 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
 
 Json container_json(const std::optional<ContainerRef>& c) {
   if (!c) return nullptr;
-  return Json{{"id", c->id}, {"runtime", c->runtime}, {"name", c->name.empty() ? Json(nullptr) : Json(c->name)},
+  return Json{{"id", c->id},
+              {"runtime", c->runtime},
+              {"name", c->name.empty() ? Json(nullptr) : Json(c->name)},
               {"pid", c->init_pid}};
 }
 
@@ -92,8 +96,8 @@ int run_list(const std::string& output) {
   }
   std::vector<std::vector<std::string>> rows{{"NETNS", "PROCS", "PID", "OWNER", "NAMES"}};
   for (const auto& n : all)
-    rows.push_back({std::to_string(n.inode), std::to_string(n.processes), n.pid ? std::to_string(n.pid) : "-",
-                    n.host ? "host" : container_cell(n.owner),
+    rows.push_back({std::to_string(n.inode), std::to_string(n.processes),
+                    n.pid ? std::to_string(n.pid) : "-", n.host ? "host" : container_cell(n.owner),
                     n.names.empty() ? "-" : terminal_safe(join(n.names, ","))});
   write_all(table(rows));
   return 0;
@@ -141,13 +145,19 @@ int run_diff(const DiffArgs& a) {
   Target t = resolve_target(a.target, *src);
   uint64_t self = netns_inode_of_pid(getpid()), init = host_netns_inode();
   if (self != init)
-    std::fprintf(stderr, "sysctlscope: warning: not running in the host netns (init_net); 'host' means netns %llu\n",
-                 static_cast<unsigned long long>(self));
+    std::fprintf(
+        stderr,
+        "sysctlscope: warning: not running in the host netns (init_net); 'host' means netns %llu\n",
+        static_cast<unsigned long long>(self));
 
   auto target = read_net_sysctls_in(t.fd.get());
-  if (!target) throw Error(target.error().op(), target.error().object(), 0, target.error().hint() + "; run as root");
+  if (!target)
+    throw Error(target.error().op(), target.error().object(), 0,
+                target.error().hint() + "; run as root");
   auto fresh = read_net_sysctls_fresh();
-  if (!fresh) throw Error(fresh.error().op(), fresh.error().object(), 0, fresh.error().hint() + "; run as root");
+  if (!fresh)
+    throw Error(fresh.error().op(), fresh.error().object(), 0,
+                fresh.error().hint() + "; run as root");
   SysctlMap host = read_sysctl_tree("/proc/sys/net");
   KernelContext k = read_kernel_context();
   auto rows = compute_diff(host, *target, *fresh, k, rec ? &*rec : nullptr, t.inode);
@@ -156,19 +166,18 @@ int run_diff(const DiffArgs& a) {
 
   if (fmt == OutputFormat::Json) {
     Json out;
-    out["target"] = Json{{"spec", t.spec},
-                         {"kind", t.kind},
-                         {"netns", t.inode},
-                         {"pid", t.pid ? Json(t.pid) : Json(nullptr)},
-                         {"names", t.names},
-                         {"container", container_json(t.container)}};
+    out["target"] = Json{{"spec", t.spec},   {"kind", t.kind},
+                         {"netns", t.inode}, {"pid", t.pid ? Json(t.pid) : Json(nullptr)},
+                         {"names", t.names}, {"container", container_json(t.container)}};
     out["host_netns"] = self;
     out["devconf_inherit_init_net"] = k.devconf_mode;
     out["default_congestion_control"] = k.default_cc ? Json(*k.default_cc) : Json(nullptr);
-    if (rec) out["recording"] = Json{{"file", a.from}, {"events", rec->events},
-                                     {"target_born", rec->born_at.count(t.inode)
-                                                         ? Json(format_rfc3339(rec->born_at.at(t.inode)))
-                                                         : Json(nullptr)}};
+    if (rec)
+      out["recording"] = Json{{"file", a.from},
+                              {"events", rec->events},
+                              {"target_born", rec->born_at.count(t.inode)
+                                                  ? Json(format_rfc3339(rec->born_at.at(t.inode)))
+                                                  : Json(nullptr)}};
     out["compared"] = rows.size();
     out["differing"] = differing;
     Json arr = Json::array();
@@ -194,21 +203,25 @@ int run_diff(const DiffArgs& a) {
   if (t.container) head += ", container " + t.container->runtime + ":" + t.container->id;
   if (t.pid) head += ", pid " + std::to_string(t.pid);
   if (!t.names.empty()) head += ", " + join(t.names, ",");
-  std::vector<std::vector<std::string>> table_rows{{"SYSCTL", "HOST", "TARGET", "FRESH", "VERDICT", "WHY"}};
+  std::vector<std::vector<std::string>> table_rows{
+      {"SYSCTL", "HOST", "TARGET", "FRESH", "VERDICT", "WHY"}};
   for (const auto& r : rows)
     if (a.all || r.differs)
       table_rows.push_back({terminal_safe(r.sysctl), cell(r.host), cell(r.target), cell(r.fresh),
                             std::string(to_string(r.verdict)), terminal_safe(why(r))});
-  write_all("# " + terminal_safe(head) + ": " + std::to_string(rows.size()) + " per-netns sysctls, " +
-            std::to_string(differing) + " differ from the host or were changed\n" + table(table_rows));
+  write_all("# " + terminal_safe(head) + ": " + std::to_string(rows.size()) +
+            " per-netns sysctls, " + std::to_string(differing) +
+            " differ from the host or were changed\n" + table(table_rows));
   return 0;
 }
 
 // --------------------------------------------------------------- explain ---
 int run_explain(const std::string& name, const std::string& output) {
   OutputFormat fmt = OutputFormat::Table;
-  if (output == "text") fmt = OutputFormat::Table;
-  else fmt = resolve_output(output, STDOUT_FILENO);
+  if (output == "text")
+    fmt = OutputFormat::Table;
+  else
+    fmt = resolve_output(output, STDOUT_FILENO);
   Json e = explain_sysctl(name);
   write_all(fmt == OutputFormat::Json ? dump(e) : explanation_text(e));
   return 0;
@@ -220,18 +233,26 @@ void register_netns(CLI::App& app, Registry& reg) {
   auto* ns = app.add_subcommand("netns", "Network namespaces on this host");
   ns->require_subcommand(1);
   auto list_out = std::make_shared<std::string>();
-  auto* list = ns->add_subcommand("list", "Every network namespace: inode, names, owning container, processes");
-  list->add_option("-o,--output", *list_out, "json or table (default: table on a terminal, JSON otherwise)");
-  list->footer("Example:\n  sysctlscope netns list -o json | jq '.namespaces[] | select(.container)'");
+  auto* list = ns->add_subcommand(
+      "list", "Every network namespace: inode, names, owning container, processes");
+  list->add_option("-o,--output", *list_out,
+                   "json or table (default: table on a terminal, JSON otherwise)");
+  list->footer(
+      "Example:\n  sysctlscope netns list -o json | jq '.namespaces[] | select(.container)'");
   reg.add(list, [list_out]() { return run_list(*list_out); });
 
   auto d = std::make_shared<DiffArgs>();
-  auto* diff = app.add_subcommand("diff", "Per-netns sysctls of a namespace vs the host and a fresh netns");
-  diff->add_option("TARGET", d->target, "Container id or unique prefix, pid, netns inode, or /run/netns name")
+  auto* diff =
+      app.add_subcommand("diff", "Per-netns sysctls of a namespace vs the host and a fresh netns");
+  diff->add_option("TARGET", d->target,
+                   "Container id or unique prefix, pid, netns inode, or /run/netns name")
       ->required();
   diff->add_flag("--all", d->all, "Every per-netns sysctl, not only the ones that differ");
-  diff->add_option("--from", d->from, "Recorded session (JSON lines from trace -o json): who changed what, birth values");
-  diff->add_option("-o,--output", d->output, "json or table (default: table on a terminal, JSON otherwise)");
+  diff->add_option(
+      "--from", d->from,
+      "Recorded session (JSON lines from trace -o json): who changed what, birth values");
+  diff->add_option("-o,--output", d->output,
+                   "json or table (default: table on a terminal, JSON otherwise)");
   diff->footer(R"(Verdicts:
   inherited  a new netns copies the host's value
   reset      a new netns gets the kernel default; host changes never propagate
@@ -246,10 +267,13 @@ Examples:
 
   auto name = std::make_shared<std::string>();
   auto ex_out = std::make_shared<std::string>();
-  auto* ex = app.add_subcommand("explain", "Which namespace holds a sysctl and how to set it for a container");
-  ex->add_option("NAME", *name, "Sysctl name, dotted or slash (net.ipv4.tcp_keepalive_time, net/ipv4/...)")
+  auto* ex = app.add_subcommand("explain",
+                                "Which namespace holds a sysctl and how to set it for a container");
+  ex->add_option("NAME", *name,
+                 "Sysctl name, dotted or slash (net.ipv4.tcp_keepalive_time, net/ipv4/...)")
       ->required();
-  ex->add_option("-o,--output", *ex_out, "json or text (default: text on a terminal, JSON otherwise)");
+  ex->add_option("-o,--output", *ex_out,
+                 "json or text (default: text on a terminal, JSON otherwise)");
   reg.add(ex, [name, ex_out]() { return run_explain(*name, *ex_out); });
 }
 

@@ -57,7 +57,8 @@ std::optional<std::string> default_cc_from_config(const std::string& text) {
 KernelContext read_kernel_context() {
   KernelContext k;
   std::ifstream mode("/proc/sys/net/core/devconf_inherit_init_net");
-  if (!(mode >> k.devconf_mode)) k.devconf_mode = 0;  // absent before 5.1: IPv4 copied, IPv6 reset (mode 0)
+  if (!(mode >> k.devconf_mode))
+    k.devconf_mode = 0;  // absent before 5.1: IPv4 copied, IPv6 reset (mode 0)
   // The kernel's own build configuration; unreadable (no IKCONFIG, no /boot)
   // just means one less piece of evidence.
   std::string cfg = read_gz("/proc/config.gz");
@@ -79,7 +80,8 @@ Recording parse_recording(const std::string& text, const std::string& where) {
   for (size_t lineno = 1; std::getline(in, line); ++lineno) {
     if (line.empty()) continue;
     auto j = nlohmann::ordered_json::parse(line, nullptr, false);
-    if (j.is_discarded()) throw UsageError(where + ":" + std::to_string(lineno) + ": not a JSON line");
+    if (j.is_discarded())
+      throw UsageError(where + ":" + std::to_string(lineno) + ": not a JSON line");
     Event e;
     try {
       e = event_from_json(j);
@@ -97,8 +99,8 @@ Recording parse_recording(const std::string& text, const std::string& where) {
       std::map<std::string, std::string> host_then;
       if (auto df = e.extra.find("differs_from_host"); df != e.extra.end() && df->is_array())
         for (const auto& x : *df)
-          if (x.is_object() && x.contains("sysctl") && x["sysctl"].is_string() && x.contains("host") &&
-              x["host"].is_string())
+          if (x.is_object() && x.contains("sysctl") && x["sysctl"].is_string() &&
+              x.contains("host") && x["host"].is_string())
             host_then[x["sysctl"].get<std::string>()] = x["host"].get<std::string>();
       auto& defs = r.defaults[e.netns];
       r.born_at[e.netns] = e.time_ns;
@@ -121,8 +123,9 @@ Recording load_recording(const std::string& path) {
   return parse_recording(text, path);
 }
 
-std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target, const SysctlMap& fresh,
-                                  const KernelContext& k, const Recording* rec, uint64_t target_inode) {
+std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target,
+                                  const SysctlMap& fresh, const KernelContext& k,
+                                  const Recording* rec, uint64_t target_inode) {
   // Per-netns names: whatever a netns shows under /proc/sys/net. Entries that
   // only init_net registers (net.core.devconf_inherit_init_net, ...) are host-wide.
   std::set<std::string> names;
@@ -131,7 +134,8 @@ std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target
   static const std::vector<RecordedBirth> kNone;
   const std::map<std::string, std::string>* born_defaults = nullptr;
   if (rec)
-    if (auto it = rec->defaults.find(target_inode); it != rec->defaults.end()) born_defaults = &it->second;
+    if (auto it = rec->defaults.find(target_inode); it != rec->defaults.end())
+      born_defaults = &it->second;
 
   std::vector<DiffRow> rows;
   for (const auto& n : names) {
@@ -151,13 +155,14 @@ std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target
       auto it = rec->births.find(n);
       return it == rec->births.end() ? kNone : it->second;
     }()
-                             : kNone;
+        : kNone;
     r.rule = birth_rule(n, r.host, r.fresh, k, births);
     if (born_defaults)
       if (auto it = born_defaults->find(n); it != born_defaults->end()) r.born = it->second;
     r.verdict = row_verdict(r.rule, r.target, r.fresh, r.born);
     if (rec)
-      if (auto it = rec->last_write.find({target_inode, n}); it != rec->last_write.end()) r.last_write = it->second;
+      if (auto it = rec->last_write.find({target_inode, n}); it != rec->last_write.end())
+        r.last_write = it->second;
     r.differs = row_differs(r.verdict, r.host, r.target);
     rows.push_back(std::move(r));
   }

@@ -47,7 +47,8 @@ struct DiffRow {
   bool differs = false;
 };
 
-std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target, const SysctlMap& fresh,
-                                  const KernelContext& k, const Recording* rec, uint64_t target_inode);
+std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target,
+                                  const SysctlMap& fresh, const KernelContext& k,
+                                  const Recording* rec, uint64_t target_inode);
 
 }  // namespace sysctlscope::netns

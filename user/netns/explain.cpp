@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 
@@ -13,6 +14,7 @@
 #include "netns/diff.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/verdict.hpp"
+#include "output/escape.hpp"
 
 namespace sysctlscope::netns {
 
@@ -40,11 +42,16 @@ bool is_int(const std::string& s) {
 
 int clone_flag(NsKind k) {
   switch (k) {
-    case NsKind::Net: return CLONE_NEWNET;
-    case NsKind::Ipc: return CLONE_NEWIPC;
-    case NsKind::Uts: return CLONE_NEWUTS;
-    case NsKind::User: return CLONE_NEWUSER;
-    case NsKind::None: return 0;
+    case NsKind::Net:
+      return CLONE_NEWNET;
+    case NsKind::Ipc:
+      return CLONE_NEWIPC;
+    case NsKind::Uts:
+      return CLONE_NEWUTS;
+    case NsKind::User:
+      return CLONE_NEWUSER;
+    case NsKind::None:
+      return 0;
   }
   return 0;
 }
@@ -62,11 +69,14 @@ struct Confirmation {
 // namespace of that type shows its own value, or a write there does not reach
 // the host. Writes happen only inside the throwaway namespace; the host value
 // is compared before and after and put back should it ever have moved.
-Confirmation confirm(NsKind candidate, const std::string& name, const std::optional<std::string>& host) {
+Confirmation confirm(NsKind candidate, const std::string& name,
+                     const std::optional<std::string>& host) {
   Confirmation c;
   c.ns = candidate;
   if (candidate == NsKind::None) {
-    c.evidence = "no namespace holds it: one value for the whole host (not probed: a probe would change the host)";
+    c.evidence =
+        "no namespace holds it: one value for the whole host (not probed: a probe would change the "
+        "host)";
     return c;
   }
   std::string nsname(to_string(candidate));
@@ -95,8 +105,24 @@ Confirmation confirm(NsKind candidate, const std::string& name, const std::optio
   }
   // Equal values: write a different one inside a throwaway namespace.
   std::optional<std::string> probe;
-  if (candidate == NsKind::Uts) probe = "sysctlscope-probe";
-  else if (host && is_int(*host)) probe = std::to_string(std::stoll(*host) == 0 ? 1 : std::stoll(*host) - 1);
+  if (candidate == NsKind::Uts)
+    probe = "sysctlscope-probe";
+  else if (host) {
+    // Integers, or tab-separated integers (kernel.sem): move the first one a
+    // step towards/over 0 so a -1 sentinel or a minimum stays in range.
+    auto tab = host->find('\t');
+    std::string first = host->substr(0, tab),
+                rest = tab == std::string::npos ? "" : host->substr(tab);
+    bool ints = is_int(first);
+    for (size_t i = 0, j; ints && i < rest.size(); i = j) {
+      j = rest.find('\t', i + 1);
+      ints = is_int(rest.substr(i + 1, j == std::string::npos ? std::string::npos : j - i - 1));
+    }
+    if (ints) {
+      long long v = std::stoll(first);
+      probe = std::to_string(v <= 0 ? v + 1 : v - 1) + rest;
+    }
+  }
   if (!probe || !host) {
     c.evidence = "a new " + nsname + " namespace shows the host's value; not probed further";
     return c;
@@ -107,14 +133,17 @@ Confirmation confirm(NsKind candidate, const std::string& name, const std::optio
   if (after != host) {
     std::ofstream(path_of(name)) << *host;  // put the host back at once
     c.confirmed = false;
-    c.evidence = "a write in a new " + nsname + " namespace reached the host (restored): not namespaced";
+    c.evidence =
+        "a write in a new " + nsname + " namespace reached the host (restored): not namespaced";
     return c;
   }
   if (wrote && wrote->has_value() && **wrote == *probe) {
     c.confirmed = true;
-    c.evidence = "writing " + q(*probe) + " in a new " + nsname + " namespace left the host at " + q(*host);
+    c.evidence =
+        "writing " + q(*probe) + " in a new " + nsname + " namespace left the host at " + q(*host);
   } else {
-    c.evidence = "a new " + nsname + " namespace shows the host's value; a probe write there failed" +
+    c.evidence = "a new " + nsname +
+                 " namespace shows the host's value; a probe write there failed" +
                  (wrote ? std::string() : std::string(": ") + wrote.error().what());
   }
   return c;
@@ -171,7 +200,8 @@ Json explain_sysctl(const std::string& raw) {
 
   j["runc"] = Json{{"allowed", runc.allowed && ns != NsKind::None}, {"rule", runc.reason}};
   if (runc.allowed && ns == NsKind::None && runc.ns == NsKind::Net)
-    j["runc"]["rule"] = runc.reason + "; but this kernel has it only in the host netns, so the write fails";
+    j["runc"]["rule"] =
+        runc.reason + "; but this kernel has it only in the host netns, so the write fails";
   Json kube;
   kube["namespace"] = k8s.ns == NsKind::None ? Json(nullptr) : Json(std::string(to_string(k8s.ns)));
   kube["safe"] = k8s.safe_since.has_value();
@@ -184,7 +214,8 @@ Json explain_sysctl(const std::string& raw) {
   const std::string nv = name + "=VALUE";
   std::string k8s_line;
   if (k8s.ns != NsKind::None && ns != NsKind::None) {
-    k8s_line = "Kubernetes: pod spec.securityContext.sysctls: [{name: " + name + ", value: \"VALUE\"}]";
+    k8s_line =
+        "Kubernetes: pod spec.securityContext.sysctls: [{name: " + name + ", value: \"VALUE\"}]";
     if (k8s.safe_since)
       k8s_line += " (safe since Kubernetes " + *k8s.safe_since + ": allowed by default)";
     else
@@ -193,7 +224,8 @@ Json explain_sysctl(const std::string& raw) {
   }
   switch (ns) {
     case NsKind::Net:
-      how.push_back("docker run --sysctl " + nv + " (the container needs its own netns: not with --network=host)");
+      how.push_back("docker run --sysctl " + nv +
+                    " (the container needs its own netns: not with --network=host)");
       how.push_back(k8s_line + "; not with hostNetwork: true");
       how.push_back("OCI/runc: config.json linux.sysctl {\"" + name + "\": \"VALUE\"}");
       how.push_back("running container, as root on the host: nsenter -t PID -n sysctl -w " + nv +
@@ -205,27 +237,34 @@ Json explain_sysctl(const std::string& raw) {
         if (!k8s_line.empty()) how.push_back(k8s_line + "; not with hostIPC: true");
         how.push_back("OCI/runc: config.json linux.sysctl {\"" + name + "\": \"VALUE\"}");
       } else {
-        how.push_back("runc and Docker reject " + name + " as a sysctl even though the kernel keeps it per IPC namespace");
+        how.push_back("runc and Docker reject " + name +
+                      " as a sysctl even though the kernel keeps it per IPC namespace");
         if (!k8s_line.empty()) how.push_back(k8s_line + " (the runtime will still reject it)");
       }
       break;
     case NsKind::Uts:
       if (name == "kernel.hostname") {
-        how.push_back("not as a sysctl (runc rejects it): docker run --hostname NAME, Kubernetes pod spec.hostname, "
-                      "OCI config.json \"hostname\"");
+        how.push_back(
+            "not as a sysctl (runc rejects it): docker run --hostname NAME, Kubernetes pod "
+            "spec.hostname, "
+            "OCI config.json \"hostname\"");
       } else {
-        how.push_back("docker run --domainname VALUE; OCI/runc: config.json linux.sysctl {\"" + name +
-                      "\": \"VALUE\"} (needs a UTS namespace)");
+        how.push_back("docker run --domainname VALUE; OCI/runc: config.json linux.sysctl {\"" +
+                      name + "\": \"VALUE\"} (needs a UTS namespace)");
         how.push_back("Kubernetes: not accepted as a sysctl (not in its namespaced set)");
       }
       break;
     case NsKind::User:
-      how.push_back("OCI/runc: config.json linux.sysctl {\"" + name + "\": \"VALUE\"} with a user namespace");
+      how.push_back("OCI/runc: config.json linux.sysctl {\"" + name +
+                    "\": \"VALUE\"} with a user namespace");
       how.push_back("Docker and Kubernetes do not accept it as a sysctl");
       break;
     case NsKind::None:
-      how.push_back("cannot be set per container: it is host-global, every container sees the host's value; set it "
-                    "on the host (sysctl -w " + nv + ", persisted in /etc/sysctl.d/), which affects all containers");
+      how.push_back(
+          "cannot be set per container: it is host-global, every container sees the host's value; "
+          "set it "
+          "on the host (sysctl -w " +
+          nv + ", persisted in /etc/sysctl.d/), which affects all containers");
       how.push_back("runc, Docker and Kubernetes reject it in a container spec");
       break;
   }
@@ -235,7 +274,14 @@ Json explain_sysctl(const std::string& raw) {
 }
 
 std::string explanation_text(const Json& j) {
-  auto s = [](const Json& v) { return v.is_null() ? std::string("-") : v.is_string() ? v.get<std::string>() : v.dump(); };
+  // Values are whatever the kernel holds (hostname, core_pattern, ...): terminal-safe, tabs as
+  // spaces.
+  auto s = [](const Json& v) {
+    if (v.is_null()) return std::string("-");
+    std::string t = v.is_string() ? v.get<std::string>() : v.dump();
+    std::replace(t.begin(), t.end(), '\t', ' ');
+    return terminal_safe(t);
+  };
   std::string out;
   auto line = [&](const std::string& k, const std::string& v) {
     out += "  " + k;
@@ -244,21 +290,24 @@ std::string explanation_text(const Json& j) {
   };
   out += s(j["sysctl"]) + "\n";
   std::string ns = s(j["namespace"]);
-  line("namespace:", ns == "none" ? "none (host-global)" : ns + " (one value per " + ns + " namespace)");
-  line("on this kernel:", (j["confirmed"].is_null() ? std::string("not confirmed: ")
-                            : j["confirmed"].get<bool>() ? std::string("confirmed: ")
-                                                         : std::string("CONTRADICTED: ")) +
+  line("namespace:",
+       ns == "none" ? "none (host-global)" : ns + " (one value per " + ns + " namespace)");
+  line("on this kernel:", (j["confirmed"].is_null()     ? std::string("not confirmed: ")
+                           : j["confirmed"].get<bool>() ? std::string("confirmed: ")
+                                                        : std::string("CONTRADICTED: ")) +
                               s(j["evidence"]));
-  line("host value:", j["host_value"].is_null() ? "unreadable (" + s(j.value("host_error", Json("?"))) + ")"
-                                                  : s(j["host_value"]));
+  line("host value:", j["host_value"].is_null()
+                          ? "unreadable (" + s(j.value("host_error", Json("?"))) + ")"
+                          : s(j["host_value"]));
   if (!j["new_netns"].is_null())
     line("new netns gets:", s(j["new_netns"]["verdict"]) + ": " + s(j["new_netns"]["evidence"]));
   line("runc:", s(j["runc"]["rule"]));
   const auto& k = j["kubernetes"];
-  std::string kt = k["namespace"].is_null() ? "not a namespaced sysctl (rejected)"
-                                             : s(k["namespace"]) + "-namespaced, " +
-                                                   (k["safe"].get<bool>() ? "safe since " + s(k["safe_since"])
-                                                                          : std::string("unsafe"));
+  std::string kt = k["namespace"].is_null()
+                       ? "not a namespaced sysctl (rejected)"
+                       : s(k["namespace"]) + "-namespaced, " +
+                             (k["safe"].get<bool>() ? "safe since " + s(k["safe_since"])
+                                                    : std::string("unsafe"));
   line("kubernetes:", kt);
   bool first = true;
   for (const auto& h : j["how_to_set"]) {

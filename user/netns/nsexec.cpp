@@ -67,7 +67,8 @@ void walk(const std::string& dir, const std::string& rel, bool read_values, Sysc
     if (names) names->push_back(slash_to_dotted(r));
     if (!read_values) continue;
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !(st.st_mode & 0444)) continue;  // write-only (route.flush)
+    if (::stat(path.c_str(), &st) != 0 || !(st.st_mode & 0444))
+      continue;  // write-only (route.flush)
     (*values)[slash_to_dotted(r)] = read_one(path);
   }
 }
@@ -143,7 +144,8 @@ SysctlMap decode_map(const std::string& s) {
   return m;
 }
 
-Expected<std::string> run_in_child(const std::function<std::string()>& fn, const std::string& what) {
+Expected<std::string> run_in_child(const std::function<std::string()>& fn,
+                                   const std::string& what) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return Error("pipe for", what, errno);
   Fd rd(p[0]), wr(p[1]);

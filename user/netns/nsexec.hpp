@@ -42,8 +42,9 @@ Expected<SysctlMap> read_net_sysctls_fresh();
 // One value in a brand-new namespace of type `clone_flag` (CLONE_NEWIPC,
 // CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWNET). With `write`, writes it there
 // first and returns what reads back. nullopt: the file does not exist there.
-Expected<std::optional<std::string>> value_in_new_ns(int clone_flag, const std::string& dotted,
-                                                     const std::optional<std::string>& write = std::nullopt);
+Expected<std::optional<std::string>> value_in_new_ns(
+    int clone_flag, const std::string& dotted,
+    const std::optional<std::string>& write = std::nullopt);
 
 // Wire format between child and parent (length-prefixed; values may hold any byte).
 std::string encode(const SysctlMap& m);

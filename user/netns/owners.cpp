@@ -37,7 +37,8 @@ std::vector<std::string> subdirs(const std::string& dir) {
 }
 
 bool all_digits(const std::string& s) {
-  return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() <= 20 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Field 22 of /proc/PID/stat (start time in clock ticks): what runc records
@@ -56,7 +57,8 @@ std::optional<uint64_t> start_time_of(pid_t pid) {
 
 class RuncStateSource final : public ContainerSource {
  public:
-  explicit RuncStateSource(std::vector<std::pair<std::string, std::string>> roots) : roots_(std::move(roots)) {}
+  explicit RuncStateSource(std::vector<std::pair<std::string, std::string>> roots)
+      : roots_(std::move(roots)) {}
   std::vector<ContainerRef> list() override {
     std::vector<ContainerRef> out;
     for (const auto& [root, runtime] : roots_) {
@@ -70,7 +72,8 @@ class RuncStateSource final : public ContainerSource {
         c.runtime = runtime;
         c.init_pid = st.value("init_process_pid", 0);
         uint64_t start = st.value("init_process_start", uint64_t{0});
-        if (c.init_pid > 0 && start_time_of(c.init_pid) == start) c.netns = netns_inode_of_pid(c.init_pid);
+        if (c.init_pid > 0 && start_time_of(c.init_pid) == start)
+          c.netns = netns_inode_of_pid(c.init_pid);
         out.push_back(std::move(c));
       }
     }
@@ -106,7 +109,8 @@ std::unique_ptr<ContainerSource> make_runc_state_source(std::vector<std::string>
   std::vector<std::pair<std::string, std::string>> r;
   if (roots.empty()) {
     r = {{"/run/runc", "runc"}, {"/run/docker/runtime-runc/moby", "docker"}};
-    for (const auto& ns : subdirs("/run/containerd/runc")) r.emplace_back("/run/containerd/runc/" + ns, "containerd");
+    for (const auto& ns : subdirs("/run/containerd/runc"))
+      r.emplace_back("/run/containerd/runc/" + ns, "containerd");
   } else {
     for (auto& x : roots) r.emplace_back(x, "runc");
   }
@@ -124,7 +128,8 @@ uint64_t host_netns_inode() {
   return netns_inode_of_pid(2);
 }
 
-std::vector<NetnsInfo> list_netns(ContainerSource& containers, const std::vector<std::string>& name_dirs) {
+std::vector<NetnsInfo> list_netns(ContainerSource& containers,
+                                  const std::vector<std::string>& name_dirs) {
   std::map<uint64_t, NetnsInfo> by_inode;
   for (const auto& ent : subdirs("/proc")) {
     if (!all_digits(ent)) continue;
@@ -149,7 +154,8 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers, const std::vector
   uint64_t host = host_netns_inode();
   for (const auto& c : containers.list())
     if (c.netns)
-      if (auto it = by_inode.find(c.netns); it != by_inode.end() && c.netns != host && !it->second.owner)
+      if (auto it = by_inode.find(c.netns);
+          it != by_inode.end() && c.netns != host && !it->second.owner)
         it->second.owner = c;
   std::vector<NetnsInfo> out;
   for (auto& [ino, n] : by_inode) {
@@ -157,7 +163,8 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers, const std::vector
     out.push_back(std::move(n));
   }
   // Host first, then by inode (creation order, roughly).
-  std::stable_sort(out.begin(), out.end(), [](const NetnsInfo& a, const NetnsInfo& b) { return a.host > b.host; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const NetnsInfo& a, const NetnsInfo& b) { return a.host > b.host; });
   return out;
 }
 
@@ -175,9 +182,11 @@ Target open_path(const std::string& spec, const std::string& path, const std::st
 
 Target from_container(const std::string& spec, const ContainerRef& c) {
   if (!c.netns)
-    throw UsageError("container " + c.id + " has no running init process (stopped?), so no netns to read");
+    throw UsageError("container " + c.id +
+                     " has no running init process (stopped?), so no netns to read");
   Target t = open_path(spec, "/proc/" + std::to_string(c.init_pid) + "/ns/net", "container");
-  if (t.inode != c.netns) throw UsageError("container " + c.id + "'s init exited while resolving it");
+  if (t.inode != c.netns)
+    throw UsageError("container " + c.id + "'s init exited while resolving it");
   t.container = c;
   t.pid = c.init_pid;
   return t;
@@ -189,7 +198,8 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
   Target t;
   if (spec.front() == '/') {
     t = open_path(spec, spec, "path");
-  } else if (spec.find('/') == std::string::npos && ::access(("/run/netns/" + spec).c_str(), F_OK) == 0) {
+  } else if (spec.find('/') == std::string::npos &&
+             ::access(("/run/netns/" + spec).c_str(), F_OK) == 0) {
     t = open_path(spec, "/run/netns/" + spec, "name");
   } else {
     auto all = containers.list();
@@ -199,7 +209,8 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       uint64_t n = std::stoull(spec);
       // pid_max is at most 2^22; netns inodes are far above (0xF0000000 + n).
       if (n > 0 && n <= 4194304) {
-        if (::access(("/proc/" + spec).c_str(), F_OK) != 0) throw UsageError("no process with pid " + spec);
+        if (::access(("/proc/" + spec).c_str(), F_OK) != 0)
+          throw UsageError("no process with pid " + spec);
         t = open_path(spec, "/proc/" + spec + "/ns/net", "pid");
         t.pid = static_cast<pid_t>(n);
       } else {
@@ -224,7 +235,9 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
         throw UsageError("container prefix '" + spec + "' is ambiguous: " + ids);
       }
       if (hits.empty())
-        throw UsageError("no container id or prefix, pid, netns inode or /run/netns name matches '" + spec + "'");
+        throw UsageError(
+            "no container id or prefix, pid, netns inode or /run/netns name matches '" + spec +
+            "'");
       return from_container(spec, *hits[0]);
     }
   }

@@ -22,7 +22,7 @@ struct ContainerRef {
   std::string runtime;  // "runc", "docker", "containerd"
   std::string name;     // "" when unknown
   pid_t init_pid = 0;
-  uint64_t netns = 0;   // inode of the init's netns; 0 when the init is gone
+  uint64_t netns = 0;  // inode of the init's netns; 0 when the init is gone
 };
 
 class ContainerSource {
@@ -42,13 +42,14 @@ struct NetnsInfo {
   std::vector<std::string> names;  // bind mounts (/run/netns/NAME, /var/run/docker/netns/ID)
   std::optional<ContainerRef> owner;
   uint32_t processes = 0;
-  pid_t pid = 0;  // lowest pid in it; 0 when none
+  pid_t pid = 0;      // lowest pid in it; 0 when none
   bool host = false;  // init_net (host_netns_inode())
 };
 
 // Every netns reachable through /proc/*/ns/net or a bind mount in `name_dirs`.
 std::vector<NetnsInfo> list_netns(ContainerSource& containers,
-                                  const std::vector<std::string>& name_dirs = {"/run/netns", "/var/run/docker/netns"});
+                                  const std::vector<std::string>& name_dirs = {
+                                      "/run/netns", "/var/run/docker/netns"});
 
 uint64_t netns_inode_of_pid(pid_t pid);  // 0 when unreadable
 // init_net's inode: pid 1's netns, or kthreadd's (pid 2) where pid 1 hides its
@@ -59,8 +60,8 @@ uint64_t host_netns_inode();
 struct Target {
   Fd fd;
   uint64_t inode = 0;
-  std::string spec;                  // as given
-  std::string kind;                  // "container", "pid", "inode", "name", "path"
+  std::string spec;  // as given
+  std::string kind;  // "container", "pid", "inode", "name", "path"
   std::optional<ContainerRef> container;
   std::vector<std::string> names;
   pid_t pid = 0;

@@ -37,19 +37,26 @@ namespace sysctlscope::netns {
 
 std::string_view to_string(Birth b) {
   switch (b) {
-    case Birth::Inherited: return "inherited";
-    case Birth::Reset: return "reset";
-    case Birth::Same: return "same";
+    case Birth::Inherited:
+      return "inherited";
+    case Birth::Reset:
+      return "reset";
+    case Birth::Same:
+      return "same";
   }
   return "same";
 }
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::Inherited: return "inherited";
-    case Verdict::Reset: return "reset";
-    case Verdict::Same: return "same";
-    case Verdict::Changed: return "changed";
+    case Verdict::Inherited:
+      return "inherited";
+    case Verdict::Reset:
+      return "reset";
+    case Verdict::Same:
+      return "same";
+    case Verdict::Changed:
+      return "changed";
   }
   return "same";
 }
@@ -75,10 +82,14 @@ Devconf devconf_kind(std::string_view n) {
 
 DevconfSource devconf_source(int mode, bool ipv6) {
   switch (mode) {
-    case 1: return DevconfSource::InitNet;
-    case 2: return DevconfSource::Compiled;
-    case 3: return DevconfSource::Creator;
-    default: return ipv6 ? DevconfSource::Compiled : DevconfSource::InitNet;  // 0 and unknown
+    case 1:
+      return DevconfSource::InitNet;
+    case 2:
+      return DevconfSource::Compiled;
+    case 3:
+      return DevconfSource::Creator;
+    default:
+      return ipv6 ? DevconfSource::Compiled : DevconfSource::InitNet;  // 0 and unknown
   }
 }
 
@@ -87,7 +98,8 @@ namespace {
 std::string q(const std::string& v) { return "'" + v + "'"; }
 
 // Evidence from recorded births (see the header comment); nullopt if none decides.
-std::optional<BirthRule> from_recorded(const std::string& host, const std::vector<RecordedBirth>& rec) {
+std::optional<BirthRule> from_recorded(const std::string& host,
+                                       const std::vector<RecordedBirth>& rec) {
   for (const auto& r : rec)
     if (r.born != r.host)
       return BirthRule{Birth::Reset, "a namespace recorded at netns_create got " + q(r.born) +
@@ -107,7 +119,8 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
                      const std::vector<RecordedBirth>& recorded) {
   std::string name(name_sv);
   if (!fresh) return {Birth::Same, "not readable in a fresh netns"};
-  if (!host) return {Birth::Reset, "the host netns has no such entry; a fresh netns gets " + q(*fresh)};
+  if (!host)
+    return {Birth::Reset, "the host netns has no such entry; a fresh netns gets " + q(*fresh)};
 
   Devconf dc = devconf_kind(name);
   if (dc == Devconf::Ipv4Block || dc == Devconf::Ipv6Block) {
@@ -124,7 +137,8 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
         const char* from = devconf_source(k.devconf_mode, v6) == DevconfSource::InitNet
                                ? "copied from the host (init_net)"
                                : "copied from the creating task's netns";
-        if (*host == *fresh) return {Birth::Inherited, mode + ": " + from + "; a fresh netns got " + q(*fresh)};
+        if (*host == *fresh)
+          return {Birth::Inherited, mode + ": " + from + "; a fresh netns got " + q(*fresh)};
         // The observation wins over the rule; say so.
         return {Birth::Reset, mode + " says " + from + ", but a fresh netns got " + q(*fresh) +
                                   " while the host has " + q(*host)};
@@ -140,21 +154,27 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
   }
   if (name == "net.ipv4.tcp_congestion_control" && k.default_cc) {
     if (*k.default_cc != *host)
-      return {Birth::Inherited, "the kernel default is " + q(*k.default_cc) +
-                                    " (CONFIG_DEFAULT_TCP_CONG), yet a fresh netns got the host's " + q(*host)};
+      return {Birth::Inherited,
+              "the kernel default is " + q(*k.default_cc) +
+                  " (CONFIG_DEFAULT_TCP_CONG), yet a fresh netns got the host's " + q(*host)};
   }
   if (auto r = from_recorded(*host, recorded)) return *r;
-  return {Birth::Same, "a fresh netns gets the host's value " + q(*host) +
-                           "; copied or a default equal to it cannot be told without changing the host"};
+  return {Birth::Same,
+          "a fresh netns gets the host's value " + q(*host) +
+              "; copied or a default equal to it cannot be told without changing the host"};
 }
 
 Verdict row_verdict(const BirthRule& rule, const std::optional<std::string>& target,
-                    const std::optional<std::string>& fresh, const std::optional<std::string>& born) {
+                    const std::optional<std::string>& fresh,
+                    const std::optional<std::string>& born) {
   auto base = [&] {
     switch (rule.birth) {
-      case Birth::Inherited: return Verdict::Inherited;
-      case Birth::Reset: return Verdict::Reset;
-      case Birth::Same: return Verdict::Same;
+      case Birth::Inherited:
+        return Verdict::Inherited;
+      case Birth::Reset:
+        return Verdict::Reset;
+      case Birth::Same:
+        return Verdict::Same;
     }
     return Verdict::Same;
   };
@@ -164,7 +184,8 @@ Verdict row_verdict(const BirthRule& rule, const std::optional<std::string>& tar
   return base();
 }
 
-bool row_differs(Verdict v, const std::optional<std::string>& host, const std::optional<std::string>& target) {
+bool row_differs(Verdict v, const std::optional<std::string>& host,
+                 const std::optional<std::string>& target) {
   if (v == Verdict::Changed) return true;
   return host != target;
 }

@@ -51,8 +51,8 @@ struct RecordedBirth {
 
 // Kernel facts read from the running system.
 struct KernelContext {
-  int devconf_mode = 0;                    // net.core.devconf_inherit_init_net
-  std::optional<std::string> default_cc;   // CONFIG_DEFAULT_TCP_CONG, when the config is readable
+  int devconf_mode = 0;                   // net.core.devconf_inherit_init_net
+  std::optional<std::string> default_cc;  // CONFIG_DEFAULT_TCP_CONG, when the config is readable
 };
 
 struct BirthRule {
