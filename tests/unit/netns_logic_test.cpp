@@ -233,6 +233,16 @@ TEST(NetnsClassify, NameNormalisation) {
   EXPECT_EQ(normalize_sysctl_name(""), "");
 }
 
+TEST(NetnsClassify, NamesCannotEscapeProcSys) {
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.tcp_keepalive_time"));
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("kernel/../../etc/passwd")));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("net/./ipv4")));
+  EXPECT_FALSE(valid_sysctl_name("net..ipv4"));
+  EXPECT_FALSE(valid_sysctl_name("net.ipv4."));
+  EXPECT_FALSE(valid_sysctl_name(""));
+}
+
 TEST(NetnsClassify, Suggestions) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);

@@ -91,6 +91,20 @@ std::string normalize_sysctl_name(std::string_view n) {
   return out;
 }
 
+bool valid_sysctl_name(std::string_view dotted) {
+  if (dotted.empty()) return false;
+  size_t start = 0;
+  while (start <= dotted.size()) {
+    size_t end = dotted.find('.', start);
+    if (end == std::string_view::npos) end = dotted.size();
+    // In dotted form '/' stands for a '.' inside a component.
+    auto comp = dotted.substr(start, end - start);
+    if (comp.empty() || comp == "/" || comp == "//") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 size_t edit_distance(std::string_view a, std::string_view b) {
   // Levenshtein with one row; names are short (< 100 bytes).
   std::vector<size_t> row(b.size() + 1);

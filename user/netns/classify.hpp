@@ -34,6 +34,10 @@ K8sRule k8s_rule(std::string_view dotted);
 // a component, e.g. net.ipv4.conf.eth0/100.rp_filter). Empty -> empty.
 std::string normalize_sysctl_name(std::string_view name);
 
+// A dotted name whose /proc/sys path has no empty, "." or ".." component
+// (so "kernel/../../etc/passwd" cannot escape /proc/sys).
+bool valid_sysctl_name(std::string_view dotted);
+
 size_t edit_distance(std::string_view a, std::string_view b);
 // The `n` names closest to `name` by edit distance (ties: alphabetical).
 std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& all,
