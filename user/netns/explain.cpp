@@ -166,7 +166,7 @@ Json explain_sysctl(const std::string& raw) {
   std::string name = normalize_sysctl_name(raw);
   if (name.empty()) throw UsageError("empty sysctl name");
   std::string path = path_of(name);
-  if (!valid_sysctl_name(name)) throw UsageError("invalid sysctl name '" + name + "'");
+  if (!valid_sysctl_name(name)) throw UsageError("invalid sysctl name '" + raw + "'");
   if (::access(path.c_str(), F_OK) != 0 ||
       ::access((path + "/.").c_str(), F_OK) == 0)  // a directory is not a sysctl
     throw UsageError(unknown_name_message(name, list_sysctl_names("/proc/sys")));
