@@ -152,7 +152,7 @@ Confirmation confirm(NsKind candidate, const std::string& name,
 }  // namespace
 
 std::string unknown_name_message(const std::string& dotted, const std::vector<std::string>& all) {
-  std::string msg = "unknown sysctl '" + dotted + "'";
+  std::string msg = "unknown sysctl '" + terminal_safe(dotted) + "'";
   auto close = closest_names(dotted, all, 3);
   if (!close.empty()) {
     msg += " (closest: ";
@@ -166,7 +166,7 @@ Json explain_sysctl(const std::string& raw) {
   std::string name = normalize_sysctl_name(raw);
   if (name.empty()) throw UsageError("empty sysctl name");
   std::string path = path_of(name);
-  if (!valid_sysctl_name(name)) throw UsageError("invalid sysctl name '" + raw + "'");
+  if (!valid_sysctl_name(name)) throw UsageError("invalid sysctl name '" + terminal_safe(raw) + "'");
   if (::access(path.c_str(), F_OK) != 0 ||
       ::access((path + "/.").c_str(), F_OK) == 0)  // a directory is not a sysctl
     throw UsageError(unknown_name_message(name, list_sysctl_names("/proc/sys")));

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "output/escape.hpp"
 
 namespace sysctlscope::netns {
 
@@ -175,7 +176,7 @@ Target open_path(const std::string& spec, const std::string& path, const std::st
   t.kind = kind;
   t.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!t.fd.valid()) throw Error("open netns", path, errno);
-  if (!is_net_nsfs(t.fd.get())) throw UsageError(path + " is not a network namespace");
+  if (!is_net_nsfs(t.fd.get())) throw UsageError(terminal_safe(path) + " is not a network namespace");
   t.inode = inode_of_fd(t.fd.get());
   return t;
 }
@@ -232,7 +233,7 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       if (hits.size() > 1) {
         std::string ids;
         for (auto* c : hits) ids += (ids.empty() ? "" : ", ") + c->id;
-        throw UsageError("container prefix '" + spec + "' is ambiguous: " + ids);
+        throw UsageError("container prefix '" + terminal_safe(spec) + "' is ambiguous: " + terminal_safe(ids));
       }
       if (hits.empty())
         throw UsageError(
