@@ -176,7 +176,8 @@ Target open_path(const std::string& spec, const std::string& path, const std::st
   t.kind = kind;
   t.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!t.fd.valid()) throw Error("open netns", path, errno);
-  if (!is_net_nsfs(t.fd.get())) throw UsageError(terminal_safe(path) + " is not a network namespace");
+  if (!is_net_nsfs(t.fd.get()))
+    throw UsageError(terminal_safe(path) + " is not a network namespace");
   t.inode = inode_of_fd(t.fd.get());
   return t;
 }
@@ -233,12 +234,13 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       if (hits.size() > 1) {
         std::string ids;
         for (auto* c : hits) ids += (ids.empty() ? "" : ", ") + c->id;
-        throw UsageError("container prefix '" + terminal_safe(spec) + "' is ambiguous: " + terminal_safe(ids));
+        throw UsageError("container prefix '" + terminal_safe(spec) +
+                         "' is ambiguous: " + terminal_safe(ids));
       }
       if (hits.empty())
         throw UsageError(
-            "no container id or prefix, pid, netns inode or /run/netns name matches '" + spec +
-            "'");
+            "no container id or prefix, pid, netns inode or /run/netns name matches '" +
+            terminal_safe(spec) + "'");
       return from_container(spec, *hits[0]);
     }
   }
