@@ -239,7 +239,12 @@ void register_netns(CLI::App& app, Registry& reg) {
                    "json or table (default: table on a terminal, JSON otherwise)");
   list->footer(
       "Example:\n  sysctlscope netns list -o json | jq '.namespaces[] | select(.container)'");
-  reg.add(list, [list_out]() { return run_list(*list_out); });
+  // Registered as `netns` (main() checks argv[1] against registered names);
+  // require_subcommand makes `list` the one that was parsed.
+  reg.add(ns, [list, list_out]() {
+    if (!list->parsed()) throw UsageError("netns: missing subcommand (list)");
+    return run_list(*list_out);
+  });
 
   auto d = std::make_shared<DiffArgs>();
   auto* diff =
