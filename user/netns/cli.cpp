@@ -150,6 +150,12 @@ int run_diff(const DiffArgs& a) {
         "sysctlscope: warning: not running in the host netns (init_net); 'host' means netns %llu\n",
         static_cast<unsigned long long>(self));
 
+  if (t.inode == self)
+    std::fprintf(
+        stderr,
+        "sysctlscope: note: %s is the host netns itself: 'changed' rows are host values that a new "
+        "netns would not get\n",
+        terminal_safe(t.spec).c_str());
   auto target = read_net_sysctls_in(t.fd.get());
   if (!target)
     throw Error(target.error().op(), target.error().object(), 0,

@@ -85,13 +85,20 @@ Confirmation confirm(NsKind candidate, const std::string& name,
     c.evidence = "could not probe a new " + nsname + " namespace: " + fresh.error().what();
     return c;
   }
-  if (!fresh->has_value()) {
+  if (!fresh->exists) {
     c.ns = NsKind::None;
     c.confirmed = true;
     c.evidence = "absent from a new " + nsname + " namespace: only the host has it on this kernel";
     return c;
   }
-  c.fresh = **fresh;
+  if (fresh->value.err) {
+    // Exists there (that is what makes it per-namespace) but has no readable value.
+    c.confirmed = true;
+    c.evidence = "present in a new " + nsname +
+                 " namespace (unreadable there too: " + errno_name(fresh->value.err) + ")";
+    return c;
+  }
+  c.fresh = fresh->value.value;
   if (candidate == NsKind::Net) {
     c.confirmed = true;
     c.evidence = "present in a fresh network namespace with its own value " + q(*c.fresh) +
@@ -137,7 +144,7 @@ Confirmation confirm(NsKind candidate, const std::string& name,
         "a write in a new " + nsname + " namespace reached the host (restored): not namespaced";
     return c;
   }
-  if (wrote && wrote->has_value() && **wrote == *probe) {
+  if (wrote && wrote->exists && !wrote->value.err && wrote->value.value == *probe) {
     c.confirmed = true;
     c.evidence =
         "writing " + q(*probe) + " in a new " + nsname + " namespace left the host at " + q(*host);
@@ -166,7 +173,8 @@ Json explain_sysctl(const std::string& raw) {
   std::string name = normalize_sysctl_name(raw);
   if (name.empty()) throw UsageError("empty sysctl name");
   std::string path = path_of(name);
-  if (!valid_sysctl_name(name)) throw UsageError("invalid sysctl name '" + terminal_safe(raw) + "'");
+  if (!valid_sysctl_name(name))
+    throw UsageError("invalid sysctl name '" + terminal_safe(raw) + "'");
   if (::access(path.c_str(), F_OK) != 0 ||
       ::access((path + "/.").c_str(), F_OK) == 0)  // a directory is not a sysctl
     throw UsageError(unknown_name_message(name, list_sysctl_names("/proc/sys")));

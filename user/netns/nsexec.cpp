@@ -210,26 +210,29 @@ Expected<SysctlMap> read_net_sysctls_fresh() {
   return decode_map(*r);
 }
 
-Expected<std::optional<std::string>> value_in_new_ns(int clone_flag, const std::string& dotted,
-                                                     const std::optional<std::string>& write) {
+Expected<NsProbe> value_in_new_ns(int clone_flag, const std::string& dotted,
+                                  const std::optional<std::string>& write) {
   auto r = run_in_child(
       [&]() -> std::string {
         if (::unshare(clone_flag) != 0) fail("unshare", errno);
         std::string path = path_of(dotted);
-        if (::access(path.c_str(), F_OK) != 0) return "N";
+        if (::access(path.c_str(), F_OK) != 0) return "";
         if (write) {
           Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
           if (!fd.valid()) fail("open " + path, errno);
           if (::write(fd.get(), write->data(), write->size()) < 0) fail("write " + path, errno);
         }
-        auto v = read_one(path);
-        if (v.err) fail("read " + path, v.err);
-        return "V" + v.value;
+        return encode(SysctlMap{{dotted, read_sysctl_value(dotted)}});
       },
       "probe " + dotted + " in a new namespace");
   if (!r) return r.error();
-  if (r->empty() || (*r)[0] == 'N') return std::optional<std::string>{};
-  return std::optional<std::string>{r->substr(1)};
+  NsProbe p;
+  auto m = decode_map(*r);
+  if (auto it = m.find(dotted); it != m.end()) {
+    p.exists = true;
+    p.value = it->second;
+  }
+  return p;
 }
 
 }  // namespace sysctlscope::netns

@@ -39,12 +39,15 @@ Expected<SysctlMap> read_net_sysctls_in(int netns_fd);
 // The net sysctls of a brand-new netns created (and dropped) for the purpose.
 Expected<SysctlMap> read_net_sysctls_fresh();
 
-// One value in a brand-new namespace of type `clone_flag` (CLONE_NEWIPC,
+// One sysctl in a brand-new namespace of type `clone_flag` (CLONE_NEWIPC,
 // CLONE_NEWUTS, CLONE_NEWUSER, CLONE_NEWNET). With `write`, writes it there
-// first and returns what reads back. nullopt: the file does not exist there.
-Expected<std::optional<std::string>> value_in_new_ns(
-    int clone_flag, const std::string& dotted,
-    const std::optional<std::string>& write = std::nullopt);
+// first (a failed write is an Error) and reads it back.
+struct NsProbe {
+  bool exists = false;  // the file exists in that namespace
+  SysctlValue value;    // its value there (err set when unreadable)
+};
+Expected<NsProbe> value_in_new_ns(int clone_flag, const std::string& dotted,
+                                  const std::optional<std::string>& write = std::nullopt);
 
 // Wire format between child and parent (length-prefixed; values may hold any byte).
 std::string encode(const SysctlMap& m);
