@@ -314,3 +314,39 @@ TEST(NetnsCommands, ExplainTextOutput) {
   EXPECT_NE(r.out.find("namespace:      ipc"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("safe since 1.4"), std::string::npos) << r.out;
 }
+
+// The devconf_inherit_init_net rule against the kernel: with the host's
+// conf.default changed (affects only devices created later), a new netns copies
+// the IPv4 block and resets the IPv6 one in mode 0; modes 1/2 as documented.
+TEST(NetnsCommands, DiffDevconfFollowsInheritMode) {
+  int mode = std::stoi(read_sysctl("net.core.devconf_inherit_init_net"));
+  ASSERT_TRUE(mode >= 0 && mode <= 3);
+  SysctlGuard g4("net.ipv4.conf.default.arp_announce"), g6("net.ipv6.conf.default.hop_limit");
+  std::string v4 = g4.original() == "2" ? "1" : "2";
+  std::string v6 = g6.original() == "63" ? "62" : "63";
+  g4.set(v4);
+  g6.set(v6);
+  NamedNetns ns;
+  Json d = run_json({"diff", ns.name(), "--all", "-o", "json"});
+  EXPECT_EQ(d["devconf_inherit_init_net"], mode);
+  const Json* r4 = row(d, "net.ipv4.conf.default.arp_announce");
+  const Json* r6 = row(d, "net.ipv6.conf.default.hop_limit");
+  ASSERT_NE(r4, nullptr);
+  ASSERT_NE(r6, nullptr);
+  bool v4_copied = mode != 2, v6_copied = mode == 1 || mode == 3;
+  EXPECT_EQ((*r4)["target"] == v4, v4_copied) << r4->dump();
+  EXPECT_EQ((*r6)["target"] == v6, v6_copied) << r6->dump();
+  EXPECT_EQ((*r4)["verdict"], v4_copied ? "inherited" : "reset") << r4->dump();
+  EXPECT_EQ((*r6)["verdict"], v6_copied ? "inherited" : "reset") << r6->dump();
+  EXPECT_NE(
+      (*r4)["evidence"].get<std::string>().find("devconf_inherit_init_net=" + std::to_string(mode)),
+      std::string::npos);
+}
+
+TEST(NetnsCommands, ExplainUnreadableEntryStillClassified) {
+  Json e = run_json({"explain", "net.ipv4.route.flush", "-o", "json"});  // write-only
+  EXPECT_EQ(e["namespace"], "net");
+  EXPECT_EQ(e["confirmed"], true);
+  EXPECT_TRUE(e["host_value"].is_null());
+  EXPECT_EQ(e["host_error"], "EACCES");
+}
