@@ -44,6 +44,15 @@ SS_EXTERN struct {
 	__type(value, __u64);
 } lost_counts SEC(".maps");
 
+/* Writes in flight: tid -> write_id, stored by the cgroup/sysctl program,
+ * consumed by the write-syscall exits (syscalls.bpf.c). */
+SS_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} pending_writes SEC(".maps");
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;

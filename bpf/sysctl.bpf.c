@@ -10,14 +10,6 @@
 #define SS_E2BIG 7
 #define SS_EINVAL 22
 
-/* Writes in flight: tid -> write_id, consumed by the write-syscall exit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
-} pending_writes SEC(".maps");
-
 static __always_inline __u16 value_len(long ret, __u32 cap, __u32 *flags, __u32 trunc_flag)
 {
 	if (ret >= 0)

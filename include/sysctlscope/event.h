@@ -101,18 +101,60 @@ enum ss_blocked_by {
 	SS_BLOCKED_PERMISSION = 2,
 };
 
+/* Which open syscall a blocked record came from (arch-neutral). */
+enum ss_open_call {
+	SS_CALL_OPEN = 1,
+	SS_CALL_OPENAT = 2,
+	SS_CALL_OPENAT2 = 3,
+	SS_CALL_CREAT = 4,
+};
+
+/* Flags of struct ss_blocked_event. */
+enum ss_blocked_flags {
+	SS_BF_PATH_TRUNC = 1u << 0, /* `path` cut at SS_PATH_MAX - 1 */
+	SS_BF_BASE_TRUNC = 1u << 1, /* `base` too long or too deep */
+	SS_BF_BASE_UNKNOWN = 1u << 2, /* cwd/dirfd outside the task's root, or a bad dirfd */
+	SS_BF_MOUNTS_TRUNC = 1u << 3, /* more procfs mounts (or mounts) than we walk */
+	SS_BF_CMDLINE_TRUNC = 1u << 4,
+	SS_BF_CMDLINE_ERR = 1u << 5, /* the argument pages could not be read */
+};
+
+#define SS_MNT_PATH_MAX 128
+#define SS_MNT_ROOT_MAX 64
+#define SS_PROC_MOUNTS_MAX 8
+#define SS_CMDLINE_MAX 256
+
+/* A procfs mount visible to the task whose root is / or below /sys. */
+struct ss_proc_mount {
+	char mountpoint[SS_MNT_PATH_MAX]; /* from the task's root, e.g. "/proc/sys" */
+	char root[SS_MNT_ROOT_MAX]; /* inside procfs, e.g. "/sys" for runc's ro bind */
+};
+
+/*
+ * An open for writing that failed with EROFS, EACCES or EPERM. The kernel
+ * sends what userspace needs to resolve the path lexically as the VFS saw it
+ * at that moment (the task may be gone when we read the record): the path as
+ * passed, the directory a relative path starts from, and the procfs mounts in
+ * the task's view. Userspace drops records that do not land in a sysctl.
+ */
 struct ss_blocked_event {
 	struct ss_hdr hdr;
 	__s32 err; /* positive errno */
 	__u32 open_flags;
-	__u32 syscall_nr;
-	__s32 dirfd;
+	__u32 call; /* enum ss_open_call */
+	__s32 dirfd; /* openat/openat2; AT_FDCWD otherwise */
 	__u16 path_len;
-	__u16 resolved_len;
-	__u32 flags; /* bit 0: path truncated, bit 1: resolved truncated */
+	__u16 base_len;
+	__u16 cmdline_len;
+	__u16 nr_mounts;
+	__u32 flags; /* enum ss_blocked_flags */
+	__u32 _pad;
 	char path[SS_PATH_MAX]; /* as the process passed it */
-	/* Absolute path resolved in the kernel at the time (cwd/dirfd). */
-	char resolved[SS_PATH_MAX];
+	/* Directory a relative path starts from (cwd or dirfd), from the task's
+	 * root; empty for absolute paths. */
+	char base[SS_PATH_MAX];
+	char cmdline[SS_CMDLINE_MAX]; /* NUL-separated arguments */
+	struct ss_proc_mount mounts[SS_PROC_MOUNTS_MAX];
 };
 
 enum ss_netns_via {

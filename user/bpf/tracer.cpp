@@ -24,9 +24,14 @@ void RingBufferDeleter::operator()(ring_buffer* r) const { ring_buffer__free(r);
 namespace {
 int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) {
   if (!spdlog::should_log(spdlog::level::debug)) return 0;
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
-  std::string_view s(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  // Verifier logs arrive as one message of many KB: size the buffer to it.
+  va_list again;
+  va_copy(again, ap);
+  int n = std::vsnprintf(nullptr, 0, fmt, ap);
+  std::string buf(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(buf.data(), buf.size() + 1, fmt, again);
+  va_end(again);
+  std::string_view s(buf);
   while (!s.empty() && s.back() == '\n') s.remove_suffix(1);
   spdlog::debug("{}", s);  // libbpf prefixes its own messages
   return n;
@@ -46,7 +51,34 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
     plan.load.push_back("ss_sysctl");
   else
     plan.skip.push_back("ss_sysctl: sysctl_read and sysctl_write filtered out");
-  (void)probe;
+
+  // Per-syscall tracepoints (not raw_syscalls: +18% on every syscall here).
+  // A pair is loaded only when both of its tracepoints exist (no open/creat
+  // on arm64, no openat2 before 5.6).
+  auto pair = [&](const std::string& call) {
+    if (!probe.syscall_tracepoint("sys_enter_" + call) || !probe.syscall_tracepoint("sys_exit_" + call)) {
+      plan.skip.push_back("ss_enter/exit_" + call + ": no syscalls:sys_*_" + call + " tracepoint");
+      return false;
+    }
+    plan.load.push_back("ss_enter_" + call);
+    plan.load.push_back("ss_exit_" + call);
+    return true;
+  };
+  if (want(SS_EV_SYSCTL_BLOCKED)) {
+    for (const char* c : {"open", "openat", "openat2", "creat"}) pair(c);
+  } else {
+    plan.skip.push_back("ss_*_open*: sysctl_blocked filtered out");
+  }
+  // Write results need the cgroup/sysctl program (it stores the pending
+  // write ids); without sys_exit_write the pipeline reports "unknown".
+  if (want(SS_EV_SYSCTL_WRITE) && want(SS_EV_WRITE_RESULT)) {
+    bool any = false;
+    for (const char* c : {"write", "pwrite64", "writev", "pwritev", "pwritev2"}) {
+      bool ok = pair(c);
+      if (std::string(c) == "write") any = ok;
+    }
+    plan.joins_writes = any;
+  }
   return plan;
 }
 

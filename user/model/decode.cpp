@@ -74,6 +74,7 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
         if (!(r->flags & SS_F_NEW_TRUNC)) nv = strip_one_newline(nv);
         e.value.assign(nv);
         e.value_truncated = r->flags & SS_F_NEW_TRUNC;
+        e.new_len = r->new_len;
         e.write_id = r->write_id;
       } else {
         e.value.assign(cur);
@@ -93,8 +94,7 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
       Event e;
       fill_common(h, e);
       e.type = EventType::SysctlBlocked;
-      decode_blocked(*static_cast<const ss_blocked_event*>(data), len, e);
-      out.event = std::move(e);
+      if (decode_blocked(*static_cast<const ss_blocked_event*>(data), len, e)) out.event = std::move(e);
       break;
     }
     case SS_EV_NETNS_CREATE: {

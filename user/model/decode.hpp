@@ -51,7 +51,8 @@ class Decoder {
 };
 
 // Per-type decoders for the rarer records (own files per concern).
-void decode_blocked(const ss_blocked_event& r, size_t len, Event& e);
+// false: the refused open was not of a sysctl file (no event).
+bool decode_blocked(const ss_blocked_event& r, size_t len, Event& e);
 void decode_netns_create(const ss_netns_create_event& r, size_t len, Event& e);
 void decode_netns_enter(const ss_netns_enter_event& r, size_t len, Event& e);
 

@@ -64,6 +64,7 @@ struct Event {
   std::string result;        // writes: "ok", errno name, or "unknown"
   int64_t file_pos = 0;
   uint64_t write_id = 0;  // internal: joins a write with its syscall result
+  uint32_t new_len = 0;   // internal: bytes the writer passed (before the newline strip)
 
   uint64_t count = 0;  // lost
 

@@ -139,6 +139,30 @@ void append_event_row(std::string& out, const Event& e) {
       out += e.result.empty() ? "unknown" : e.result;
       out += "]";
       break;
+    case EventType::SysctlBlocked: {
+      // net.ipv4.tcp_keepalive_time: open refused [EROFS read_only_mount] path=... cmd=...
+      auto str = [&](const char* k) -> std::string {
+        auto it = e.extra.find(k);
+        return it != e.extra.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      append_terminal_safe(out, e.sysctl);
+      out += ": open refused [";
+      append_terminal_safe(out, str("errno"));
+      out += " ";
+      append_terminal_safe(out, str("blocked_by"));
+      out += "] path=";
+      append_terminal_safe(out, str("path"));
+      if (auto it = e.extra.find("cmdline"); it != e.extra.end() && it->is_array() && !it->empty()) {
+        std::string cmd;
+        for (const auto& a : *it) {
+          if (!cmd.empty()) cmd.push_back(' ');
+          if (a.is_string()) cmd += a.get<std::string>();
+        }
+        out += " cmd=";
+        append_terminal_safe(out, cmd);
+      }
+      break;
+    }
     case EventType::Lost:
       out += std::to_string(e.count) + " events lost";
       break;

@@ -52,8 +52,10 @@ void Pipeline::apply_result(const WriteResult& r) {
   for (auto it = held_.begin(); it != held_.end(); ++it) {
     if (it->write_id == r.write_id && it->tid == r.tid) {
       it->result = result_of(r.ret);
-      if (r.ret >= 0 && static_cast<size_t>(r.ret) < it->value.size() && !it->value_truncated)
-        it->extra["bytes_written"] = r.ret;  // partial write
+      // Partial write: compare with the bytes passed, not the value shown
+      // (one trailing newline is stripped from it).
+      if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < it->new_len && !it->value_truncated)
+        it->extra["bytes_written"] = r.ret;
       Event e = std::move(*it);
       held_.erase(it);
       feed(std::move(e));

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Syscall-exit tracepoints for what the cgroup/sysctl hook cannot see:
+ *
+ * 1. Opens of a sysctl file for writing that the VFS refuses (EROFS from
+ *    runc's read-only /proc/sys bind, EACCES, EPERM) before proc_sys_call_handler
+ *    runs (fs/namei.c do_open -> mnt_want_write / may_open). sys_enter_* keeps
+ *    the arguments of write-mode opens per tid; sys_exit_* leaves at once on
+ *    success or an errno we do not report. Only failures pay for the path
+ *    work, done here while the task still exists: its cwd/dirfd path and the
+ *    procfs mounts it sees. Userspace resolves the path lexically against
+ *    them and drops failures that are not sysctl files.
+ *
+ * 2. The result of the write syscall that carried a sysctl_write: the
+ *    cgroup/sysctl program (sysctl.bpf.c) leaves tid -> write_id in
+ *    pending_writes; the write-syscall exits report and delete it.
+ *
+ * These hooks run for every open and write on the machine: the common path
+ * is one hash lookup that misses.
+ */
+#include "common.bpf.h"
+
+#define SS_AT_FDCWD -100
+#define SS_O_ACCMODE 03
+#define SS_O_TRUNC 01000
+#define SS_PROC_SUPER_MAGIC 0x9fa0
+#define SS_EPERM 1
+#define SS_EACCES 13
+#define SS_EROFS 30
+
+/* Paths are built backwards into buf[0, SS_HALF), then copied out. */
+#define SS_HALF 512
+#define SS_NAME_CAP 255
+#define SS_MAX_DEPTH 40
+/* Mount-tree steps per blocked open: covers hosts with hundreds of mounts. */
+#define SS_MAX_MOUNT_STEPS 1024
+#define SS_MAX_MOUNT_DEPTH 16
+
+struct open_args {
+	__u64 filename; /* user pointer */
+	__u32 flags;
+	__s32 dirfd;
+	__u32 call; /* enum ss_open_call */
+};
+
+/* Write-mode opens in flight, by tid. Every exit deletes its own entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct open_args);
+} open_args SEC(".maps");
+
+/* Per-CPU workspace: the record is built here (too big for the stack). */
+struct blocked_scratch {
+	struct ss_blocked_event ev;
+	char buf[2 * SS_HALF];
+	__u64 cur; /* struct mount * being visited */
+	__u64 top; /* the task's root mount */
+	__u64 root_mnt; /* struct vfsmount * of the task's root */
+	__u64 root_dentry;
+	__u32 done;
+	/* path walk state (path_step) */
+	__s32 w_state; /* 0 running, 1 done, < 0 error */
+	__u64 w_vmnt;
+	__u64 w_dentry;
+	__u32 w_off;
+	__u32 w_fs_only;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct blocked_scratch);
+} blocked_scratch SEC(".maps");
+
+/* ------------------------------------------------------------ opens ---- */
+
+static __always_inline int stash_open(__u32 call, __u64 filename, __u32 flags, __s32 dirfd)
+{
+	struct open_args a = {};
+	__u32 tid;
+
+	/* Reads cannot be refused for being read-only or unwritable. */
+	if ((flags & SS_O_ACCMODE) == 0 && !(flags & SS_O_TRUNC))
+		return 0;
+	if (!type_enabled(SS_EV_SYSCTL_BLOCKED) || !trace_allowed())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	a.filename = filename;
+	a.flags = flags;
+	a.dirfd = dirfd;
+	a.call = call;
+	bpf_map_update_elem(&open_args, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int ss_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash_open(SS_CALL_OPEN, ctx->args[0], ctx->args[1], SS_AT_FDCWD);
+}
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int ss_enter_creat(struct trace_event_raw_sys_enter *ctx)
+{
+	/* creat(path, mode) == open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
+	return stash_open(SS_CALL_CREAT, ctx->args[0], 01 | 0100 | 01000, SS_AT_FDCWD);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int ss_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash_open(SS_CALL_OPENAT, ctx->args[1], ctx->args[2], (__s32)ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int ss_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how how = {};
+
+	if (bpf_probe_read_user(&how, sizeof(how.flags), (void *)ctx->args[2]))
+		return 0;
+	return stash_open(SS_CALL_OPENAT2, ctx->args[1], (__u32)how.flags, (__s32)ctx->args[0]);
+}
+
+static __always_inline struct mount *real_mount(struct vfsmount *v)
+{
+	return (struct mount *)((void *)v - bpf_core_field_offset(struct mount, mnt));
+}
+
+static __always_inline struct vfsmount *vfs_of(struct mount *m)
+{
+	return (struct vfsmount *)((void *)m + bpf_core_field_offset(struct mount, mnt));
+}
+
+/*
+ * One step of a path walk (see build_path): prepends one component, or
+ * crosses to the parent mount. Run by bpf_loop so the verifier checks the
+ * body once instead of once per iteration.
+ */
+static long path_step(__u32 idx, void *unused)
+{
+	__u32 zero = 0;
+	struct blocked_scratch *s = bpf_map_lookup_elem(&blocked_scratch, &zero);
+	struct dentry *d, *parent, *mnt_root;
+	struct vfsmount *vmnt;
+	const unsigned char *name;
+	__u32 len, off;
+
+	if (!s)
+		return 1;
+	d = (struct dentry *)s->w_dentry;
+	vmnt = (struct vfsmount *)s->w_vmnt;
+	if (!s->w_fs_only && d == (struct dentry *)s->root_dentry &&
+	    vmnt == (struct vfsmount *)s->root_mnt)
+		goto done;
+	parent = BPF_CORE_READ(d, d_parent);
+	if (s->w_fs_only) {
+		if (d == parent)
+			goto done;
+	} else {
+		mnt_root = BPF_CORE_READ(vmnt, mnt_root);
+		if (d == mnt_root || d == parent) {
+			struct mount *m = real_mount(vmnt);
+			struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+
+			/* Top of the namespace without meeting our root. */
+			if (d != mnt_root || pm == m) {
+				s->w_state = -1;
+				return 1;
+			}
+			s->w_dentry = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+			s->w_vmnt = (__u64)vfs_of(pm);
+			return 0;
+		}
+	}
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	off = s->w_off;
+	if (len > SS_NAME_CAP)
+		len = SS_NAME_CAP;
+	if (len + 1 > off) {
+		s->w_state = -2;
+		return 1;
+	}
+	off -= len;
+	bpf_probe_read_kernel(&s->buf[off & (SS_HALF - 1)], len & SS_NAME_CAP, name);
+	off -= 1;
+	s->buf[off & (SS_HALF - 1)] = '/';
+	s->w_off = off;
+	s->w_dentry = (__u64)parent;
+	return 0;
+done:
+	s->w_state = 1;
+	return 1;
+}
+
+/*
+ * The path of (vmnt, d) as the task sees it (up to its root), or with
+ * SS_FS_ONLY the path inside its filesystem (up to the superblock root),
+ * into dst (capacity cap, a power of two). Returns the length, -1 when the
+ * directory is not reachable from the root, -2 when too long or too deep.
+ */
+#define SS_FS_ONLY 1
+static __always_inline int build_path(struct blocked_scratch *s, struct vfsmount *vmnt,
+				      struct dentry *d, char *dst, __u32 cap, int fs_only)
+{
+	__u32 off, len;
+
+	s->w_vmnt = (__u64)vmnt;
+	s->w_dentry = (__u64)d;
+	s->w_fs_only = fs_only;
+	s->w_off = SS_HALF;
+	s->w_state = 0;
+	bpf_loop(SS_MAX_DEPTH, path_step, NULL, 0);
+	if (s->w_state == 0)
+		return -2;
+	if (s->w_state < 0)
+		return s->w_state;
+	off = s->w_off;
+	if (off == SS_HALF) {
+		off -= 1;
+		s->buf[off & (SS_HALF - 1)] = '/';
+	}
+	if (off > SS_HALF)
+		return -2;
+	len = SS_HALF - off;
+	if (len >= cap)
+		return -2;
+	/* Hide the ranges from clang so the masks the verifier needs stay. */
+	barrier_var(len);
+	barrier_var(off);
+	len &= cap - 1;
+	off &= SS_HALF - 1;
+	bpf_probe_read_kernel(dst, len, &s->buf[off]);
+	dst[len] = 0;
+	return len;
+}
+
+/* A procfs mount root at "/" or at/below "/sys" may hold sysctl files. */
+static __always_inline bool may_hold_sysctls(struct dentry *root)
+{
+	char name[4] = {};
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		struct dentry *parent = BPF_CORE_READ(root, d_parent);
+
+		if (parent == root)
+			return i == 0; /* the whole of procfs */
+		if (BPF_CORE_READ(parent, d_parent) == parent) {
+			/* `root` is a top-level entry: is it "sys"? */
+			if (BPF_CORE_READ(root, d_name.len) != 3)
+				return false;
+			bpf_probe_read_kernel(name, 3, BPF_CORE_READ(root, d_name.name));
+			return name[0] == 's' && name[1] == 'y' && name[2] == 's';
+		}
+		root = parent;
+	}
+	return false;
+}
+
+static __always_inline void visit_mount(struct blocked_scratch *s, struct mount *m)
+{
+	struct ss_blocked_event *e = &s->ev;
+	struct vfsmount *v = vfs_of(m);
+	struct dentry *root = BPF_CORE_READ(v, mnt_root);
+	__u32 n = e->nr_mounts;
+	struct ss_proc_mount *pm;
+
+	if (BPF_CORE_READ(v, mnt_sb, s_magic) != SS_PROC_SUPER_MAGIC)
+		return;
+	if (!may_hold_sysctls(root))
+		return;
+	if (n >= SS_PROC_MOUNTS_MAX) {
+		e->flags |= SS_BF_MOUNTS_TRUNC;
+		return;
+	}
+	pm = &e->mounts[n];
+	/* Mounts outside the task's root (chroot) are not reachable: skip. */
+	if (build_path(s, v, root, pm->mountpoint, SS_MNT_PATH_MAX, 0) < 0)
+		return;
+	if (build_path(s, v, root, pm->root, SS_MNT_ROOT_MAX, SS_FS_ONLY) < 0)
+		return;
+	e->nr_mounts = n + 1;
+}
+
+/* One step of the kernel's next_mnt() (fs/namespace.c): pre-order walk of
+ * the mount tree below the task's root mount, no stack needed. */
+static long mount_step(__u32 idx, void *unused)
+{
+	__u32 zero = 0;
+	struct blocked_scratch *s = bpf_map_lookup_elem(&blocked_scratch, &zero);
+	struct mount *p, *top;
+	struct list_head *next;
+	int i;
+
+	if (!s || s->done)
+		return 1;
+	p = (struct mount *)s->cur;
+	top = (struct mount *)s->top;
+	visit_mount(s, p);
+
+	next = BPF_CORE_READ(p, mnt_mounts.next);
+	if (next == (void *)p + bpf_core_field_offset(struct mount, mnt_mounts)) {
+		for (i = 0; i < SS_MAX_MOUNT_DEPTH; i++) {
+			struct mount *parent;
+
+			if (p == top) {
+				s->done = 1;
+				return 1;
+			}
+			next = BPF_CORE_READ(p, mnt_child.next);
+			parent = BPF_CORE_READ(p, mnt_parent);
+			if (next != (void *)parent + bpf_core_field_offset(struct mount, mnt_mounts))
+				break;
+			p = parent;
+		}
+		if (i == SS_MAX_MOUNT_DEPTH) {
+			s->ev.flags |= SS_BF_MOUNTS_TRUNC;
+			s->done = 1;
+			return 1;
+		}
+	}
+	s->cur = (__u64)((void *)next - bpf_core_field_offset(struct mount, mnt_child));
+	return 0;
+}
+
+static __always_inline int reportable(long err)
+{
+	return err == SS_EROFS || err == SS_EACCES || err == SS_EPERM;
+}
+
+static __always_inline void read_cmdline(struct ss_blocked_event *e, struct task_struct *task)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u32 len;
+
+	if (end <= start) {
+		e->flags |= SS_BF_CMDLINE_ERR;
+		return;
+	}
+	len = end - start;
+	if (len > SS_CMDLINE_MAX - 1) {
+		len = SS_CMDLINE_MAX - 1;
+		e->flags |= SS_BF_CMDLINE_TRUNC;
+	}
+	barrier_var(len);
+	len &= SS_CMDLINE_MAX - 1;
+	if (bpf_probe_read_user(e->cmdline, len, (void *)start)) {
+		e->flags |= SS_BF_CMDLINE_ERR;
+		return;
+	}
+	e->cmdline_len = len;
+}
+
+static __always_inline int on_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_args *stashed, a;
+	struct blocked_scratch *s;
+	struct ss_blocked_event *e;
+	struct task_struct *task;
+	struct fs_struct *fs;
+	long ret = ctx->ret;
+	__u32 zero = 0;
+	long n;
+
+	stashed = bpf_map_lookup_elem(&open_args, &tid);
+	if (!stashed)
+		return 0;
+	a = *stashed;
+	bpf_map_delete_elem(&open_args, &tid);
+	if (ret >= 0 || !reportable(-ret))
+		return 0;
+
+	/* ---- rare path: a write-mode open refused ---- */
+	s = bpf_map_lookup_elem(&blocked_scratch, &zero);
+	if (!s)
+		return 0;
+	e = &s->ev;
+	fill_hdr(&e->hdr, SS_EV_SYSCTL_BLOCKED, sizeof(*e));
+	e->err = -ret;
+	e->open_flags = a.flags;
+	e->call = a.call;
+	e->dirfd = a.dirfd;
+	e->flags = 0;
+	e->nr_mounts = 0;
+	e->base_len = 0;
+	e->cmdline_len = 0;
+	e->base[0] = 0;
+
+	n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)a.filename);
+	if (n <= 1)
+		return 0; /* unreadable or empty: nothing to resolve */
+	e->path_len = n - 1;
+	if (n == sizeof(e->path))
+		e->flags |= SS_BF_PATH_TRUNC;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	fs = BPF_CORE_READ(task, fs);
+	s->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+	s->root_dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
+
+	if (e->path[0] != '/') {
+		struct vfsmount *bm = NULL;
+		struct dentry *bd = NULL;
+
+		if (a.dirfd == SS_AT_FDCWD) {
+			bm = BPF_CORE_READ(fs, pwd.mnt);
+			bd = BPF_CORE_READ(fs, pwd.dentry);
+		} else if (a.dirfd >= 0) {
+			struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+			struct file **fds = BPF_CORE_READ(fdt, fd);
+			struct file *f = NULL;
+
+			if ((__u32)a.dirfd < BPF_CORE_READ(fdt, max_fds))
+				bpf_probe_read_kernel(&f, sizeof(f), &fds[a.dirfd]);
+			if (f) {
+				bm = BPF_CORE_READ(f, f_path.mnt);
+				bd = BPF_CORE_READ(f, f_path.dentry);
+			}
+		}
+		n = bm && bd ? build_path(s, bm, bd, e->base, SS_PATH_MAX, 0) : -1;
+		if (n >= 0)
+			e->base_len = n;
+		else
+			e->flags |= n == -2 ? SS_BF_BASE_TRUNC : SS_BF_BASE_UNKNOWN;
+	}
+
+	read_cmdline(e, task);
+
+	/* The procfs mounts this task can see, from its root mount down. */
+	s->top = (__u64)real_mount((struct vfsmount *)s->root_mnt);
+	s->cur = s->top;
+	s->done = 0;
+	bpf_loop(SS_MAX_MOUNT_STEPS, mount_step, NULL, 0);
+	if (!s->done)
+		e->flags |= SS_BF_MOUNTS_TRUNC;
+
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wakeup_flag(sizeof(*e))))
+		count_lost();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int ss_exit_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int ss_exit_creat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int ss_exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int ss_exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_open_exit(ctx);
+}
+
+/* ----------------------------------------------------- write results ---- */
+
+/*
+ * A sysctl write that went through another path (io_uring, splice,
+ * sendfile, AIO) leaves a pending entry no write syscall consumes. Entering
+ * a write syscall clears it, so an exit only ever reports a write_id stored
+ * during its own syscall. The lookup is lock-free; the delete (bucket lock)
+ * only runs when an entry exists.
+ */
+static __always_inline int on_write_enter(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (bpf_map_lookup_elem(&pending_writes, &tid))
+		bpf_map_delete_elem(&pending_writes, &tid);
+	return 0;
+}
+
+static __always_inline int on_write_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ss_write_result_event *e;
+	__u64 *id = bpf_map_lookup_elem(&pending_writes, &tid);
+	__u64 write_id;
+
+	if (!id)
+		return 0;
+	write_id = *id;
+	bpf_map_delete_elem(&pending_writes, &tid);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(&e->hdr, SS_EV_WRITE_RESULT, sizeof(*e));
+	e->write_id = write_id;
+	e->ret = ctx->ret;
+	e->syscall_nr = ctx->id;
+	e->_pad = 0;
+	emit(e, sizeof(*e));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int ss_enter_write(void *ctx)
+{
+	return on_write_enter();
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwrite64")
+int ss_enter_pwrite64(void *ctx)
+{
+	return on_write_enter();
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int ss_enter_writev(void *ctx)
+{
+	return on_write_enter();
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwritev")
+int ss_enter_pwritev(void *ctx)
+{
+	return on_write_enter();
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwritev2")
+int ss_enter_pwritev2(void *ctx)
+{
+	return on_write_enter();
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int ss_exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int ss_exit_pwrite64(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int ss_exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwritev")
+int ss_exit_pwritev(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwritev2")
+int ss_exit_pwritev2(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx);
+}
