@@ -297,4 +297,34 @@ SysctlGuard::~SysctlGuard() {
   out << orig_;
 }
 
+std::string cgroup2_mount() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    auto dash = line.find(" - cgroup2 ");
+    if (dash == std::string::npos) continue;
+    std::istringstream h(line.substr(0, dash));
+    std::string a, b, c, root, mnt;
+    h >> a >> b >> c >> root >> mnt;
+    if (root == "/") return mnt;
+  }
+  return {};
+}
+
+uint64_t cgroup_id_of_pid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("0::", 0) == 0) return cgroup_id_of_path(cgroup2_mount() + line.substr(3));
+  return 0;
+}
+
+ScratchCgroup::ScratchCgroup() {
+  path_ = cgroup2_mount() + "/sstest-" + random_suffix();
+  fs::create_directory(path_);
+}
+
+ScratchCgroup::~ScratchCgroup() {
+  // rmdir succeeds once the last process has left (exited).
+  for (int i = 0; i < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) usleep(20000);
+}
+
 }  // namespace sstest

@@ -128,4 +128,24 @@ class SysctlGuard {
 
 std::string read_sysctl(const std::string& dotted_name);  // host netns, no trailing newline
 
+// Where cgroup2 is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified).
+std::string cgroup2_mount();
+// cgroup v2 id of a process (inode of its cgroup2 directory); 0 if unknown.
+uint64_t cgroup_id_of_pid(pid_t pid);
+
+// A scratch cgroup v2 child of the root, removed on destruction (after the
+// processes in it have exited).
+class ScratchCgroup {
+ public:
+  ScratchCgroup();
+  ~ScratchCgroup();
+  ScratchCgroup(const ScratchCgroup&) = delete;
+  ScratchCgroup& operator=(const ScratchCgroup&) = delete;
+  const std::string& path() const { return path_; }
+  uint64_t id() const { return cgroup_id_of_path(path_); }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace sstest
