@@ -187,6 +187,7 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   feed(write_record(3, 11, "6000\n"));
   feed(result_record(3, 99, 4));  // another thread's result: not this write's
   feed(result_record(3, 11, -EPERM));
+  feed(write_record(4, 13, "650\n"));  // never gets a result: unknown is not a failure
   p.expire_writes(0, true);
   ASSERT_EQ(sink.events.size(), 2u);
   EXPECT_EQ(sink.events[0].result, "EINVAL");
