@@ -227,7 +227,7 @@ TEST(Plan, SyscallProgramsFollowTypesAndTracepoints) {
   auto all = plan_programs(probe, ~0u);
   EXPECT_TRUE(all.joins_writes);
   for (auto n : {"ss_enter_openat", "ss_exit_openat", "ss_exit_openat2", "ss_exit_creat", "ss_exit_open",
-                 "ss_enter_write", "ss_exit_write", "ss_exit_pwrite64", "ss_exit_writev", "ss_exit_pwritev",
+                 "ss_exit_write", "ss_clear_sendfile64", "ss_clear_io_uring_enter", "ss_clear_exit", "ss_exit_pwrite64", "ss_exit_writev", "ss_exit_pwritev",
                  "ss_exit_pwritev2"})
     EXPECT_TRUE(has(all.load, n)) << n;
 
@@ -238,6 +238,7 @@ TEST(Plan, SyscallProgramsFollowTypesAndTracepoints) {
   EXPECT_FALSE(has(arm.load, "ss_enter_creat"));
   EXPECT_TRUE(has(arm.load, "ss_exit_openat"));
 
+  EXPECT_FALSE(has(all.load, "ss_enter_write")) << "no enter hook on the write path";
   probe.missing = {"sys_exit_write"};
   EXPECT_FALSE(plan_programs(probe, ~0u).joins_writes) << "results unknown without sys_exit_write";
 

@@ -74,9 +74,20 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   if (want(SS_EV_SYSCTL_WRITE) && want(SS_EV_WRITE_RESULT)) {
     bool any = false;
     for (const char* c : {"write", "pwrite64", "writev", "pwritev", "pwritev2"}) {
-      bool ok = pair(c);
+      // Exit only: an enter hook per write doubled the cost (docs/architecture.md).
+      bool ok = probe.syscall_tracepoint(std::string("sys_exit_") + c);
+      if (ok) plan.load.push_back(std::string("ss_exit_") + c);
+      else plan.skip.push_back(std::string("ss_exit_") + c + ": no syscalls:sys_exit_" + c + " tracepoint");
       if (std::string(c) == "write") any = ok;
     }
+    // Paths that write without a write syscall clear the pending entry so a
+    // later write() is not credited with it (syscalls.bpf.c).
+    for (const char* c : {"sendfile64", "splice", "copy_file_range", "io_uring_enter", "io_submit"}) {
+      if (probe.syscall_tracepoint(std::string("sys_exit_") + c)) plan.load.push_back(std::string("ss_clear_") + c);
+      else plan.skip.push_back(std::string("ss_clear_") + c + ": no tracepoint");
+    }
+    if (probe.tp_btf()) plan.load.push_back("ss_clear_exit");
+    else plan.skip.push_back("ss_clear_exit: no tp_btf (io-wq entries live until overwritten)");
     plan.joins_writes = any;
   }
   return plan;
