@@ -52,6 +52,19 @@ SS_EXTERN struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } pending_writes SEC(".maps");
+/* An upper bound of the entries in pending_writes. While it is 0 (nearly
+ * always) the write exits, which run on every write on the machine, skip the
+ * hash lookup. Incremented after an insert, decremented after a delete. */
+SS_EXTERN __u64 pending_count;
+
+/* Records one more pending write of this thread (an overwrite is not one more). */
+static __always_inline void pending_put(__u32 tid, __u64 *write_id)
+{
+	if (bpf_map_update_elem(&pending_writes, &tid, write_id, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&pending_count, 1);
+	else
+		bpf_map_update_elem(&pending_writes, &tid, write_id, BPF_ANY);
+}
 
 static __always_inline void count_lost(void)
 {

@@ -51,6 +51,9 @@ struct {
 	__type(value, struct open_args);
 } open_args SEC(".maps");
 
+/* Entries in open_args (upper bound): exits of read-only opens skip the lookup. */
+__u64 open_count = 0;
+
 /* Per-CPU workspace: the record is built here (too big for the stack). */
 struct blocked_scratch {
 	struct ss_blocked_event ev;
@@ -92,7 +95,10 @@ static __always_inline int stash_open(__u32 call, __u64 filename, __u32 flags, _
 	a.flags = flags;
 	a.dirfd = dirfd;
 	a.call = call;
-	bpf_map_update_elem(&open_args, &tid, &a, BPF_ANY);
+	if (bpf_map_update_elem(&open_args, &tid, &a, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&open_count, 1);
+	else
+		bpf_map_update_elem(&open_args, &tid, &a, BPF_ANY);
 	return 0;
 }
 
@@ -369,11 +375,14 @@ static __always_inline int on_open_exit(struct trace_event_raw_sys_exit *ctx)
 	__u32 zero = 0;
 	long n;
 
+	if (!*(volatile __u64 *)&open_count)
+		return 0;
 	stashed = bpf_map_lookup_elem(&open_args, &tid);
 	if (!stashed)
 		return 0;
 	a = *stashed;
-	bpf_map_delete_elem(&open_args, &tid);
+	if (bpf_map_delete_elem(&open_args, &tid) == 0)
+		__sync_fetch_and_sub(&open_count, 1);
 	if (ret >= 0 || !reportable(-ret))
 		return 0;
 
@@ -487,9 +496,12 @@ static __always_inline int clear_pending(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
+	if (!*(volatile __u64 *)&pending_count)
+		return 0;
 	/* Lock-free lookup; the delete (bucket lock) only when there is one. */
-	if (bpf_map_lookup_elem(&pending_writes, &tid))
-		bpf_map_delete_elem(&pending_writes, &tid);
+	if (bpf_map_lookup_elem(&pending_writes, &tid) &&
+	    bpf_map_delete_elem(&pending_writes, &tid) == 0)
+		__sync_fetch_and_sub(&pending_count, 1);
 	return 0;
 }
 
@@ -497,13 +509,17 @@ static __always_inline int on_write_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct ss_write_result_event *e;
-	__u64 *id = bpf_map_lookup_elem(&pending_writes, &tid);
-	__u64 write_id;
+	__u64 *id, write_id;
 
+	/* The path of every write on the machine: one load, nearly always 0. */
+	if (!*(volatile __u64 *)&pending_count)
+		return 0;
+	id = bpf_map_lookup_elem(&pending_writes, &tid);
 	if (!id)
 		return 0;
 	write_id = *id;
-	bpf_map_delete_elem(&pending_writes, &tid);
+	if (bpf_map_delete_elem(&pending_writes, &tid) == 0)
+		__sync_fetch_and_sub(&pending_count, 1);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

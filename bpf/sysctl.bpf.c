@@ -68,7 +68,7 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 		ret = bpf_sysctl_get_new_value(ctx, e->new_value, sizeof(e->new_value));
 		e->new_len = value_len(ret, sizeof(e->new_value), &e->flags, SS_F_NEW_TRUNC);
 		e->write_id = e->hdr.task.ts_boot_ns;
-		bpf_map_update_elem(&pending_writes, &tid, &e->write_id, BPF_ANY);
+		pending_put(tid, &e->write_id);
 	}
 	emit(e, size);
 	return 1;
