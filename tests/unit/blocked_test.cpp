@@ -131,6 +131,12 @@ TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
   auto none = d.decode(&tmp, sizeof tmp);
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(none->event) << "not a sysctl file: no event";
+  auto bad = blocked_record("/proc/sys/net/\xff\x1b", "", EROFS);
+  auto ev = d.decode(&bad, sizeof bad);
+  ASSERT_TRUE(ev->event);
+  EXPECT_EQ(ev->event->extra["path_hex"], "2f70726f632f7379732f6e65742fff1b");
+  std::string line = event_to_json(*ev->event);
+  EXPECT_NO_THROW(nlohmann::json::parse(line)) << line;
   auto lost_base = blocked_record("tcp_sack", "", EROFS);
   lost_base.flags = SS_BF_BASE_UNKNOWN;
   EXPECT_FALSE(d.decode(&lost_base, sizeof lost_base)->event) << "relative to an unknown directory";

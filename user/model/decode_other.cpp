@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "model/decode.hpp"
 #include "model/sysctl_path.hpp"
+#include "output/escape.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope {
@@ -41,7 +42,8 @@ bool decode_blocked(const ss_blocked_event& r, size_t, Event& e) {
   if (!name) return false;  // not a sysctl file: not our business
 
   e.sysctl = slash_to_dotted(*name);
-  e.extra["path"] = path;
+  e.extra["path"] = path;  // invalid UTF-8 comes out as U+FFFD (json.cpp) ...
+  if (!is_valid_utf8(path)) e.extra["path_hex"] = hex_encode(path);  // ... exact bytes here
   if (r.flags & SS_BF_PATH_TRUNC) e.extra["path_truncated"] = true;
   e.extra["errno"] = errno_name(r.err);
   e.extra["blocked_by"] = r.err == EROFS                   ? "read_only_mount"
