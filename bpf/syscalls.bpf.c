@@ -4,9 +4,10 @@
  *
  * 1. Opens of a sysctl file for writing that the VFS refuses (EROFS from
  *    runc's read-only /proc/sys bind, EACCES, EPERM) before proc_sys_call_handler
- *    runs (fs/namei.c do_open -> mnt_want_write / may_open). sys_enter_* keeps
- *    the arguments of write-mode opens per tid; sys_exit_* leaves at once on
- *    success or an errno we do not report. Only failures pay for the path
+ *    runs (fs/namei.c do_open -> mnt_want_write / may_open). sys_exit_*
+ *    leaves at once on success or an errno we do not report, then reads the
+ *    arguments back from the saved user registers and keeps write-mode opens
+ *    only (no sys_enter hook). Only failures pay for the path
  *    work, done here while the task still exists: its cwd/dirfd path and the
  *    procfs mounts it sees. Userspace resolves the path lexically against
  *    them and drops failures that are not sysctl files.
@@ -16,8 +17,8 @@
  *    pending_writes; the write-syscall exits report and delete it.
  *
  * These hooks run for every open and write on the machine: on the common
- * path (a read-only open, a write while no sysctl write is pending) they
- * read one global counter and return, before any map or string work.
+ * path (a successful open, a write while no sysctl write is pending) they
+ * compare one value and return, before any map or string work.
  */
 #include "common.bpf.h"
 
@@ -37,23 +38,13 @@
 #define SS_MAX_MOUNT_STEPS 1024
 #define SS_MAX_MOUNT_DEPTH 16
 
+/* The arguments of the open being reported, read back at its exit. */
 struct open_args {
 	__u64 filename; /* user pointer */
 	__u32 flags;
 	__s32 dirfd;
 	__u32 call; /* enum ss_open_call */
 };
-
-/* Write-mode opens in flight, by tid. Every exit deletes its own entry. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct open_args);
-} open_args SEC(".maps");
-
-/* Entries in open_args (upper bound): exits of read-only opens skip the lookup. */
-__u64 open_count = 0;
 
 /* Per-CPU workspace: the record is built here (too big for the stack). */
 struct blocked_scratch {
@@ -81,55 +72,47 @@ struct {
 
 /* ------------------------------------------------------------ opens ---- */
 
-static __always_inline int stash_open(__u32 call, __u64 filename, __u32 flags, __s32 dirfd)
+/*
+ * The open's arguments, from the task's saved user registers: the syscall
+ * does not change them (only ax gets the return value; arm64 keeps x0 in
+ * orig_x0, which PT_REGS_PARM1_CORE_SYSCALL reads). Reading them back at
+ * exit means no sys_enter hook and no per-open map update.
+ */
+static __always_inline bool open_args_at_exit(__u32 call, struct open_args *a)
 {
-	struct open_args a = {};
-	__u32 tid;
-
-	/* Reads cannot be refused for being read-only or unwritable. */
-	if ((flags & SS_O_ACCMODE) == 0 && !(flags & SS_O_TRUNC))
-		return 0;
-	if (!type_enabled(SS_EV_SYSCTL_BLOCKED) || !trace_allowed())
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	a.filename = filename;
-	a.flags = flags;
-	a.dirfd = dirfd;
-	a.call = call;
-	if (bpf_map_update_elem(&open_args, &tid, &a, BPF_NOEXIST) == 0)
-		__sync_fetch_and_add(&open_count, 1);
-	else
-		bpf_map_update_elem(&open_args, &tid, &a, BPF_ANY);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_open")
-int ss_enter_open(struct trace_event_raw_sys_enter *ctx)
-{
-	return stash_open(SS_CALL_OPEN, ctx->args[0], ctx->args[1], SS_AT_FDCWD);
-}
-
-SEC("tracepoint/syscalls/sys_enter_creat")
-int ss_enter_creat(struct trace_event_raw_sys_enter *ctx)
-{
-	/* creat(path, mode) == open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
-	return stash_open(SS_CALL_CREAT, ctx->args[0], 01 | 0100 | 01000, SS_AT_FDCWD);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat")
-int ss_enter_openat(struct trace_event_raw_sys_enter *ctx)
-{
-	return stash_open(SS_CALL_OPENAT, ctx->args[1], ctx->args[2], (__s32)ctx->args[0]);
-}
-
-SEC("tracepoint/syscalls/sys_enter_openat2")
-int ss_enter_openat2(struct trace_event_raw_sys_enter *ctx)
-{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct open_how how = {};
 
-	if (bpf_probe_read_user(&how, sizeof(how.flags), (void *)ctx->args[2]))
-		return 0;
-	return stash_open(SS_CALL_OPENAT2, ctx->args[1], (__u32)how.flags, (__s32)ctx->args[0]);
+	a->call = call;
+	a->dirfd = SS_AT_FDCWD;
+	switch (call) {
+	case SS_CALL_OPEN:
+		a->filename = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a->flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case SS_CALL_CREAT:
+		/* creat(path, mode) == open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
+		a->filename = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a->flags = 01 | 0100 | 01000;
+		break;
+	case SS_CALL_OPENAT:
+		a->dirfd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a->filename = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		a->flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		break;
+	case SS_CALL_OPENAT2:
+		a->dirfd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a->filename = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		if (bpf_probe_read_user(&how, sizeof(how.flags),
+					(void *)PT_REGS_PARM3_CORE_SYSCALL(regs)))
+			return false;
+		a->flags = how.flags;
+		break;
+	default:
+		return false;
+	}
+	/* Reads cannot be refused for being read-only or unwritable. */
+	return (a->flags & SS_O_ACCMODE) != 0 || (a->flags & SS_O_TRUNC);
 }
 
 static __always_inline struct mount *real_mount(struct vfsmount *v)
@@ -364,27 +347,20 @@ static __always_inline void read_cmdline(struct ss_blocked_event *e, struct task
 	e->cmdline_len = len;
 }
 
-static __always_inline int on_open_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_open_exit(long ret, __u32 call)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args *stashed, a;
 	struct blocked_scratch *s;
 	struct ss_blocked_event *e;
 	struct task_struct *task;
+	struct open_args a = {};
 	struct fs_struct *fs;
-	long ret = ctx->ret;
 	__u32 zero = 0;
 	long n;
 
-	if (!*(volatile __u64 *)&open_count)
+	/* Every open on the machine passes here: success leaves at once. */
+	if (ret >= 0 || !reportable(-ret) || !type_enabled(SS_EV_SYSCTL_BLOCKED))
 		return 0;
-	stashed = bpf_map_lookup_elem(&open_args, &tid);
-	if (!stashed)
-		return 0;
-	a = *stashed;
-	if (bpf_map_delete_elem(&open_args, &tid) == 0)
-		__sync_fetch_and_sub(&open_count, 1);
-	if (ret >= 0 || !reportable(-ret))
+	if (!open_args_at_exit(call, &a) || !trace_allowed())
 		return 0;
 
 	/* ---- rare path: a write-mode open refused ---- */
@@ -459,25 +435,25 @@ static __always_inline int on_open_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_open")
 int ss_exit_open(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx);
+	return on_open_exit(ctx->ret, SS_CALL_OPEN);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int ss_exit_creat(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx);
+	return on_open_exit(ctx->ret, SS_CALL_CREAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int ss_exit_openat(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx);
+	return on_open_exit(ctx->ret, SS_CALL_OPENAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int ss_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_open_exit(ctx);
+	return on_open_exit(ctx->ret, SS_CALL_OPENAT2);
 }
 
 /* ----------------------------------------------------- write results ---- */

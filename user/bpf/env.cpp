@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bpf/env.hpp"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <spdlog/spdlog.h>
@@ -90,8 +91,16 @@ class KernelProbe final : public FeatureProbe {
   }
   bool ringbuf() const override { return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1; }
   bool tp_btf() const override {
-    // tp_btf needs BTF and BPF_PROG_TYPE_TRACING (5.5+).
-    return btf() && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 1;
+    // tp_btf needs BTF and BPF_PROG_TYPE_TRACING (5.5+). libbpf 1.1's
+    // libbpf_probe_bpf_prog_type() answers 0 for TRACING even where it works
+    // (it needs an attach target), so look for the btf_trace_<tp> typedefs
+    // the kernel emits for BTF-typed tracepoints instead.
+    if (!btf()) return false;
+    struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) return false;
+    bool ok = btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF) > 0;
+    btf__free(vmlinux);
+    return ok;
   }
   bool syscall_tracepoint(const std::string& name) const override {
     for (const char* base : {"/sys/kernel/tracing/events/syscalls/", "/sys/kernel/debug/tracing/events/syscalls/"}) {

@@ -52,42 +52,39 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   else
     plan.skip.push_back("ss_sysctl: sysctl_read and sysctl_write filtered out");
 
-  // Per-syscall tracepoints (not raw_syscalls: +18% on every syscall here).
-  // A pair is loaded only when both of its tracepoints exist (no open/creat
-  // on arm64, no openat2 before 5.6).
-  auto pair = [&](const std::string& call) {
-    if (!probe.syscall_tracepoint("sys_enter_" + call) || !probe.syscall_tracepoint("sys_exit_" + call)) {
-      plan.skip.push_back("ss_enter/exit_" + call + ": no syscalls:sys_*_" + call + " tracepoint");
+  // Per-syscall exit tracepoints only (docs/architecture.md: raw hooks cost
+  // every syscall, enter hooks double the cost of each open/write). A
+  // program is loaded only where its tracepoint exists (no open/creat on
+  // arm64, no openat2 before 5.6).
+  auto exit_prog = [&](const std::string& prefix, const std::string& call) {
+    if (!probe.syscall_tracepoint("sys_exit_" + call)) {
+      plan.skip.push_back(prefix + call + ": no syscalls:sys_exit_" + call + " tracepoint");
       return false;
     }
-    plan.load.push_back("ss_enter_" + call);
-    plan.load.push_back("ss_exit_" + call);
+    plan.load.push_back(prefix + call);
     return true;
   };
   if (want(SS_EV_SYSCTL_BLOCKED)) {
-    for (const char* c : {"open", "openat", "openat2", "creat"}) pair(c);
+    for (const char* c : {"open", "openat", "openat2", "creat"}) exit_prog("ss_exit_", c);
   } else {
-    plan.skip.push_back("ss_*_open*: sysctl_blocked filtered out");
+    plan.skip.push_back("ss_exit_open*: sysctl_blocked filtered out");
   }
   // Write results need the cgroup/sysctl program (it stores the pending
   // write ids); without sys_exit_write the pipeline reports "unknown".
   if (want(SS_EV_SYSCTL_WRITE) && want(SS_EV_WRITE_RESULT)) {
     bool any = false;
     for (const char* c : {"write", "pwrite64", "writev", "pwritev", "pwritev2"}) {
-      // Exit only: an enter hook per write doubled the cost (docs/architecture.md).
-      bool ok = probe.syscall_tracepoint(std::string("sys_exit_") + c);
-      if (ok) plan.load.push_back(std::string("ss_exit_") + c);
-      else plan.skip.push_back(std::string("ss_exit_") + c + ": no syscalls:sys_exit_" + c + " tracepoint");
+      bool ok = exit_prog("ss_exit_", c);
       if (std::string(c) == "write") any = ok;
     }
     // Paths that write without a write syscall clear the pending entry so a
     // later write() is not credited with it (syscalls.bpf.c).
-    for (const char* c : {"sendfile64", "splice", "copy_file_range", "io_uring_enter", "io_submit"}) {
-      if (probe.syscall_tracepoint(std::string("sys_exit_") + c)) plan.load.push_back(std::string("ss_clear_") + c);
-      else plan.skip.push_back(std::string("ss_clear_") + c + ": no tracepoint");
-    }
-    if (probe.tp_btf()) plan.load.push_back("ss_clear_exit");
-    else plan.skip.push_back("ss_clear_exit: no tp_btf (io-wq entries live until overwritten)");
+    for (const char* c : {"sendfile64", "splice", "copy_file_range", "io_uring_enter", "io_submit"})
+      exit_prog("ss_clear_", c);
+    if (probe.tp_btf())
+      plan.load.push_back("ss_clear_exit");
+    else
+      plan.skip.push_back("ss_clear_exit: no tp_btf (io-wq entries live until overwritten)");
     plan.joins_writes = any;
   }
   return plan;
