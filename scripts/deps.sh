@@ -11,10 +11,8 @@ pkgs=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
   runc busybox-static iproute2 procps util-linux jq bpftrace
   python3
+  chromium
 )
-if [[ "${SYSCTLSCOPE_WITH_BROWSER:-0}" == 1 ]]; then
-  pkgs+=(chromium)
-fi
 
 missing=()
 for p in "${pkgs[@]}"; do

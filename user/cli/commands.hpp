@@ -42,5 +42,6 @@ void install_stop_handlers();
 
 void register_trace(CLI::App& app, Registry& reg);
 void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/netns/cli.cpp)
+void register_forensics(CLI::App& app, Registry& reg);  // record, report, replay (user/forensics/cli.cpp)
 
 }  // namespace sysctlscope::cli

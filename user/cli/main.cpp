@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cli::Registry reg;
   cli::register_trace(app, reg);
   cli::register_netns(app, reg);
+  cli::register_forensics(app, reg);
 
   // CLI11 would only say "A subcommand is required" for a misspelt command.
   if (argc > 1 && argv[1][0] != '-') {

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+// `record`, `report` and `replay` (docs/recording.md).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "bpf/env.hpp"
+#include "cli/live.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "forensics/recording.hpp"
+#include "forensics/report.hpp"
+#include "netns/nsexec.hpp"
+#include "netns/owners.hpp"
+#include "output/escape.hpp"
+#include "pipeline/pipeline.hpp"
+#include "sysctlscope_version.hpp"
+
+namespace sysctlscope::cli {
+
+using json = nlohmann::ordered_json;
+using namespace sysctlscope::forensics;
+
+namespace {
+
+uint64_t now_ns(clockid_t c = CLOCK_REALTIME) {
+  timespec ts{};
+  clock_gettime(c, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string read_small(const char* path) {
+  std::ifstream f(path);
+  std::string s;
+  std::getline(f, s);
+  return s;
+}
+
+// Event lines buffered in memory, written with write(2) at most every
+// kWriteNs (or when the buffer is large) and made durable with fdatasync
+// every kSyncNs: a crash loses at most about a second, and only whole lines
+// reach the file except when the process dies inside write(2).
+class RecordSink final : public Sink {
+ public:
+  static constexpr uint64_t kWriteNs = 250'000'000, kSyncNs = 1'000'000'000;
+  static constexpr size_t kBufMax = 1 << 20;
+  static constexpr uint64_t kReserve = 4096;  // room kept for session_end under --max-size
+
+  RecordSink(int fd, uint64_t max_size, uint64_t already) : fd_(fd), max_(max_size), written_(already) {}
+
+  void write(const Event& e) override {
+    if (full_ || err_) {
+      ++not_recorded_;
+      return;
+    }
+    size_t before = buf_.size();
+    append_event_json(buf_, e);
+    buf_.push_back('\n');
+    if (max_ && written_ + buf_.size() + kReserve > max_) {
+      buf_.resize(before);
+      full_ = true;
+      ++not_recorded_;
+      return;
+    }
+    ++by_type_[static_cast<size_t>(e.type)];
+    ++events_;
+    if (buf_.size() >= kBufMax) write_out();
+  }
+  bool flush() override {
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    if (!buf_.empty() && (now - last_write_ >= kWriteNs || full_)) write_out();
+    if (dirty_ && now - last_sync_ >= kSyncNs) sync();
+    return !closed();
+  }
+  bool closed() const override { return full_ || err_ != 0; }
+
+  // Appends a record line (session_start, baseline, session_end) immediately.
+  void record_line(const json& j) {
+    buf_ += j.dump(-1, ' ', false, json::error_handler_t::replace);
+    buf_.push_back('\n');
+    write_out();
+  }
+  void finish() {
+    write_out();
+    sync();
+  }
+  bool full() const { return full_; }
+  int error() const { return err_; }
+  uint64_t bytes() const { return written_ + buf_.size(); }
+  uint64_t events() const { return events_; }
+  uint64_t not_recorded() const { return not_recorded_; }
+  const uint64_t* by_type() const { return by_type_; }
+
+ private:
+  void write_out() {
+    size_t off = 0;
+    while (!err_ && off < buf_.size()) {
+      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        err_ = errno;
+        break;
+      }
+      off += static_cast<size_t>(n);
+      written_ += static_cast<uint64_t>(n);
+    }
+    buf_.clear();
+    dirty_ = true;
+    last_write_ = now_ns(CLOCK_MONOTONIC);
+  }
+  void sync() {
+    if (!err_ && ::fdatasync(fd_) != 0 && errno != EINVAL) err_ = errno;
+    dirty_ = false;
+    last_sync_ = now_ns(CLOCK_MONOTONIC);
+  }
+
+  int fd_;
+  uint64_t max_;
+  uint64_t written_;
+  std::string buf_;
+  bool full_ = false, dirty_ = false;
+  int err_ = 0;
+  uint64_t last_write_ = 0, last_sync_ = 0;
+  uint64_t events_ = 0, not_recorded_ = 0;
+  uint64_t by_type_[6] = {};
+};
+
+json session_start(const Filter& f, const std::string& cgroup, double duration, uint64_t max_size) {
+  json j = json::object();
+  j["record"] = "session_start";
+  j["format"] = kFormat;
+  j["version"] = kFormatVersion;
+  j["tool"] = "sysctlscope";
+  j["tool_version"] = kVersion;
+  utsname u{};
+  uname(&u);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  j["hostname"] = host;
+  j["kernel_release"] = u.release;
+  j["kernel_version"] = u.version;
+  j["machine"] = u.machine;
+  j["boot_id"] = read_small("/proc/sys/kernel/random/boot_id");
+  j["time"] = format_rfc3339(now_ns());
+  // argv as the kernel has it: main() does not hand argv to commands.
+  json argv = json::array();
+  {
+    std::ifstream c("/proc/self/cmdline", std::ios::binary);
+    std::string arg;
+    while (std::getline(c, arg, '\0')) argv.push_back(arg);
+  }
+  j["command_line"] = std::move(argv);
+  j["filters"] = f.to_json();
+  if (!cgroup.empty()) j["filters"]["cgroup"] = cgroup;
+  j["host_netns"] = netns::netns_inode_of_pid(getpid());
+  j["pid"] = getpid();
+  j["duration"] = duration > 0 ? json(duration) : json(nullptr);
+  j["max_size"] = max_size ? json(max_size) : json(nullptr);
+  return j;
+}
+
+Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) {
+  Baseline b;
+  b.scope = std::move(scope);
+  b.netns = netns;
+  for (const auto& [k, v] : m) {
+    if (v.err)
+      b.errors[k] = errno_name(v.err);
+    else
+      b.values[k] = v.value;
+  }
+  return b;
+}
+
+// Host sysctls (like `sysctl -a`), then every other netns's net.* read by a
+// child that setns()es into it (/proc/sys/net shows the opener's netns).
+// Taken before the probes attach so the recorder's own reads stay out of the events.
+void write_baseline(RecordSink& sink) {
+  uint64_t self_ns = netns::netns_inode_of_pid(getpid());
+  sink.record_line(baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), now_ns()));
+  auto src = netns::make_runc_state_source();
+  for (const auto& n : netns::list_netns(*src)) {
+    if (n.inode == self_ns) continue;
+    Baseline b;
+    b.scope = "netns";
+    b.netns = n.inode;
+    if (n.owner) b.container = ContainerInfo{n.owner->id, n.owner->runtime, n.owner->name, "", "", ""};
+    std::string path = n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
+    Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid()) {
+      b.error = "open " + path + ": " + errno_name(errno);
+    } else if (::fstat(fd.get(), &st) != 0 || st.st_ino != n.inode) {
+      b.error = "namespace went away before it could be read";  // the pid exited and was reused
+    } else if (auto m = netns::read_net_sysctls_in(fd.get()); m.has_value()) {
+      Baseline v = from_map(*m, "netns", n.inode);
+      b.values = std::move(v.values);
+      b.errors = std::move(v.errors);
+    } else {
+      b.error = m.error().what();
+    }
+    sink.record_line(baseline_json(b, now_ns()));
+  }
+}
+
+std::string human_size(uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(b) / (1 << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024);
+  return buf;
+}
+
+struct RecordArgs {
+  FilterOptions filter;
+  std::string output;
+  double duration = 0;
+  std::string max_size;
+  std::string ringbuf_size = "8M";
+  std::string cgroup;
+};
+
+int run_record(const RecordArgs& a) {
+  LiveOptions opt;
+  opt.filter = a.filter.build();
+  if (a.output.empty()) throw UsageError("record needs -o FILE");
+  if (!(a.duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
+  opt.duration_s = a.duration;
+  uint64_t max_size = a.max_size.empty() ? 0 : parse_size(a.max_size, "--max-size");
+  if (!a.max_size.empty() && max_size < 64 * 1024) throw UsageError("--max-size must be at least 64k");
+  uint64_t rb = parse_size(a.ringbuf_size, "--ringbuf-size");
+  if (rb < 4096 || (rb & (rb - 1)) || rb > (1ull << 30))
+    throw UsageError("--ringbuf-size must be a power of two between 4k and 1G");
+  opt.ringbuf_bytes = static_cast<uint32_t>(rb);
+  opt.cgroup = a.cgroup;
+  check_privileges();
+
+  // O_EXCL: never overwrite evidence from an earlier session.
+  Fd fd(::open(a.output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid())
+    throw Error("create recording", terminal_safe(a.output), errno,
+                errno == EEXIST ? "choose a new file name; recordings are never overwritten" : "");
+  RecordSink sink(fd.get(), max_size, 0);
+  sink.record_line(session_start(opt.filter, a.cgroup, a.duration, max_size));
+  write_baseline(sink);
+  sink.finish();
+  if (max_size && sink.bytes() + RecordSink::kReserve > max_size)
+    throw UsageError("--max-size " + a.max_size + " is smaller than the baseline (" + human_size(sink.bytes()) + ")");
+  std::fprintf(stderr, "Recording to %s (baseline: %s)\n", terminal_safe(a.output).c_str(), human_size(sink.bytes()).c_str());
+  std::fflush(stderr);
+
+  install_stop_handlers();
+  const bool tty = isatty(STDERR_FILENO);
+  const uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+  uint64_t last_status = 0;
+  bool status_shown = false;
+  PipelineStats st = run_live(opt, sink, [&](const PipelineStats& s) {
+    if (!tty) return;
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    if (now - last_status < 250'000'000) return;  // at most 4 refreshes a second
+    last_status = now;
+    status_shown = true;
+    std::fprintf(stderr, "\r\033[Krecording %.1fs  events %llu  lost %llu  file %s", (now - t0) / 1e9,
+                 static_cast<unsigned long long>(sink.events()), static_cast<unsigned long long>(s.lost),
+                 human_size(sink.bytes()).c_str());
+    std::fflush(stderr);
+  });
+  if (status_shown) std::fprintf(stderr, "\r\033[K");
+
+  std::string reason = sink.error() ? "write_error: " + errno_name(sink.error())
+                       : sink.full()  ? "max_size"
+                       : stop_requested() ? "signal"
+                                          : "duration";
+  json end = json::object();
+  end["record"] = "session_end";
+  end["time"] = format_rfc3339(now_ns());
+  end["reason"] = reason;
+  end["events"] = sink.events();
+  json by = json::object();
+  for (auto t : kAllEventTypes)
+    if (sink.by_type()[static_cast<size_t>(t)]) by[std::string(to_string(t))] = sink.by_type()[static_cast<size_t>(t)];
+  end["by_type"] = std::move(by);
+  end["lost"] = st.lost;
+  end["malformed"] = st.malformed;
+  end["not_recorded"] = sink.not_recorded();
+  if (!sink.error()) {
+    sink.record_line(end);
+    sink.finish();
+  }
+  std::fprintf(stderr, "%llu events recorded, %llu lost, %s (%s)\n", static_cast<unsigned long long>(sink.events()),
+               static_cast<unsigned long long>(st.lost), human_size(sink.bytes()).c_str(), reason.c_str());
+  if (sink.error())
+    throw Error("write recording", terminal_safe(a.output), sink.error(), "the file holds everything up to the failure");
+  return 0;
+}
+
+}  // namespace
+
+void register_forensics(CLI::App& app, Registry& reg) {
+  {
+    auto a = std::make_shared<RecordArgs>();
+    auto* sub = app.add_subcommand("record", "Record a forensic session to a file (baseline + every event)");
+    sub->footer(R"(Examples:
+  sysctlscope record -o incident.jsonl                        # until Ctrl-C
+  sysctlscope record -o incident.jsonl --duration 600 --max-size 512M
+  sysctlscope record -o writes.jsonl --type sysctl_write,sysctl_blocked,netns_create
+Stops cleanly at --max-size (session_end says reason "max_size"); no rotation.
+The file format is described in docs/recording.md.)");
+    sub->add_option("-o,--output", a->output, "Recording file to create (never overwritten)")->required();
+    add_filter_options(sub, a->filter);
+    sub->add_option("--duration", a->duration, "Stop after this many seconds");
+    sub->add_option("--max-size", a->max_size, "Stop cleanly when the file reaches this size (e.g. 512M)");
+    sub->add_option("--cgroup", a->cgroup, "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
+    sub->add_option("--ringbuf-size", a->ringbuf_size, "Ring buffer size, power of two (default 8M)");
+    reg.add(sub, [a]() { return run_record(*a); });
+  }
+  {
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto fmt = std::make_shared<std::string>("text");
+    auto* sub = app.add_subcommand("report", "Report on recorded sessions: timeline, drift, reconnaissance");
+    sub->footer(R"(Examples:
+  sysctlscope report incident.jsonl
+  sysctlscope report -o html incident.jsonl > incident.html   # self-contained page
+  sysctlscope report -o json a.jsonl b.jsonl | jq .drift)");
+    sub->add_option("files", *files, "Recording files")->required();
+    sub->add_option("-o,--output", *fmt, "Output format: text, json or html (default text)");
+    reg.add(sub, [files, fmt]() {
+      if (*fmt != "text" && *fmt != "json" && *fmt != "html")
+        throw UsageError("unknown report format '" + terminal_safe(*fmt) + "' (use text, json or html)");
+      Recording rec = read_recordings(*files);
+      for (const auto& w : rec.warnings) std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
+      Report r = build_report(rec);
+      std::string out = *fmt == "json" ? render_json(r) : *fmt == "html" ? render_html(r) : render_text(r);
+      OutStream os(STDOUT_FILENO);
+      os.buffer() = std::move(out);
+      os.flush();
+      if (os.error()) throw Error("write report", "stdout", os.error());
+      return 0;
+    });
+  }
+  {
+    struct ReplayArgs {
+      std::string file, output;
+      FilterOptions filter;
+    };
+    auto a = std::make_shared<ReplayArgs>();
+    auto* sub = app.add_subcommand("replay", "Stream a recording through trace's filters and output");
+    sub->footer(R"(Examples:
+  sysctlscope replay incident.jsonl --type sysctl_write -o table
+  sysctlscope replay incident.jsonl --sysctl 'net.ipv4.tcp_*' --failed -o json)");
+    sub->add_option("file", a->file, "Recording file")->required();
+    sub->add_option("-o,--output", a->output, "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
+    add_filter_options(sub, a->filter);
+    reg.add(sub, [a]() {
+      Filter f = a->filter.build();
+      auto fmt = resolve_output(a->output, STDOUT_FILENO);
+      Recording rec = read_recordings({a->file});
+      for (const auto& w : rec.warnings) std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
+      auto sink = make_sink(fmt, STDOUT_FILENO);
+      // No enricher: recorded events already carry their attribution.
+      Pipeline pipe(f, nullptr, *sink, false);
+      install_stop_handlers();
+      for (auto& e : rec.events) {
+        if (sink->closed() || stop_requested()) break;
+        if (e.type == EventType::Lost) {
+          sink->write(e);  // never filtered, and not re-counted by the pipeline
+          continue;
+        }
+        pipe.feed(std::move(e));
+      }
+      sink->flush();
+      return 0;
+    });
+  }
+}
+
+}  // namespace sysctlscope::cli

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "forensics/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "output/escape.hpp"
+
+namespace sysctlscope::forensics {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+const char* const kSecurity[] = {
+    "kernel.kptr_restrict",        "kernel.randomize_va_space",      "kernel.yama.ptrace_scope",
+    "kernel.core_pattern",         "kernel.modprobe",                "kernel.unprivileged_bpf_disabled",
+    "kernel.dmesg_restrict",       "kernel.perf_event_paranoid",     "kernel.kexec_load_disabled",
+    "kernel.sysrq",                "kernel.unprivileged_userns_clone", "kernel.io_uring_disabled",
+    "kernel.core_uses_pid",        "kernel.printk",                  "fs.suid_dumpable",
+    "user.max_user_namespaces",    "net.core.bpf_jit_harden",        "net.core.bpf_jit_enable",
+    "vm.mmap_min_addr",            "vm.unprivileged_userfaultfd"};
+
+std::string short_id(const std::string& id) { return id.substr(0, 12); }
+
+std::string container_label(const ContainerInfo& c) {
+  std::string s = "container " + (c.id.empty() ? (c.name.empty() ? "?" : c.name) : short_id(c.id));
+  if (!c.name.empty() && !c.id.empty() && c.name != c.id) s += " (" + c.name + ")";
+  if (!c.pod.empty()) s += " pod " + (c.k8s_namespace.empty() ? c.pod : c.k8s_namespace + "/" + c.pod);
+  return s;
+}
+
+std::string group_of(const Event& e) { return e.container ? container_label(*e.container) : "host"; }
+
+std::string who_of(const Event& e) {
+  return group_of(e) + ": " + e.comm + "[" + std::to_string(e.pid) + "]";
+}
+
+std::string hms(uint64_t ns) {
+  std::string t = format_rfc3339(ns);  // 2026-11-22T11:00:29.123456789Z
+  return t.size() >= 23 ? t.substr(11, 12) : t;
+}
+
+std::string xstr(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Writers and /proc/sys disagree on separators ("4096 87380" vs "4096\t87380").
+std::string normalize(std::string_view v) {
+  std::string out;
+  bool space = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct Owners {
+  uint64_t host_netns = 0;
+  std::map<uint64_t, std::string> netns_owner;  // netns -> container label
+  std::string where(const Event& e) const {
+    if (e.netns_container) return container_label(*e.netns_container);
+    if (auto it = netns_owner.find(e.netns); it != netns_owner.end()) return it->second;
+    if (host_netns && e.netns == host_netns) return "host netns";
+    return "netns " + std::to_string(e.netns);
+  }
+  // A host-side actor in a netns a container owns: the host-into-container
+  // signal, also derived here for recordings made before attribution knew it.
+  bool cross(const Event& e) const {
+    if (e.cross_namespace) return true;
+    if (e.container || e.netns_container) return false;
+    return netns_owner.count(e.netns) && e.netns != host_netns;
+  }
+};
+
+}  // namespace
+
+bool is_security_relevant(const std::string& s) {
+  if (s.rfind("fs.protected_", 0) == 0) return true;
+  return std::find(std::begin(kSecurity), std::end(kSecurity), s) != std::end(kSecurity);
+}
+
+Report build_report(const Recording& rec) {
+  Report r;
+  r.warnings = rec.warnings;
+  Owners own;
+  // Host baseline values and per-netns baselines, from the first session that has them.
+  std::map<std::string, std::string> host_base;
+  std::map<uint64_t, std::map<std::string, std::string>> netns_base;
+  for (const auto& s : rec.sessions) {
+    json f = json::object();
+    f["file"] = s.file;
+    for (const char* k : {"tool_version", "hostname", "kernel_release", "boot_id", "time", "command_line", "filters",
+                          "host_netns"})
+      if (auto it = s.start.find(k); it != s.start.end()) f[k == std::string("time") ? "start" : k] = *it;
+    if (!own.host_netns)
+      if (auto it = s.start.find("host_netns"); it != s.start.end() && it->is_number_unsigned())
+        own.host_netns = it->get<uint64_t>();
+    if (s.end) {
+      f["end"] = xstr(*s.end, "time");
+      f["end_reason"] = xstr(*s.end, "reason");
+      if (auto it = s.end->find("lost"); it != s.end->end() && it->is_number_unsigned()) {
+        f["lost"] = *it;
+      }
+    } else {
+      f["end"] = nullptr;
+      f["end_reason"] = "incomplete: no session_end (recorder killed or crashed)";
+    }
+    f["events"] = s.events;
+    f["incomplete_last_line"] = s.incomplete_tail;
+    size_t ns_count = 0;
+    for (const auto& b : s.baselines) {
+      if (b.scope == "host") {
+        if (host_base.empty()) host_base = b.values;
+        if (!own.host_netns) own.host_netns = b.netns;
+      } else {
+        ++ns_count;
+        if (!netns_base.count(b.netns)) netns_base[b.netns] = b.values;
+        if (b.container) own.netns_owner.emplace(b.netns, container_label(*b.container));
+      }
+    }
+    f["baseline_namespaces"] = ns_count;
+    auto start = parse_rfc3339(xstr(s.start, "time"));
+    if (start && (!r.start_ns || *start < r.start_ns)) r.start_ns = *start;
+    if (s.end)
+      if (auto end = parse_rfc3339(xstr(*s.end, "time")); end && *end > r.end_ns) r.end_ns = *end;
+    r.sessions.push_back(std::move(f));
+  }
+
+  // Events in time order (several files may interleave).
+  std::vector<const Event*> evs;
+  evs.reserve(rec.events.size());
+  for (const auto& e : rec.events) evs.push_back(&e);
+  std::stable_sort(evs.begin(), evs.end(), [](const Event* a, const Event* b) { return a->time_ns < b->time_ns; });
+  for (const Event* e : evs)
+    if (e->netns_container && e->netns) own.netns_owner.emplace(e->netns, container_label(*e->netns_container));
+
+  struct Last {
+    std::string value, by;
+    uint64_t time_ns = 0;
+    bool from_write = false;
+  };
+  std::map<std::pair<std::string, std::string>, Last> last;  // (scope, sysctl)
+  std::map<std::string, uint64_t> scope_netns;
+  std::map<std::tuple<uint32_t, std::string, std::string>, ReconRow> recon;
+
+  for (const Event* ep : evs) {
+    const Event& e = *ep;
+    r.events++;
+    if (r.end_ns < e.time_ns) r.end_ns = e.time_ns;
+    if (!r.start_ns || e.time_ns < r.start_ns) r.start_ns = e.time_ns;
+    if (e.type == EventType::Lost) {
+      r.lost += e.count;
+      r.lost_events++;
+      r.losses.emplace_back(e.time_ns, e.count);
+      continue;
+    }
+    std::string group = group_of(e);
+    auto& g = r.groups[group];
+    // Scope of a value: net.* lives in a netns; other namespaced sysctls
+    // (ipc, uts) follow the container; the rest is the host's.
+    std::string scope;
+    if (e.sysctl.rfind("net.", 0) == 0) {
+      std::string w = own.where(e);
+      if (own.host_netns && e.netns == own.host_netns)
+        scope = "host";
+      else
+        scope = w.rfind("netns ", 0) == 0 ? w : w + " (netns " + std::to_string(e.netns) + ")";
+      scope_netns[scope] = e.netns;
+    } else {
+      scope = e.container ? group : "host";
+    }
+    switch (e.type) {
+      case EventType::SysctlWrite:
+      case EventType::SysctlBlocked: {
+        TimelineRow t;
+        t.time_ns = e.time_ns;
+        t.who = who_of(e);
+        t.group = group;
+        t.where = own.where(e);
+        t.sysctl = e.sysctl;
+        t.cross_namespace = own.cross(e);
+        if (e.type == EventType::SysctlWrite) {
+          t.kind = "write";
+          t.old_value = e.old_value;
+          t.value = e.value;
+          t.result = e.result.empty() ? "unknown" : e.result;
+          t.failed = t.result != "ok" && t.result != "unknown";
+          g.writes++;
+          if (t.failed) g.failed_writes++;
+          if (!t.failed) last[{scope, e.sysctl}] = Last{e.value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+        } else {
+          t.kind = "blocked";
+          t.failed = true;
+          t.result = xstr(e.extra, "errno");
+          std::string by = xstr(e.extra, "blocked_by");
+          t.detail = (by.empty() ? "" : by + " ") + "path=" + xstr(e.extra, "path");
+          g.blocked++;
+        }
+        if (t.cross_namespace) {
+          r.groups[t.where].cross_in++;
+          r.cross.push_back(t);
+        }
+        r.timeline.push_back(std::move(t));
+        break;
+      }
+      case EventType::SysctlRead: {
+        if (!e.value_error && !e.value_truncated) {
+          auto& l = last[{scope, e.sysctl}];
+          // A read showing a different value than the last known one means a change we did not see.
+          if (l.value != e.value || l.time_ns == 0) {
+            if (!l.from_write || normalize(l.value) != normalize(e.value))
+              l = Last{e.value, "", e.time_ns, false};
+          }
+        }
+        if (is_security_relevant(e.sysctl)) {
+          auto& rr = recon[{e.pid, e.comm, group}];
+          if (!rr.reads) {
+            rr.who = who_of(e);
+            rr.group = group;
+            rr.pid = e.pid;
+            rr.first_ns = e.time_ns;
+            g.recon++;
+          }
+          rr.reads++;
+          rr.last_ns = e.time_ns;
+          if (std::find(rr.sysctls.begin(), rr.sysctls.end(), e.sysctl) == rr.sysctls.end())
+            rr.sysctls.push_back(e.sysctl);
+        }
+        break;
+      }
+      case EventType::NetnsCreate: {
+        BirthRow b;
+        b.time_ns = e.time_ns;
+        b.netns = e.netns;
+        if (auto p = e.extra.find("parent_netns"); p != e.extra.end() && p->is_number_unsigned())
+          b.parent_netns = p->get<uint64_t>();
+        b.who = who_of(e);
+        b.group = group;
+        b.via = xstr(e.extra, "via");
+        std::map<std::string, std::string> defaults;
+        if (auto d = e.extra.find("defaults"); d != e.extra.end() && d->is_object()) {
+          b.defaults = d->size();
+          for (auto it = d->begin(); it != d->end(); ++it)
+            if (it->is_string()) defaults[it.key()] = it->get<std::string>();
+        }
+        if (auto d = e.extra.find("differs_from_host"); d != e.extra.end() && d->is_array())
+          for (const auto& x : *d)
+            if (x.is_object()) b.differs.push_back({xstr(x, "sysctl"), xstr(x, "value"), xstr(x, "host")});
+        g.births++;
+        // Birth values are the baseline of a namespace born during the session.
+        if (!netns_base.count(e.netns) && !defaults.empty()) netns_base[e.netns] = std::move(defaults);
+        r.births.push_back(std::move(b));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Drift: the last known value of each (scope, sysctl) against its baseline.
+  for (const auto& [key, l] : last) {
+    const auto& [scope, sysctl] = key;
+    const std::map<std::string, std::string>* base = nullptr;
+    if (scope == "host" || (scope_netns.count(scope) && scope_netns[scope] == own.host_netns)) {
+      base = &host_base;
+    } else if (auto n = scope_netns.find(scope); n != scope_netns.end()) {
+      if (auto b = netns_base.find(n->second); b != netns_base.end()) base = &b->second;
+    }
+    DriftRow d;
+    d.scope = scope;
+    d.sysctl = sysctl;
+    d.final_value = l.value;
+    d.time_ns = l.time_ns;
+    d.changed_by = l.from_write ? l.by : "unobserved change (seen by a read at " + hms(l.time_ns) + ")";
+    if (base) {
+      auto it = base->find(sysctl);
+      if (it == base->end()) {
+        if (!l.from_write) continue;  // a read of something the baseline could not read
+        d.has_baseline = false;
+      } else {
+        if (normalize(it->second) == normalize(l.value)) continue;
+        d.baseline = it->second;
+      }
+    } else {
+      if (!l.from_write) continue;
+      d.has_baseline = false;  // no baseline for this scope (namespace born without a snapshot)
+    }
+    r.drift.push_back(std::move(d));
+  }
+  std::sort(r.drift.begin(), r.drift.end(), [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; });
+  for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
+  std::sort(r.recon.begin(), r.recon.end(), [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
+  return r;
+}
+
+// ------------------------------------------------------------------ JSON ---
+
+std::string render_json(const Report& r) {
+  json j = json::object();
+  j["sessions"] = r.sessions;
+  j["warnings"] = r.warnings;
+  j["events"] = r.events;
+  j["lost"] = {{"total", r.lost}, {"events", r.lost_events}};
+  auto& losses = j["lost"]["at"] = json::array();
+  for (auto& [t, c] : r.losses) losses.push_back({{"time", format_rfc3339(t)}, {"count", c}});
+  auto row = [](const TimelineRow& t) {
+    json x = {{"time", format_rfc3339(t.time_ns)}, {"kind", t.kind},     {"who", t.who},
+              {"group", t.group},                  {"where", t.where},   {"sysctl", t.sysctl},
+              {"result", t.result},                {"failed", t.failed}, {"cross_namespace", t.cross_namespace}};
+    if (t.kind == "write") {
+      x["old_value"] = t.old_value;
+      x["value"] = t.value;
+    } else {
+      x["detail"] = t.detail;
+    }
+    return x;
+  };
+  auto& tl = j["timeline"] = json::array();
+  for (const auto& t : r.timeline) tl.push_back(row(t));
+  auto& cr = j["cross_namespace"] = json::array();
+  for (const auto& t : r.cross) cr.push_back(row(t));
+  auto& bi = j["netns_births"] = json::array();
+  for (const auto& b : r.births) {
+    json d = json::array();
+    for (const auto& x : b.differs) d.push_back({{"sysctl", x.sysctl}, {"value", x.value}, {"host", x.host}});
+    bi.push_back({{"time", format_rfc3339(b.time_ns)}, {"netns", b.netns}, {"parent_netns", b.parent_netns},
+                  {"via", b.via}, {"who", b.who}, {"group", b.group}, {"defaults", b.defaults},
+                  {"differs_from_host", std::move(d)}});
+  }
+  auto& dr = j["drift"] = json::array();
+  for (const auto& d : r.drift)
+    dr.push_back({{"scope", d.scope},
+                  {"sysctl", d.sysctl},
+                  {"baseline", d.has_baseline ? json(d.baseline) : json(nullptr)},
+                  {"final", d.final_value},
+                  {"changed_by", d.changed_by},
+                  {"time", format_rfc3339(d.time_ns)}});
+  auto& rc = j["reconnaissance"] = json::array();
+  for (const auto& x : r.recon)
+    rc.push_back({{"who", x.who}, {"group", x.group}, {"pid", x.pid}, {"sysctls", x.sysctls}, {"reads", x.reads},
+                  {"first", format_rfc3339(x.first_ns)}, {"last", format_rfc3339(x.last_ns)}});
+  auto& gr = j["by_container"] = json::object();
+  for (const auto& [k, g] : r.groups)
+    gr[k] = {{"writes", g.writes}, {"failed_writes", g.failed_writes}, {"blocked", g.blocked},
+             {"netns_births", g.births}, {"cross_namespace_in", g.cross_in}, {"recon_processes", g.recon}};
+  // Recorded values may hold invalid UTF-8: replace rather than throw.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+// ------------------------------------------------------------------ text ---
+
+namespace {
+std::string ts(std::string_view s) { return terminal_safe(s); }
+}  // namespace
+
+std::string render_text(const Report& r) {
+  std::string o;
+  o += "sysctlscope forensic report\n\n";
+  if (r.lost)
+    o += "!! " + std::to_string(r.lost) + " EVENTS LOST (kernel ring buffer full, " + std::to_string(r.lost_events) +
+         " loss reports): the timeline below is incomplete !!\n\n";
+  else
+    o += "Lost events: 0\n\n";
+  for (const auto& w : r.warnings) o += "warning: " + ts(w) + "\n";
+  if (!r.warnings.empty()) o += "\n";
+  o += "== Sessions\n";
+  for (const auto& s : r.sessions) {
+    o += "  " + ts(xstr(s, "file")) + ": host " + ts(xstr(s, "hostname")) + ", kernel " + ts(xstr(s, "kernel_release")) +
+         ", boot " + ts(xstr(s, "boot_id")) + "\n";
+    o += "    " + ts(xstr(s, "start")) + " .. " + (s["end"].is_null() ? "?" : ts(xstr(s, "end"))) + " (" +
+         ts(xstr(s, "end_reason")) + "), " + xstr(s, "events") + " events\n";
+    o += "    command: " + ts(xstr(s, "command_line")) + "\n";
+  }
+  auto row = [&](const TimelineRow& t) {
+    std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") + "  " + ts(t.who) +
+                    "  in " + ts(t.where) + "  " + ts(t.sysctl);
+    if (t.kind == "write")
+      s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [" + ts(t.result) + "]";
+    else
+      s += ": " + ts(t.result) + " " + ts(t.detail);
+    if (t.cross_namespace) s += "  (host into container)";
+    return s + "\n";
+  };
+  o += "\n== Timeline of writes and blocked writes (" + std::to_string(r.timeline.size()) + ")\n";
+  for (const auto& t : r.timeline) o += row(t);
+  o += "\n== Host-into-container writes (" + std::to_string(r.cross.size()) + ")\n";
+  for (const auto& t : r.cross) o += row(t);
+  o += "\n== Network namespace births (" + std::to_string(r.births.size()) + ")\n";
+  for (const auto& b : r.births) {
+    o += "  " + hms(b.time_ns) + "  netns " + std::to_string(b.netns) + " via " + ts(b.via) + " by " + ts(b.who) +
+         " (parent " + std::to_string(b.parent_netns) + ", " + std::to_string(b.defaults) + " defaults)\n";
+    for (const auto& d : b.differs)
+      o += "      " + ts(d.sysctl) + " = " + ts(d.value) + " (host: " + ts(d.host) + ")\n";
+  }
+  o += "\n== Drift from the baseline (" + std::to_string(r.drift.size()) + ")\n";
+  for (const auto& d : r.drift)
+    o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + ": " + (d.has_baseline ? ts(d.baseline) : "(no baseline)") +
+         " -> " + ts(d.final_value) + "  by " + ts(d.changed_by) + "\n";
+  o += "\n== Reconnaissance: reads of security-relevant sysctls (" + std::to_string(r.recon.size()) + ")\n";
+  for (const auto& x : r.recon) {
+    o += "  " + hms(x.first_ns) + "  " + ts(x.who) + "  " + std::to_string(x.reads) + " reads:";
+    for (const auto& s : x.sysctls) o += " " + ts(s);
+    o += "\n";
+  }
+  o += "\n== By container\n";
+  for (const auto& [k, g] : r.groups) {
+    o += "  " + ts(k) + ": " + std::to_string(g.writes) + " writes (" + std::to_string(g.failed_writes) +
+         " failed), " + std::to_string(g.blocked) + " blocked, " + std::to_string(g.births) + " netns births, " +
+         std::to_string(g.cross_in) + " host writes into it, " + std::to_string(g.recon) + " recon processes\n";
+    for (const auto& t : r.timeline)
+      if (t.group == k) o += "  " + row(t);
+  }
+  return o;
+}
+
+}  // namespace sysctlscope::forensics

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+// The forensic report built from one or more recordings: a model (what
+// happened) and three renderings (text, JSON, self-contained HTML).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "forensics/recording.hpp"
+
+namespace sysctlscope::forensics {
+
+// One row of the write timeline: a sysctl_write or a sysctl_blocked.
+struct TimelineRow {
+  uint64_t time_ns = 0;
+  std::string kind;  // "write" or "blocked"
+  std::string who;   // "host: nsenter[812]" or "container abc (pod ns/p): sh[9]"
+  std::string group; // container label the row is grouped under ("host" for host processes)
+  std::string where; // owner of the netns: "host netns", "container X", "netns N"
+  std::string sysctl, old_value, value;
+  std::string result;  // writes: ok/errno/unknown; blocked: errno
+  std::string detail;  // blocked: "read_only_mount path=/proc/sys/..."
+  bool cross_namespace = false;
+  bool failed = false;
+};
+
+struct BirthRow {
+  uint64_t time_ns = 0;
+  uint64_t netns = 0, parent_netns = 0;
+  std::string who, group, via;
+  size_t defaults = 0;
+  struct Diff {
+    std::string sysctl, value, host;
+  };
+  std::vector<Diff> differs;  // non-host defaults
+};
+
+struct DriftRow {
+  std::string scope;  // "host", "netns N (container X)", "container X"
+  std::string sysctl, baseline, final_value;
+  bool has_baseline = true;
+  std::string changed_by;  // who + time of the last write, or "unobserved (seen by a read)"
+  uint64_t time_ns = 0;
+};
+
+struct ReconRow {
+  std::string who, group;
+  uint32_t pid = 0;
+  std::vector<std::string> sysctls;  // security-relevant sysctls it read
+  uint64_t reads = 0;
+  uint64_t first_ns = 0, last_ns = 0;
+};
+
+struct GroupSummary {
+  uint64_t writes = 0, failed_writes = 0, blocked = 0, births = 0, cross_in = 0, recon = 0;
+};
+
+struct Report {
+  nlohmann::ordered_json sessions = nlohmann::ordered_json::array();
+  std::vector<std::string> warnings;
+  uint64_t events = 0, lost = 0, lost_events = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> losses;  // (time, count)
+  uint64_t start_ns = 0, end_ns = 0;
+  std::vector<TimelineRow> timeline;
+  std::vector<BirthRow> births;
+  std::vector<TimelineRow> cross;  // host-into-container rows (also in timeline)
+  std::vector<DriftRow> drift;
+  std::vector<ReconRow> recon;
+  std::map<std::string, GroupSummary> groups;
+};
+
+// Sysctls whose reading is typical reconnaissance before an exploit.
+bool is_security_relevant(const std::string& sysctl);
+
+Report build_report(const Recording& rec);
+std::string render_text(const Report& r);
+std::string render_json(const Report& r);
+std::string render_html(const Report& r);
+
+// HTML text/attribute escaping of arbitrary bytes (invalid UTF-8 -> U+FFFD,
+// controls -> visible escapes): recorded values are hostile.
+std::string html_escape(std::string_view bytes);
+
+}  // namespace sysctlscope::forensics
