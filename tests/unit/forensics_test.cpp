@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+// The recording reader on bad input, the report model on every event type
+// (including those whose capture lands on other branches, from the JSON
+// documented in docs/events.md), and escaping in the HTML and text reports.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/error.hpp"
+#include "forensics/recording.hpp"
+#include "forensics/report.hpp"
+
+using namespace sysctlscope;
+using namespace sysctlscope::forensics;
+
+namespace {
+
+const std::string kHost = "4026531833";
+const std::string kCtrNs = "4026532300";
+
+std::string start_line(int version = 1, const std::string& format = "sysctlscope-recording") {
+  return R"({"record":"session_start","format":")" + format + R"(","version":)" + std::to_string(version) +
+         R"(,"tool":"sysctlscope","tool_version":"0.1.0","hostname":"vm","kernel_release":"6.18","boot_id":"b-1",)"
+         R"("time":"2026-11-22T11:00:00.000000000Z","command_line":["sysctlscope","record","-o","x"],"filters":{},)"
+         R"("host_netns":)" + kHost + "}\n";
+}
+std::string baseline_host() {
+  return R"({"record":"baseline","time":"2026-11-22T11:00:00.100000000Z","scope":"host","netns":)" + kHost +
+         R"(,"values":{"net.ipv4.tcp_keepalive_time":"7200","kernel.kptr_restrict":"1","net.ipv4.tcp_rmem":"4096\t131072\t6291456"},)"
+         R"("errors":{"net.ipv6.conf.lo.stable_secret":"EIO"}})"
+         "\n";
+}
+std::string end_line() {
+  return R"({"record":"session_end","time":"2026-11-22T11:10:00.000000000Z","reason":"signal","events":3,"by_type":{},"lost":0})"
+         "\n";
+}
+const char* kCtr = R"({"id":"3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a","runtime":"containerd","name":"web","pod":"web-0","namespace":"shop","pod_uid":"u1"})";
+
+std::string common(const std::string& time, const std::string& event, const std::string& comm, int pid,
+                   const std::string& netns, const std::string& container, const std::string& netns_container,
+                   bool cross) {
+  return R"({"time":"2026-11-22T11:)" + time + R"(Z","event":")" + event + R"(","proc":{"pid":)" +
+         std::to_string(pid) + R"(,"tid":)" + std::to_string(pid) + R"(,"ppid":1,"comm":")" + comm +
+         R"(","uid":0},"cgroup":{"id":1,"path":"/"},"netns":)" + netns + R"(,"container":)" + container +
+         R"(,"netns_container":)" + netns_container + R"(,"cross_namespace":)" + (cross ? "true" : "false");
+}
+std::string write_line(const std::string& time, const std::string& comm, int pid, const std::string& netns,
+                       const std::string& container, const std::string& netns_container, bool cross,
+                       const std::string& sysctl, const std::string& old_value, const std::string& value,
+                       const std::string& result = "ok") {
+  return common(time, "sysctl_write", comm, pid, netns, container, netns_container, cross) + R"(,"sysctl":")" + sysctl +
+         R"(","old_value":")" + old_value + R"(","value":")" + value + R"(","result":")" + result +
+         R"(","file_pos":0})" + "\n";
+}
+
+Recording parse(const std::string& data, const std::string& name = "rec.jsonl") {
+  Recording r;
+  parse_recording(data, name, r);
+  return r;
+}
+std::string parse_error(const std::string& data) {
+  try {
+    parse(data);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+bool has_warning(const Recording& r, const std::string& needle) {
+  for (const auto& w : r.warnings)
+    if (w.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+// The seed scenario as the other branches document it: a runc linux.sysctl
+// write, a blocked write inside the container, a host nsenter write into its
+// netns, a netns birth with non-host defaults, a recon read and a loss.
+std::string scenario() {
+  std::string s = start_line() + baseline_host();
+  s += common("01:00.000000000", "netns_create", "runc:[1:CHILD]", 50, kCtrNs, kCtr, kCtr, false) +
+       R"(,"parent_netns":)" + kHost +
+       R"(,"via":"unshare","defaults":{"net.ipv4.tcp_keepalive_time":"7200","net.ipv4.tcp_congestion_control":"cubic"},)"
+       R"("differs_from_host":[{"sysctl":"net.ipv4.tcp_keepalive_time","value":"7200","host":"600"}]})" "\n";
+  s += write_line("01:00.100000000", "runc:[2:INIT]", 51, kCtrNs, kCtr, kCtr, false, "net.ipv4.tcp_keepalive_time", "7200", "600");
+  s += common("01:05.000000000", "sysctl_blocked", "sh", 60, kCtrNs, kCtr, kCtr, false) +
+       R"(,"sysctl":"net.ipv4.tcp_keepalive_time","path":"/proc/sys/net/ipv4/tcp_keepalive_time","errno":"EROFS","blocked_by":"read_only_mount","flags":"O_WRONLY|O_CREAT|O_TRUNC"})"
+       "\n";
+  s += write_line("02:00.000000000", "sh", 70, kCtrNs, "null", kCtr, true, "net.ipv4.tcp_keepalive_time", "600", "900");
+  s += common("03:00.000000000", "sysctl_read", "exploit", 80, kHost, "null", "null", false) +
+       R"(,"sysctl":"kernel.kptr_restrict","value":"1","file_pos":0})" "\n";
+  s += common("03:00.100000000", "sysctl_read", "exploit", 80, kHost, "null", "null", false) +
+       R"(,"sysctl":"kernel.yama.ptrace_scope","value":"1","file_pos":0})" "\n";
+  s += write_line("04:00.000000000", "sysctl", 90, kHost, "null", "null", false, "net.ipv4.tcp_keepalive_time", "7200", "300");
+  s += write_line("04:30.000000000", "sysctl", 91, kHost, "null", "null", false, "net.ipv4.tcp_rmem", "4096\\t131072\\t6291456", "4096 131072 6291456");
+  s += write_line("05:00.000000000", "echo", 92, kHost, "null", "null", false, "net.ipv4.tcp_congestion_control", "cubic", "nope", "ENOENT");
+  s += R"({"time":"2026-11-22T11:06:00.000000000Z","event":"lost","proc":null,"cgroup":null,"netns":null,"container":null,"netns_container":null,"cross_namespace":false,"count":42})"
+       "\n";
+  return s + end_line();
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- reader ---
+
+TEST(RecordingReader, EmptyAndBlankFilesAreErrorsNamingTheFile) {
+  EXPECT_NE(parse_error("").find("rec.jsonl: empty file"), std::string::npos);
+  EXPECT_NE(parse_error("\n\n  \n").find("rec.jsonl: empty file"), std::string::npos);
+}
+
+TEST(RecordingReader, ForeignFilesAreRejectedOnLineOne) {
+  EXPECT_NE(parse_error("hello world\n").find("rec.jsonl:1: not a sysctlscope recording"), std::string::npos);
+  EXPECT_NE(parse_error("\x7f" "ELF\x02\x01\x01\0\0\0garbage").find("rec.jsonl:1:"), std::string::npos);
+  EXPECT_NE(parse_error("{\"foo\":1}\n").find("rec.jsonl:1: not a sysctlscope recording"), std::string::npos);
+  EXPECT_NE(parse_error("[1,2,3]\n").find("rec.jsonl:1:"), std::string::npos);
+  // A plain `trace -o json` stream is recognised and the user told what to use.
+  std::string trace = write_line("00:01.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2");
+  EXPECT_NE(parse_error(trace).find("trace -o json"), std::string::npos);
+  EXPECT_NE(parse_error(start_line(1, "other-tool")).find("format 'other-tool'"), std::string::npos);
+}
+
+TEST(RecordingReader, FutureAndInvalidVersionsAreRejected) {
+  std::string e = parse_error(start_line(2) + baseline_host() + end_line());
+  EXPECT_NE(e.find("rec.jsonl:1: recording format version 2 is newer"), std::string::npos) << e;
+  EXPECT_NE(parse_error(start_line(0)).find("no valid format version"), std::string::npos);
+}
+
+TEST(RecordingReader, TruncatedHeaderIsAnError) {
+  std::string s = start_line();
+  EXPECT_NE(parse_error(s.substr(0, s.size() / 2)).find("rec.jsonl:1: file ends inside the session_start"),
+            std::string::npos);
+}
+
+TEST(RecordingReader, CompleteRecordingParsesWithoutWarnings) {
+  Recording r = parse(scenario());
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+  ASSERT_EQ(r.sessions.size(), 1u);
+  EXPECT_TRUE(r.sessions[0].end.has_value());
+  ASSERT_EQ(r.sessions[0].baselines.size(), 1u);
+  EXPECT_EQ(r.sessions[0].baselines[0].values.at("net.ipv4.tcp_keepalive_time"), "7200");
+  EXPECT_EQ(r.sessions[0].baselines[0].errors.at("net.ipv6.conf.lo.stable_secret"), "EIO");
+  EXPECT_EQ(r.events.size(), 10u);
+  EXPECT_EQ(r.events[2].type, EventType::SysctlBlocked);
+  EXPECT_EQ(r.events[2].extra["blocked_by"], "read_only_mount");
+}
+
+TEST(RecordingReader, CutLastLineIsAWarningAndEverythingBeforeIsKept) {
+  std::string s = scenario();
+  s = s.substr(0, s.size() - end_line().size());  // killed: no session_end
+  std::string last = write_line("09:00.0", "sh", 5, kHost, "null", "null", false, "a.b", "1", "2");
+  Recording r = parse(s + last.substr(0, 50));
+  EXPECT_EQ(r.events.size(), 10u);
+  EXPECT_TRUE(r.sessions[0].incomplete_tail);
+  EXPECT_FALSE(r.sessions[0].end.has_value());
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:13: last line is incomplete")) << r.warnings[0];
+  EXPECT_TRUE(has_warning(r, "no session_end"));
+}
+
+TEST(RecordingReader, CorruptedLinesInTheMiddleAreSkippedWithTheirLineNumber) {
+  std::string s = start_line() + baseline_host() + "{\"time\":garbage\n" + std::string(30, '\0') + "\n" +
+                  R"({"record":"from_the_future","x":1})" "\n" +
+                  write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2") +
+                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_teleport"})" "\n" +
+                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_write","proc":{"pid":"x"}})" "\n" +
+                  R"({"time":"not a time","event":"sysctl_read"})" "\n" + end_line();
+  Recording r = parse(s);
+  EXPECT_EQ(r.events.size(), 1u);
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:3: not a JSON object"));
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:4: line of NUL bytes"));
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:5: unknown record type 'from_the_future'"));
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:7: bad event: unknown event type"));
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:8: bad event"));
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:9: bad event"));
+  EXPECT_EQ(r.skipped_lines, 6u);
+}
+
+TEST(RecordingReader, MostlyGarbageAfterAValidHeaderIsAnError) {
+  std::string s = start_line();
+  for (int i = 0; i < 40; ++i) s += "#%$ not json\n";
+  EXPECT_NE(parse_error(s).find("lines are damaged"), std::string::npos);
+}
+
+TEST(RecordingReader, WarningsAreCappedPerFile) {
+  std::string s = start_line() + baseline_host();
+  for (int i = 0; i < 12; ++i) s += write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2");
+  for (int i = 0; i < 12; ++i) s += "junk\n";
+  Recording r = parse(s + end_line());
+  EXPECT_EQ(r.skipped_lines, 12u);
+  EXPECT_TRUE(has_warning(r, "2 more damaged lines ignored"));
+}
+
+TEST(RecordingReader, RecordsAfterSessionEndAreIgnored) {
+  Recording r = parse(start_line() + end_line() + write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2"));
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_TRUE(has_warning(r, "rec.jsonl:3: event after session_end"));
+}
+
+TEST(RecordingReader, BaselineValuesRoundTripIncludingInvalidUtf8) {
+  Baseline b;
+  b.scope = "netns";
+  b.netns = 42;
+  b.values["x.bad"] = std::string("a\xff\x01z", 4);
+  b.values["x.good"] = "1\t2";
+  b.errors["x.err"] = "EIO";
+  std::string line = baseline_json(b, 1).dump() + "\n";
+  Recording r = parse(start_line() + line + end_line());
+  ASSERT_EQ(r.sessions[0].baselines.size(), 1u);
+  const auto& got = r.sessions[0].baselines[0];
+  EXPECT_EQ(got.values.at("x.bad"), std::string("a\xff\x01z", 4));
+  EXPECT_EQ(got.values.at("x.good"), "1\t2");
+  EXPECT_EQ(got.errors.at("x.err"), "EIO");
+  EXPECT_EQ(got.netns, 42u);
+}
+
+TEST(RecordingReader, DeepNestingAndHugeNumbersDoNotCrash) {
+  std::string deep(20000, '[');
+  Recording r = parse(start_line() + deep + "\n" + R"({"event":"sysctl_write","time":"2026-11-22T11:00:01Z","proc":{"pid":99999999999999999999999}})" "\n" + end_line());
+  EXPECT_EQ(r.skipped_lines, 2u);
+}
+
+// -------------------------------------------------------------- model ---
+
+TEST(ReportModel, TimelineHasWritesAndBlockedWritesWithWhoAndWhere) {
+  Report r = build_report(parse(scenario()));
+  ASSERT_EQ(r.timeline.size(), 6u);
+  const auto& runc = r.timeline[0];
+  EXPECT_EQ(runc.kind, "write");
+  EXPECT_EQ(runc.who, "container 3f2a9c0d1e2b (web) pod shop/web-0: runc:[2:INIT][51]");
+  EXPECT_EQ(runc.where, "container 3f2a9c0d1e2b (web) pod shop/web-0");
+  EXPECT_EQ(runc.old_value, "7200");
+  EXPECT_EQ(runc.value, "600");
+  EXPECT_EQ(runc.result, "ok");
+  const auto& blocked = r.timeline[1];
+  EXPECT_EQ(blocked.kind, "blocked");
+  EXPECT_EQ(blocked.result, "EROFS");
+  EXPECT_EQ(blocked.detail, "read_only_mount path=/proc/sys/net/ipv4/tcp_keepalive_time");
+  EXPECT_TRUE(blocked.failed);
+  const auto& failed = r.timeline[5];
+  EXPECT_EQ(failed.result, "ENOENT");
+  EXPECT_TRUE(failed.failed);
+}
+
+TEST(ReportModel, HostIntoContainerWritesAreListed) {
+  Report r = build_report(parse(scenario()));
+  ASSERT_EQ(r.cross.size(), 1u);
+  EXPECT_EQ(r.cross[0].who, "host: sh[70]");
+  EXPECT_EQ(r.cross[0].where, "container 3f2a9c0d1e2b (web) pod shop/web-0");
+  EXPECT_EQ(r.groups.at("container 3f2a9c0d1e2b (web) pod shop/web-0").cross_in, 1u);
+}
+
+TEST(ReportModel, CrossNamespaceIsInferredFromTheBaselineOwnerWhenNotCaptured) {
+  std::string s = start_line() + baseline_host() +
+                  R"({"record":"baseline","time":"2026-11-22T11:00:00.2Z","scope":"netns","netns":)" + kCtrNs +
+                  R"(,"container":{"id":"abc","runtime":"runc","name":null},"values":{"net.ipv4.tcp_keepalive_time":"7200"},"errors":{}})"
+                  "\n" +
+                  write_line("01:00.0", "nsenter", 7, kCtrNs, "null", "null", false, "net.ipv4.tcp_keepalive_time", "7200", "600") +
+                  end_line();
+  Report r = build_report(parse(s));
+  ASSERT_EQ(r.cross.size(), 1u);
+  EXPECT_EQ(r.cross[0].where, "container abc");
+  ASSERT_EQ(r.drift.size(), 1u);
+  EXPECT_EQ(r.drift[0].baseline, "7200");
+  EXPECT_EQ(r.drift[0].final_value, "600");
+}
+
+TEST(ReportModel, NetnsBirthsCarryTheirNonHostDefaults) {
+  Report r = build_report(parse(scenario()));
+  ASSERT_EQ(r.births.size(), 1u);
+  EXPECT_EQ(r.births[0].via, "unshare");
+  EXPECT_EQ(r.births[0].defaults, 2u);
+  EXPECT_EQ(std::to_string(r.births[0].parent_netns), kHost);
+  ASSERT_EQ(r.births[0].differs.size(), 1u);
+  EXPECT_EQ(r.births[0].differs[0].sysctl, "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(r.births[0].differs[0].value, "7200");
+  EXPECT_EQ(r.births[0].differs[0].host, "600");
+}
+
+TEST(ReportModel, DriftComparesFinalValuesWithTheBaselineOrBirthDefaults) {
+  Report r = build_report(parse(scenario()));
+  // Host keepalive 7200 -> 300; the container's birth default 7200 -> 900 (last write);
+  // tcp_rmem rewritten with spaces is the same value; the failed write changes nothing.
+  ASSERT_EQ(r.drift.size(), 2u);
+  EXPECT_EQ(r.drift[0].scope, "container 3f2a9c0d1e2b (web) pod shop/web-0 (netns " + kCtrNs + ")");
+  EXPECT_EQ(r.drift[0].baseline, "7200");
+  EXPECT_EQ(r.drift[0].final_value, "900");
+  EXPECT_EQ(r.drift[0].changed_by, "host: sh[70] at 11:02:00.000");
+  EXPECT_EQ(r.drift[1].scope, "host");
+  EXPECT_EQ(r.drift[1].sysctl, "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(r.drift[1].final_value, "300");
+}
+
+TEST(ReportModel, ReconnaissanceGroupsSecurityReadsPerProcess) {
+  Report r = build_report(parse(scenario()));
+  ASSERT_EQ(r.recon.size(), 1u);
+  EXPECT_EQ(r.recon[0].who, "host: exploit[80]");
+  EXPECT_EQ(r.recon[0].reads, 2u);
+  EXPECT_EQ(r.recon[0].sysctls, (std::vector<std::string>{"kernel.kptr_restrict", "kernel.yama.ptrace_scope"}));
+  EXPECT_TRUE(is_security_relevant("fs.protected_symlinks"));
+  EXPECT_TRUE(is_security_relevant("kernel.modprobe"));
+  EXPECT_FALSE(is_security_relevant("net.ipv4.tcp_keepalive_time"));
+}
+
+TEST(ReportModel, LostEventsAreCountedAndShownFirst) {
+  Report r = build_report(parse(scenario()));
+  EXPECT_EQ(r.lost, 42u);
+  std::string text = render_text(r);
+  EXPECT_LT(text.find("42 EVENTS LOST"), text.find("== Sessions"));
+  std::string html = render_html(r);
+  EXPECT_NE(html.find("<div class=\"lost\" id=\"lost\">42 events LOST"), std::string::npos);
+}
+
+TEST(ReportModel, GroupedByContainer) {
+  Report r = build_report(parse(scenario()));
+  const auto& c = r.groups.at("container 3f2a9c0d1e2b (web) pod shop/web-0");
+  EXPECT_EQ(c.writes, 1u);
+  EXPECT_EQ(c.blocked, 1u);
+  EXPECT_EQ(c.births, 1u);
+  const auto& h = r.groups.at("host");
+  EXPECT_EQ(h.writes, 4u);
+  EXPECT_EQ(h.failed_writes, 1u);
+  EXPECT_EQ(h.recon, 1u);
+}
+
+TEST(ReportModel, IncompleteSessionStillReports) {
+  std::string s = scenario();
+  s = s.substr(0, s.size() - end_line().size() - 20);
+  Recording rec = parse(s);
+  Report r = build_report(rec);
+  EXPECT_EQ(r.timeline.size(), 6u);
+  EXPECT_EQ(r.sessions[0]["end_reason"], "incomplete: no session_end (recorder killed or crashed)");
+  EXPECT_NE(render_text(r).find("warning: rec.jsonl:"), std::string::npos);
+}
+
+TEST(ReportModel, JsonRenderingIsValidJsonEvenWithInvalidUtf8) {
+  std::string s = start_line() + write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "x") + end_line();
+  Recording rec = parse(s);
+  rec.events[0].value = std::string("\xff\xfe", 2);
+  auto j = nlohmann::json::parse(render_json(build_report(rec)));
+  EXPECT_EQ(j["timeline"].size(), 1u);
+  EXPECT_EQ(j["timeline"][0]["sysctl"], "a.b");
+}
+
+// ----------------------------------------------------------- escaping ---
+
+TEST(ReportEscaping, HtmlEscapesEveryHostileString) {
+  EXPECT_EQ(html_escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+  EXPECT_EQ(html_escape(std::string("a\x1b[31m\xff", 7)), "a\\x1b[31m\\xff");
+  // Bidi override cannot reorder the page.
+  EXPECT_EQ(html_escape("\xE2\x80\xAE" "abc").find("\xE2\x80\xAE"), std::string::npos);
+}
+
+TEST(ReportEscaping, HostileValuesNeverReachTheHtmlRaw) {
+  const std::string evil = R"(<img src=x onerror=alert(1)><script>fetch('http://evil/')</script>)";
+  nlohmann::json esc = evil;
+  std::string e = esc.dump();  // quoted JSON string
+  std::string ctr = R"({"id":)" + e + R"(,"runtime":"docker","name":)" + e + R"(,"pod":null,"namespace":null,"pod_uid":null})";
+  std::string s = start_line() +
+                  common("01:00.0", "sysctl_write", evil.substr(0, 15), 1, kHost, ctr, "null", false) +
+                  R"(,"sysctl":)" + e + R"(,"old_value":)" + e + R"(,"value":)" + e + R"(,"result":)" + e + "}\n" +
+                  common("01:01.0", "sysctl_blocked", "sh", 2, kHost, ctr, "null", false) + R"(,"sysctl":"a.b","path":)" + e +
+                  R"(,"errno":)" + e + R"(,"blocked_by":)" + e + "}\n" +
+                  common("01:02.0", "netns_create", "sh", 3, kHost, ctr, "null", false) + R"(,"parent_netns":1,"via":)" + e +
+                  R"(,"defaults":{},"differs_from_host":[{"sysctl":)" + e + R"(,"value":)" + e + R"(,"host":)" + e + "}]}\n" +
+                  end_line();
+  std::string html = render_html(build_report(parse(s)));
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;fetch(&#39;http://evil/&#39;)"), std::string::npos);
+  // Self-contained: nothing the browser would fetch.
+  EXPECT_EQ(html.find("src=\""), std::string::npos);
+  EXPECT_EQ(html.find("href=\""), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_NE(html.find("<svg id=\"chart\""), std::string::npos);
+}
+
+TEST(ReportEscaping, TextReportIsTerminalSafe) {
+  std::string s = start_line() +
+                  write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "\\u001b]0;pwned\\u0007") +
+                  end_line();
+  std::string text = render_text(build_report(parse(s)));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\x07'), std::string::npos);
+  EXPECT_NE(text.find("\\x1b]0;pwned\\x07"), std::string::npos);
+}
