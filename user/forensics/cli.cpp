@@ -253,9 +253,11 @@ int run_record(const RecordArgs& a) {
   sink.record_line(session_start(opt.filter, a.cgroup, a.duration, max_size));
   write_baseline(sink);
   sink.finish();
-  if (max_size && sink.bytes() + RecordSink::kReserve > max_size)
+  if (max_size && sink.bytes() + RecordSink::kReserve > max_size) {
+    ::unlink(a.output.c_str());  // nothing but a header: not a session worth keeping
     throw UsageError("--max-size " + a.max_size + " is smaller than the baseline (" + human_size(sink.bytes()) + ")");
-  std::fprintf(stderr, "Recording to %s (baseline: %s)\n", terminal_safe(a.output).c_str(), human_size(sink.bytes()).c_str());
+  }
+  std::fprintf(stderr, "Baseline written (%s); attaching...\n", human_size(sink.bytes()).c_str());
   std::fflush(stderr);
 
   install_stop_handlers();
@@ -263,7 +265,14 @@ int run_record(const RecordArgs& a) {
   const uint64_t t0 = now_ns(CLOCK_MONOTONIC);
   uint64_t last_status = 0;
   bool status_shown = false;
+  bool announced = false;
   PipelineStats st = run_live(opt, sink, [&](const PipelineStats& s) {
+    if (!announced) {
+      // First tick: the probes are attached (run_live printed "Tracing ...").
+      std::fprintf(stderr, "Recording to %s... Hit Ctrl-C to end.\n", terminal_safe(a.output).c_str());
+      std::fflush(stderr);
+      announced = true;
+    }
     if (!tty) return;
     uint64_t now = now_ns(CLOCK_MONOTONIC);
     if (now - last_status < 250'000'000) return;  // at most 4 refreshes a second

@@ -116,12 +116,15 @@ std::string render_html(const Report& r) {
     std::string label = lanes[i].size() > 40 ? lanes[i].substr(0, 40) + "..." : lanes[i];
     o += "<text x=\"6\" y=\"" + num(y + lane_h / 2 + 4) + "\">" + html_escape(label) + "</text>\n";
   }
+  // Short sessions need milliseconds on the axis to tell ticks apart.
+  const bool fine = t1 - t0 < 20'000'000'000ull;
   for (int k = 0; k <= 4; ++k) {
     uint64_t t = t0 + (t1 - t0) / 4 * static_cast<uint64_t>(k);
     double x = x_of(t);
+    const char* anchor = k == 0 ? "start" : k == 4 ? "end" : "middle";
     o += "<line x1=\"" + num(x) + "\" y1=\"" + num(top - 4) + "\" x2=\"" + num(x) + "\" y2=\"" + num(height - 26) +
-         "\" stroke=\"#cbd5e0\"/><text x=\"" + num(x) + "\" y=\"" + num(top - 10) +
-         "\" text-anchor=\"middle\">" + hm(t) + "</text>\n";
+         "\" stroke=\"#cbd5e0\"/><text x=\"" + num(x) + "\" y=\"" + num(top - 10) + "\" text-anchor=\"" + anchor +
+         "\">" + (fine ? hms(t) : hm(t)) + "</text>\n";
   }
   for (const auto& t : r.timeline) {
     double x = x_of(t.time_ns), y = y_of(t.group);
