@@ -106,7 +106,8 @@ std::string render_html(const Report& r) {
   auto y_of = [&](const std::string& g) { return top + lane_h * static_cast<double>(lane_of(g)) + lane_h / 2; };
   o += "<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"color:#2b6cb0\">&#9679; write</span>"
        "<span style=\"color:#c53030\">&#9679; failed write</span><span style=\"color:#c53030\">&#9632; blocked write</span>"
-       "<span style=\"color:#dd6b20\">&#9675; host into container</span><span style=\"color:#2f855a\">&#9670; netns birth</span></div>\n";
+       "<span style=\"color:#dd6b20\">&#9675; host into container</span><span style=\"color:#2f855a\">&#9670; netns birth</span>"
+       "<span style=\"color:#c53030\">&#8942; events lost</span></div>\n";
   o += "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) + "\" height=\"" + num(height) +
        "\" viewBox=\"0 0 " + num(width) + " " + num(height) + "\" role=\"img\" aria-label=\"timeline\">\n";
   for (size_t i = 0; i < lanes.size(); ++i) {
@@ -138,6 +139,13 @@ std::string render_html(const Report& r) {
     else
       o += "<circle class=\"m-write\" cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"6\" fill=\"" + color + "\"" +
            (t.cross_namespace ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") + ">" + tip + "</circle>\n";
+  }
+  // Losses cut across every lane: nothing is known there.
+  for (const auto& [t, c] : r.losses) {
+    double x = x_of(t);
+    o += "<line class=\"m-lost\" x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" +
+         num(height - 26) + "\" stroke=\"#c53030\" stroke-width=\"2\" stroke-dasharray=\"4 3\"><title>" + hms(t) +
+         " " + std::to_string(c) + " events lost</title></line>\n";
   }
   for (const auto& b : r.births) {
     double x = x_of(b.time_ns), y = y_of(b.group);
