@@ -168,11 +168,23 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   ASSERT_NE(runc_w, nullptr) << rj.out;
   EXPECT_EQ((*runc_w)["old_value"], "7200");
   EXPECT_EQ((*runc_w)["where"], "netns " + std::to_string(cns));
+  EXPECT_EQ((*runc_w)["result"], "ok");
+  // The container's own write, refused by the read-only /proc/sys.
+  const Json* blocked = find_row(rep["timeline"], [&](const Json& r) {
+    return r["kind"] == "blocked" && r["where"] == "netns " + std::to_string(cns);
+  });
+  ASSERT_NE(blocked, nullptr) << rj.out;
+  EXPECT_EQ((*blocked)["sysctl"], "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ((*blocked)["result"], "EROFS");
+  EXPECT_EQ((*blocked)["detail"], "read_only_mount path=/proc/sys/net/ipv4/tcp_keepalive_time");
+  EXPECT_EQ((*blocked)["who"].get<std::string>().find(": sh["), (*blocked)["who"].get<std::string>().find(':'));
+  EXPECT_TRUE((*blocked)["failed"].get<bool>());
   const Json* host_w = find_row(rep["timeline"], [&](const Json& r) {
     return r["kind"] == "write" && r["sysctl"] == "net.ipv4.tcp_keepalive_time" && r["value"] == "900";
   });
   ASSERT_NE(host_w, nullptr) << rj.out;
   EXPECT_EQ((*host_w)["old_value"], "600");
+  EXPECT_EQ((*host_w)["result"], "ok");
   EXPECT_EQ((*host_w)["who"].get<std::string>().rfind("host: sh[", 0), 0u) << (*host_w)["who"];
   EXPECT_EQ((*host_w)["where"], "netns " + std::to_string(cns));
   // Drift: the scratch netns from its entered baseline (4321 -> 1234), the container's
@@ -195,7 +207,11 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   auto rt = run({binary(), "report", file});
   ASSERT_EQ(rt.status, 0) << rt.err;
   EXPECT_NE(rt.out.find("Lost events: 0"), std::string::npos);
-  EXPECT_NE(rt.out.find("net.ipv4.tcp_keepalive_time: 7200 -> 600 ["), std::string::npos) << rt.out;
+  EXPECT_NE(rt.out.find("net.ipv4.tcp_keepalive_time: 7200 -> 600 [ok]"), std::string::npos) << rt.out;
+  EXPECT_NE(rt.out.find("BLOCKED"), std::string::npos) << rt.out;
+  EXPECT_NE(rt.out.find("net.ipv4.tcp_keepalive_time: EROFS read_only_mount path=/proc/sys/net/ipv4/tcp_keepalive_time"),
+            std::string::npos)
+      << rt.out;
   EXPECT_NE(rt.out.find("in netns " + std::to_string(cns) + "  net.ipv4.tcp_keepalive_time: 600 -> 900 ["),
             std::string::npos)
       << rt.out;
@@ -219,6 +235,9 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   EXPECT_NE(dom.out.find("runc:[2:INIT]"), std::string::npos);
   EXPECT_NE(dom.out.find("<td class=\"v\">600</td><td class=\"v\">900</td>"), std::string::npos);
   EXPECT_NE(dom.out.find("<td class=\"v\">4321</td><td class=\"v\">1234</td>"), std::string::npos);
+  EXPECT_NE(dom.out.find("<td class=\"v\">read_only_mount path=/proc/sys/net/ipv4/tcp_keepalive_time</td><td>EROFS</td>"),
+            std::string::npos);
+  EXPECT_NE(dom.out.find("class=\"m-blocked\""), std::string::npos);
   auto shot_argv = chromium;
   shot_argv.insert(shot_argv.end(), {"--screenshot=" + png, "--window-size=1280,2000", "file://" + html});
   auto shot = run(shot_argv);

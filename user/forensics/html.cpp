@@ -53,7 +53,7 @@ std::string jstr(const nlohmann::ordered_json& j, const char* k) {
 const char* kCss = R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a202c;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #cbd5e0}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #e2e8f0;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#edf2f7}td.v{font-family:monospace;word-break:break-all}tr.failed td{background:#fff5f5}tr.cross td{background:#fffaf0}
+th{background:#edf2f7}td.v{font-family:monospace;overflow-wrap:anywhere;min-width:4ch}tr.failed td{background:#fff5f5}tr.cross td{background:#fffaf0}
 .lost{background:#c53030;color:#fff;padding:10px;font-weight:bold;font-size:16px}.ok{background:#f0fff4;border:1px solid #9ae6b4;padding:8px}
 .warn{background:#fffbeb;border:1px solid #f6e05e;padding:6px;margin:4px 0;font-family:monospace}
 svg text{font:12px system-ui,sans-serif}.legend span{margin-right:16px})";
