@@ -381,3 +381,20 @@ TEST(ReportEscaping, TextReportIsTerminalSafe) {
   EXPECT_EQ(text.find('\x07'), std::string::npos);
   EXPECT_NE(text.find("\\x1b]0;pwned\\x07"), std::string::npos);
 }
+
+TEST(ReportModel, SeveralFilesMergeInTimeOrder) {
+  Recording rec;
+  std::string a = start_line() + write_line("05:00.0", "late", 2, kHost, "null", "null", false, "a.b", "1", "2") + end_line();
+  std::string b = start_line() + write_line("01:00.0", "early", 1, kHost, "null", "null", false, "a.b", "0", "1");
+  parse_recording(a, "a.jsonl", rec);
+  parse_recording(b, "b.jsonl", rec);
+  ASSERT_EQ(rec.sessions.size(), 2u);
+  EXPECT_EQ(rec.sessions[1].first_event, 1u);
+  EXPECT_TRUE(has_warning(rec, "b.jsonl: no session_end"));
+  Report r = build_report(rec);
+  ASSERT_EQ(r.sessions.size(), 2u);
+  EXPECT_EQ(r.sessions[1]["file"], "b.jsonl");
+  ASSERT_EQ(r.timeline.size(), 2u);
+  EXPECT_EQ(r.timeline[0].who, "host: early[1]");
+  EXPECT_EQ(r.timeline[1].who, "host: late[2]");
+}
