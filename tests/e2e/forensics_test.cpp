@@ -203,6 +203,15 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   });
   ASSERT_NE(recon, nullptr) << rj.out;
 
+  // `diff --from` reads the same file: who last changed the container's value.
+  auto df = run({binary(), "diff", std::to_string(cpid), "--from", file, "-o", "json"});
+  ASSERT_EQ(df.status, 0) << df.err;
+  const Json dj = Json::parse(df.out);
+  const Json* ka = find_row(dj["rows"], [](const Json& r) { return r["sysctl"] == "net.ipv4.tcp_keepalive_time"; });
+  ASSERT_NE(ka, nullptr) << df.out;
+  ASSERT_TRUE(ka->contains("last_write") && (*ka)["last_write"].is_object()) << ka->dump();
+  EXPECT_EQ((*ka)["last_write"]["value"], "900") << df.out;
+
   // Text: the same rows, readable.
   auto rt = run({binary(), "report", file});
   ASSERT_EQ(rt.status, 0) << rt.err;

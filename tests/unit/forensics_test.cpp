@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "forensics/recording.hpp"
 #include "forensics/report.hpp"
+#include "netns/diff.hpp"
 
 using namespace sysctlscope;
 using namespace sysctlscope::forensics;
@@ -397,4 +398,11 @@ TEST(ReportModel, SeveralFilesMergeInTimeOrder) {
   ASSERT_EQ(r.timeline.size(), 2u);
   EXPECT_EQ(r.timeline[0].who, "host: early[1]");
   EXPECT_EQ(r.timeline[1].who, "host: late[2]");
+}
+
+// `diff --from` (user/netns) reads the same files: session records are skipped.
+TEST(RecordingReader, NetnsDiffFromAcceptsRecordFiles) {
+  auto rec = netns::parse_recording(scenario(), "rec.jsonl");
+  EXPECT_EQ(rec.events, 10u);
+  EXPECT_EQ(rec.defaults.at(std::stoull(kCtrNs)).at("net.ipv4.tcp_keepalive_time"), "7200");
 }

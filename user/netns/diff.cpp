@@ -82,6 +82,9 @@ Recording parse_recording(const std::string& text, const std::string& where) {
     auto j = nlohmann::ordered_json::parse(line, nullptr, false);
     if (j.is_discarded())
       throw UsageError(where + ":" + std::to_string(lineno) + ": not a JSON line");
+    // `record` files also hold session records (session_start, baseline,
+    // session_end: docs/recording.md); only event lines matter here.
+    if (j.is_object() && j.contains("record") && !j.contains("event")) continue;
     Event e;
     try {
       e = event_from_json(j);
