@@ -172,19 +172,40 @@ struct ss_netns_enter_event {
 };
 
 /*
- * netns_create: the header, then `snap_len` bytes of raw per-netns state
- * copied in the kernel before the creating syscall returned. The layout of
- * the snapshot is described by struct ss_netns_snap_layout (netns.bpf.c).
+ * netns_create: the header, then raw copies of the new namespace's per-netns
+ * sysctl storage taken in the kernel before the creating syscall returned
+ * (before the child of a clone ran). Each part sits at a fixed offset of
+ * `snap` with its length in part_len (0: not captured). Userspace decodes the
+ * bytes with the running kernel's BTF (user/netns/snapshot.cpp).
  */
-#define SS_NETNS_SNAP_MAX 16384
+enum ss_snap_part {
+	SS_SNAP_NET = 0, /* struct net (holds netns_ipv4, netns_core, ipv6.sysctl, unx) */
+	SS_SNAP_DEVCONF4_ALL, /* *net->ipv4.devconf_all (struct ipv4_devconf) */
+	SS_SNAP_DEVCONF4_DFLT,
+	SS_SNAP_DEVCONF6_ALL, /* *net->ipv6.devconf_all (struct ipv6_devconf) */
+	SS_SNAP_DEVCONF6_DFLT,
+	SS_SNAP_CC_NAME, /* net->ipv4.tcp_congestion_control->name */
+	SS_SNAP_PARTS
+};
+#define SS_SNAP_NET_OFF 0
+#define SS_SNAP_NET_MAX 8192
+#define SS_SNAP_DC4_MAX 512
+#define SS_SNAP_DC6_MAX 1024
+#define SS_SNAP_DC4_ALL_OFF (SS_SNAP_NET_OFF + SS_SNAP_NET_MAX)
+#define SS_SNAP_DC4_DFLT_OFF (SS_SNAP_DC4_ALL_OFF + SS_SNAP_DC4_MAX)
+#define SS_SNAP_DC6_ALL_OFF (SS_SNAP_DC4_DFLT_OFF + SS_SNAP_DC4_MAX)
+#define SS_SNAP_DC6_DFLT_OFF (SS_SNAP_DC6_ALL_OFF + SS_SNAP_DC6_MAX)
+#define SS_SNAP_CC_OFF (SS_SNAP_DC6_DFLT_OFF + SS_SNAP_DC6_MAX)
+#define SS_SNAP_CC_MAX 16
+#define SS_NETNS_SNAP_MAX (SS_SNAP_CC_OFF + SS_SNAP_CC_MAX)
+
 struct ss_netns_create_event {
 	struct ss_hdr hdr;
 	__u32 netns; /* the new namespace */
 	__u32 parent_netns; /* the creator's namespace */
 	__u32 via; /* enum ss_netns_via */
-	__u32 snap_len;
-	__u32 snap_flags;
-	__u32 _pad;
+	__u32 truncated; /* bit per part cut to its maximum */
+	__u32 part_len[SS_SNAP_PARTS];
 	__u8 snap[SS_NETNS_SNAP_MAX];
 };
 

@@ -87,6 +87,33 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
       plan.skip.push_back("ss_clear_exit: no tp_btf (io-wq entries live until overwritten)");
     plan.joins_writes = any;
   }
+  // Namespace births: the fork hook sees clone/clone3 (tp_btf, or raw_tp
+  // with the same arguments when BTF-typed tracepoints are missing); the
+  // unshare enter/exit pair sees unshare(CLONE_NEWNET).
+  if (want(SS_EV_NETNS_CREATE)) {
+    if (probe.tp_btf()) {
+      plan.load.push_back("ss_netns_fork");
+    } else {
+      plan.load.push_back("ss_netns_fork_raw");
+      plan.skip.push_back("ss_netns_fork: no tp_btf (raw_tp fallback: clone3 reported as clone)");
+    }
+    if (probe.syscall_tracepoint("sys_enter_unshare") && probe.syscall_tracepoint("sys_exit_unshare")) {
+      plan.load.push_back("ss_enter_unshare");
+      plan.load.push_back("ss_exit_unshare");
+    } else {
+      plan.skip.push_back("ss_*_unshare: no syscalls:sys_*_unshare tracepoints");
+    }
+    plan.snapshots_netns = true;
+  } else {
+    plan.skip.push_back("ss_netns_fork, ss_*_unshare: netns_create filtered out");
+  }
+  if (want(SS_EV_NETNS_ENTER) && probe.syscall_tracepoint("sys_enter_setns") &&
+      probe.syscall_tracepoint("sys_exit_setns")) {
+    plan.load.push_back("ss_enter_setns");
+    plan.load.push_back("ss_exit_setns");
+  } else {
+    plan.skip.push_back("ss_*_setns: netns_enter filtered out or no tracepoint");
+  }
   return plan;
 }
 

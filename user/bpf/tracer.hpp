@@ -45,6 +45,7 @@ struct ProgramPlan {
   std::vector<std::string> load;  // program names
   std::vector<std::string> skip;  // with a reason each, for -v
   bool joins_writes = false;      // write-syscall exits loaded: results known
+  bool snapshots_netns = false;   // netns_create records carry birth snapshots
 };
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);
 

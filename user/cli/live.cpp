@@ -12,6 +12,7 @@
 #include "bpf/tracer.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "netns/births.hpp"
 
 namespace sysctlscope::cli {
 
@@ -85,6 +86,22 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   pipe.set_limit(opt.count);
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
+  // Birth snapshots: calibrate the decoder on a throwaway netns of our own
+  // (see netns/snapshot.hpp), before announcing that we are tracing.
+  std::unique_ptr<netns::Births> births;
+  if (tracer.plan().snapshots_netns) {
+    births = std::make_unique<netns::Births>(std::make_unique<netns::SnapshotDecoder>());
+    auto fresh = netns::probe_fresh_netns();
+    if (!fresh) throw fresh.error();
+    births->expect_calibration(std::move(*fresh));
+    pipe.set_births(births.get());
+    const uint64_t give_up = mono_ns() + 5'000'000'000ull;
+    while (!births->calibrated() && mono_ns() < give_up) tracer.poll(10);
+    if (!births->calibrated())
+      throw Error("calibrate netns snapshots", "throwaway netns", ETIMEDOUT, "its netns_create record never arrived");
+    pipe.retry_deferred();
+    spdlog::debug("netns snapshots: HZ={}", births->decoder().hz());
+  }
   // bcc convention: scripts wait for this line on stderr.
   std::fprintf(stderr, "Tracing sysctl activity (cgroup2 at %s)... Hit Ctrl-C to end.\n", cfg.cgroup_root.c_str());
   std::fflush(stderr);

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <vector>
 #include <memory>
 
 #include "enrich/enricher.hpp"
+#include "netns/births.hpp"
 #include "model/decode.hpp"
 #include "model/filter.hpp"
 #include "output/sink.hpp"
@@ -40,6 +42,10 @@ class Pipeline {
   const PipelineStats& stats() const { return stats_; }
   bool done() const { return limit_ && stats_.emitted >= limit_; }
   void set_limit(uint64_t n) { limit_ = n; }  // --count
+  // netns_create records get their birth defaults from `b` (live only).
+  void set_births(netns::Births* b) { births_ = b; }
+  // Re-runs netns_create records that arrived before calibration.
+  void retry_deferred();
 
  private:
   void emit(Event& e);
@@ -56,6 +62,8 @@ class Pipeline {
   // Writes waiting for their syscall result, in arrival order.
   std::deque<Event> held_;
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
+  netns::Births* births_ = nullptr;
+  std::vector<std::vector<uint8_t>> deferred_;  // netns_create before calibration
 };
 
 }  // namespace sysctlscope

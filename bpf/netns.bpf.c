@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * New network namespaces (with a birth snapshot of their per-netns sysctl
+ * storage) and setns() into another netns. No fentry/kprobes: the creation is
+ * seen at sched_process_fork (clone/clone3 with CLONE_NEWNET: the child's
+ * nsproxy is set, it has not run yet) and at unshare() exit (the caller's
+ * nsproxy now points at the new netns, the syscall has not returned yet). In
+ * both places nobody has had a chance to change a value: race-free.
+ */
+#include "common.bpf.h"
+
+#define SS_CLONE_NEWNET 0x40000000
+#define SS_NR_CLONE3 435 /* x86_64 */
+
+/* tid -> netns inode at syscall entry, for unshare(CLONE_NEWNET) and setns(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} ns_before SEC(".maps");
+
+static __always_inline void snap_part(struct ss_netns_create_event *e, int part, __u32 off,
+				      __u32 max, const void *src, __u32 size)
+{
+	if (!src)
+		return;
+	if (size > max) {
+		size = max;
+		e->truncated |= 1u << part;
+	}
+	if (bpf_probe_read_kernel(e->snap + off, size, src) == 0)
+		e->part_len[part] = size;
+}
+
+static __always_inline void emit_netns_create(struct net *net, __u32 parent_netns, __u32 via)
+{
+	struct ss_netns_create_event *e;
+	const struct tcp_congestion_ops *cc;
+	__u32 i;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return;
+	}
+	fill_hdr(&e->hdr, SS_EV_NETNS_CREATE, sizeof(*e));
+	e->netns = BPF_CORE_READ(net, ns.inum);
+	e->parent_netns = parent_netns;
+	e->via = via;
+	e->truncated = 0;
+	for (i = 0; i < SS_SNAP_PARTS; i++)
+		e->part_len[i] = 0;
+
+	snap_part(e, SS_SNAP_NET, SS_SNAP_NET_OFF, SS_SNAP_NET_MAX, net,
+		  bpf_core_type_size(struct net));
+	snap_part(e, SS_SNAP_DEVCONF4_ALL, SS_SNAP_DC4_ALL_OFF, SS_SNAP_DC4_MAX,
+		  BPF_CORE_READ(net, ipv4.devconf_all), bpf_core_type_size(struct ipv4_devconf));
+	snap_part(e, SS_SNAP_DEVCONF4_DFLT, SS_SNAP_DC4_DFLT_OFF, SS_SNAP_DC4_MAX,
+		  BPF_CORE_READ(net, ipv4.devconf_dflt), bpf_core_type_size(struct ipv4_devconf));
+	if (bpf_core_field_exists(net->ipv6)) {
+		snap_part(e, SS_SNAP_DEVCONF6_ALL, SS_SNAP_DC6_ALL_OFF, SS_SNAP_DC6_MAX,
+			  BPF_CORE_READ(net, ipv6.devconf_all),
+			  bpf_core_type_size(struct ipv6_devconf));
+		snap_part(e, SS_SNAP_DEVCONF6_DFLT, SS_SNAP_DC6_DFLT_OFF, SS_SNAP_DC6_MAX,
+			  BPF_CORE_READ(net, ipv6.devconf_dflt),
+			  bpf_core_type_size(struct ipv6_devconf));
+	}
+	cc = BPF_CORE_READ(net, ipv4.tcp_congestion_control);
+	if (cc) {
+		long n = bpf_probe_read_kernel_str(e->snap + SS_SNAP_CC_OFF, SS_SNAP_CC_MAX,
+						   &cc->name);
+		if (n > 0)
+			e->part_len[SS_SNAP_CC_NAME] = n - 1;
+	}
+	emit(e, sizeof(*e));
+}
+
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child,
+				   bool know_syscall)
+{
+	struct net *pn, *cn;
+	__u32 via = SS_VIA_CLONE;
+
+	if (!type_enabled(SS_EV_NETNS_CREATE))
+		return 0;
+	cn = BPF_CORE_READ(child, nsproxy, net_ns);
+	pn = BPF_CORE_READ(parent, nsproxy, net_ns);
+	if (cn == pn || !cn) /* the common path: no new netns */
+		return 0;
+	if (!trace_allowed())
+		return 0;
+#ifdef __TARGET_ARCH_x86
+	if (know_syscall) {
+		struct pt_regs *regs =
+			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+		if (BPF_CORE_READ(regs, orig_ax) == SS_NR_CLONE3)
+			via = SS_VIA_CLONE3;
+	}
+#endif
+	emit_netns_create(cn, BPF_CORE_READ(pn, ns.inum), via);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ss_netns_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child, true);
+}
+
+/* Fallback without tp_btf: same arguments, no clone/clone3 distinction. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(ss_netns_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child, false);
+}
+
+static __always_inline void remember_netns(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 ns = task_netns((struct task_struct *)bpf_get_current_task());
+
+	bpf_map_update_elem(&ns_before, &tid, &ns, BPF_ANY);
+}
+
+/* Returns the netns inode at entry (0 if not remembered) and forgets it. */
+static __always_inline __u32 take_netns(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 *p = bpf_map_lookup_elem(&ns_before, &tid);
+	__u32 ns;
+
+	if (!p)
+		return 0;
+	ns = *p;
+	bpf_map_delete_elem(&ns_before, &tid);
+	return ns;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unshare")
+int ss_enter_unshare(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!(ctx->args[0] & SS_CLONE_NEWNET) || !type_enabled(SS_EV_NETNS_CREATE))
+		return 0;
+	remember_netns();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unshare")
+int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task;
+	__u32 before = take_netns();
+	struct net *net;
+
+	if (!before || ctx->ret != 0)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	net = BPF_CORE_READ(task, nsproxy, net_ns);
+	if (!net || BPF_CORE_READ(net, ns.inum) == before || !trace_allowed())
+		return 0;
+	emit_netns_create(net, before, SS_VIA_UNSHARE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_setns")
+int ss_enter_setns(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 nstype = ctx->args[1];
+
+	/* 0 = any type (an nsfs fd or a pidfd), else it must include net. */
+	if (!type_enabled(SS_EV_NETNS_ENTER) || (nstype && !(nstype & SS_CLONE_NEWNET)))
+		return 0;
+	remember_netns();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_setns")
+int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	struct ss_netns_enter_event *e;
+	__u32 before = take_netns(), now;
+
+	if (!before || ctx->ret != 0)
+		return 0;
+	now = task_netns((struct task_struct *)bpf_get_current_task());
+	if (now == before || !trace_allowed())
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_hdr(&e->hdr, SS_EV_NETNS_ENTER, sizeof(*e));
+	e->from_netns = before;
+	e->target_netns = now;
+	emit(e, sizeof(*e));
+	return 0;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "netns/births.hpp"
+
+#include <linux/types.h>
+#include <time.h>
+
+#include "sysctlscope/event.h"
+
+namespace sysctlscope::netns {
+
+namespace {
+uint64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
+const SysctlMap& Births::host_values(uint64_t now) {
+  // "The host's current value at that moment": re-read at most once a second
+  // so a burst of namespace births (a pod roll-out) costs one walk.
+  if (host_read_ns_ == 0 || now - host_read_ns_ > 1000000000ull) {
+    host_ = read_sysctl_tree("/proc/sys/net");  // the tool's netns: the host's
+    host_read_ns_ = now;
+  }
+  return host_;
+}
+
+Births::Action Births::fill(const ss_netns_create_event& r, Event& e) {
+  if (!dec_->calibrated()) {
+    if (calib_.inode && r.netns == calib_.inode) {
+      dec_->calibrate(r, calib_.values);
+      calib_ = {};  // inode numbers are reused once that netns is gone
+      return Action::Drop;
+    }
+    return Action::Defer;
+  }
+  auto res = dec_->decode(r);
+  auto& defaults = e.extra["defaults"] = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : res.defaults) defaults[k] = v;
+  auto& differs = e.extra["differs_from_host"] = nlohmann::ordered_json::array();
+  const SysctlMap& host = host_values(mono_ns());
+  for (const auto& [k, v] : res.defaults) {
+    auto it = host.find(k);
+    if (it == host.end() || it->second.err || it->second.value == v) continue;
+    differs.push_back({{"sysctl", k}, {"value", v}, {"host", it->second.value}});
+  }
+  if (!res.unmapped.empty()) e.extra["unmapped"] = res.unmapped;
+  return Action::Emit;
+}
+
+}  // namespace sysctlscope::netns

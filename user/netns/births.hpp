@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// Turns netns_create records into events with `defaults` and
+// `differs_from_host`, once the snapshot decoder is calibrated.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "model/event.hpp"
+#include "netns/snapshot.hpp"
+
+namespace sysctlscope::netns {
+
+class Births {
+ public:
+  explicit Births(std::unique_ptr<SnapshotDecoder> dec) : dec_(std::move(dec)) {}
+  // The tool's own throwaway netns whose record calibrates the decoder.
+  void expect_calibration(FreshNetns f) { calib_ = std::move(f); }
+
+  enum class Action { Emit, Drop, Defer };
+  // Emit: `e` got its birth fields. Drop: the calibration netns (ours).
+  // Defer: not calibrated yet; hand the record back later.
+  Action fill(const ss_netns_create_event& r, Event& e);
+  bool calibrated() const { return dec_->calibrated(); }
+  const SnapshotDecoder& decoder() const { return *dec_; }
+
+ private:
+  const SysctlMap& host_values(uint64_t now_ns);
+  std::unique_ptr<SnapshotDecoder> dec_;
+  FreshNetns calib_;
+  SysctlMap host_;
+  uint64_t host_read_ns_ = 0;
+};
+
+}  // namespace sysctlscope::netns
