@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+#include <linux/types.h>
+
+#include <algorithm>
+
+#include "bpf/env.hpp"
+#include "bpf/tracer.hpp"
+#include "sysctlscope/event.h"
+
+namespace {
+class Probe final : public sysctlscope::FeatureProbe {
+ public:
+  bool with_tp_btf = true;
+  bool btf() const override { return true; }
+  bool cgroup_sysctl() const override { return true; }
+  bool ringbuf() const override { return true; }
+  bool tp_btf() const override { return with_tp_btf; }
+  bool syscall_tracepoint(const std::string&) const override { return true; }
+};
+bool has(const std::vector<std::string>& v, const char* s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+}  // namespace
+
+TEST(NetnsPlan, ForkHookFallsBackToRawTracepointWithoutTpBtf) {
+  Probe p;
+  auto plan = sysctlscope::plan_programs(p, SS_TYPE_BIT(SS_EV_NETNS_CREATE));
+  EXPECT_TRUE(has(plan.load, "ss_netns_fork"));
+  EXPECT_FALSE(has(plan.load, "ss_netns_fork_raw"));
+  EXPECT_TRUE(has(plan.load, "ss_exit_unshare"));
+  EXPECT_TRUE(plan.snapshots_netns);
+  p.with_tp_btf = false;
+  plan = sysctlscope::plan_programs(p, SS_TYPE_BIT(SS_EV_NETNS_CREATE));
+  EXPECT_FALSE(has(plan.load, "ss_netns_fork"));
+  EXPECT_TRUE(has(plan.load, "ss_netns_fork_raw"));
+}
+
+TEST(NetnsPlan, FilteredOutTypesLoadNothing) {
+  Probe p;
+  auto plan = sysctlscope::plan_programs(p, SS_TYPE_BIT(SS_EV_SYSCTL_READ));
+  EXPECT_FALSE(has(plan.load, "ss_netns_fork"));
+  EXPECT_FALSE(has(plan.load, "ss_enter_setns"));
+  EXPECT_FALSE(plan.snapshots_netns);
+}
