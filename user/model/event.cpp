@@ -46,14 +46,31 @@ std::string_view strip_one_newline(std::string_view v) {
 }
 
 std::string format_rfc3339(uint64_t epoch_ns) {
+  // Hot path (every JSON line): the date-time prefix changes once a second,
+  // so cache it per thread and write the nanoseconds by hand; gmtime_r +
+  // snprintf per event cost ~300 ns.
+  thread_local time_t cached_sec = -1;
+  thread_local char prefix[80];  // "2026-11-22T11:00:29." (sized for any int)
   time_t secs = static_cast<time_t>(epoch_ns / 1000000000ull);
   unsigned nsec = static_cast<unsigned>(epoch_ns % 1000000000ull);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
-  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  if (secs != cached_sec) {
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_sec = secs;
+  }
+  std::string out;
+  out.reserve(31);
+  out.append(prefix);
+  char digits[10];
+  for (int i = 8; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + nsec % 10);
+    nsec /= 10;
+  }
+  out.append(digits, 9);
+  out.push_back('Z');
+  return out;
 }
 
 std::optional<uint64_t> parse_rfc3339(std::string_view s) {

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// Userspace per-event cost: decode, JSON, table row, and the whole pipeline
+// (decode -> enrich -> filter -> JSON sink to /dev/null) for sysctl_read.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <linux/types.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "model/decode.hpp"
+#include "output/sink.hpp"
+#include "pipeline/pipeline.hpp"
+#include "sysctlscope/event.h"
+
+using namespace sysctlscope;
+
+namespace {
+ss_sysctl_event make_read() {
+  ss_sysctl_event r;
+  std::memset(&r, 0, sizeof r);
+  r.hdr.version = SS_ABI_VERSION;
+  r.hdr.type = SS_EV_SYSCTL_READ;
+  r.hdr.size = offsetof(ss_sysctl_event, new_value);
+  r.hdr.task = {123456789, 1, 4242, 4242, 1, 0, 4026531840u, 4026531841u, "loadgen"};
+  const char* name = "net/ipv4/tcp_keepalive_time";
+  r.name_len = static_cast<uint16_t>(std::strlen(name));
+  std::memcpy(r.name, name, r.name_len);
+  r.value_len = 5;
+  std::memcpy(r.value, "7200\n", 5);
+  return r;
+}
+
+class NullEnricher final : public Enricher {
+ public:
+  void enrich(Event& e) override { e.cgroup_path = "/"; }
+};
+}  // namespace
+
+static void BM_Decode(benchmark::State& st) {
+  auto r = make_read();
+  Decoder d{BootClock(0)};
+  for (auto _ : st) benchmark::DoNotOptimize(d.decode(&r, r.hdr.size));
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_Decode);
+
+static void BM_Json(benchmark::State& st) {
+  auto r = make_read();
+  Event e = *Decoder{BootClock(0)}.decode(&r, r.hdr.size)->event;
+  std::string out;
+  for (auto _ : st) {
+    out.clear();
+    append_event_json(out, e);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_Json);
+
+static void BM_TableRow(benchmark::State& st) {
+  auto r = make_read();
+  Event e = *Decoder{BootClock(0)}.decode(&r, r.hdr.size)->event;
+  std::string out;
+  for (auto _ : st) {
+    out.clear();
+    append_event_row(out, e);
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_TableRow);
+
+static void BM_PipelineToDevNull(benchmark::State& st) {
+  auto r = make_read();
+  int fd = ::open("/dev/null", O_WRONLY);
+  auto sink = make_sink(OutputFormat::Json, fd);
+  NullEnricher enr;
+  Pipeline p(Filter{}, &enr, *sink, false);
+  for (auto _ : st) p.on_record(&r, r.hdr.size);
+  sink->flush();
+  ::close(fd);
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_PipelineToDevNull);
+
+BENCHMARK_MAIN();
