@@ -74,8 +74,9 @@ start() {  # condition
       "$build/sysctlscope" trace -o json --type sysctl_write > /dev/null 2> "$tmp/err" & pid=$!
       wait_for "$tmp/err" Tracing 30 ;;
     bpftrace)
-      bpftrace "$root/bench/peer.bt" > /dev/null 2> "$tmp/err" & pid=$!
-      wait_for "$tmp/err" Attaching 60
+      # bpftrace writes "Attaching N probes..." and its events to -o.
+      bpftrace -o "$tmp/bt.out" "$root/bench/peer.bt" > "$tmp/err" 2>&1 & pid=$!
+      wait_for "$tmp/bt.out" Attaching 60
       sleep 1 ;;
   esac
 }
@@ -84,7 +85,7 @@ stop() {  # condition
   case $1 in
     floor) exec 9>&-; wait "$pid" || true; rm -f "$tmp/hold" ;;
     baseline) ;;
-    *) kill -INT "$pid"; wait "$pid" || true ;;
+    *) kill -INT "$pid"; wait "$pid" || true; rm -f "$tmp/bt.out" ;;
   esac
   pid=""
 }

@@ -12,22 +12,14 @@
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
 #include "sysctlscope/event.h"
+#include "records.hpp"
 
 using namespace sysctlscope;
 
 namespace {
 ss_sysctl_event make_read() {
-  ss_sysctl_event r;
-  std::memset(&r, 0, sizeof r);
-  r.hdr.version = SS_ABI_VERSION;
-  r.hdr.type = SS_EV_SYSCTL_READ;
-  r.hdr.size = offsetof(ss_sysctl_event, new_value);
+  ss_sysctl_event r = sstest::sysctl_record(false, "net/ipv4/tcp_keepalive_time", "7200\n");
   r.hdr.task = {123456789, 1, 4242, 4242, 1, 0, 4026531840u, 4026531841u, "loadgen"};
-  const char* name = "net/ipv4/tcp_keepalive_time";
-  r.name_len = static_cast<uint16_t>(std::strlen(name));
-  std::memcpy(r.name, name, r.name_len);
-  r.value_len = 5;
-  std::memcpy(r.value, "7200\n", 5);
   return r;
 }
 

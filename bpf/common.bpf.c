@@ -7,6 +7,7 @@ const volatile __u32 type_mask = ~0u;
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 targ_cgroup_id = 0;
 const volatile __u32 targ_cgroup_level = 0;
+const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 << 10;
 __u64 pending_count = 0;
 

@@ -27,6 +27,8 @@ SS_EXTERN const volatile __u32 targ_tgid;
 /* Only tasks in this cgroup v2 subtree (id at `targ_cgroup_level`); 0 = all. */
 SS_EXTERN const volatile __u64 targ_cgroup_id;
 SS_EXTERN const volatile __u32 targ_cgroup_level;
+/* The tracer's own tgid: its start-up calibration netns passes the filters. */
+SS_EXTERN const volatile __u32 self_tgid;
 /* Wake the consumer once this many bytes are pending (see emit()). */
 SS_EXTERN const volatile __u64 wakeup_bytes;
 

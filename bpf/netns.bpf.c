@@ -20,6 +20,15 @@ struct {
 	__type(value, __u32);
 } ns_before SEC(".maps");
 
+/* trace_allowed(), or a child of the tracer itself: the throwaway netns that
+ * calibrates the snapshot decoder must get through --pid/--cgroup filters. */
+static __always_inline bool netns_allowed(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return trace_allowed() || (self_tgid && BPF_CORE_READ(task, real_parent, tgid) == self_tgid);
+}
+
 static __always_inline void snap_part(struct ss_netns_create_event *e, int part, __u32 off,
 				      __u32 max, const void *src, __u32 size)
 {
@@ -88,7 +97,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	pn = BPF_CORE_READ(parent, nsproxy, net_ns);
 	if (cn == pn || !cn) /* the common path: no new netns */
 		return 0;
-	if (!trace_allowed())
+	if (!netns_allowed())
 		return 0;
 #ifdef __TARGET_ARCH_x86
 	if (know_syscall) {
@@ -158,7 +167,7 @@ int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	net = BPF_CORE_READ(task, nsproxy, net_ns);
-	if (!net || BPF_CORE_READ(net, ns.inum) == before || !trace_allowed())
+	if (!net || BPF_CORE_READ(net, ns.inum) == before || !netns_allowed())
 		return 0;
 	emit_netns_create(net, before, SS_VIA_UNSHARE);
 	return 0;

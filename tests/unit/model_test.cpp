@@ -10,6 +10,7 @@
 #include "model/filter.hpp"
 #include "output/sink.hpp"
 #include "sysctlscope/event.h"
+#include "records.hpp"
 
 using namespace sysctlscope;
 
@@ -38,11 +39,7 @@ TEST(Time, Rfc3339RoundTrip) {
 namespace {
 ss_sysctl_event make_record(bool write, const char* name, std::string_view value, std::string_view nv,
                             uint32_t flags = 0) {
-  ss_sysctl_event r;
-  std::memset(&r, 0, sizeof r);
-  r.hdr.version = SS_ABI_VERSION;
-  r.hdr.type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
-  r.hdr.size = write ? sizeof r : offsetof(ss_sysctl_event, new_value);
+  ss_sysctl_event r = sstest::sysctl_record(write, name, value, write ? nv : std::string_view(), flags);
   r.hdr.task.pid = 10;
   r.hdr.task.tid = 11;
   r.hdr.task.ppid = 1;
@@ -51,13 +48,6 @@ ss_sysctl_event make_record(bool write, const char* name, std::string_view value
   r.hdr.task.cgroup_id = 77;
   r.hdr.task.ts_boot_ns = 1000;
   std::strcpy(r.hdr.task.comm, "cat");
-  r.name_len = static_cast<uint16_t>(std::strlen(name));
-  std::memcpy(r.name, name, r.name_len);
-  r.value_len = static_cast<uint16_t>(value.size());
-  std::memcpy(r.value, value.data(), value.size());
-  r.new_len = static_cast<uint16_t>(nv.size());
-  std::memcpy(r.new_value, nv.data(), nv.size());
-  r.flags = flags;
   r.write_id = write ? 1000 : 0;
   return r;
 }
@@ -82,7 +72,7 @@ TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
   Decoder d{BootClock(0)};
   std::string big(SS_VALUE_MAX - 1, 'x');
   auto r = make_record(true, "kernel/core_pattern", "core\n", big, SS_F_NEW_TRUNC);
-  auto out = d.decode(&r, sizeof r);
+  auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->event->old_value, "core");
   EXPECT_EQ(out->event->value, big);
@@ -101,8 +91,8 @@ TEST(Decode, RejectsMalformedRecords) {
   r.hdr.version = SS_ABI_VERSION;
   r.hdr.type = 200;
   EXPECT_FALSE(d.decode(&r, r.hdr.size));
-  r.hdr.type = SS_EV_SYSCTL_WRITE;  // a write needs the whole record
-  EXPECT_FALSE(d.decode(&r, offsetof(ss_sysctl_event, new_value)));
+  r.value_len = 600;  // lengths past the record
+  EXPECT_FALSE(d.decode(&r, r.hdr.size));
 }
 
 TEST(Filter, TypesGlobsAndFailed) {

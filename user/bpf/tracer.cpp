@@ -127,6 +127,7 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   skel_->rodata->targ_cgroup_id = cfg.cgroup_id;
   skel_->rodata->targ_cgroup_level = cfg.cgroup_level;
   skel_->rodata->wakeup_bytes = cfg.wakeup_bytes;
+  skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
   if (int err = bpf_map__set_max_entries(skel_->maps.events, cfg.ringbuf_bytes))
     throw Error("size ring buffer", "events", -err);
 

@@ -52,6 +52,14 @@ uint64_t parse_size(const std::string& s, const char* what) {
   return v * mul;
 }
 
+uint32_t parse_ringbuf_size(const std::string& s) {
+  uint64_t rb = parse_size(s, "--ringbuf-size");
+  // >= 64k: a netns_create record with its birth snapshot is ~12 KiB.
+  if (rb < 65536 || (rb & (rb - 1)) || rb > (1ull << 30))
+    throw UsageError("--ringbuf-size must be a power of two between 64k and 1G");
+  return static_cast<uint32_t>(rb);
+}
+
 PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   route_libbpf_logs();
   check_privileges();
@@ -95,11 +103,18 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     if (!fresh) throw fresh.error();
     births->expect_calibration(std::move(*fresh));
     pipe.set_births(births.get());
+    // The probe child has exited: its netns record and its ~600 reads are all
+    // in the ring. Drain them (and anything else from before the "Tracing"
+    // line) without reporting: the tool's own activity is not an event.
+    pipe.set_discarding(true);
     const uint64_t give_up = mono_ns() + 5'000'000'000ull;
     while (!births->calibrated() && mono_ns() < give_up) tracer.poll(10);
+    while (tracer.poll(0) > 0) {
+    }
+    pipe.set_discarding(false);
     if (!births->calibrated())
-      throw Error("calibrate netns snapshots", "throwaway netns", ETIMEDOUT, "its netns_create record never arrived");
-    pipe.retry_deferred();
+      throw Error("calibrate netns snapshots", "throwaway netns", ETIMEDOUT,
+                  "its netns_create record never arrived (ring buffer too small?)");
     spdlog::debug("netns snapshots: HZ={}", births->decoder().hz());
   }
   // bcc convention: scripts wait for this line on stderr.

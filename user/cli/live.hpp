@@ -28,5 +28,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick = 
 
 // Parses "8M", "64k", "1048576" (bytes); throws UsageError.
 uint64_t parse_size(const std::string& s, const char* what);
+// --ringbuf-size: a power of two between 64k and 1G; throws UsageError.
+uint32_t parse_ringbuf_size(const std::string& s);
 
 }  // namespace sysctlscope::cli

@@ -43,10 +43,7 @@ void register_trace(CLI::App& app, Registry& reg) {
     if (args->count < 0) throw UsageError("--count must be a positive number");
     opt.duration_s = args->duration;
     opt.count = static_cast<uint64_t>(args->count);
-    uint64_t rb = parse_size(args->ringbuf_size, "--ringbuf-size");
-    if (rb < 4096 || (rb & (rb - 1)) || rb > (1ull << 30))
-      throw UsageError("--ringbuf-size must be a power of two between 4k and 1G");
-    opt.ringbuf_bytes = static_cast<uint32_t>(rb);
+    opt.ringbuf_bytes = parse_ringbuf_size(args->ringbuf_size);
     opt.cgroup = args->cgroup;
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();

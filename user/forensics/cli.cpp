@@ -237,10 +237,7 @@ int run_record(const RecordArgs& a) {
   opt.duration_s = a.duration;
   uint64_t max_size = a.max_size.empty() ? 0 : parse_size(a.max_size, "--max-size");
   if (!a.max_size.empty() && max_size < 64 * 1024) throw UsageError("--max-size must be at least 64k");
-  uint64_t rb = parse_size(a.ringbuf_size, "--ringbuf-size");
-  if (rb < 4096 || (rb & (rb - 1)) || rb > (1ull << 30))
-    throw UsageError("--ringbuf-size must be a power of two between 4k and 1G");
-  opt.ringbuf_bytes = static_cast<uint32_t>(rb);
+  opt.ringbuf_bytes = parse_ringbuf_size(a.ringbuf_size);
   opt.cgroup = a.cgroup;
   check_privileges();
 

@@ -14,9 +14,6 @@ namespace sysctlscope {
 namespace {
 int64_t ns(const timespec& ts) { return static_cast<int64_t>(ts.tv_sec) * 1000000000ll + ts.tv_nsec; }
 
-std::string_view bounded(const char* p, size_t len, size_t cap) {
-  return std::string_view(p, std::min(len, cap));
-}
 }  // namespace
 
 BootClock::BootClock() {
@@ -55,26 +52,30 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
     case SS_EV_SYSCTL_READ:
     case SS_EV_SYSCTL_WRITE: {
       const bool write = h.type == SS_EV_SYSCTL_WRITE;
-      if (!need(write ? sizeof(ss_sysctl_event) : offsetof(ss_sysctl_event, new_value)))
-        return Error("decode record", "sysctl", EINVAL, "short record");
+      constexpr size_t kFixed = offsetof(ss_sysctl_event, data);
+      if (!need(kFixed)) return Error("decode record", "sysctl", EINVAL, "short record");
       auto* r = static_cast<const ss_sysctl_event*>(data);
+      const size_t nl = r->name_len, vl = r->value_len, wl = r->new_len;
+      if (nl >= SS_NAME_MAX || vl >= SS_VALUE_MAX || wl >= SS_VALUE_MAX || kFixed + nl + vl + wl > len ||
+          (!write && wl))
+        return Error("decode record", "sysctl", EINVAL, "lengths past the record");
       Event e;
       fill_common(h, e);
       e.type = write ? EventType::SysctlWrite : EventType::SysctlRead;
-      e.sysctl = slash_to_dotted(bounded(r->name, r->name_len, SS_NAME_MAX - 1));
+      e.sysctl = slash_to_dotted(std::string_view(r->data, nl));
       e.file_pos = r->file_pos;
       e.value_error = r->flags & SS_F_VALUE_ERR;
-      std::string_view cur = bounded(r->value, r->value_len, SS_VALUE_MAX - 1);
+      std::string_view cur(r->data + nl, vl);
       // A truncated value has lost its newline already; strip only when whole.
       if (!(r->flags & SS_F_VALUE_TRUNC)) cur = strip_one_newline(cur);
       if (write) {
         e.old_value.assign(cur);
         e.old_truncated = r->flags & SS_F_VALUE_TRUNC;
-        std::string_view nv = bounded(r->new_value, r->new_len, SS_VALUE_MAX - 1);
+        std::string_view nv(r->data + nl + vl, wl);
+        e.new_len = static_cast<uint32_t>(nv.size());
         if (!(r->flags & SS_F_NEW_TRUNC)) nv = strip_one_newline(nv);
         e.value.assign(nv);
         e.value_truncated = r->flags & SS_F_NEW_TRUNC;
-        e.new_len = r->new_len;
         e.write_id = r->write_id;
       } else {
         e.value.assign(cur);

@@ -26,14 +26,14 @@ const SysctlMap& Births::host_values(uint64_t now) {
   return host_;
 }
 
-Births::Action Births::fill(const ss_netns_create_event& r, Event& e) {
+bool Births::fill(const ss_netns_create_event& r, Event& e) {
   if (!dec_->calibrated()) {
     if (calib_.inode && r.netns == calib_.inode) {
       dec_->calibrate(r, calib_.values);
       calib_ = {};  // inode numbers are reused once that netns is gone
-      return Action::Drop;
+      return false;
     }
-    return Action::Defer;
+    return false;
   }
   auto res = dec_->decode(r);
   auto& defaults = e.extra["defaults"] = nlohmann::ordered_json::object();
@@ -46,7 +46,7 @@ Births::Action Births::fill(const ss_netns_create_event& r, Event& e) {
     differs.push_back({{"sysctl", k}, {"value", v}, {"host", it->second.value}});
   }
   if (!res.unmapped.empty()) e.extra["unmapped"] = res.unmapped;
-  return Action::Emit;
+  return true;
 }
 
 }  // namespace sysctlscope::netns

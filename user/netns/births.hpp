@@ -17,10 +17,9 @@ class Births {
   // The tool's own throwaway netns whose record calibrates the decoder.
   void expect_calibration(FreshNetns f) { calib_ = std::move(f); }
 
-  enum class Action { Emit, Drop, Defer };
-  // Emit: `e` got its birth fields. Drop: the calibration netns (ours).
-  // Defer: not calibrated yet; hand the record back later.
-  Action fill(const ss_netns_create_event& r, Event& e);
+  // True: `e` got its birth fields. False: drop it (our calibration netns,
+  // or a record before calibration, i.e. before tracing was announced).
+  bool fill(const ss_netns_create_event& r, Event& e);
   bool calibrated() const { return dec_->calibrated(); }
   const SnapshotDecoder& decoder() const { return *dec_; }
 

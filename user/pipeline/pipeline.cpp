@@ -38,18 +38,9 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (!d->event) return;
   Event& e = *d->event;
   if (e.type == EventType::NetnsCreate && births_ && len >= sizeof(ss_netns_create_event)) {
-    switch (births_->fill(*static_cast<const ss_netns_create_event*>(data), e)) {
-      case netns::Births::Action::Drop:
-        return;
-      case netns::Births::Action::Defer: {
-        auto* b = static_cast<const uint8_t*>(data);
-        deferred_.emplace_back(b, b + len);
-        return;
-      }
-      case netns::Births::Action::Emit:
-        break;
-    }
+    if (!births_->fill(*static_cast<const ss_netns_create_event*>(data), e)) return;
   }
+  if (discarding_) return;
   if (e.type == EventType::SysctlWrite && join_writes_) {
     auto it = early_results_.find(e.write_id);
     if (it != early_results_.end() && it->second.tid == e.tid) {
@@ -62,15 +53,6 @@ void Pipeline::on_record(const void* data, size_t len) {
     return;
   }
   feed(std::move(e));
-}
-
-void Pipeline::retry_deferred() {
-  auto pending = std::move(deferred_);
-  deferred_.clear();
-  for (auto& rec : pending) {
-    --stats_.records;  // counted when it first arrived
-    on_record(rec.data(), rec.size());
-  }
 }
 
 void Pipeline::apply_result(const WriteResult& r) {

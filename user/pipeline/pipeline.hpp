@@ -44,8 +44,9 @@ class Pipeline {
   void set_limit(uint64_t n) { limit_ = n; }  // --count
   // netns_create records get their birth defaults from `b` (live only).
   void set_births(netns::Births* b) { births_ = b; }
-  // Re-runs netns_create records that arrived before calibration.
-  void retry_deferred();
+  // While set, records only feed the netns calibration and are dropped:
+  // the tool's own start-up activity is not reported.
+  void set_discarding(bool d) { discarding_ = d; }
 
  private:
   void emit(Event& e);
@@ -63,7 +64,7 @@ class Pipeline {
   std::deque<Event> held_;
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
   netns::Births* births_ = nullptr;
-  std::vector<std::vector<uint8_t>> deferred_;  // netns_create before calibration
+  bool discarding_ = false;
 };
 
 }  // namespace sysctlscope
