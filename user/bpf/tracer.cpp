@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <cstdarg>
 #include <cstring>
 
@@ -140,6 +142,9 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   }
   if (int err = sysctlscope_bpf__load(skel_.get()))
     throw Error("load BPF programs", "sysctlscope_bpf", -err, "run with -v for the verifier log");
+  // CO-RE relocation parsed the kernel's BTF (~12 MiB) and freed it; give
+  // that heap back so a long-running tracer stays small.
+  malloc_trim(0);
 
   rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
   if (!rb_) throw Error("create ring buffer consumer", "events", errno);

@@ -29,7 +29,7 @@ const SysctlMap& Births::host_values(uint64_t now) {
 bool Births::fill(const ss_netns_create_event& r, Event& e) {
   if (!dec_->calibrated()) {
     if (calib_.inode && r.netns == calib_.inode) {
-      dec_->calibrate(r, calib_.values);
+      dec_->calibrate(r, calib_.values, calib_.locs);
       calib_ = {};  // inode numbers are reused once that netns is gone
       return false;
     }

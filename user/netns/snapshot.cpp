@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <iterator>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "sysctlscope/event.h"
@@ -134,14 +136,14 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-SnapshotDecoder::SnapshotDecoder() {
+BtfLocator::BtfLocator() {
   btf_ = btf__load_vmlinux_btf();
   if (!btf_) throw Error("load kernel BTF", "/sys/kernel/btf/vmlinux", errno);
 }
 
-SnapshotDecoder::~SnapshotDecoder() { btf__free(btf_); }
+BtfLocator::~BtfLocator() { btf__free(btf_); }
 
-std::optional<FieldLoc> SnapshotDecoder::locate(const std::string& dotted) const {
+std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   auto parts = split(dotted, '.');
   if (parts.size() < 3 || parts[0] != "net") return std::nullopt;
   int net_id = btf__find_by_name_kind(btf_, "net", BTF_KIND_STRUCT);
@@ -271,7 +273,12 @@ std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& 
   return s;
 }
 
-void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMap& proc) {
+void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMap& proc, const FieldLocs& locs) {
+  auto locate = [&](const std::string& n) -> std::optional<FieldLoc> {
+    auto it = locs.find(n);
+    if (it == locs.end()) return std::nullopt;
+    return it->second;
+  };
   mapped_.clear();
   unmapped_.clear();
   // HZ from a field known to be stored in jiffies and non-zero by default:
@@ -338,21 +345,46 @@ SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec
 }
 
 Expected<FreshNetns> probe_fresh_netns() {
+  // Child output: "<inode>\n<n locs>\n" + n lines "name part off size count signed kind"
+  // + the encoded value map.
   auto out = run_in_child(
       [] {
         if (::unshare(CLONE_NEWNET) != 0) throw std::runtime_error(std::string("unshare: ") + std::strerror(errno));
         struct stat st {};
         if (::stat("/proc/self/ns/net", &st) != 0) throw std::runtime_error("stat /proc/self/ns/net");
-        return std::to_string(st.st_ino) + "\n" + encode(read_sysctl_tree("/proc/sys/net"));
+        SysctlMap values = read_sysctl_tree("/proc/sys/net");
+        BtfLocator btf;
+        std::string locs;
+        size_t n = 0;
+        for (const auto& [name, v] : values) {
+          auto l = btf.locate(name);
+          if (!l) continue;
+          ++n;
+          locs += name + " " + std::to_string(l->part) + " " + std::to_string(l->offset) + " " +
+                  std::to_string(l->elem_size) + " " + std::to_string(l->count) + " " + (l->is_signed ? "1" : "0") +
+                  " " + std::to_string(static_cast<int>(l->kind)) + "\n";
+        }
+        return std::to_string(st.st_ino) + "\n" + std::to_string(n) + "\n" + locs + encode(values);
       },
       "read a fresh network namespace");
   if (!out) return out.error();
-  const std::string& s = *out;
-  size_t nl = s.find('\n');
-  if (nl == std::string::npos) return Error("read a fresh network namespace", "", EPROTO);
+  std::istringstream in(*out);
   FreshNetns f;
-  f.inode = static_cast<uint32_t>(std::stoul(s.substr(0, nl)));
-  f.values = decode_map(s.substr(nl + 1));
+  size_t n = 0;
+  if (!(in >> f.inode >> n)) return Error("read a fresh network namespace", "", EPROTO);
+  for (size_t i = 0; i < n; ++i) {
+    std::string name;
+    FieldLoc l;
+    int is_signed = 0, kind = 0;
+    if (!(in >> name >> l.part >> l.offset >> l.elem_size >> l.count >> is_signed >> kind))
+      return Error("read a fresh network namespace", "field locations", EPROTO);
+    l.is_signed = is_signed;
+    l.kind = static_cast<FieldLoc::Kind>(kind);
+    f.locs.emplace(name, l);
+  }
+  in.get();  // the newline before the value map
+  std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  f.values = decode_map(rest);
   return f;
 }
 

@@ -38,20 +38,29 @@ struct FieldLoc {
 
 enum class Unit { Plain, Jiffies, MsJiffies, UserHzJiffies, Unknown };
 
-class SnapshotDecoder {
+// Where each sysctl lives, from the kernel's BTF. The parsed BTF of a
+// distribution kernel costs ~12 MiB of heap, so the tracer only uses this in
+// the short-lived calibration child (probe_fresh_netns) and keeps the result.
+class BtfLocator {
  public:
   // Reads /sys/kernel/btf/vmlinux; throws Error when BTF is unusable.
-  SnapshotDecoder();
-  ~SnapshotDecoder();
-  SnapshotDecoder(const SnapshotDecoder&) = delete;
-  SnapshotDecoder& operator=(const SnapshotDecoder&) = delete;
-
-  // Where the sysctl `dotted` lives, from BTF (nullopt: not a field we know).
+  BtfLocator();
+  ~BtfLocator();
+  BtfLocator(const BtfLocator&) = delete;
+  BtfLocator& operator=(const BtfLocator&) = delete;
+  // nullopt: not a field we know how to find.
   std::optional<FieldLoc> locate(const std::string& dotted) const;
 
-  // Learns the name set and units from a snapshot of a fresh netns and the
-  // /proc values read inside that same netns.
-  void calibrate(const ss_netns_create_event& rec, const SysctlMap& proc);
+ private:
+  struct btf* btf_ = nullptr;
+};
+using FieldLocs = std::map<std::string, FieldLoc>;
+
+class SnapshotDecoder {
+ public:
+  // Learns the name set and units from a snapshot of a fresh netns, the
+  // /proc values read inside that same netns and the BTF locations.
+  void calibrate(const ss_netns_create_event& rec, const SysctlMap& proc, const FieldLocs& locs);
   bool calibrated() const { return calibrated_; }
   unsigned hz() const { return hz_; }
 
@@ -69,7 +78,6 @@ class SnapshotDecoder {
   std::optional<std::vector<int64_t>> raw(const ss_netns_create_event& rec, const FieldLoc& l) const;
   std::optional<std::string> format(const ss_netns_create_event& rec, const Mapping& m) const;
 
-  struct btf* btf_ = nullptr;
   bool calibrated_ = false;
   unsigned hz_ = 0;
   std::map<std::string, Mapping> mapped_;
@@ -77,10 +85,12 @@ class SnapshotDecoder {
 };
 
 // The fresh-netns calibration: runs in a forked child that unshares a netns
-// and reads /proc/sys/net there. Returns its netns inode and values.
+// and reads /proc/sys/net there, and locates the names in BTF. Returns its
+// netns inode, values and locations.
 struct FreshNetns {
   uint32_t inode = 0;
   SysctlMap values;
+  FieldLocs locs;  // BTF locations of the names in `values` that have one
 };
 Expected<FreshNetns> probe_fresh_netns();
 
