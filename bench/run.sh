@@ -8,7 +8,8 @@
 #   sudo ./bench/run.sh --quick    3 repetitions, fewer iterations
 #   sudo ./bench/run.sh --smoke    1 repetition, tiny N: checks the harness only
 #
-# Results: bench/results/latest.{csv,md} (BUILD_DIR overrides ./build).
+# Results: bench/results/latest.{csv,md} (BUILD_DIR overrides ./build,
+# RESULTS_DIR the results folder).
 # No host sysctl is changed: writes happen in a private netns (loadgen).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,7 @@ for f in sysctlscope bench/loadgen bench/floor_loader bench/floor.bpf.o; do
 done
 command -v bpftrace >/dev/null || { echo "run.sh: bpftrace missing (./scripts/deps.sh)" >&2; exit 1; }
 
-out=$root/bench/results
+out=${RESULTS_DIR:-$root/bench/results}
 mkdir -p "$out"
 tmp=$(mktemp -d)
 csv=$out/latest.csv
@@ -176,3 +177,9 @@ print(f"\nBPF map memory (bytes_memlock): {maps.split(' ',1)[0]} bytes ({maps.sp
 PY
 cat "$out/latest.md"
 echo "CSV: $csv" >&2
+rows=$(( $(wc -l < "$csv") - 1 ))
+expect=$(( reps * ${#conditions[@]} * ${#workloads[@]} ))
+if (( rows != expect )); then
+  echo "run.sh: expected $expect measurements, got $rows" >&2
+  exit 1
+fi
