@@ -73,6 +73,8 @@ uint32_t Filter::kernel_type_mask() const {
   if (wants(EventType::SysctlBlocked)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED);
   if (wants(EventType::NetnsCreate) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_CREATE);
   if (wants(EventType::NetnsEnter) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_ENTER);
+  // Not events of their own: they keep cgroup id -> path current (enricher).
+  if (m) m |= SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
   return m;
 }
 

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <sys/stat.h>
+#include <time.h>
+
+#include "enrich/container_paths.hpp"
+#include "enrich/enricher.hpp"
+
+namespace sysctlscope {
+
+namespace {
+uint64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint32_t ns_inode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+}
+
+// Metadata files may appear after the cgroup (runc writes state.json once the
+// container is created): retry a missing one, rate limited, for a while.
+constexpr uint64_t kMetaRetryNs = 100'000'000ull;
+constexpr int kMetaTries = 50;
+// Evict removed cgroups every this many events (and on every cgroup record).
+constexpr uint64_t kEvictEvery = 1024;
+}  // namespace
+
+ContainerEnricher::ContainerEnricher(EnricherConfig cfg)
+    : cfg_(std::move(cfg)), paths_(cfg_.cgroup_root, cfg_.grace_ns), host_netns_(cfg_.host_netns) {
+  if (!host_netns_) host_netns_ = ns_inode(cfg_.proc_root + "/1/ns/net");
+  if (!host_netns_) host_netns_ = ns_inode(cfg_.proc_root + "/self/ns/net");
+}
+
+void ContainerEnricher::on_cgroup(const CgroupChange& c) {
+  const uint64_t now = mono_ns();
+  if (c.removed) {
+    paths_.forget_later(c.id, now);
+  } else if (!c.path.empty()) {
+    paths_.learn(c.id, c.path);
+    // Resolve now, while the runtime's state files surely exist: a
+    // short-lived container may be gone before its first event is handled.
+    resolve(c.id, nullptr);
+  }
+  for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
+}
+
+void ContainerEnricher::drop_cgroup(uint64_t id) {
+  auto it = by_cgroup_.find(id);
+  if (it == by_cgroup_.end()) return;
+  Known* k = it->second;
+  by_cgroup_.erase(it);
+  if (!k) return;
+  for (const auto& [_, other] : by_cgroup_)
+    if (other == k) return;  // the container has other cgroups still
+  // The container is gone: its netns inode may be reused by a new namespace.
+  for (auto n = netns_owner_.begin(); n != netns_owner_.end();)
+    n = n->second == k ? netns_owner_.erase(n) : std::next(n);
+  by_id_.erase(k->info->id);
+}
+
+ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& path) {
+  auto m = parse_container_path(path);
+  if (!m && !cfg_.meta.runc_roots.empty()) {
+    // Plain runc (`runc run ID`) puts the container in cgroup /<ID> (or any
+    // cgroupsPath): confirm with its state directory, which runc creates
+    // before the cgroup.
+    std::string name = path.substr(path.rfind('/') + 1);
+    if (runc_state_dir_exists(cfg_.meta.runc_roots.front(), name)) m = PathMatch{"runc", name, "", ""};
+  }
+  if (!m) return nullptr;
+  auto& slot = by_id_[m->id];
+  if (!slot) {
+    slot = std::make_unique<Known>();
+    slot->info = std::make_shared<ContainerInfo>();
+    slot->info->id = m->id;
+    slot->info->runtime = m->runtime;
+    slot->info->pod_uid = m->pod_uid;
+    if (m->runtime == "nspawn" || m->runtime == "lxc") slot->meta_done = true;  // nothing to read
+  }
+  return slot.get();
+}
+
+void ContainerEnricher::load_meta(Known& k, uint64_t now) {
+  ContainerInfo& c = *k.info;
+  ++k.tries;
+  k.next_try_ns = now + kMetaRetryNs;
+  RuncState st;
+  bool found = read_runc_state(cfg_.meta.runc_roots, c.id, st);
+  if (found) {
+    if (st.bundle.empty() || !apply_annotations_file(st.bundle + "/config.json", c))
+      apply_annotations(st.labels, c);  // runc copies annotations into labels
+    if (st.pid > 0) {
+      uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
+      if (ns && ns != host_netns_) {
+        auto [n, inserted] = netns_owner_.try_emplace(ns, &k);
+        if (!inserted && !n->second) n->second = &k;  // seen before, owner unknown then
+      }
+    }
+  }
+  if (c.runtime == "docker" && c.name.empty()) {
+    c.name = docker_container_name(cfg_.meta.docker_root, c.id);
+    found |= !c.name.empty();
+  }
+  if (found || k.tries >= kMetaTries) k.meta_done = true;
+}
+
+ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const std::string** path_out) {
+  Known* k = nullptr;
+  auto it = by_cgroup_.find(cgroup_id);
+  if (it != by_cgroup_.end()) {
+    k = it->second;
+    if (path_out) *path_out = paths_.find(cgroup_id);
+  } else {
+    const std::string& path = paths_.path_of(cgroup_id);
+    if (path_out) *path_out = &path;
+    if (path.empty()) return nullptr;  // unknown: not cached, a later record may teach it
+    k = resolve_path(path);
+    by_cgroup_.emplace(cgroup_id, k);
+  }
+  if (k && !k->meta_done) {
+    uint64_t now = mono_ns();
+    if (now >= k->next_try_ns) load_meta(*k, now);
+  }
+  return k;
+}
+
+void ContainerEnricher::enrich(Event& e) {
+  if (++events_ % kEvictEvery == 0)
+    for (uint64_t id : paths_.evict(mono_ns())) drop_cgroup(id);
+  Known* actor = nullptr;
+  if (e.cgroup_id) {
+    const std::string* path = nullptr;
+    actor = resolve(e.cgroup_id, &path);
+    if (path) e.cgroup_path = *path;
+  }
+  if (actor) e.container = *actor->info;
+  if (!e.netns) return;
+  const bool host = e.netns == host_netns_;
+  Known* owner = nullptr;
+  if (!host) {
+    // A process of a container acting in a netns other than the host's marks
+    // that netns as the container's (the first one seen keeps it).
+    auto [n, inserted] = netns_owner_.try_emplace(e.netns, actor);
+    if (!inserted && !n->second && actor) n->second = actor;
+    owner = n->second;
+  }
+  if (owner) e.netns_container = *owner->info;
+  // Host netns (owner null) or a known owner: the actor is someone else.
+  if (host || owner) e.cross_namespace = actor != owner && !(actor && owner && actor->info->id == owner->info->id);
+}
+
+std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id) {
+  Known* k = resolve(cgroup_id, nullptr);
+  if (!k) return std::nullopt;
+  return *k->info;
+}
+
+std::optional<ContainerInfo> ContainerEnricher::netns_owner(uint32_t netns) const {
+  auto it = netns_owner_.find(netns);
+  if (it == netns_owner_.end() || !it->second) return std::nullopt;
+  return *it->second->info;
+}
+
+std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root) {
+  EnricherConfig cfg;
+  cfg.cgroup_root = cgroup_root;
+  return std::make_unique<ContainerEnricher>(cfg);
+}
+
+}  // namespace sysctlscope
