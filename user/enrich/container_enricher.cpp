@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
+
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
 
@@ -57,6 +59,7 @@ void ContainerEnricher::drop_cgroup(uint64_t id) {
   // The container is gone: its netns inode may be reused by a new namespace.
   for (auto n = netns_owner_.begin(); n != netns_owner_.end();)
     n = n->second == k ? netns_owner_.erase(n) : std::next(n);
+  std::erase(pending_meta_, k);
   by_id_.erase(k->info->id);
 }
 
@@ -104,6 +107,18 @@ void ContainerEnricher::load_meta(Known& k, uint64_t now) {
     found |= !c.name.empty();
   }
   if (found || k.tries >= kMetaTries) k.meta_done = true;
+  auto it = std::find(pending_meta_.begin(), pending_meta_.end(), &k);
+  if (k.meta_done && it != pending_meta_.end()) pending_meta_.erase(it);
+  if (!k.meta_done && it == pending_meta_.end()) pending_meta_.push_back(&k);
+}
+
+// A netns nobody owns yet may be a container's whose state file was not
+// written when we first looked (its init pid tells its netns): look again.
+void ContainerEnricher::retry_pending_meta() {
+  const uint64_t now = mono_ns();
+  auto pending = pending_meta_;  // load_meta edits the list
+  for (Known* k : pending)
+    if (now >= k->next_try_ns) load_meta(*k, now);
 }
 
 ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const std::string** path_out) {
@@ -142,6 +157,10 @@ void ContainerEnricher::enrich(Event& e) {
   if (!host) {
     // A process of a container acting in a netns other than the host's marks
     // that netns as the container's (the first one seen keeps it).
+    if (!actor && !pending_meta_.empty()) {
+      auto n = netns_owner_.find(e.netns);
+      if (n == netns_owner_.end() || !n->second) retry_pending_meta();
+    }
     auto [n, inserted] = netns_owner_.try_emplace(e.netns, actor);
     if (!inserted && !n->second && actor) n->second = actor;
     owner = n->second;

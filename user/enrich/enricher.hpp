@@ -89,6 +89,7 @@ class ContainerEnricher final : public Enricher {
   Known* resolve_path(const std::string& path);
   void load_meta(Known& k, uint64_t now);
   void drop_cgroup(uint64_t id);
+  void retry_pending_meta();
 
   EnricherConfig cfg_;
   CgroupPaths paths_;
@@ -97,6 +98,7 @@ class ContainerEnricher final : public Enricher {
   std::unordered_map<uint64_t, Known*> by_cgroup_;
   std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
   std::unordered_map<uint32_t, Known*> netns_owner_;
+  std::vector<Known*> pending_meta_;  // containers whose files were not there yet
   uint64_t events_ = 0;
 };
 

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// Container attribution with real runc containers laid out like Docker and
+// the kubelet (cgroupsPath + CRI annotations), plain runc, a host process
+// reaching into a container's netns, and a cgroup born after the tracer.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "harness.hpp"
+
+using namespace sstest;
+
+namespace {
+const char* kKeepalive = "net.ipv4.tcp_keepalive_time";
+
+std::string random_hex(size_t n) {
+  std::random_device rd;
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rd() % 16]);
+  return s;
+}
+
+std::string random_uid() {
+  std::string h = random_hex(32);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+// Removes the cgroups runc leaves behind above the container's own (it only
+// deletes the leaf), in every hierarchy; best effort.
+void remove_parent_cgroups(const std::string& rel) {
+  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+    std::string base = h.path().string();
+    if (h.path().filename() == "unified") base = cgroup2_mount();
+    ::rmdir((base + rel).c_str());
+  }
+  ::rmdir((cgroup2_mount() + rel).c_str());
+}
+
+bool is_read_in(const Json& e, uint64_t cgid) {
+  return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["id"] == cgid;
+}
+}  // namespace
+
+// Docker's cgroupfs layout, short-lived: the cgroup is gone before userspace
+// handles the events; the cgroup_mkdir record still names it.
+TEST(ContainersE2E, DockerCgroupfsPathShortLived) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64);
+  RuncContainer::Options o;
+  o.id = "sstest-" + random_hex(8);
+  o.cgroups_path = "/docker/" + id;
+  o.args = {"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"};
+  RuncContainer c(o);
+  auto r = c.run_to_exit();
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/docker/" + id;
+  });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["container"]["id"], id);
+  EXPECT_EQ((*ev)["container"]["runtime"], "docker");
+  EXPECT_TRUE((*ev)["container"]["pod"].is_null());
+  EXPECT_TRUE((*ev)["container"]["pod_uid"].is_null());
+  // The cat ran in the container's own netns: it owns it, no crossing.
+  EXPECT_NE((*ev)["netns"], netns_of(0));
+  EXPECT_EQ((*ev)["netns_container"]["id"], id);
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
+
+// The kubelet's cgroupfs layout with containerd's CRI annotations.
+TEST(ContainersE2E, KubepodsBesteffortWithCriAnnotations) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64), uid = random_uid();
+  RuncContainer::Options o;
+  o.id = id;  // containerd: runc container id == the cgroup leaf
+  o.cgroups_path = "/kubepods/besteffort/pod" + uid + "/" + id;
+  o.annotations = {{"io.kubernetes.cri.container-type", "container"},
+                   {"io.kubernetes.cri.sandbox-name", "web-0"},
+                   {"io.kubernetes.cri.sandbox-namespace", "shop"},
+                   {"io.kubernetes.cri.container-name", "nginx"}};
+  {
+    RuncContainer c(o);
+    pid_t init = c.start_detached();
+    ASSERT_GT(init, 0);
+    const uint64_t cgid = cgroup_id_of_pid(init);
+    ASSERT_NE(cgid, 0u);
+    auto r = c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto ev = t.wait_for([&](const Json& e) { return is_read_in(e, cgid); });
+    ASSERT_TRUE(ev) << t.stderr_text();
+    t.stop();
+    EXPECT_EQ((*ev)["cgroup"]["path"], o.cgroups_path);
+    const Json& ct = (*ev)["container"];
+    ASSERT_TRUE(ct.is_object()) << ev->dump();
+    EXPECT_EQ(ct["id"], id);
+    EXPECT_EQ(ct["runtime"], "containerd");
+    EXPECT_EQ(ct["name"], "nginx");
+    EXPECT_EQ(ct["pod"], "web-0");
+    EXPECT_EQ(ct["namespace"], "shop");
+    EXPECT_EQ(ct["pod_uid"], uid);
+    EXPECT_EQ((*ev)["netns_container"], ct);
+    EXPECT_EQ((*ev)["cross_namespace"], false);
+  }
+  remove_parent_cgroups("/kubepods/besteffort/pod" + uid);
+}
+
+TEST(ContainersE2E, PlainRuncRunResolvesToItsName) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cgid = cgroup_id_of_pid(init);
+  auto r = c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) { return is_read_in(e, cgid); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_EQ((*ev)["cgroup"]["path"], "/" + c.id());
+  ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["container"]["id"], c.id());
+  EXPECT_EQ((*ev)["container"]["runtime"], "runc");
+  EXPECT_TRUE((*ev)["container"]["pod"].is_null());
+  EXPECT_EQ((*ev)["netns"], netns_of(init));
+  EXPECT_EQ((*ev)["netns_container"]["id"], c.id());
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
+
+// The host-into-container signal: a host process writes a net sysctl in the
+// container's netns (nothing ran in the container before: the owner comes
+// from runc's state, init pid -> netns).
+TEST(ContainersE2E, HostNsenterWriteIntoContainerNetnsIsCrossNamespace) {
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cns = netns_of(init);
+  ASSERT_NE(cns, netns_of(0));
+  // Only the container's netns changes (it dies with the container).
+  auto r = sh("nsenter -t " + std::to_string(init) + " -n sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_syncookies'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write", "net.ipv4.tcp_syncookies") && e["netns"] == cns; });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_TRUE((*ev)["container"].is_null()) << ev->dump();
+  ASSERT_TRUE((*ev)["netns_container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["netns_container"]["id"], c.id());
+  EXPECT_EQ((*ev)["netns_container"]["runtime"], "runc");
+  EXPECT_EQ((*ev)["cross_namespace"], true);
+}
+
+// A cgroup created after the tracer started, used and removed at once: its
+// path comes from the cgroup_mkdir record (a walk would not find it).
+TEST(ContainersE2E, CgroupBornAfterStartResolvesOnFirstEvent) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string name = "sstest-cg-" + random_hex(8);
+  const std::string dir = cgroup2_mount() + "/" + name;
+  auto r = sh("mkdir " + dir + " && sh -c 'echo $$ > " + dir +
+              "/cgroup.procs && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && echo $$ > " +
+              cgroup2_mount() + "/cgroup.procs' && rmdir " + dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) { return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/" + name; });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_EQ((*ev)["proc"]["comm"], "cat");
+  EXPECT_TRUE((*ev)["container"].is_null());
+  EXPECT_EQ((*ev)["netns_container"], nullptr) << "host netns";
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
