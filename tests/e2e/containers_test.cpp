@@ -178,3 +178,30 @@ TEST(ContainersE2E, CgroupBornAfterStartResolvesOnFirstEvent) {
   EXPECT_EQ((*ev)["netns_container"], nullptr) << "host netns";
   EXPECT_EQ((*ev)["cross_namespace"], false);
 }
+
+// --container ID-prefix --host: host processes acting in that container's
+// netns, not the container's own activity.
+TEST(ContainersE2E, ContainerAndHostFiltersKeepOnlyTheReachIn) {
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cns = netns_of(init);
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", c.id().substr(0, 10), "--host"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto in = c.exec({"cat", "/proc/sys/net/ipv4/tcp_syncookies"});
+  ASSERT_EQ(in.status, 0) << in.err;
+  auto host_own = sh("cat /proc/sys/net/ipv4/tcp_syncookies");  // host netns: not the container's
+  ASSERT_EQ(host_own.status, 0);
+  auto r = sh("nsenter -t " + std::to_string(init) + " -n cat /proc/sys/net/ipv4/tcp_syncookies");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return e["netns"] == cns && e["proc"]["comm"] == "cat"; }))
+      << t.stderr_text();
+  // Let the container's own read (handled before or after) reach the output too.
+  usleep(300000);
+  auto evs = select(t.stop(), [](const Json& e) { return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies"); });
+  ASSERT_EQ(evs.size(), 1u) << "only the host process reaching in";
+  EXPECT_EQ(evs[0]["netns"], cns);
+  EXPECT_TRUE(evs[0]["container"].is_null());
+  EXPECT_EQ(evs[0]["netns_container"]["id"], c.id());
+  EXPECT_EQ(evs[0]["cross_namespace"], true);
+}
