@@ -315,6 +315,17 @@ TEST(ContainerEnricher, RemovedCgroupsResolveDuringGraceThenEvicted) {
   EXPECT_EQ(e.cgroup_path, "/docker/" + H) << "events in flight still resolve";
   ASSERT_TRUE(e.container);
 
+  // Grace 0: the next record evicts the cgroup, its container and its netns.
+  ContainerEnricher quick(test_config(t));
+  quick.on_cgroup(mkdir_rec(21, "/docker/" + H));
+  Event in = ev(21, 777);
+  quick.enrich(in);
+  ASSERT_TRUE(quick.netns_owner(777));
+  quick.on_cgroup(CgroupChange{true, 21, 1, "/docker/" + H, 0});
+  quick.on_cgroup(mkdir_rec(22, "/other"));
+  EXPECT_FALSE(quick.netns_owner(777)) << "a freed netns inode may be reused";
+  EXPECT_FALSE(quick.container_of(21));
+
   CgroupPaths p("", 1000);
   p.learn(1, "/a");
   p.learn(2, "/b");

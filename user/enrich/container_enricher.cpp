@@ -53,9 +53,7 @@ void ContainerEnricher::drop_cgroup(uint64_t id) {
   if (it == by_cgroup_.end()) return;
   Known* k = it->second;
   by_cgroup_.erase(it);
-  if (!k) return;
-  for (const auto& [_, other] : by_cgroup_)
-    if (other == k) return;  // the container has other cgroups still
+  if (!k || --k->cgroups > 0) return;  // the container has other cgroups still
   // The container is gone: its netns inode may be reused by a new namespace.
   for (auto n = netns_owner_.begin(); n != netns_owner_.end();)
     n = n->second == k ? netns_owner_.erase(n) : std::next(n);
@@ -96,10 +94,7 @@ void ContainerEnricher::load_meta(Known& k, uint64_t now) {
       apply_annotations(st.labels, c);  // runc copies annotations into labels
     if (st.pid > 0) {
       uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
-      if (ns && ns != host_netns_) {
-        auto [n, inserted] = netns_owner_.try_emplace(ns, &k);
-        if (!inserted && !n->second) n->second = &k;  // seen before, owner unknown then
-      }
+      if (ns && ns != host_netns_) netns_owner_.try_emplace(ns, &k);
     }
   }
   if (c.runtime == "docker" && c.name.empty()) {
@@ -133,6 +128,7 @@ ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const s
     if (path.empty()) return nullptr;  // unknown: not cached, a later record may teach it
     k = resolve_path(path);
     by_cgroup_.emplace(cgroup_id, k);
+    if (k) ++k->cgroups;
   }
   if (k && !k->meta_done) {
     uint64_t now = mono_ns();
@@ -157,13 +153,14 @@ void ContainerEnricher::enrich(Event& e) {
   if (!host) {
     // A process of a container acting in a netns other than the host's marks
     // that netns as the container's (the first one seen keeps it).
-    if (!actor && !pending_meta_.empty()) {
-      auto n = netns_owner_.find(e.netns);
-      if (n == netns_owner_.end() || !n->second) retry_pending_meta();
+    auto n = netns_owner_.find(e.netns);
+    if (n == netns_owner_.end() && actor) {
+      n = netns_owner_.emplace(e.netns, actor).first;
+    } else if (n == netns_owner_.end() && !pending_meta_.empty()) {
+      retry_pending_meta();
+      n = netns_owner_.find(e.netns);
     }
-    auto [n, inserted] = netns_owner_.try_emplace(e.netns, actor);
-    if (!inserted && !n->second && actor) n->second = actor;
-    owner = n->second;
+    if (n != netns_owner_.end()) owner = n->second;
   }
   if (owner) e.netns_container = *owner->info;
   // Host netns (owner null) or a known owner: the actor is someone else.

@@ -82,6 +82,7 @@ class ContainerEnricher final : public Enricher {
   struct Known {
     std::shared_ptr<ContainerInfo> info;
     bool meta_done = false;  // metadata files read (or none to read)
+    int cgroups = 0;         // entries of by_cgroup_ pointing here
     int tries = 0;
     uint64_t next_try_ns = 0;
   };
