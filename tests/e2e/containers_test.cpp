@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "harness.hpp"
 
@@ -204,4 +205,40 @@ TEST(ContainersE2E, ContainerAndHostFiltersKeepOnlyTheReachIn) {
   EXPECT_TRUE(evs[0]["container"].is_null());
   EXPECT_EQ(evs[0]["netns_container"]["id"], c.id());
   EXPECT_EQ(evs[0]["cross_namespace"], true);
+}
+
+// Table output: the short container id (12 chars) and the pod.
+TEST(ContainersE2E, TableShowsShortIdAndPod) {
+  Tracer t({"--sysctl", kKeepalive}, {"trace", "-o", "table"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64), uid = random_uid();
+  RuncContainer::Options o;
+  o.id = id;
+  o.cgroups_path = "/kubepods/burstable/pod" + uid + "/" + id;
+  o.annotations = {{"io.kubernetes.pod.name", "db-1"},
+                   {"io.kubernetes.pod.namespace", "data"},
+                   {"io.kubernetes.container.name", "pg"}};
+  std::string text;
+  {
+    RuncContainer c(o);
+    ASSERT_GT(c.start_detached(), 0);
+    ASSERT_EQ(c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"}).status, 0);
+    for (int i = 0; i < 100 && text.find("pod=") == std::string::npos; ++i) {
+      usleep(50000);
+      std::ifstream in(t.stdout_path());
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    t.terminate();
+  }
+  remove_parent_cgroups("/kubepods/burstable/pod" + uid);
+  std::istringstream lines(text);
+  bool found = false;
+  for (std::string l; std::getline(lines, l);) {
+    if (l.find(" cat ") == std::string::npos || l.find(kKeepalive) == std::string::npos) continue;
+    if (l.find(id.substr(0, 12) + " ") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(l.find(id.substr(0, 13)), std::string::npos) << "12 characters only: " << l;
+    EXPECT_NE(l.find("pod=data/db-1"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(found) << text;
 }
