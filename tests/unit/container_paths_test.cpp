@@ -349,3 +349,27 @@ TEST(ContainerEnricher, PlainRuncNeedsItsStateDir) {
   EXPECT_EQ(c->id, "web1");
   EXPECT_FALSE(en.container_of(31));
 }
+
+// runc writes state.json after creating the cgroup: an event that happened
+// after the last look reads the files again; an older one does not.
+TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
+  Tmp t;
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(40, "/kubepods/besteffort/pod" + UID + "/" + H));
+  t.write("k8s/" + H + "/state.json", R"({"config":{"labels":["io.kubernetes.cri.sandbox-name=web-0"]}})");
+  Event old = ev(40, 0);
+  old.time_ns = 1;  // long before the look at cgroup creation
+  en.enrich(old);
+  ASSERT_TRUE(old.container);
+  EXPECT_EQ(old.container->pod, "");
+  EXPECT_EQ(old.container->runtime, "cri");
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  Event fresh = ev(40, 0);
+  fresh.time_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) + 1;
+  en.enrich(fresh);
+  ASSERT_TRUE(fresh.container);
+  EXPECT_EQ(fresh.container->pod, "web-0");
+  EXPECT_EQ(fresh.container->runtime, "containerd");
+  EXPECT_EQ(fresh.container->pod_uid, UID);
+}

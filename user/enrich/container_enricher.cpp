@@ -16,15 +16,22 @@ uint64_t mono_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+uint64_t epoch_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 uint32_t ns_inode(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
 }
 
 // Metadata files may appear after the cgroup (runc writes state.json once the
-// container is created): retry a missing one, rate limited, for a while.
-constexpr uint64_t kMetaRetryNs = 100'000'000ull;
+// container is created): look again for an event that happened after the
+// previous look (at most once per batch of records), up to this many times.
 constexpr int kMetaTries = 50;
+constexpr uint64_t kAlways = UINT64_MAX;
 // Evict removed cgroups every this many events (and on every cgroup record).
 constexpr uint64_t kEvictEvery = 1024;
 }  // namespace
@@ -43,7 +50,7 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
     paths_.learn(c.id, c.path);
     // Resolve now, while the runtime's state files surely exist: a
     // short-lived container may be gone before its first event is handled.
-    resolve(c.id, nullptr);
+    resolve(c.id, nullptr, kAlways);
   }
   for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
 }
@@ -83,10 +90,10 @@ ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& pat
   return slot.get();
 }
 
-void ContainerEnricher::load_meta(Known& k, uint64_t now) {
+void ContainerEnricher::load_meta(Known& k) {
   ContainerInfo& c = *k.info;
   ++k.tries;
-  k.next_try_ns = now + kMetaRetryNs;
+  k.last_try_ns = epoch_ns();
   RuncState st;
   bool found = read_runc_state(cfg_.meta.runc_roots, c.id, st);
   if (found) {
@@ -109,14 +116,14 @@ void ContainerEnricher::load_meta(Known& k, uint64_t now) {
 
 // A netns nobody owns yet may be a container's whose state file was not
 // written when we first looked (its init pid tells its netns): look again.
-void ContainerEnricher::retry_pending_meta() {
-  const uint64_t now = mono_ns();
+void ContainerEnricher::retry_pending_meta(uint64_t event_ns) {
   auto pending = pending_meta_;  // load_meta edits the list
   for (Known* k : pending)
-    if (now >= k->next_try_ns) load_meta(*k, now);
+    if (event_ns > k->last_try_ns) load_meta(*k);
 }
 
-ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const std::string** path_out) {
+ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const std::string** path_out,
+                                                     uint64_t event_ns) {
   Known* k = nullptr;
   auto it = by_cgroup_.find(cgroup_id);
   if (it != by_cgroup_.end()) {
@@ -130,20 +137,18 @@ ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const s
     by_cgroup_.emplace(cgroup_id, k);
     if (k) ++k->cgroups;
   }
-  if (k && !k->meta_done) {
-    uint64_t now = mono_ns();
-    if (now >= k->next_try_ns) load_meta(*k, now);
-  }
+  if (k && !k->meta_done && event_ns > k->last_try_ns) load_meta(*k);
   return k;
 }
 
 void ContainerEnricher::enrich(Event& e) {
   if (++events_ % kEvictEvery == 0)
     for (uint64_t id : paths_.evict(mono_ns())) drop_cgroup(id);
+  const uint64_t event_ns = e.time_ns ? e.time_ns : kAlways;
   Known* actor = nullptr;
   if (e.cgroup_id) {
     const std::string* path = nullptr;
-    actor = resolve(e.cgroup_id, &path);
+    actor = resolve(e.cgroup_id, &path, event_ns);
     if (path) e.cgroup_path = *path;
   }
   if (actor) e.container = *actor->info;
@@ -157,7 +162,7 @@ void ContainerEnricher::enrich(Event& e) {
     if (n == netns_owner_.end() && actor) {
       n = netns_owner_.emplace(e.netns, actor).first;
     } else if (n == netns_owner_.end() && !pending_meta_.empty()) {
-      retry_pending_meta();
+      retry_pending_meta(event_ns);
       n = netns_owner_.find(e.netns);
     }
     if (n != netns_owner_.end()) owner = n->second;
@@ -168,7 +173,7 @@ void ContainerEnricher::enrich(Event& e) {
 }
 
 std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id) {
-  Known* k = resolve(cgroup_id, nullptr);
+  Known* k = resolve(cgroup_id, nullptr, kAlways);
   if (!k) return std::nullopt;
   return *k->info;
 }

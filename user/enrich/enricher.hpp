@@ -84,13 +84,15 @@ class ContainerEnricher final : public Enricher {
     bool meta_done = false;  // metadata files read (or none to read)
     int cgroups = 0;         // entries of by_cgroup_ pointing here
     int tries = 0;
-    uint64_t next_try_ns = 0;
+    uint64_t last_try_ns = 0;  // Unix time of the last look at the files
   };
-  Known* resolve(uint64_t cgroup_id, const std::string** path);
+  // `event_ns`: when the event happened (files are looked at again only for
+  // events newer than the last look).
+  Known* resolve(uint64_t cgroup_id, const std::string** path, uint64_t event_ns);
   Known* resolve_path(const std::string& path);
-  void load_meta(Known& k, uint64_t now);
+  void load_meta(Known& k);
   void drop_cgroup(uint64_t id);
-  void retry_pending_meta();
+  void retry_pending_meta(uint64_t event_ns);
 
   EnricherConfig cfg_;
   CgroupPaths paths_;
