@@ -43,24 +43,27 @@ struct Fixture {
       if (i % 2 == 0) {
         path = "/system.slice/docker-" + id + ".scope";
         std::filesystem::create_directories(dir / "docker/containers" / id);
-        std::ofstream(dir / "docker/containers" / id / "config.v2.json") << R"({"Name":"/svc-)" << i << "\"}";
+        std::ofstream(dir / "docker/containers" / id / "config.v2.json")
+            << R"({"Name":"/svc-)" << i << "\"}";
       } else {
-        path = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + std::to_string(i) +
-               ".slice/cri-containerd-" + id + ".scope";
+        path = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" +
+               std::to_string(i) + ".slice/cri-containerd-" + id + ".scope";
         std::filesystem::create_directories(dir / "runc" / id);
-        std::ofstream(dir / "runc" / id / "state.json") << R"({"init_process_pid":0,"config":{"labels":[)"
-                                                        << R"("io.kubernetes.cri.sandbox-name=web-)" << i
-                                                        << R"(","io.kubernetes.cri.sandbox-namespace=shop"]}})";
+        std::ofstream(dir / "runc" / id / "state.json")
+            << R"({"init_process_pid":0,"config":{"labels":[)"
+            << R"("io.kubernetes.cri.sandbox-name=web-)" << i
+            << R"(","io.kubernetes.cri.sandbox-namespace=shop"]}})";
       }
       en->on_cgroup(CgroupChange{false, cg, 3, path, 0});
       uint32_t ns = 4026500000u + static_cast<uint32_t>(i);
-      keys.emplace_back(cg, ns);  // a container process in its own netns
+      keys.emplace_back(cg, ns);                      // a container process in its own netns
       if (i % 8 == 0) keys.emplace_back(cg + 1, ns);  // a host process reaching in
       cg += 2;
     }
     en->on_cgroup(CgroupChange{false, 999, 1, "/system.slice/sshd.service", 0});
     for (int i = 0; i < containers / 4; ++i) keys.emplace_back(999, 1);  // host activity
-    for (uint64_t c = 1001; c < cg; c += 2) en->on_cgroup(CgroupChange{false, c, 1, "/user.slice/x", 0});
+    for (uint64_t c = 1001; c < cg; c += 2)
+      en->on_cgroup(CgroupChange{false, c, 1, "/user.slice/x", 0});
     std::shuffle(keys.begin(), keys.end(), rng);
     // Warm every cache (and finish the metadata reads).
     for (auto [c, n] : keys) {
@@ -98,7 +101,8 @@ BENCHMARK(BM_EnrichCacheHit)->Arg(16)->Arg(256)->Arg(4096);
 // A cache miss: the pure path parse (done once per new cgroup).
 static void BM_ParseContainerPath(benchmark::State& state) {
   const std::string p =
-      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6b5cf7a2_3d4e_4f10_9a8b_7c6d5e4f3a21.slice/"
+      "/kubepods.slice/kubepods-burstable.slice/"
+      "kubepods-burstable-pod6b5cf7a2_3d4e_4f10_9a8b_7c6d5e4f3a21.slice/"
       "cri-containerd-3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19.scope";
   for (auto _ : state) benchmark::DoNotOptimize(parse_container_path(p));
   state.SetItemsProcessed(state.iterations());

@@ -27,7 +27,8 @@ std::string random_hex(size_t n) {
 
 std::string random_uid() {
   std::string h = random_hex(32);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 // Removes the cgroups runc leaves behind above the container's own (it only
@@ -147,10 +148,12 @@ TEST(ContainersE2E, HostNsenterWriteIntoContainerNetnsIsCrossNamespace) {
   const uint64_t cns = netns_of(init);
   ASSERT_NE(cns, netns_of(0));
   // Only the container's netns changes (it dies with the container).
-  auto r = sh("nsenter -t " + std::to_string(init) + " -n sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_syncookies'");
+  auto r = sh("nsenter -t " + std::to_string(init) +
+              " -n sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_syncookies'");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto ev = t.wait_for(
-      [&](const Json& e) { return is_event(e, "sysctl_write", "net.ipv4.tcp_syncookies") && e["netns"] == cns; });
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_write", "net.ipv4.tcp_syncookies") && e["netns"] == cns;
+  });
   ASSERT_TRUE(ev) << t.stderr_text();
   t.stop();
   EXPECT_TRUE((*ev)["container"].is_null()) << ev->dump();
@@ -167,11 +170,14 @@ TEST(ContainersE2E, CgroupBornAfterStartResolvesOnFirstEvent) {
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   const std::string name = "sstest-cg-" + random_hex(8);
   const std::string dir = cgroup2_mount() + "/" + name;
-  auto r = sh("mkdir " + dir + " && sh -c 'echo $$ > " + dir +
-              "/cgroup.procs && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && echo $$ > " +
-              cgroup2_mount() + "/cgroup.procs' && rmdir " + dir);
+  auto r =
+      sh("mkdir " + dir + " && sh -c 'echo $$ > " + dir +
+         "/cgroup.procs && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && echo $$ > " +
+         cgroup2_mount() + "/cgroup.procs' && rmdir " + dir);
   ASSERT_EQ(r.status, 0) << r.err;
-  auto ev = t.wait_for([&](const Json& e) { return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/" + name; });
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/" + name;
+  });
   ASSERT_TRUE(ev) << t.stderr_text();
   t.stop();
   EXPECT_EQ((*ev)["proc"]["comm"], "cat");
@@ -195,11 +201,14 @@ TEST(ContainersE2E, ContainerAndHostFiltersKeepOnlyTheReachIn) {
   ASSERT_EQ(host_own.status, 0);
   auto r = sh("nsenter -t " + std::to_string(init) + " -n cat /proc/sys/net/ipv4/tcp_syncookies");
   ASSERT_EQ(r.status, 0) << r.err;
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return e["netns"] == cns && e["proc"]["comm"] == "cat"; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return e["netns"] == cns && e["proc"]["comm"] == "cat";
+  })) << t.stderr_text();
   // Let the container's own read (handled before or after) reach the output too.
   usleep(300000);
-  auto evs = select(t.stop(), [](const Json& e) { return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies"); });
+  auto evs = select(t.stop(), [](const Json& e) {
+    return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies");
+  });
   ASSERT_EQ(evs.size(), 1u) << "only the host process reaching in";
   EXPECT_EQ(evs[0]["netns"], cns);
   EXPECT_TRUE(evs[0]["container"].is_null());

@@ -84,7 +84,8 @@ TEST(ContainerFilter, PodNamespaceHostAndLossesStay) {
 }
 
 namespace {
-std::vector<uint8_t> cgroup_record(uint16_t type, uint64_t id, const std::string& path, uint16_t flags = 0) {
+std::vector<uint8_t> cgroup_record(uint16_t type, uint64_t id, const std::string& path,
+                                   uint16_t flags = 0) {
   std::vector<uint8_t> buf(sizeof(ss_cgroup_event));
   ss_cgroup_event r{};
   r.hdr.version = SS_ABI_VERSION;

@@ -45,37 +45,44 @@ std::vector<Shape> shapes() {
       {"/kubepods/burstable", "", "", "", ""},
       {"/kubepods", "", "", "", ""},
       // kubelet systemd driver with containerd
-      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU + ".slice/cri-containerd-" + H +
-           ".scope",
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU +
+           ".slice/cri-containerd-" + H + ".scope",
        "containerd", H, UID, "besteffort"},
-      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU + ".slice/cri-containerd-" + H +
-           ".scope",
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU +
+           ".slice/cri-containerd-" + H + ".scope",
        "containerd", H, UID, "burstable"},
-      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/cri-containerd-" + H + ".scope", "containerd", H, UID,
-       "guaranteed"},
-      {"/system.slice/containerd.service/kubepods-burstable-pod" + UIDU + ".slice:cri-containerd:" + H, "", "", "",
-       ""},  // the cgroup *name* systemd never creates as such
-      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU + ".slice", "", "", "", ""},
+      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/cri-containerd-" + H + ".scope",
+       "containerd", H, UID, "guaranteed"},
+      {"/system.slice/containerd.service/kubepods-burstable-pod" + UIDU +
+           ".slice:cri-containerd:" + H,
+       "", "", "", ""},  // the cgroup *name* systemd never creates as such
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU + ".slice", "",
+       "", "", ""},
       // CRI-O: the container, and conmon (its monitor) which is not
-      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU + ".slice/crio-" + H + ".scope",
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU + ".slice/crio-" +
+           H + ".scope",
        "cri-o", H, UID, "burstable"},
-      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU + ".slice/crio-conmon-" + H +
-           ".scope",
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU +
+           ".slice/crio-conmon-" + H + ".scope",
        "", "", "", ""},
       {"/kubepods/besteffort/pod" + UID + "/crio-" + H, "cri-o", H, UID, "besteffort"},
       {"/kubepods/besteffort/pod" + UID + "/crio-conmon-" + H, "", "", "", ""},
       // kind: the node's kubelet nested under kubelet.slice
-      {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod" +
+      {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+       "kubelet-kubepods-besteffort-pod" +
            UIDU + ".slice/cri-containerd-" + H + ".scope",
        "containerd", H, UID, "besteffort"},
       // Docker as the kubelet's runtime (dockershim, systemd driver)
-      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/docker-" + H + ".scope", "docker", H, UID, "guaranteed"},
+      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/docker-" + H + ".scope", "docker", H, UID,
+       "guaranteed"},
       // Podman: systemd (root and rootless), cgroupfs, conmon
       {"/machine.slice/libpod-" + H + ".scope", "podman", H, "", ""},
-      {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + H + ".scope", "podman", H, "", ""},
+      {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + H + ".scope", "podman",
+       H, "", ""},
       {"/libpod_parent/libpod-" + H, "podman", H, "", ""},
       {"/machine.slice/libpod-conmon-" + H + ".scope", "", "", "", ""},
-      {"/machine.slice/libpod-" + H + ".scope/container", "podman", H, "", ""},  // podman's inner cgroup
+      {"/machine.slice/libpod-" + H + ".scope/container", "podman", H, "",
+       ""},  // podman's inner cgroup
       // containerd without Kubernetes (nerdctl, systemd driver)
       {"/system.slice/nerdctl-" + H + ".scope", "containerd", H, "", ""},
       // systemd-nspawn (escaped machine names), LXC
@@ -90,7 +97,8 @@ std::vector<Shape> shapes() {
       {"/docker/" + H + "/docker/" + H2, "docker", H2, "", ""},
       {"/kubepods/besteffort/pod" + UID + "/" + H + "/docker/" + H2, "docker", H2, "", ""},
       {"/lxc.payload.u1/system.slice/docker-" + H2 + ".scope", "docker", H2, "", ""},
-      {"/machine.slice/machine-web.scope/payload/system.slice/docker-" + H2 + ".scope", "docker", H2, "", ""},
+      {"/machine.slice/machine-web.scope/payload/system.slice/docker-" + H2 + ".scope", "docker",
+       H2, "", ""},
       // host cgroups
       {"/", "", "", "", ""},
       {"", "", "", "", ""},
@@ -150,8 +158,9 @@ struct Tmp {
 
 TEST(ContainerMeta, RuncStateBundleAndAnnotations) {
   Tmp t;
-  t.write("runc/c1/state.json", R"({"id":"c1","init_process_pid":4242,"config":{"labels":["bundle=)" + t.str() +
-                                    R"(/bundle","io.kubernetes.cri.sandbox-name=from-label"]}})");
+  t.write("runc/c1/state.json",
+          R"({"id":"c1","init_process_pid":4242,"config":{"labels":["bundle=)" + t.str() +
+              R"(/bundle","io.kubernetes.cri.sandbox-name=from-label"]}})");
   t.write("bundle/config.json", R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0",
       "io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
   RuncState st;
@@ -186,12 +195,14 @@ TEST(ContainerMeta, CrioAnnotations) {
 TEST(ContainerMeta, MissingAndMalformedFilesDegrade) {
   Tmp t;
   t.write("runc/bad/state.json", "{not json");
-  t.write("runc/wrongtypes/state.json", R"({"init_process_pid":"12","config":{"labels":[1,"nolabel",null]}})");
+  t.write("runc/wrongtypes/state.json",
+          R"({"init_process_pid":"12","config":{"labels":[1,"nolabel",null]}})");
   t.write("runc/arr/state.json", "[1,2]");
   t.write("cfg/bad.json", "\x01\xff garbage");
   t.write("cfg/noann.json", R"({"ociVersion":"1.0.2"})");
   t.write("cfg/annarr.json", R"({"annotations":["x"]})");
-  t.write("cfg/annvals.json", R"({"annotations":{"io.kubernetes.cri.sandbox-name":42,"io.kubernetes.pod.name":""}})");
+  t.write("cfg/annvals.json",
+          R"({"annotations":{"io.kubernetes.cri.sandbox-name":42,"io.kubernetes.pod.name":""}})");
   t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
   t.write("docker/containers/" + H2 + "/config.v2.json", R"({"Name":7})");
   RuncState st;
@@ -234,7 +245,9 @@ EnricherConfig test_config(const Tmp& t) {
   cfg.grace_ns = 0;
   return cfg;
 }
-CgroupChange mkdir_rec(uint64_t id, std::string path) { return CgroupChange{false, id, 1, std::move(path), 0}; }
+CgroupChange mkdir_rec(uint64_t id, std::string path) {
+  return CgroupChange{false, id, 1, std::move(path), 0};
+}
 Event ev(uint64_t cgroup, uint32_t netns) {
   Event e;
   e.cgroup_id = cgroup;
@@ -246,7 +259,8 @@ Event ev(uint64_t cgroup, uint32_t netns) {
 TEST(ContainerEnricher, ResolvesFromRecordsAndFilesAndOwnsNetns) {
   Tmp t;
   t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
-  t.write("k8s/" + H2 + "/state.json", R"({"init_process_pid":77,"config":{"labels":["bundle=)" + t.str() +
+  t.write("k8s/" + H2 + "/state.json", R"({"init_process_pid":77,"config":{"labels":["bundle=)" +
+                                           t.str() +
                                            R"(/b","io.kubernetes.cri.sandbox-name=p"]}})");
   t.write("b/config.json", R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0",
       "io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
@@ -278,7 +292,8 @@ TEST(ContainerEnricher, ResolvesFromRecordsAndFilesAndOwnsNetns) {
   EXPECT_EQ(host_in_pod.cgroup_path, "/system.slice/sshd.service");
   EXPECT_FALSE(host_in_pod.container);
   ASSERT_TRUE(host_in_pod.netns_container);
-  EXPECT_EQ(*host_in_pod.netns_container, (ContainerInfo{H2, "containerd", "nginx", "web-0", "shop", UID}));
+  EXPECT_EQ(*host_in_pod.netns_container,
+            (ContainerInfo{H2, "containerd", "nginx", "web-0", "shop", UID}));
   EXPECT_TRUE(host_in_pod.cross_namespace);
 
   // Docker container reaching into the pod's netns: cross too.
@@ -356,7 +371,8 @@ TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
   Tmp t;
   ContainerEnricher en(test_config(t));
   en.on_cgroup(mkdir_rec(40, "/kubepods/besteffort/pod" + UID + "/" + H));
-  t.write("k8s/" + H + "/state.json", R"({"config":{"labels":["io.kubernetes.cri.sandbox-name=web-0"]}})");
+  t.write("k8s/" + H + "/state.json",
+          R"({"config":{"labels":["io.kubernetes.cri.sandbox-name=web-0"]}})");
   Event old = ev(40, 0);
   old.time_ns = 1;  // long before the look at cgroup creation
   en.enrich(old);
@@ -366,7 +382,8 @@ TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   Event fresh = ev(40, 0);
-  fresh.time_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) + 1;
+  fresh.time_ns =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) + 1;
   en.enrich(fresh);
   ASSERT_TRUE(fresh.container);
   EXPECT_EQ(fresh.container->pod, "web-0");

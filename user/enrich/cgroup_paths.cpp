@@ -18,7 +18,8 @@ uint64_t now_ns() {
 const std::string kEmpty;
 }  // namespace
 
-CgroupPaths::CgroupPaths(std::string root, uint64_t grace_ns) : root_(std::move(root)), grace_ns_(grace_ns) {
+CgroupPaths::CgroupPaths(std::string root, uint64_t grace_ns)
+    : root_(std::move(root)), grace_ns_(grace_ns) {
   if (!root_.empty()) rescan();
 }
 
@@ -35,7 +36,9 @@ void CgroupPaths::rescan() {
   }
   const size_t skip = root_.size() + (root_.back() == '/' ? 0 : 1);
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec), end;
+  for (fs::recursive_directory_iterator
+           it(root_, fs::directory_options::skip_permission_denied, ec),
+       end;
        !ec && it != end; it.increment(ec)) {
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
     if (::stat(it->path().c_str(), &st) != 0) continue;
@@ -67,7 +70,9 @@ const std::string& CgroupPaths::path_of(uint64_t id) {
   return kEmpty;
 }
 
-void CgroupPaths::learn(uint64_t id, std::string path) { paths_.insert_or_assign(id, std::move(path)); }
+void CgroupPaths::learn(uint64_t id, std::string path) {
+  paths_.insert_or_assign(id, std::move(path));
+}
 
 void CgroupPaths::forget_later(uint64_t id, uint64_t now) {
   const uint64_t due = now + grace_ns_;

@@ -75,7 +75,8 @@ ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& pat
     // cgroupsPath): confirm with its state directory, which runc creates
     // before the cgroup.
     std::string name = path.substr(path.rfind('/') + 1);
-    if (runc_state_dir_exists(cfg_.meta.runc_roots.front(), name)) m = PathMatch{"runc", name, "", ""};
+    if (runc_state_dir_exists(cfg_.meta.runc_roots.front(), name))
+      m = PathMatch{"runc", name, "", ""};
   }
   if (!m) return nullptr;
   auto& slot = by_id_[m->id];
@@ -122,7 +123,8 @@ void ContainerEnricher::retry_pending_meta(uint64_t event_ns) {
     if (event_ns > k->last_try_ns) load_meta(*k);
 }
 
-ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id, const std::string** path_out,
+ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id,
+                                                     const std::string** path_out,
                                                      uint64_t event_ns) {
   Known* k = nullptr;
   auto it = by_cgroup_.find(cgroup_id);
@@ -169,7 +171,8 @@ void ContainerEnricher::enrich(Event& e) {
   }
   if (owner) e.netns_container = *owner->info;
   // Host netns (owner null) or a known owner: the actor is someone else.
-  if (host || owner) e.cross_namespace = actor != owner && !(actor && owner && actor->info->id == owner->info->id);
+  if (host || owner)
+    e.cross_namespace = actor != owner && !(actor && owner && actor->info->id == owner->info->id);
 }
 
 std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id) {

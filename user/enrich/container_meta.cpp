@@ -42,7 +42,8 @@ bool read_runc_state(const std::vector<std::string>& roots, const std::string& i
     if (!j.is_object()) continue;
     out = RuncState{};
     out.root = root;
-    if (auto it = j.find("init_process_pid"); it != j.end() && it->is_number_integer()) out.pid = it->get<int>();
+    if (auto it = j.find("init_process_pid"); it != j.end() && it->is_number_integer())
+      out.pid = it->get<int>();
     if (auto cfg = j.find("config"); cfg != j.end() && cfg->is_object()) {
       if (auto labels = cfg->find("labels"); labels != cfg->end() && labels->is_array()) {
         for (const auto& l : *labels) {
@@ -50,8 +51,10 @@ bool read_runc_state(const std::vector<std::string>& roots, const std::string& i
           const auto& s = l.get_ref<const std::string&>();
           size_t eq = s.find('=');
           if (eq == std::string::npos) continue;
-          if (s.compare(0, eq, "bundle") == 0) out.bundle = s.substr(eq + 1);
-          else out.labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+          if (s.compare(0, eq, "bundle") == 0)
+            out.bundle = s.substr(eq + 1);
+          else
+            out.labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
         }
       }
     }
@@ -60,23 +63,34 @@ bool read_runc_state(const std::vector<std::string>& roots, const std::string& i
   return false;
 }
 
-void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv, ContainerInfo& c) {
+void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv,
+                       ContainerInfo& c) {
   bool cri_containerd = false, crio = false;
   for (const auto& [k, v] : kv) {
     if (v.empty()) continue;
-    if (k == "io.kubernetes.cri.sandbox-name") c.pod = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.sandbox-namespace") c.k8s_namespace = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.container-name") c.name = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.sandbox-uid" && c.pod_uid.empty()) c.pod_uid = v;
-    else if (k == "io.kubernetes.pod.name") c.pod = v, crio = true;
-    else if (k == "io.kubernetes.pod.namespace") c.k8s_namespace = v, crio = true;
-    else if (k == "io.kubernetes.container.name") c.name = v, crio = true;
-    else if (k == "io.kubernetes.pod.uid" && c.pod_uid.empty()) c.pod_uid = v;
+    if (k == "io.kubernetes.cri.sandbox-name")
+      c.pod = v, cri_containerd = true;
+    else if (k == "io.kubernetes.cri.sandbox-namespace")
+      c.k8s_namespace = v, cri_containerd = true;
+    else if (k == "io.kubernetes.cri.container-name")
+      c.name = v, cri_containerd = true;
+    else if (k == "io.kubernetes.cri.sandbox-uid" && c.pod_uid.empty())
+      c.pod_uid = v;
+    else if (k == "io.kubernetes.pod.name")
+      c.pod = v, crio = true;
+    else if (k == "io.kubernetes.pod.namespace")
+      c.k8s_namespace = v, crio = true;
+    else if (k == "io.kubernetes.container.name")
+      c.name = v, crio = true;
+    else if (k == "io.kubernetes.pod.uid" && c.pod_uid.empty())
+      c.pod_uid = v;
   }
   // The kubelet's cgroupfs layout does not name the runtime; the keys do.
   if (c.runtime == "cri" || c.runtime.empty()) {
-    if (cri_containerd) c.runtime = "containerd";
-    else if (crio) c.runtime = "cri-o";
+    if (cri_containerd)
+      c.runtime = "containerd";
+    else if (crio)
+      c.runtime = "cri-o";
   }
 }
 
@@ -94,7 +108,8 @@ bool apply_annotations_file(const std::string& config_json, ContainerInfo& c) {
 
 std::string docker_container_name(const std::string& docker_root, const std::string& id) {
   if (!safe_id(id)) return "";
-  std::string name = str_at(load_json(docker_root + "/containers/" + id + "/config.v2.json"), "Name");
+  std::string name =
+      str_at(load_json(docker_root + "/containers/" + id + "/config.v2.json"), "Name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   return name;
 }

@@ -14,16 +14,16 @@ namespace sysctlscope {
 
 struct MetaSources {
   // runc state roots: plain runc, containerd's CRI namespace, Docker (moby).
-  std::vector<std::string> runc_roots = {"/run/runc", "/run/containerd/runc/k8s.io",
-                                         "/run/docker/runtime-runc/moby", "/run/containerd/runc/moby",
-                                         "/run/containerd/runc/default"};
+  std::vector<std::string> runc_roots = {
+      "/run/runc", "/run/containerd/runc/k8s.io", "/run/docker/runtime-runc/moby",
+      "/run/containerd/runc/moby", "/run/containerd/runc/default"};
   std::string docker_root = "/var/lib/docker";
 };
 
 struct RuncState {
-  std::string root;    // the state root it was found under
-  std::string bundle;  // "" when unknown
-  int pid = 0;         // init pid (host view), 0 when unknown
+  std::string root;                                         // the state root it was found under
+  std::string bundle;                                       // "" when unknown
+  int pid = 0;                                              // init pid (host view), 0 when unknown
   std::vector<std::pair<std::string, std::string>> labels;  // config.labels "k=v" (annotations)
 };
 
@@ -37,7 +37,8 @@ bool runc_state_dir_exists(const std::string& root, const std::string& id);
 // vs CRI-O) from an OCI config.json's annotations. false: missing/malformed.
 bool apply_annotations_file(const std::string& config_json, ContainerInfo& c);
 // Same, from key/value pairs (state.json labels).
-void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv, ContainerInfo& c);
+void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv,
+                       ContainerInfo& c);
 
 // Docker's name for a container ("/web" -> "web"); "" when unknown.
 std::string docker_container_name(const std::string& docker_root, const std::string& id);

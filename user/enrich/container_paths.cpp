@@ -48,8 +48,10 @@ std::optional<PodSeg> pod_segment(std::string_view c) {
       if (ch == '_') ch = '-';
     std::string_view mid = base.substr(k + 8, p - (k + 8));  // "", "-burstable", "-besteffort"
     PodSeg s{std::move(uid), "guaranteed"};
-    if (mid == "-burstable") s.qos = "burstable";
-    else if (mid == "-besteffort") s.qos = "besteffort";
+    if (mid == "-burstable")
+      s.qos = "burstable";
+    else if (mid == "-besteffort")
+      s.qos = "besteffort";
     return s;
   }
   if (starts_with(c, "pod") && c.size() > 3 && c.find('.') == std::string_view::npos)
@@ -65,10 +67,13 @@ std::string cgroupfs_qos(std::string_view parent) {
 
 // One path component (with its parent) -> runtime and id, if it is a container.
 std::optional<PathMatch> classify(std::string_view c, std::string_view parent) {
-  auto m = [](const char* rt, std::string_view id) { return PathMatch{rt, std::string(id), "", ""}; };
+  auto m = [](const char* rt, std::string_view id) {
+    return PathMatch{rt, std::string(id), "", ""};
+  };
   if (auto id = after(c, "docker-"); id && is_hex64(*id)) return m("docker", *id);
   if (auto id = after(c, "cri-containerd-")) return m("containerd", *id);
-  if (starts_with(c, "crio-conmon-")) return std::nullopt;  // conmon, the monitor: not the container
+  if (starts_with(c, "crio-conmon-"))
+    return std::nullopt;  // conmon, the monitor: not the container
   if (auto id = after(c, "crio-")) return m("cri-o", *id);
   if (starts_with(c, "libpod-conmon-")) return std::nullopt;
   if (auto id = after(c, "libpod-")) return m("podman", *id);
@@ -76,7 +81,8 @@ std::optional<PathMatch> classify(std::string_view c, std::string_view parent) {
   if (parent == "machine.slice" && ends_with(c, ".scope"))
     if (auto name = after(c, "machine-")) return m("nspawn", systemd_unescape(*name));
   if (auto name = after(c, "lxc.payload.")) return m("lxc", *name);
-  if (parent == "lxc" && !ends_with(c, ".scope")) return m("lxc", c);  // LXC before 4.0: /lxc/<name>
+  if (parent == "lxc" && !ends_with(c, ".scope"))
+    return m("lxc", c);  // LXC before 4.0: /lxc/<name>
   if (parent == "docker" && is_hex64(c)) return m("docker", c);
   // kubelet cgroupfs: /kubepods/<qos>/pod<uid>/<container id>; the runtime
   // (containerd or CRI-O) is not in the path: annotations refine "cri".
@@ -124,7 +130,8 @@ std::optional<PathMatch> parse_container_path(std::string_view path) {
     if (!m) continue;
     if (auto pod = pod_segment(parent)) {
       m->pod_uid = pod->uid;
-      m->qos = !pod->qos.empty() ? pod->qos : cgroupfs_qos(i >= 2 ? comps[i - 2] : std::string_view());
+      m->qos =
+          !pod->qos.empty() ? pod->qos : cgroupfs_qos(i >= 2 ? comps[i - 2] : std::string_view());
     }
     return m;
   }
