@@ -4,6 +4,7 @@
 #include <linux/types.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -126,7 +127,7 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
       c.level = r->level;
       c.time_ns = clock_.to_epoch(h.task.ts_boot_ns);
       // A cut path would map the id to the wrong cgroup: leave it to a re-scan.
-      if (!(r->flags & SS_CGF_PATH_TRUNC)) c.path.assign(bounded(r->path, r->path_len, SS_PATH_MAX - 1));
+      if (!(r->flags & SS_CGF_PATH_TRUNC)) c.path.assign(r->path, std::min<size_t>(r->path_len, SS_PATH_MAX - 1));
       out.cgroup = std::move(c);
       break;
     }
