@@ -209,4 +209,23 @@ struct ss_netns_create_event {
 	__u8 snap[SS_NETNS_SNAP_MAX];
 };
 
+/* Flags of struct ss_cgroup_event. */
+enum ss_cgroup_flags {
+	SS_CGF_PATH_TRUNC = 1u << 0, /* `path` cut at SS_PATH_MAX - 1 */
+};
+
+/*
+ * cgroup_mkdir / cgroup_rmdir of the cgroup v2 hierarchy (v1 hierarchies are
+ * not sent). Userspace learns id -> path when the cgroup is born, before any
+ * process can run in it, so short-lived containers resolve after they are gone.
+ */
+struct ss_cgroup_event {
+	struct ss_hdr hdr;
+	__u64 id; /* cgroup v2 id (kernfs node id = inode of its directory) */
+	__s32 level; /* 0 = root */
+	__u16 path_len; /* bytes in path, NUL excluded */
+	__u16 flags; /* enum ss_cgroup_flags */
+	char path[SS_PATH_MAX]; /* from the cgroup2 root: "/docker/<id>" */
+};
+
 #endif /* SYSCTLSCOPE_EVENT_H */

@@ -167,11 +167,13 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   });
   ASSERT_NE(runc_w, nullptr) << rj.out;
   EXPECT_EQ((*runc_w)["old_value"], "7200");
-  EXPECT_EQ((*runc_w)["where"], "netns " + std::to_string(cns));
+  // The container's netns is attributed to it (netns_container) on every event.
+  const std::string cwhere = "container " + c.id().substr(0, 12);
+  EXPECT_EQ((*runc_w)["where"], cwhere);
   EXPECT_EQ((*runc_w)["result"], "ok");
   // The container's own write, refused by the read-only /proc/sys.
   const Json* blocked = find_row(rep["timeline"], [&](const Json& r) {
-    return r["kind"] == "blocked" && r["where"] == "netns " + std::to_string(cns);
+    return r["kind"] == "blocked" && r["where"] == cwhere;
   });
   ASSERT_NE(blocked, nullptr) << rj.out;
   EXPECT_EQ((*blocked)["sysctl"], "net.ipv4.tcp_keepalive_time");
@@ -186,7 +188,7 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   EXPECT_EQ((*host_w)["old_value"], "600");
   EXPECT_EQ((*host_w)["result"], "ok");
   EXPECT_EQ((*host_w)["who"].get<std::string>().rfind("host: sh[", 0), 0u) << (*host_w)["who"];
-  EXPECT_EQ((*host_w)["where"], "netns " + std::to_string(cns));
+  EXPECT_EQ((*host_w)["where"], cwhere);
   // Drift: the scratch netns from its entered baseline (4321 -> 1234), the container's
   // netns (born after the baseline) to its last write.
   const Json* d1 = find_row(rep["drift"], [&](const Json& r) { return r["scope"] == "netns " + std::to_string(scratch.netns()); });
@@ -195,7 +197,7 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   EXPECT_EQ((*d1)["baseline"], "4321");
   EXPECT_EQ((*d1)["final"], "1234");
   EXPECT_EQ((*d1)["changed_by"].get<std::string>().rfind("host: sh[", 0), 0u);
-  const Json* d2 = find_row(rep["drift"], [&](const Json& r) { return r["scope"] == "netns " + std::to_string(cns); });
+  const Json* d2 = find_row(rep["drift"], [&](const Json& r) { return r["scope"] == cwhere + " (netns " + std::to_string(cns) + ")"; });
   ASSERT_NE(d2, nullptr) << rj.out;
   EXPECT_EQ((*d2)["final"], "900");
   const Json* recon = find_row(rep["reconnaissance"], [&](const Json& r) {
@@ -221,7 +223,7 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   EXPECT_NE(rt.out.find("net.ipv4.tcp_keepalive_time: EROFS read_only_mount path=/proc/sys/net/ipv4/tcp_keepalive_time"),
             std::string::npos)
       << rt.out;
-  EXPECT_NE(rt.out.find("in netns " + std::to_string(cns) + "  net.ipv4.tcp_keepalive_time: 600 -> 900 ["),
+  EXPECT_NE(rt.out.find("in " + cwhere + "  net.ipv4.tcp_keepalive_time: 600 -> 900 ["),
             std::string::npos)
       << rt.out;
 

@@ -108,6 +108,12 @@ class KernelProbe final : public FeatureProbe {
     }
     return false;
   }
+  bool tracepoint(const std::string& category, const std::string& name) const override {
+    for (const char* base : {"/sys/kernel/tracing/events/", "/sys/kernel/debug/tracing/events/"}) {
+      if (::access((base + category + "/" + name).c_str(), F_OK) == 0) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace

@@ -30,6 +30,11 @@ class FeatureProbe {
   virtual bool ringbuf() const = 0;        // BPF_MAP_TYPE_RINGBUF
   virtual bool tp_btf() const = 0;         // BTF-typed tracepoints
   virtual bool syscall_tracepoint(const std::string& name) const = 0;  // syscalls:<name>
+  // <category>:<name> in tracefs; true by default so test probes need not care.
+  virtual bool tracepoint(const std::string& category, const std::string& name) const {
+    (void)category, (void)name;
+    return true;
+  }
 };
 
 std::unique_ptr<FeatureProbe> make_kernel_probe();

@@ -116,6 +116,16 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   } else {
     plan.skip.push_back("ss_*_setns: netns_enter filtered out or no tracepoint");
   }
+  // cgroup v2 births and removals: id -> path without racing short-lived
+  // containers (the enricher falls back to walking cgroupfs without them).
+  if (want(SS_EV_CGROUP_MKDIR) || want(SS_EV_CGROUP_RMDIR)) {
+    if (probe.tracepoint("cgroup", "cgroup_mkdir") && probe.tracepoint("cgroup", "cgroup_rmdir")) {
+      plan.load.push_back("ss_cgroup_mkdir");
+      plan.load.push_back("ss_cgroup_rmdir");
+    } else {
+      plan.skip.push_back("ss_cgroup_*: no cgroup:cgroup_mkdir/rmdir tracepoints (cgroup paths by walking cgroupfs)");
+    }
+  }
   return plan;
 }
 

@@ -28,6 +28,8 @@ struct FilterOptions {
   std::vector<std::string> comms;
   int64_t pid = -1;
   bool failed = false;
+  std::vector<std::string> containers, pods, k8s_namespaces;
+  bool host = false;
   // Turns the options into a validated Filter (throws UsageError).
   Filter build() const;
 };

@@ -34,6 +34,14 @@ void add_filter_options(CLI::App* app, FilterOptions& o) {
   app->add_option("--pid", o.pid, "Only this process id");
   app->add_option("--comm", o.comms, "Only processes with this command name (repeatable)");
   app->add_flag("--failed", o.failed, "Only failed writes (result not ok) and blocked writes");
+  app->add_option("--container", o.containers,
+                  "Only events of this container (id prefix or name), as the actor or as the owner of the "
+                  "netns touched (repeatable)");
+  app->add_option("--pod", o.pods, "Only events of this Kubernetes pod (actor or netns owner; repeatable)");
+  app->add_option("--k8s-namespace", o.k8s_namespaces,
+                  "Only events of pods in this Kubernetes namespace (actor or netns owner; repeatable)");
+  app->add_flag("--host", o.host, "Only events of host processes (not in a container); with --container/--pod: host "
+                "processes acting in that container's netns");
 }
 
 Filter FilterOptions::build() const {
@@ -47,6 +55,14 @@ Filter FilterOptions::build() const {
   }
   f.comms = comms;
   f.failed_only = failed;
+  for (const auto* list : {&containers, &pods, &k8s_namespaces})
+    for (const auto& v : *list)
+      if (v.empty()) throw UsageError("--container, --pod and --k8s-namespace need a non-empty value");
+  // --host with --container X is meaningful: host processes acting in X's netns.
+  f.containers = containers;
+  f.pods = pods;
+  f.k8s_namespaces = k8s_namespaces;
+  f.host_only = host;
   if (f.failed_only && !f.types.empty()) {
     bool any = false;
     for (auto t : f.types) any |= (t == EventType::SysctlWrite || t == EventType::SysctlBlocked);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <filesystem>
+#include <unordered_set>
 
 #include "enrich/enricher.hpp"
 
@@ -17,53 +18,79 @@ uint64_t now_ns() {
 const std::string kEmpty;
 }  // namespace
 
-CgroupPaths::CgroupPaths(std::string root) : root_(std::move(root)) { rescan(); }
+CgroupPaths::CgroupPaths(std::string root, uint64_t grace_ns)
+    : root_(std::move(root)), grace_ns_(grace_ns) {
+  if (!root_.empty()) rescan();
+}
 
 void CgroupPaths::rescan() {
+  last_scan_ns_ = now_ns();
+  if (root_.empty()) return;
   namespace fs = std::filesystem;
-  std::unordered_map<uint64_t, std::string> fresh;
+  std::unordered_set<uint64_t> seen;
   struct stat st {};
   // On cgroup2 the directory inode number is the cgroup id (kernfs node id).
-  if (::stat(root_.c_str(), &st) == 0) fresh.emplace(st.st_ino, "/");
+  if (::stat(root_.c_str(), &st) == 0) {
+    paths_.insert_or_assign(st.st_ino, "/");
+    seen.insert(st.st_ino);
+  }
+  const size_t skip = root_.size() + (root_.back() == '/' ? 0 : 1);
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec), end;
+  for (fs::recursive_directory_iterator
+           it(root_, fs::directory_options::skip_permission_denied, ec),
+       end;
        !ec && it != end; it.increment(ec)) {
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
     if (::stat(it->path().c_str(), &st) != 0) continue;
-    std::string p = it->path().string();
-    size_t skip = root_.size() + (root_.back() == '/' ? 0 : 1);
-    fresh.emplace(st.st_ino, "/" + p.substr(std::min(skip, p.size())));
+    const std::string& p = it->path().native();
+    paths_.insert_or_assign(st.st_ino, "/" + p.substr(std::min(skip, p.size())));
+    seen.insert(st.st_ino);
   }
-  paths_ = std::move(fresh);  // removed cgroups are evicted
-  last_scan_ns_ = now_ns();
+  // Gone since we learnt them (their rmdir record was missed): evict after
+  // the grace period like any removed cgroup.
+  const uint64_t now = now_ns();
+  for (const auto& [id, _] : paths_)
+    if (!seen.count(id)) forget_later(id, now);
+}
+
+const std::string* CgroupPaths::find(uint64_t id) const {
+  auto it = paths_.find(id);
+  return it == paths_.end() ? nullptr : &it->second;
 }
 
 const std::string& CgroupPaths::path_of(uint64_t id) {
   if (auto it = paths_.find(id); it != paths_.end()) return it->second;
-  // Unknown: probably created since the last walk. Re-scan at most every
-  // 50 ms so a storm of unknown ids cannot turn into a walk per event.
-  if (now_ns() - last_scan_ns_ > 50'000'000ull) {
+  // Unknown: created since the walk and its mkdir record not seen (yet).
+  // Re-scan at most every 50 ms so a storm of unknown ids cannot turn into a
+  // walk per event.
+  if (!root_.empty() && now_ns() - last_scan_ns_ > 50'000'000ull) {
     rescan();
     if (auto it = paths_.find(id); it != paths_.end()) return it->second;
   }
   return kEmpty;
 }
 
-namespace {
-class CgroupPathEnricher final : public Enricher {
- public:
-  explicit CgroupPathEnricher(const std::string& root) : paths_(root) {}
-  void enrich(Event& e) override {
-    if (e.cgroup_id) e.cgroup_path = paths_.path_of(e.cgroup_id);
+void CgroupPaths::learn(uint64_t id, std::string path) {
+  paths_.insert_or_assign(id, std::move(path));
+}
+
+void CgroupPaths::forget_later(uint64_t id, uint64_t now) {
+  const uint64_t due = now + grace_ns_;
+  // Keep doomed_ sorted by due time (callers pass a monotonic clock, so this
+  // is an append except for a rare out-of-order caller).
+  auto it = doomed_.end();
+  while (it != doomed_.begin() && std::prev(it)->first > due) --it;
+  doomed_.insert(it, {due, id});
+}
+
+std::vector<uint64_t> CgroupPaths::evict(uint64_t now) {
+  std::vector<uint64_t> out;
+  while (!doomed_.empty() && doomed_.front().first <= now) {
+    uint64_t id = doomed_.front().second;
+    doomed_.pop_front();
+    if (paths_.erase(id)) out.push_back(id);
   }
-
- private:
-  CgroupPaths paths_;
-};
-}  // namespace
-
-std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root) {
-  return std::make_unique<CgroupPathEnricher>(cgroup_root);
+  return out;
 }
 
 }  // namespace sysctlscope

@@ -4,10 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "enrich/container_meta.hpp"
+#include "model/decode.hpp"
 #include "model/event.hpp"
 
 namespace sysctlscope {
@@ -16,24 +21,88 @@ class Enricher {
  public:
   virtual ~Enricher() = default;
   virtual void enrich(Event& e) = 0;
+  // A cgroup v2 directory was created or removed (cgroup tracepoints).
+  virtual void on_cgroup(const CgroupChange& c) { (void)c; }
 };
 
 // cgroup v2 id -> path relative to the cgroup2 root ("/docker/<id>").
-// Built by one walk; an unknown id triggers one re-scan (rate limited), so a
-// cgroup created after start resolves on its first event.
+// Learnt from cgroup_mkdir records as cgroups are born (race-free for
+// short-lived containers) and from one walk at start. An unknown id triggers a
+// re-scan (rate limited) in case records were missed. Removed cgroups are
+// evicted after a grace period: events still held or in flight must resolve.
 class CgroupPaths {
  public:
-  explicit CgroupPaths(std::string root);
+  static constexpr uint64_t kDefaultGraceNs = 5'000'000'000ull;
+  explicit CgroupPaths(std::string root, uint64_t grace_ns = kDefaultGraceNs);
   // "" when unknown even after a re-scan.
   const std::string& path_of(uint64_t id);
+  // No re-scan; nullptr when unknown.
+  const std::string* find(uint64_t id) const;
+  void learn(uint64_t id, std::string path);
+  // The cgroup is gone: evict it once `now_ns` + grace has passed.
+  void forget_later(uint64_t id, uint64_t now_ns);
+  // Evicts what is due; returns the evicted ids.
+  std::vector<uint64_t> evict(uint64_t now_ns);
   void rescan();
   size_t size() const { return paths_.size(); }
   const std::string& root() const { return root_; }
 
  private:
   std::string root_;
+  uint64_t grace_ns_;
   std::unordered_map<uint64_t, std::string> paths_;
+  std::deque<std::pair<uint64_t, uint64_t>> doomed_;  // (due ns, id), in due order
   uint64_t last_scan_ns_ = 0;
+};
+
+struct EnricherConfig {
+  std::string cgroup_root;  // cgroup2 mount; "" = no walk (tests, benchmarks)
+  MetaSources meta;
+  std::string proc_root = "/proc";
+  uint32_t host_netns = 0;  // 0: the netns of /proc/1 (or ours)
+  uint64_t grace_ns = CgroupPaths::kDefaultGraceNs;
+};
+
+// cgroup path -> container (runtime, id, pod), netns -> owning container,
+// actor vs netns owner (cross_namespace). Everything is cached per cgroup id,
+// container id and netns: a cache hit touches no file.
+class ContainerEnricher final : public Enricher {
+ public:
+  explicit ContainerEnricher(EnricherConfig cfg);
+  void enrich(Event& e) override;
+  void on_cgroup(const CgroupChange& c) override;
+
+  CgroupPaths& paths() { return paths_; }
+  uint32_t host_netns() const { return host_netns_; }
+  // The container a cgroup belongs to (resolving it if needed); nullopt for host.
+  std::optional<ContainerInfo> container_of(uint64_t cgroup_id);
+  std::optional<ContainerInfo> netns_owner(uint32_t netns) const;
+
+ private:
+  struct Known {
+    std::shared_ptr<ContainerInfo> info;
+    bool meta_done = false;  // metadata files read (or none to read)
+    int cgroups = 0;         // entries of by_cgroup_ pointing here
+    int tries = 0;
+    uint64_t last_try_ns = 0;  // Unix time of the last look at the files
+  };
+  // `event_ns`: when the event happened (files are looked at again only for
+  // events newer than the last look).
+  Known* resolve(uint64_t cgroup_id, const std::string** path, uint64_t event_ns);
+  Known* resolve_path(const std::string& path);
+  void load_meta(Known& k);
+  void drop_cgroup(uint64_t id);
+  void retry_pending_meta(uint64_t event_ns);
+
+  EnricherConfig cfg_;
+  CgroupPaths paths_;
+  uint32_t host_netns_ = 0;
+  // nullptr value: resolved, not a container.
+  std::unordered_map<uint64_t, Known*> by_cgroup_;
+  std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
+  std::unordered_map<uint32_t, Known*> netns_owner_;
+  std::vector<Known*> pending_meta_;  // containers whose files were not there yet
+  uint64_t events_ = 0;
 };
 
 std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root);

@@ -4,6 +4,7 @@
 #include <linux/types.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -114,6 +115,20 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
       e.type = EventType::NetnsEnter;
       decode_netns_enter(*static_cast<const ss_netns_enter_event*>(data), len, e);
       out.event = std::move(e);
+      break;
+    }
+    case SS_EV_CGROUP_MKDIR:
+    case SS_EV_CGROUP_RMDIR: {
+      if (!need(sizeof(ss_cgroup_event))) return Error("decode record", "cgroup", EINVAL, "short record");
+      auto* r = static_cast<const ss_cgroup_event*>(data);
+      CgroupChange c;
+      c.removed = h.type == SS_EV_CGROUP_RMDIR;
+      c.id = r->id;
+      c.level = r->level;
+      c.time_ns = clock_.to_epoch(h.task.ts_boot_ns);
+      // A cut path would map the id to the wrong cgroup: leave it to a re-scan.
+      if (!(r->flags & SS_CGF_PATH_TRUNC)) c.path.assign(r->path, std::min<size_t>(r->path_len, SS_PATH_MAX - 1));
+      out.cgroup = std::move(c);
       break;
     }
     default:

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/error.hpp"
 #include "model/event.hpp"
@@ -23,9 +24,19 @@ struct WriteResult {
   int64_t ret = 0;  // bytes written or -errno
 };
 
+// A cgroup v2 directory created or removed (not an event: feeds the enricher).
+struct CgroupChange {
+  bool removed = false;
+  uint64_t id = 0;
+  int32_t level = 0;
+  std::string path;  // from the cgroup2 root; "" when the kernel's was cut
+  uint64_t time_ns = 0;  // Unix epoch
+};
+
 struct Decoded {
   std::optional<Event> event;
   std::optional<WriteResult> write_result;
+  std::optional<CgroupChange> cgroup;
 };
 
 // Converts bpf_ktime_get_boot_ns() stamps to Unix time.

@@ -51,6 +51,24 @@ bool Filter::matches(const Event& e) const {
   if (failed_only && !e.failed()) return false;
   if (pid && e.pid != *pid) return false;
   if (!comms.empty() && std::find(comms.begin(), comms.end(), e.comm) == comms.end()) return false;
+  if (host_only && e.container) return false;
+  if (!containers.empty() || !pods.empty() || !k8s_namespaces.empty()) {
+    auto any_of = [&](const std::vector<std::string>& wanted, auto&& field_matches) {
+      if (wanted.empty()) return true;
+      for (const auto* c : {&e.container, &e.netns_container})
+        if (*c)
+          for (const auto& w : wanted)
+            if (field_matches(**c, w)) return true;
+      return false;
+    };
+    if (!any_of(containers, [](const ContainerInfo& c, const std::string& w) {
+          return c.id.compare(0, w.size(), w) == 0 || (!c.name.empty() && c.name == w);
+        }))
+      return false;
+    if (!any_of(pods, [](const ContainerInfo& c, const std::string& w) { return c.pod == w; })) return false;
+    if (!any_of(k8s_namespaces, [](const ContainerInfo& c, const std::string& w) { return c.k8s_namespace == w; }))
+      return false;
+  }
   if (!sysctl_globs.empty()) {
     if (e.sysctl.empty()) return false;
     bool any = false;
@@ -73,6 +91,8 @@ uint32_t Filter::kernel_type_mask() const {
   if (wants(EventType::SysctlBlocked)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED);
   if (wants(EventType::NetnsCreate) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_CREATE);
   if (wants(EventType::NetnsEnter) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_ENTER);
+  // Not events of their own: they keep cgroup id -> path current (enricher).
+  if (m) m |= SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
   return m;
 }
 
@@ -86,6 +106,10 @@ nlohmann::ordered_json Filter::to_json() const {
   if (pid) j["pid"] = *pid;
   if (!comms.empty()) j["comm"] = comms;
   if (failed_only) j["failed"] = true;
+  if (!containers.empty()) j["container"] = containers;
+  if (!pods.empty()) j["pod"] = pods;
+  if (!k8s_namespaces.empty()) j["k8s_namespace"] = k8s_namespaces;
+  if (host_only) j["host"] = true;
   return j;
 }
 

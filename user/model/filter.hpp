@@ -18,6 +18,12 @@ struct Filter {
   std::optional<uint32_t> pid;
   std::vector<std::string> comms;
   bool failed_only = false;
+  // Container filters (after enrichment). A container matches by id prefix or
+  // name, as the actor or as the owner of the netns touched.
+  std::vector<std::string> containers;
+  std::vector<std::string> pods;            // pod name, actor or netns owner
+  std::vector<std::string> k8s_namespaces;  // Kubernetes namespace, same
+  bool host_only = false;                   // actor not in a container
 
   // Throws UsageError for an unknown type name.
   static std::vector<EventType> parse_types(const std::vector<std::string>& names);

@@ -174,6 +174,8 @@ void append_event_row(std::string& out, const Event& e) {
     out += " (netns of ";
     append_terminal_safe(out, container_label(e.netns_container));
     out += ")";
+  } else if (e.cross_namespace && !e.netns_container) {
+    out += " (host netns)";  // a container process acting in the host's netns
   }
   if (e.container && !e.container->pod.empty()) {
     out += " pod=";

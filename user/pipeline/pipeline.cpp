@@ -35,6 +35,10 @@ void Pipeline::on_record(const void* data, size_t len) {
     apply_result(*d->write_result);
     return;
   }
+  if (d->cgroup) {
+    if (enricher_) enricher_->on_cgroup(*d->cgroup);
+    return;
+  }
   if (!d->event) return;
   Event& e = *d->event;
   if (e.type == EventType::NetnsCreate && births_ && len >= sizeof(ss_netns_create_event)) {

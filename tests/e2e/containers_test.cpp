@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: Apache-2.0
+// Container attribution with real runc containers laid out like Docker and
+// the kubelet (cgroupsPath + CRI annotations), plain runc, a host process
+// reaching into a container's netns, and a cgroup born after the tracer.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "harness.hpp"
+
+using namespace sstest;
+
+namespace {
+const char* kKeepalive = "net.ipv4.tcp_keepalive_time";
+
+std::string random_hex(size_t n) {
+  std::random_device rd;
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rd() % 16]);
+  return s;
+}
+
+std::string random_uid() {
+  std::string h = random_hex(32);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+// Removes the cgroups runc leaves behind above the container's own (it only
+// deletes the leaf), in every hierarchy; best effort.
+void remove_parent_cgroups(const std::string& rel) {
+  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+    std::string base = h.path().string();
+    if (h.path().filename() == "unified") base = cgroup2_mount();
+    ::rmdir((base + rel).c_str());
+  }
+  ::rmdir((cgroup2_mount() + rel).c_str());
+}
+
+bool is_read_in(const Json& e, uint64_t cgid) {
+  return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["id"] == cgid;
+}
+}  // namespace
+
+// Docker's cgroupfs layout, short-lived: the cgroup is gone before userspace
+// handles the events; the cgroup_mkdir record still names it.
+TEST(ContainersE2E, DockerCgroupfsPathShortLived) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64);
+  RuncContainer::Options o;
+  o.id = "sstest-" + random_hex(8);
+  o.cgroups_path = "/docker/" + id;
+  o.args = {"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"};
+  RuncContainer c(o);
+  auto r = c.run_to_exit();
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/docker/" + id;
+  });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["container"]["id"], id);
+  EXPECT_EQ((*ev)["container"]["runtime"], "docker");
+  EXPECT_TRUE((*ev)["container"]["pod"].is_null());
+  EXPECT_TRUE((*ev)["container"]["pod_uid"].is_null());
+  // The cat ran in the container's own netns: it owns it, no crossing.
+  EXPECT_NE((*ev)["netns"], netns_of(0));
+  EXPECT_EQ((*ev)["netns_container"]["id"], id);
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
+
+// The kubelet's cgroupfs layout with containerd's CRI annotations.
+TEST(ContainersE2E, KubepodsBesteffortWithCriAnnotations) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64), uid = random_uid();
+  RuncContainer::Options o;
+  o.id = id;  // containerd: runc container id == the cgroup leaf
+  o.cgroups_path = "/kubepods/besteffort/pod" + uid + "/" + id;
+  o.annotations = {{"io.kubernetes.cri.container-type", "container"},
+                   {"io.kubernetes.cri.sandbox-name", "web-0"},
+                   {"io.kubernetes.cri.sandbox-namespace", "shop"},
+                   {"io.kubernetes.cri.container-name", "nginx"}};
+  {
+    RuncContainer c(o);
+    pid_t init = c.start_detached();
+    ASSERT_GT(init, 0);
+    const uint64_t cgid = cgroup_id_of_pid(init);
+    ASSERT_NE(cgid, 0u);
+    auto r = c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto ev = t.wait_for([&](const Json& e) { return is_read_in(e, cgid); });
+    ASSERT_TRUE(ev) << t.stderr_text();
+    t.stop();
+    EXPECT_EQ((*ev)["cgroup"]["path"], o.cgroups_path);
+    const Json& ct = (*ev)["container"];
+    ASSERT_TRUE(ct.is_object()) << ev->dump();
+    EXPECT_EQ(ct["id"], id);
+    EXPECT_EQ(ct["runtime"], "containerd");
+    EXPECT_EQ(ct["name"], "nginx");
+    EXPECT_EQ(ct["pod"], "web-0");
+    EXPECT_EQ(ct["namespace"], "shop");
+    EXPECT_EQ(ct["pod_uid"], uid);
+    EXPECT_EQ((*ev)["netns_container"], ct);
+    EXPECT_EQ((*ev)["cross_namespace"], false);
+  }
+  remove_parent_cgroups("/kubepods/besteffort/pod" + uid);
+}
+
+TEST(ContainersE2E, PlainRuncRunResolvesToItsName) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cgid = cgroup_id_of_pid(init);
+  auto r = c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) { return is_read_in(e, cgid); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_EQ((*ev)["cgroup"]["path"], "/" + c.id());
+  ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["container"]["id"], c.id());
+  EXPECT_EQ((*ev)["container"]["runtime"], "runc");
+  EXPECT_TRUE((*ev)["container"]["pod"].is_null());
+  EXPECT_EQ((*ev)["netns"], netns_of(init));
+  EXPECT_EQ((*ev)["netns_container"]["id"], c.id());
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
+
+// The host-into-container signal: a host process writes a net sysctl in the
+// container's netns (nothing ran in the container before: the owner comes
+// from runc's state, init pid -> netns).
+TEST(ContainersE2E, HostNsenterWriteIntoContainerNetnsIsCrossNamespace) {
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cns = netns_of(init);
+  ASSERT_NE(cns, netns_of(0));
+  // Only the container's netns changes (it dies with the container).
+  auto r = sh("nsenter -t " + std::to_string(init) +
+              " -n sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_syncookies'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_write", "net.ipv4.tcp_syncookies") && e["netns"] == cns;
+  });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_TRUE((*ev)["container"].is_null()) << ev->dump();
+  ASSERT_TRUE((*ev)["netns_container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["netns_container"]["id"], c.id());
+  EXPECT_EQ((*ev)["netns_container"]["runtime"], "runc");
+  EXPECT_EQ((*ev)["cross_namespace"], true);
+}
+
+// A cgroup created after the tracer started, used and removed at once: its
+// path comes from the cgroup_mkdir record (a walk would not find it).
+TEST(ContainersE2E, CgroupBornAfterStartResolvesOnFirstEvent) {
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string name = "sstest-cg-" + random_hex(8);
+  const std::string dir = cgroup2_mount() + "/" + name;
+  auto r =
+      sh("mkdir " + dir + " && sh -c 'echo $$ > " + dir +
+         "/cgroup.procs && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && echo $$ > " +
+         cgroup2_mount() + "/cgroup.procs' && rmdir " + dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["path"] == "/" + name;
+  });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_EQ((*ev)["proc"]["comm"], "cat");
+  EXPECT_TRUE((*ev)["container"].is_null());
+  EXPECT_EQ((*ev)["netns_container"], nullptr) << "host netns";
+  EXPECT_EQ((*ev)["cross_namespace"], false);
+}
+
+// --container ID-prefix --host: host processes acting in that container's
+// netns, not the container's own activity.
+TEST(ContainersE2E, ContainerAndHostFiltersKeepOnlyTheReachIn) {
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cns = netns_of(init);
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", c.id().substr(0, 10), "--host"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto in = c.exec({"cat", "/proc/sys/net/ipv4/tcp_syncookies"});
+  ASSERT_EQ(in.status, 0) << in.err;
+  auto host_own = sh("cat /proc/sys/net/ipv4/tcp_syncookies");  // host netns: not the container's
+  ASSERT_EQ(host_own.status, 0);
+  auto r = sh("nsenter -t " + std::to_string(init) + " -n cat /proc/sys/net/ipv4/tcp_syncookies");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return e["netns"] == cns && e["proc"]["comm"] == "cat";
+  })) << t.stderr_text();
+  // Let the container's own read (handled before or after) reach the output too.
+  usleep(300000);
+  auto evs = select(t.stop(), [](const Json& e) {
+    return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies");
+  });
+  ASSERT_EQ(evs.size(), 1u) << "only the host process reaching in";
+  EXPECT_EQ(evs[0]["netns"], cns);
+  EXPECT_TRUE(evs[0]["container"].is_null());
+  EXPECT_EQ(evs[0]["netns_container"]["id"], c.id());
+  EXPECT_EQ(evs[0]["cross_namespace"], true);
+}
+
+// Table output: the short container id (12 chars) and the pod.
+TEST(ContainersE2E, TableShowsShortIdAndPod) {
+  Tracer t({"--sysctl", kKeepalive}, {"trace", "-o", "table"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64), uid = random_uid();
+  RuncContainer::Options o;
+  o.id = id;
+  o.cgroups_path = "/kubepods/burstable/pod" + uid + "/" + id;
+  o.annotations = {{"io.kubernetes.pod.name", "db-1"},
+                   {"io.kubernetes.pod.namespace", "data"},
+                   {"io.kubernetes.container.name", "pg"}};
+  std::string text;
+  {
+    RuncContainer c(o);
+    ASSERT_GT(c.start_detached(), 0);
+    ASSERT_EQ(c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"}).status, 0);
+    for (int i = 0; i < 100 && text.find("pod=") == std::string::npos; ++i) {
+      usleep(50000);
+      std::ifstream in(t.stdout_path());
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    t.terminate();
+  }
+  remove_parent_cgroups("/kubepods/burstable/pod" + uid);
+  std::istringstream lines(text);
+  bool found = false;
+  for (std::string l; std::getline(lines, l);) {
+    if (l.find(" cat ") == std::string::npos || l.find(kKeepalive) == std::string::npos) continue;
+    if (l.find(id.substr(0, 12) + " ") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(l.find(id.substr(0, 13)), std::string::npos) << "12 characters only: " << l;
+    EXPECT_NE(l.find("pod=data/db-1"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(found) << text;
+}

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+// cgroup path shapes of real hosts -> runtime, id, pod uid; runtime metadata
+// files (present, missing, malformed); the enricher's caches and eviction.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "enrich/container_meta.hpp"
+#include "enrich/container_paths.hpp"
+#include "enrich/enricher.hpp"
+
+using namespace sysctlscope;
+
+namespace {
+const std::string H = "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19";  // 64 hex
+const std::string H2 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const std::string UID = "6b5cf7a2-3d4e-4f10-9a8b-7c6d5e4f3a21";
+const std::string UIDU = "6b5cf7a2_3d4e_4f10_9a8b_7c6d5e4f3a21";  // systemd slice form
+
+struct Shape {
+  std::string path;
+  std::string runtime;  // "" = not a container
+  std::string id;
+  std::string pod_uid;
+  std::string qos;
+};
+
+std::vector<Shape> shapes() {
+  return {
+      // Docker, cgroupfs and systemd drivers, rootless
+      {"/docker/" + H, "docker", H, "", ""},
+      {"/system.slice/docker-" + H + ".scope", "docker", H, "", ""},
+      {"/user.slice/user-1000.slice/user@1000.service/docker-" + H + ".scope", "docker", H, "", ""},
+      {"/docker", "", "", "", ""},
+      {"/system.slice/docker.service", "", "", "", ""},
+      {"/docker/abc", "", "", "", ""},  // not 64 hex: not a docker container id
+      // kubelet cgroupfs: QoS classes (guaranteed has no qos segment)
+      {"/kubepods/besteffort/pod" + UID + "/" + H, "cri", H, UID, "besteffort"},
+      {"/kubepods/burstable/pod" + UID + "/" + H, "cri", H, UID, "burstable"},
+      {"/kubepods/pod" + UID + "/" + H, "cri", H, UID, "guaranteed"},
+      {"/kubepods/besteffort/pod" + UID, "", "", "", ""},  // the pod itself
+      {"/kubepods/burstable", "", "", "", ""},
+      {"/kubepods", "", "", "", ""},
+      // kubelet systemd driver with containerd
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU +
+           ".slice/cri-containerd-" + H + ".scope",
+       "containerd", H, UID, "besteffort"},
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU +
+           ".slice/cri-containerd-" + H + ".scope",
+       "containerd", H, UID, "burstable"},
+      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/cri-containerd-" + H + ".scope",
+       "containerd", H, UID, "guaranteed"},
+      {"/system.slice/containerd.service/kubepods-burstable-pod" + UIDU +
+           ".slice:cri-containerd:" + H,
+       "", "", "", ""},  // the cgroup *name* systemd never creates as such
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + UIDU + ".slice", "",
+       "", "", ""},
+      // CRI-O: the container, and conmon (its monitor) which is not
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU + ".slice/crio-" +
+           H + ".scope",
+       "cri-o", H, UID, "burstable"},
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UIDU +
+           ".slice/crio-conmon-" + H + ".scope",
+       "", "", "", ""},
+      {"/kubepods/besteffort/pod" + UID + "/crio-" + H, "cri-o", H, UID, "besteffort"},
+      {"/kubepods/besteffort/pod" + UID + "/crio-conmon-" + H, "", "", "", ""},
+      // kind: the node's kubelet nested under kubelet.slice
+      {"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+       "kubelet-kubepods-besteffort-pod" +
+           UIDU + ".slice/cri-containerd-" + H + ".scope",
+       "containerd", H, UID, "besteffort"},
+      // Docker as the kubelet's runtime (dockershim, systemd driver)
+      {"/kubepods.slice/kubepods-pod" + UIDU + ".slice/docker-" + H + ".scope", "docker", H, UID,
+       "guaranteed"},
+      // Podman: systemd (root and rootless), cgroupfs, conmon
+      {"/machine.slice/libpod-" + H + ".scope", "podman", H, "", ""},
+      {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + H + ".scope", "podman",
+       H, "", ""},
+      {"/libpod_parent/libpod-" + H, "podman", H, "", ""},
+      {"/machine.slice/libpod-conmon-" + H + ".scope", "", "", "", ""},
+      {"/machine.slice/libpod-" + H + ".scope/container", "podman", H, "",
+       ""},  // podman's inner cgroup
+      // containerd without Kubernetes (nerdctl, systemd driver)
+      {"/system.slice/nerdctl-" + H + ".scope", "containerd", H, "", ""},
+      // systemd-nspawn (escaped machine names), LXC
+      {"/machine.slice/machine-web.scope", "nspawn", "web", "", ""},
+      {"/machine.slice/machine-my\\x2dbox.scope", "nspawn", "my-box", "", ""},
+      {"/machine.slice/machine-web.scope/payload", "nspawn", "web", "", ""},
+      {"/lxc.payload.u1", "lxc", "u1", "", ""},
+      {"/lxc.payload.u1/init.scope", "lxc", "u1", "", ""},
+      {"/lxc/c1", "lxc", "c1", "", ""},
+      {"/lxc.monitor.u1", "", "", "", ""},
+      // nested: the innermost container
+      {"/docker/" + H + "/docker/" + H2, "docker", H2, "", ""},
+      {"/kubepods/besteffort/pod" + UID + "/" + H + "/docker/" + H2, "docker", H2, "", ""},
+      {"/lxc.payload.u1/system.slice/docker-" + H2 + ".scope", "docker", H2, "", ""},
+      {"/machine.slice/machine-web.scope/payload/system.slice/docker-" + H2 + ".scope", "docker",
+       H2, "", ""},
+      // host cgroups
+      {"/", "", "", "", ""},
+      {"", "", "", "", ""},
+      {"/init.scope", "", "", "", ""},
+      {"/system.slice/sshd.service", "", "", "", ""},
+      {"/user.slice/user-0.slice/session-3.scope", "", "", "", ""},
+      {"/machine.slice", "", "", "", ""},
+      // odd names
+      {"//docker//" + H + "/", "docker", H, "", ""},
+      {"/system.slice/docker-" + H + ".scope.bak", "", "", "", ""},
+      {"/system.slice/docker-.scope", "", "", "", ""},
+      {"/pod", "", "", "", ""},
+  };
+}
+}  // namespace
+
+TEST(ContainerPaths, RealWorldShapes) {
+  auto table = shapes();
+  ASSERT_GE(table.size(), 30u);
+  for (const auto& s : table) {
+    SCOPED_TRACE(s.path);
+    auto m = parse_container_path(s.path);
+    if (s.runtime.empty()) {
+      EXPECT_FALSE(m) << "matched as " << m->runtime << " " << m->id;
+      continue;
+    }
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->runtime, s.runtime);
+    EXPECT_EQ(m->id, s.id);
+    EXPECT_EQ(m->pod_uid, s.pod_uid);
+    EXPECT_EQ(m->qos, s.qos);
+  }
+}
+
+TEST(ContainerPaths, SystemdUnescape) {
+  EXPECT_EQ(systemd_unescape("a\\x2db"), "a-b");
+  EXPECT_EQ(systemd_unescape("\\x2"), "\\x2");  // cut escape kept as is
+  EXPECT_EQ(systemd_unescape("\\xzz"), "\\xzz");
+  EXPECT_EQ(systemd_unescape("plain"), "plain");
+}
+
+namespace {
+struct Tmp {
+  std::filesystem::path dir;
+  Tmp() {
+    char t[] = "/tmp/ss-unit-XXXXXX";
+    dir = ::mkdtemp(t);
+  }
+  ~Tmp() { std::filesystem::remove_all(dir); }
+  void write(const std::string& rel, const std::string& text) const {
+    std::filesystem::create_directories((dir / rel).parent_path());
+    std::ofstream(dir / rel) << text;
+  }
+  std::string str() const { return dir.string(); }
+};
+}  // namespace
+
+TEST(ContainerMeta, RuncStateBundleAndAnnotations) {
+  Tmp t;
+  t.write("runc/c1/state.json",
+          R"({"id":"c1","init_process_pid":4242,"config":{"labels":["bundle=)" + t.str() +
+              R"(/bundle","io.kubernetes.cri.sandbox-name=from-label"]}})");
+  t.write("bundle/config.json", R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0",
+      "io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
+  RuncState st;
+  ASSERT_TRUE(read_runc_state({t.str() + "/nowhere", t.str() + "/runc"}, "c1", st));
+  EXPECT_EQ(st.root, t.str() + "/runc");
+  EXPECT_EQ(st.pid, 4242);
+  EXPECT_EQ(st.bundle, t.str() + "/bundle");
+  ContainerInfo c;
+  c.runtime = "cri";
+  ASSERT_TRUE(apply_annotations_file(st.bundle + "/config.json", c));
+  EXPECT_EQ(c.pod, "web-0");
+  EXPECT_EQ(c.k8s_namespace, "shop");
+  EXPECT_EQ(c.name, "nginx");
+  EXPECT_EQ(c.runtime, "containerd");
+}
+
+TEST(ContainerMeta, CrioAnnotations) {
+  ContainerInfo c;
+  c.runtime = "cri";
+  apply_annotations({{"io.kubernetes.pod.name", "db-1"},
+                     {"io.kubernetes.pod.namespace", "data"},
+                     {"io.kubernetes.container.name", "pg"},
+                     {"io.kubernetes.pod.uid", UID}},
+                    c);
+  EXPECT_EQ(c.pod, "db-1");
+  EXPECT_EQ(c.k8s_namespace, "data");
+  EXPECT_EQ(c.name, "pg");
+  EXPECT_EQ(c.pod_uid, UID);
+  EXPECT_EQ(c.runtime, "cri-o");
+}
+
+TEST(ContainerMeta, MissingAndMalformedFilesDegrade) {
+  Tmp t;
+  t.write("runc/bad/state.json", "{not json");
+  t.write("runc/wrongtypes/state.json",
+          R"({"init_process_pid":"12","config":{"labels":[1,"nolabel",null]}})");
+  t.write("runc/arr/state.json", "[1,2]");
+  t.write("cfg/bad.json", "\x01\xff garbage");
+  t.write("cfg/noann.json", R"({"ociVersion":"1.0.2"})");
+  t.write("cfg/annarr.json", R"({"annotations":["x"]})");
+  t.write("cfg/annvals.json",
+          R"({"annotations":{"io.kubernetes.cri.sandbox-name":42,"io.kubernetes.pod.name":""}})");
+  t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
+  t.write("docker/containers/" + H2 + "/config.v2.json", R"({"Name":7})");
+  RuncState st;
+  EXPECT_FALSE(read_runc_state({t.str() + "/runc"}, "missing", st));
+  EXPECT_FALSE(read_runc_state({t.str() + "/runc"}, "bad", st));
+  EXPECT_FALSE(read_runc_state({t.str() + "/runc"}, "arr", st));
+  EXPECT_FALSE(read_runc_state({t.str() + "/runc"}, "../runc/bad", st));
+  EXPECT_FALSE(read_runc_state({}, "x", st));
+  ASSERT_TRUE(read_runc_state({t.str() + "/runc"}, "wrongtypes", st));
+  EXPECT_EQ(st.pid, 0);
+  EXPECT_EQ(st.bundle, "");
+  EXPECT_TRUE(st.labels.empty());
+
+  ContainerInfo c;
+  c.runtime = "cri";
+  EXPECT_FALSE(apply_annotations_file(t.str() + "/cfg/missing.json", c));
+  EXPECT_FALSE(apply_annotations_file(t.str() + "/cfg/bad.json", c));
+  EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/noann.json", c));
+  EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/annarr.json", c));
+  EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/annvals.json", c));
+  EXPECT_EQ(c, (ContainerInfo{"", "cri", "", "", "", ""}));
+
+  EXPECT_EQ(docker_container_name(t.str() + "/docker", H), "web");
+  EXPECT_EQ(docker_container_name(t.str() + "/docker", H2), "");
+  EXPECT_EQ(docker_container_name(t.str() + "/docker", "nope"), "");
+  EXPECT_EQ(docker_container_name(t.str() + "/nodocker", H), "");
+  EXPECT_TRUE(runc_state_dir_exists(t.str() + "/runc", "bad"));
+  EXPECT_FALSE(runc_state_dir_exists(t.str() + "/runc", ".."));
+  EXPECT_FALSE(runc_state_dir_exists(t.str() + "/runc", "nope"));
+}
+
+namespace {
+EnricherConfig test_config(const Tmp& t) {
+  EnricherConfig cfg;
+  cfg.cgroup_root = "";  // no walk: paths only from cgroup records
+  cfg.meta.runc_roots = {t.str() + "/runc", t.str() + "/k8s"};
+  cfg.meta.docker_root = t.str() + "/docker";
+  cfg.proc_root = t.str() + "/proc";
+  cfg.host_netns = 1000;
+  cfg.grace_ns = 0;
+  return cfg;
+}
+CgroupChange mkdir_rec(uint64_t id, std::string path) {
+  return CgroupChange{false, id, 1, std::move(path), 0};
+}
+Event ev(uint64_t cgroup, uint32_t netns) {
+  Event e;
+  e.cgroup_id = cgroup;
+  e.netns = netns;
+  return e;
+}
+}  // namespace
+
+TEST(ContainerEnricher, ResolvesFromRecordsAndFilesAndOwnsNetns) {
+  Tmp t;
+  t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
+  t.write("k8s/" + H2 + "/state.json", R"({"init_process_pid":77,"config":{"labels":["bundle=)" +
+                                           t.str() +
+                                           R"(/b","io.kubernetes.cri.sandbox-name=p"]}})");
+  t.write("b/config.json", R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0",
+      "io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
+  // /proc/77/ns/net: a file whose inode stands for the pod's netns.
+  t.write("proc/77/ns/net", "");
+  struct stat st {};
+  ASSERT_EQ(::stat((t.str() + "/proc/77/ns/net").c_str(), &st), 0);
+  const uint32_t pod_netns = static_cast<uint32_t>(st.st_ino);
+
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(10, "/docker/" + H));
+  en.on_cgroup(mkdir_rec(11, "/kubepods/burstable/pod" + UID + "/" + H2));
+  en.on_cgroup(mkdir_rec(12, "/system.slice/sshd.service"));
+
+  Event d = ev(10, 555);
+  en.enrich(d);
+  EXPECT_EQ(d.cgroup_path, "/docker/" + H);
+  ASSERT_TRUE(d.container);
+  EXPECT_EQ(*d.container, (ContainerInfo{H, "docker", "web", "", "", ""}));
+  // Learnt from the event: the docker container acts in netns 555.
+  EXPECT_EQ(d.netns_container, d.container);
+  EXPECT_FALSE(d.cross_namespace);
+
+  // The pod's netns came from the state file (init pid), before any event.
+  ASSERT_TRUE(en.netns_owner(pod_netns));
+  EXPECT_EQ(en.netns_owner(pod_netns)->id, H2);
+  Event host_in_pod = ev(12, pod_netns);
+  en.enrich(host_in_pod);
+  EXPECT_EQ(host_in_pod.cgroup_path, "/system.slice/sshd.service");
+  EXPECT_FALSE(host_in_pod.container);
+  ASSERT_TRUE(host_in_pod.netns_container);
+  EXPECT_EQ(*host_in_pod.netns_container,
+            (ContainerInfo{H2, "containerd", "nginx", "web-0", "shop", UID}));
+  EXPECT_TRUE(host_in_pod.cross_namespace);
+
+  // Docker container reaching into the pod's netns: cross too.
+  Event d2 = ev(10, pod_netns);
+  en.enrich(d2);
+  EXPECT_TRUE(d2.cross_namespace);
+  // A container process in the host netns (hostNetwork): cross, owner null.
+  Event d3 = ev(10, 1000);
+  en.enrich(d3);
+  EXPECT_FALSE(d3.netns_container);
+  EXPECT_TRUE(d3.cross_namespace);
+  // Host process in the host netns: nothing.
+  Event h = ev(12, 1000);
+  en.enrich(h);
+  EXPECT_FALSE(h.container);
+  EXPECT_FALSE(h.netns_container);
+  EXPECT_FALSE(h.cross_namespace);
+  // Unknown cgroup (no record, no walk): no path, no container, no crash.
+  Event u = ev(99, 1000);
+  en.enrich(u);
+  EXPECT_EQ(u.cgroup_path, "");
+  EXPECT_FALSE(u.container);
+}
+
+TEST(ContainerEnricher, RemovedCgroupsResolveDuringGraceThenEvicted) {
+  Tmp t;
+  auto cfg = test_config(t);
+  cfg.grace_ns = 60'000'000'000ull;  // a minute: still there within the test
+  ContainerEnricher en(cfg);
+  en.on_cgroup(mkdir_rec(20, "/docker/" + H));
+  en.on_cgroup(CgroupChange{true, 20, 1, "/docker/" + H, 0});
+  Event e = ev(20, 0);
+  en.enrich(e);
+  EXPECT_EQ(e.cgroup_path, "/docker/" + H) << "events in flight still resolve";
+  ASSERT_TRUE(e.container);
+
+  // Grace 0: the next record evicts the cgroup, its container and its netns.
+  ContainerEnricher quick(test_config(t));
+  quick.on_cgroup(mkdir_rec(21, "/docker/" + H));
+  Event in = ev(21, 777);
+  quick.enrich(in);
+  ASSERT_TRUE(quick.netns_owner(777));
+  quick.on_cgroup(CgroupChange{true, 21, 1, "/docker/" + H, 0});
+  quick.on_cgroup(mkdir_rec(22, "/other"));
+  EXPECT_FALSE(quick.netns_owner(777)) << "a freed netns inode may be reused";
+  EXPECT_FALSE(quick.container_of(21));
+
+  CgroupPaths p("", 1000);
+  p.learn(1, "/a");
+  p.learn(2, "/b");
+  p.forget_later(1, 5000);
+  EXPECT_TRUE(p.evict(5999).empty());
+  ASSERT_NE(p.find(1), nullptr);
+  EXPECT_EQ(p.evict(6000), std::vector<uint64_t>{1});
+  EXPECT_EQ(p.find(1), nullptr);
+  EXPECT_EQ(*p.find(2), "/b");
+}
+
+TEST(ContainerEnricher, PlainRuncNeedsItsStateDir) {
+  Tmp t;
+  t.write("runc/web1/state.json", R"({"init_process_pid":0})");
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(30, "/web1"));
+  en.on_cgroup(mkdir_rec(31, "/web2"));  // no state dir: an ordinary cgroup
+  auto c = en.container_of(30);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->runtime, "runc");
+  EXPECT_EQ(c->id, "web1");
+  EXPECT_FALSE(en.container_of(31));
+}
+
+// runc writes state.json after creating the cgroup: an event that happened
+// after the last look reads the files again; an older one does not.
+TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
+  Tmp t;
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(40, "/kubepods/besteffort/pod" + UID + "/" + H));
+  t.write("k8s/" + H + "/state.json",
+          R"({"config":{"labels":["io.kubernetes.cri.sandbox-name=web-0"]}})");
+  Event old = ev(40, 0);
+  old.time_ns = 1;  // long before the look at cgroup creation
+  en.enrich(old);
+  ASSERT_TRUE(old.container);
+  EXPECT_EQ(old.container->pod, "");
+  EXPECT_EQ(old.container->runtime, "cri");
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  Event fresh = ev(40, 0);
+  fresh.time_ns =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec) + 1;
+  en.enrich(fresh);
+  ASSERT_TRUE(fresh.container);
+  EXPECT_EQ(fresh.container->pod, "web-0");
+  EXPECT_EQ(fresh.container->runtime, "containerd");
+  EXPECT_EQ(fresh.container->pod_uid, UID);
+}
