@@ -189,6 +189,13 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
   EXPECT_EQ((*host_w)["result"], "ok");
   EXPECT_EQ((*host_w)["who"].get<std::string>().rfind("host: sh[", 0), 0u) << (*host_w)["who"];
   EXPECT_EQ((*host_w)["where"], cwhere);
+  EXPECT_TRUE((*host_w)["cross_namespace"].get<bool>());
+  EXPECT_NE(find_row(rep["cross_namespace"], [&](const Json& r) { return r["value"] == "900"; }), nullptr)
+      << "the host nsenter write is listed as host-into-container";
+  const Json* birth = find_row(rep["netns_births"], [&](const Json& r) { return r["netns"] == cns; });
+  ASSERT_NE(birth, nullptr) << "the container's netns birth is in the report";
+  EXPECT_EQ((*birth)["via"], "unshare");
+  EXPECT_EQ((*birth)["parent_netns"], netns_of(0));
   // Drift: the scratch netns from its entered baseline (4321 -> 1234), the container's
   // netns (born after the baseline) to its last write.
   const Json* d1 = find_row(rep["drift"], [&](const Json& r) { return r["scope"] == "netns " + std::to_string(scratch.netns()); });
