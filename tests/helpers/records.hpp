@@ -21,9 +21,10 @@ inline ss_sysctl_event sysctl_record(bool write, std::string_view name, std::str
   r.name_len = static_cast<__u16>(name.size());
   r.value_len = static_cast<__u16>(value.size());
   r.new_len = static_cast<__u16>(new_value.size());
-  std::memcpy(r.data, name.data(), name.size());
-  std::memcpy(r.data + name.size(), value.data(), value.size());
-  std::memcpy(r.data + name.size() + value.size(), new_value.data(), new_value.size());
+  // An empty string_view may have a null data(): memcpy must not see it (UBSan).
+  if (!name.empty()) std::memcpy(r.data, name.data(), name.size());
+  if (!value.empty()) std::memcpy(r.data + name.size(), value.data(), value.size());
+  if (!new_value.empty()) std::memcpy(r.data + name.size() + value.size(), new_value.data(), new_value.size());
   r.hdr.size = static_cast<__u32>(offsetof(ss_sysctl_event, data) + name.size() + value.size() + new_value.size());
   r.flags = flags;
   return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/live.hpp"
+#include "core/clock.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -17,16 +18,6 @@
 namespace sysctlscope::cli {
 
 namespace {
-uint64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-uint64_t epoch_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // The drain interval bounds the delivery latency of a lone event (records
 // are submitted without wakeups): 50 ms keeps it well under 100 ms.

@@ -6,15 +6,11 @@
 #include <unordered_set>
 
 #include "enrich/enricher.hpp"
+#include "core/clock.hpp"
 
 namespace sysctlscope {
 
 namespace {
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 const std::string kEmpty;
 }  // namespace
 
@@ -24,7 +20,7 @@ CgroupPaths::CgroupPaths(std::string root, uint64_t grace_ns)
 }
 
 void CgroupPaths::rescan() {
-  last_scan_ns_ = now_ns();
+  last_scan_ns_ = mono_ns();
   if (root_.empty()) return;
   namespace fs = std::filesystem;
   std::unordered_set<uint64_t> seen;
@@ -48,7 +44,7 @@ void CgroupPaths::rescan() {
   }
   // Gone since we learnt them (their rmdir record was missed): evict after
   // the grace period like any removed cgroup.
-  const uint64_t now = now_ns();
+  const uint64_t now = mono_ns();
   for (const auto& [id, _] : paths_)
     if (!seen.count(id)) forget_later(id, now);
 }
@@ -63,7 +59,7 @@ const std::string& CgroupPaths::path_of(uint64_t id) {
   // Unknown: created since the walk and its mkdir record not seen (yet).
   // Re-scan at most every 50 ms so a storm of unknown ids cannot turn into a
   // walk per event.
-  if (!root_.empty() && now_ns() - last_scan_ns_ > 50'000'000ull) {
+  if (!root_.empty() && mono_ns() - last_scan_ns_ > 50'000'000ull) {
     rescan();
     if (auto it = paths_.find(id); it != paths_.end()) return it->second;
   }

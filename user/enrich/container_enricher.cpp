@@ -5,22 +5,13 @@
 #include <algorithm>
 
 #include "enrich/container_paths.hpp"
+#include "core/clock.hpp"
 #include "enrich/enricher.hpp"
 
 namespace sysctlscope {
 
 namespace {
-uint64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
-uint64_t epoch_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 uint32_t ns_inode(const std::string& path) {
   struct stat st {};

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "netns/births.hpp"
+#include "core/clock.hpp"
 
 #include <linux/types.h>
 #include <time.h>
@@ -7,14 +8,6 @@
 #include "sysctlscope/event.h"
 
 namespace sysctlscope::netns {
-
-namespace {
-uint64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-}  // namespace
 
 const SysctlMap& Births::host_values(uint64_t now) {
   // "The host's current value at that moment": re-read at most once a second
