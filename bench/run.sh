@@ -45,8 +45,10 @@ conditions=(baseline floor sysctlscope filtered bpftrace)
 
 pid=""
 cleanup() {
-  if [[ -n $pid ]]; then kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  # Background jobs of a script ignore SIGINT: the floor loader stops on
+  # stdin EOF (fd 9), every tracer on SIGTERM.
   exec 9>&- 2>/dev/null || true
+  if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT

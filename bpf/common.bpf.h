@@ -97,9 +97,14 @@ static __always_inline __u32 task_netns(struct task_struct *task)
 	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 }
 
+/*
+ * Runs for every record (every sysctl read). The task is a BTF pointer so the
+ * pointer chains below are plain fault-checked loads, not one
+ * bpf_probe_read_kernel() call per hop (8 helper calls per record before).
+ */
 static __always_inline void fill_hdr(struct ss_hdr *h, __u32 type, __u32 size)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	h->version = SS_ABI_VERSION;
@@ -110,9 +115,9 @@ static __always_inline void fill_hdr(struct ss_hdr *h, __u32 type, __u32 size)
 	h->task.pid = id >> 32;
 	h->task.tid = (__u32)id;
 	h->task.uid = (__u32)bpf_get_current_uid_gid();
-	h->task.ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->task.netns = task_netns(task);
-	h->task.mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	h->task.ppid = task->real_parent->tgid;
+	h->task.netns = task->nsproxy->net_ns->ns.inum;
+	h->task.mntns = task->nsproxy->mnt_ns->ns.inum;
 	bpf_get_current_comm(h->task.comm, sizeof(h->task.comm));
 }
 
