@@ -183,7 +183,8 @@ print(f"\nBPF map memory (bytes_memlock): {maps.split(' ',1)[0]} bytes ({maps.sp
 PY
 cat "$out/latest.md"
 echo "CSV: $csv" >&2
-rows=$(( $(wc -l < "$csv") - 1 ))
+# Every measurement has both numbers (elapsed and CPU time per op).
+rows=$(awk -F, 'NR > 1 && NF == 5 && $4 + 0 > 0 && $5 + 0 > 0' "$csv" | wc -l)
 expect=$(( reps * ${#conditions[@]} * ${#workloads[@]} ))
 if (( rows != expect )); then
   echo "run.sh: expected $expect measurements, got $rows" >&2
