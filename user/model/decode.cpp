@@ -60,7 +60,8 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
       if (nl >= SS_NAME_MAX || vl >= SS_VALUE_MAX || wl >= SS_VALUE_MAX || kFixed + nl + vl + wl > len ||
           (!write && wl))
         return Error("decode record", "sysctl", EINVAL, "lengths past the record");
-      Event e;
+      // Built in place: one Event move fewer per record (the hot path).
+      Event& e = out.event.emplace();
       fill_common(h, e);
       e.type = write ? EventType::SysctlWrite : EventType::SysctlRead;
       e.sysctl = slash_to_dotted(std::string_view(r->data, nl));
@@ -82,7 +83,6 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
         e.value.assign(cur);
         e.value_truncated = r->flags & SS_F_VALUE_TRUNC;
       }
-      out.event = std::move(e);
       break;
     }
     case SS_EV_WRITE_RESULT: {

@@ -86,7 +86,7 @@ void Pipeline::expire_writes(uint64_t now_epoch_ns, bool all) {
   if (all) early_results_.clear();
 }
 
-void Pipeline::feed(Event e) {
+void Pipeline::feed(Event&& e) {
   if (enricher_) enricher_->enrich(e);
   if (!filter_.matches(e)) return;
   emit(e);

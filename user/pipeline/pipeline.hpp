@@ -32,7 +32,7 @@ class Pipeline {
   // One raw ring-buffer record.
   void on_record(const void* data, size_t len);
   // A decoded event (replay enters here).
-  void feed(Event e);
+  void feed(Event&& e);  // by reference: no Event move per record
   // The kernel's loss counter moved to `total`: emits a `lost` event.
   void on_lost_total(uint64_t total, uint64_t now_epoch_ns);
   // Emits held writes whose result did not come within `max_age_ns`
