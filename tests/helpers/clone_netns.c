@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Test helper: creates a child in a new netns with clone() or clone3()
- * (argv[1]) and prints the child's netns inode. */
+ * (argv[1]: clone, clone3, clone-userns = clone() with a new user namespace
+ * too) and prints the child's netns inode. */
 #define _GNU_SOURCE
 #include <linux/sched.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 int main(int argc, char **argv)
 {
 	int use3 = argc > 1 && strcmp(argv[1], "clone3") == 0;
+	int userns = argc > 1 && strcmp(argv[1], "clone-userns") == 0;
 	long pid;
 
 	fflush(stdout);
@@ -27,7 +29,8 @@ int main(int argc, char **argv)
 		a.exit_signal = SIGCHLD;
 		pid = syscall(SYS_clone3, &a, sizeof a);
 	} else {
-		pid = syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+		pid = syscall(SYS_clone, CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0) | SIGCHLD, 0,
+			      0, 0, 0);
 	}
 	if (pid < 0) {
 		perror("clone");

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // netns_create birth snapshots and netns_enter against the real kernel.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -33,6 +36,67 @@ std::string slash_path(const std::string& dotted) {
   return p;
 }
 
+
+// Compares every captured default with what `enter` + sh reads from /proc/sys
+// (one reader prints NUL-separated values in name order); returns how many.
+size_t compare_with_proc(const Json& defaults, std::vector<std::string> enter) {
+  std::string script;
+  std::vector<std::string> names;
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    names.push_back(it.key());
+    script += "cat '" + slash_path(it.key()) + "'; printf '\\0'; ";
+  }
+  enter.insert(enter.end(), {"sh", "-c", script});
+  auto r = run(enter);
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> values;
+  std::string cur;
+  for (char c : r.out) {
+    if (c == '\0') {
+      if (!cur.empty() && cur.back() == '\n') cur.pop_back();
+      values.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  EXPECT_EQ(values.size(), names.size());
+  size_t compared = 0;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    EXPECT_EQ(defaults[names[i]], values[i]) << names[i];
+    ++compared;
+  }
+  return compared;
+}
+
+// `unshare -U -r -n sleep 60` in the background: a netns owned by a new user
+// namespace that stays alive while the test reads it; killed on scope exit.
+struct UsernsNetns {
+  pid_t pid = -1;
+  UsernsNetns() {
+    pid = fork();
+    if (pid == 0) {
+      execlp("unshare", "unshare", "-U", "-r", "-n", "sleep", "60", (char*)nullptr);
+      _exit(127);
+    }
+    // unshare execs sleep in the same process once both namespaces exist.
+    for (int i = 0; i < 500 && pid > 0 && netns_of(pid) == netns_of(0); ++i) usleep(10000);
+  }
+  ~UsernsNetns() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  uint64_t netns() const { return netns_of(pid); }
+};
+
+uint64_t userns_of(pid_t pid) {
+  struct stat st {};
+  std::string p = pid ? "/proc/" + std::to_string(pid) + "/ns/user" : "/proc/self/ns/user";
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 }  // namespace
 
 TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
@@ -47,32 +111,7 @@ TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
   EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
   EXPECT_EQ((*ev)["proc"]["comm"], "ip");
   const Json& defaults = (*ev)["defaults"];
-  // One reader in the namespace prints NUL-separated values in name order.
-  std::string script;
-  std::vector<std::string> names;
-  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
-    names.push_back(it.key());
-    script += "cat '" + slash_path(it.key()) + "'; printf '\\0'; ";
-  }
-  auto r = run({"ip", "netns", "exec", ns.name, "sh", "-c", script});
-  ASSERT_EQ(r.status, 0) << r.err;
-  std::vector<std::string> values;
-  std::string cur;
-  for (char c : r.out) {
-    if (c == '\0') {
-      if (!cur.empty() && cur.back() == '\n') cur.pop_back();
-      values.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  ASSERT_EQ(values.size(), names.size());
-  size_t compared = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
-    EXPECT_EQ(defaults[names[i]], values[i]) << names[i];
-    ++compared;
-  }
+  size_t compared = compare_with_proc(defaults, {"ip", "netns", "exec", ns.name});
   std::cout << "[ compared ] " << compared << " birth defaults with /proc/sys inside the netns ("
             << (ev->contains("unmapped") ? (*ev)["unmapped"].size() : 0) << " unmapped)\n";
   EXPECT_GE(compared, 250u);
@@ -120,6 +159,12 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
   ASSERT_FALSE(other.empty()) << "no second built-in congestion control in: " << avail;
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // A birth just before the change primes the tool's cache of host values:
+  // the change below must still be seen.
+  auto prime = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
+  ASSERT_EQ(prime.status, 0);
+  uint64_t prime_ino = std::stoull(prime.out.substr(prime.out.find('[') + 1));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, prime_ino); }));
   uint64_t ino;
   {
     SysctlGuard cc("net.ipv4.tcp_congestion_control"), kt("net.ipv4.tcp_keepalive_time"),
@@ -177,4 +222,65 @@ TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   ASSERT_GE(enters.size(), 1u);
   EXPECT_EQ(enters.back()["from_netns"], netns_of(0));
   EXPECT_EQ(enters.back()["proc"]["comm"], "nsenter");
+}
+
+// unshare(CLONE_NEWUSER | CLONE_NEWNET) in one call (rootless containers,
+// unshare -Urn): one netns_create owned by the new user namespace, every
+// default matches /proc inside it, and the tables the kernel does not register
+// for such a netns (net.core.xfrm_*, net.ipv6.route.*) are not claimed.
+TEST(NetnsCapture, NetnsOwnedByANewUserNamespace) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  UsernsNetns u;
+  ASSERT_GT(u.pid, 0);
+  uint64_t ino = u.netns();
+  ASSERT_NE(ino, netns_of(0)) << "unshare -U -r -n did not start";
+  auto plain = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
+  ASSERT_EQ(plain.status, 0);
+  uint64_t plain_ino = std::stoull(plain.out.substr(plain.out.find('[') + 1));
+  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  auto pev = t.wait_for([&](const Json& e) { return create_of(e, plain_ino); });
+  ASSERT_TRUE(pev) << t.stderr_text();
+  EXPECT_EQ((*ev)["via"], "unshare");
+  EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
+  EXPECT_EQ((*ev)["userns"], userns_of(u.pid));
+  EXPECT_NE((*ev)["userns"], userns_of(0));
+  EXPECT_EQ((*pev)["userns"], userns_of(0));
+  const Json& d = (*ev)["defaults"];
+  // Read as a task of the initial user namespace (nsenter -n only), as the
+  // snapshot renders ping_group_range.
+  size_t compared = compare_with_proc(d, {"nsenter", "-t", std::to_string(u.pid), "-n"});
+  std::cout << "[ compared ] " << compared << " birth defaults in a user-namespace-owned netns\n";
+  EXPECT_GE(compared, 250u);
+  auto listed = [](const Json& birth, const char* n) {
+    if (birth["defaults"].contains(n)) return true;
+    if (!birth.contains("unmapped")) return false;
+    for (auto& x : birth["unmapped"])
+      if (x == n) return true;
+    return false;
+  };
+  for (const char* hidden : {"net.core.xfrm_acq_expires", "net.ipv6.route.gc_timeout"}) {
+    EXPECT_TRUE(listed(*pev, hidden)) << hidden << " missing from a plain netns";
+    EXPECT_FALSE(listed(*ev, hidden)) << hidden << " claimed for a user-namespace-owned netns";
+    EXPECT_NE(run({"nsenter", "-t", std::to_string(u.pid), "-n", "test", "-e", slash_path(hidden)}).status, 0);
+  }
+  EXPECT_EQ(d["net.ipv4.tcp_keepalive_time"], "7200");
+  EXPECT_EQ(creates_of(t.stop(), ino).size(), 1u);
+}
+
+TEST(NetnsCapture, CloneWithANewUserNamespace) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto c = run({CLONE_NETNS, "clone-userns"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  uint64_t ino = std::stoull(c.out);
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino); })) << t.stderr_text();
+  auto evs = creates_of(t.stop(), ino);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["via"], "clone");
+  EXPECT_EQ(evs[0]["parent_netns"], netns_of(0));
+  EXPECT_NE(evs[0]["userns"], userns_of(0));
+  EXPECT_FALSE(evs[0]["defaults"].contains("net.core.xfrm_acq_expires"));
+  EXPECT_EQ(evs[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
 }

@@ -21,6 +21,8 @@ class Births {
   // or a record before calibration, i.e. before tracing was announced).
   bool fill(const ss_netns_create_event& r, Event& e);
   bool calibrated() const { return dec_->calibrated(); }
+  // A sysctl write was observed: re-read the host's values at the next birth.
+  void host_changed() { host_read_ns_ = 0; }
   const SnapshotDecoder& decoder() const { return *dec_; }
 
  private:
