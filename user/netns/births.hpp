@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "model/event.hpp"
 #include "netns/snapshot.hpp"
@@ -26,7 +28,7 @@ class Births {
   const SnapshotDecoder& decoder() const { return *dec_; }
 
  private:
-  const SysctlMap& host_values(uint64_t now_ns);
+  const SysctlMap& host_values(const std::map<std::string, std::string>& names, uint64_t now_ns);
   std::unique_ptr<SnapshotDecoder> dec_;
   FreshNetns calib_;
   SysctlMap host_;
