@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <sstream>
 
 #include "harness.hpp"
@@ -16,11 +18,46 @@ namespace {
 
 const std::vector<std::string> kArgs = {"--type", "netns_create,netns_enter,sysctl_write"};
 
-bool create_of(const Json& e, uint64_t netns) { return is_event(e, "netns_create") && e["netns"] == netns; }
-
-std::vector<Json> creates_of(const std::vector<Json>& evs, uint64_t netns) {
-  return select(evs, [&](const Json& e) { return create_of(e, netns); });
+// Netns inodes are recycled as soon as a namespace is gone, and other tests
+// create namespaces concurrently: a birth is identified by its inode AND its
+// creator (pid), or for `ip netns add` by its inode, comm and a start time.
+bool create_of(const Json& e, uint64_t netns, pid_t creator = 0) {
+  return is_event(e, "netns_create") && e["netns"] == netns && (!creator || e["proc"]["pid"] == creator);
 }
+
+std::vector<Json> creates_of(const std::vector<Json>& evs, uint64_t netns, pid_t creator = 0) {
+  return select(evs, [&](const Json& e) { return create_of(e, netns, creator); });
+}
+
+// Now, formatted like the events' `time` (RFC 3339, ns, UTC): later births
+// compare greater as strings.
+std::string now_rfc3339() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+// The clone helper in hold mode: the netns stays alive (its inode cannot be
+// reused) until this object goes away.
+struct ClonedNetns {
+  pid_t creator = 0, child = 0;
+  uint64_t inode = 0;
+  explicit ClonedNetns(const std::string& mode) {
+    auto r = run({CLONE_NETNS, mode, "hold"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::istringstream in(r.out);
+    in >> creator >> inode >> child;
+    EXPECT_GT(child, 0) << r.out;
+  }
+  ~ClonedNetns() {
+    if (child > 0) kill(child, SIGKILL);  // reparented: init reaps it
+  }
+};
 
 // A named netns (ip netns add), deleted on scope exit.
 struct NamedNetns {
@@ -69,20 +106,27 @@ size_t compare_with_proc(const Json& defaults, std::vector<std::string> enter) {
   return compared;
 }
 
-// `unshare -U -r -n sleep 60` in the background: a netns owned by a new user
-// namespace that stays alive while the test reads it; killed on scope exit.
-struct UsernsNetns {
+// `unshare FLAGS sleep 60` in the background: a netns that stays alive while
+// the test reads it (its inode cannot be reused); killed on scope exit. The
+// creator is `pid` (unshare execs sleep in the same process).
+struct HeldNetns {
   pid_t pid = -1;
-  UsernsNetns() {
+  explicit HeldNetns(std::vector<std::string> flags) {
+    std::vector<std::string> argv = {"unshare"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"sleep", "60"});
     pid = fork();
     if (pid == 0) {
-      execlp("unshare", "unshare", "-U", "-r", "-n", "sleep", "60", (char*)nullptr);
+      std::vector<char*> a;
+      for (auto& x : argv) a.push_back(x.data());
+      a.push_back(nullptr);
+      execvp(a[0], a.data());
       _exit(127);
     }
-    // unshare execs sleep in the same process once both namespaces exist.
+    // Both namespaces exist once the netns link differs from ours.
     for (int i = 0; i < 500 && pid > 0 && netns_of(pid) == netns_of(0); ++i) usleep(10000);
   }
-  ~UsernsNetns() {
+  ~HeldNetns() {
     if (pid > 0) {
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
@@ -102,10 +146,14 @@ uint64_t userns_of(pid_t pid) {
 TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string start = now_rfc3339();
   NamedNetns ns;
   uint64_t ino = ns.inode();
   ASSERT_NE(ino, 0u);
-  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino); });
+  auto ours = [&](const Json& e) {
+    return create_of(e, ino) && e["proc"]["comm"] == "ip" && e["time"].get<std::string>() >= start;
+  };
+  auto ev = t.wait_for(ours);
   ASSERT_TRUE(ev) << t.stderr_text();
   EXPECT_EQ((*ev)["via"], "unshare");
   EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
@@ -120,23 +168,23 @@ TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
                            "net.ipv4.conf.default.forwarding", "net.core.somaxconn", "net.unix.max_dgram_qlen",
                            "net.ipv6.conf.all.forwarding", "net.ipv4.ip_forward"})
     EXPECT_TRUE(defaults.contains(must)) << must;
-  EXPECT_EQ(creates_of(t.stop(), ino).size(), 1u);
+  EXPECT_EQ(select(t.stop(), ours).size(), 1u);
 }
 
 TEST(NetnsCapture, CloneClone3AndUnshareEachGiveExactlyOneCreate) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto c = run({CLONE_NETNS, "clone"});
-  auto c3 = run({CLONE_NETNS, "clone3"});
-  auto u = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-  ASSERT_EQ(c.status, 0);
-  ASSERT_EQ(c3.status, 0);
-  ASSERT_EQ(u.status, 0);
-  uint64_t nc = std::stoull(c.out), nc3 = std::stoull(c3.out);
-  uint64_t nu = std::stoull(u.out.substr(u.out.find('[') + 1));
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, nu); }));
+  ClonedNetns c("clone"), c3("clone3");
+  HeldNetns u({"-n"});
+  ASSERT_GT(c.child, 0);
+  ASSERT_GT(c3.child, 0);
+  ASSERT_NE(u.netns(), netns_of(0));
+  uint64_t nu = u.netns();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, nu, u.pid); }));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, c3.inode, c3.creator); }));
   auto evs = t.stop();
-  auto a = creates_of(evs, nc), b = creates_of(evs, nc3), d = creates_of(evs, nu);
+  auto a = creates_of(evs, c.inode, c.creator), b = creates_of(evs, c3.inode, c3.creator),
+       d = creates_of(evs, nu, u.pid);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   ASSERT_EQ(d.size(), 1u);
@@ -161,11 +209,10 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   // A birth just before the change primes the tool's cache of host values:
   // the change below must still be seen.
-  auto prime = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-  ASSERT_EQ(prime.status, 0);
-  uint64_t prime_ino = std::stoull(prime.out.substr(prime.out.find('[') + 1));
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, prime_ino); }));
+  HeldNetns prime({"-n"});
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, prime.netns(), prime.pid); }));
   uint64_t ino;
+  pid_t creator;
   {
     SysctlGuard cc("net.ipv4.tcp_congestion_control"), kt("net.ipv4.tcp_keepalive_time"),
         ki("net.ipv4.tcp_keepalive_intvl"), kp("net.ipv4.tcp_keepalive_probes");
@@ -173,13 +220,14 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
     kt.set("600");
     ki.set("10");
     kp.set("6");
-    auto u = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-    ASSERT_EQ(u.status, 0);
-    ino = std::stoull(u.out.substr(u.out.find('[') + 1));
-    ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino); }));
+    HeldNetns u({"-n"});
+    ino = u.netns();
+    creator = u.pid;
+    ASSERT_NE(ino, netns_of(0));
+    ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino, creator); }));
   }
   EXPECT_EQ(read_sysctl("net.ipv4.tcp_keepalive_time"), "7200");
-  auto evs = creates_of(t.stop(), ino);
+  auto evs = creates_of(t.stop(), ino, creator);
   ASSERT_EQ(evs.size(), 1u);
   const Json& d = evs[0]["defaults"];
   EXPECT_EQ(d["net.ipv4.tcp_congestion_control"], other);  // copied from the host
@@ -197,6 +245,7 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
 TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string start = now_rfc3339();
   RuncContainer::Options o;
   o.sysctl = {{"net.ipv4.tcp_keepalive_time", "600"}};
   RuncContainer c(o);
@@ -207,7 +256,9 @@ TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_event(e, "netns_enter") && e["netns"] == cns; }));
   auto evs = t.stop();
-  auto births = creates_of(evs, cns);
+  // The container is alive: no later netns can have its inode; earlier ones
+  // are before `start`.
+  auto births = select(evs, [&](const Json& e) { return create_of(e, cns) && e["time"].get<std::string>() >= start; });
   ASSERT_EQ(births.size(), 1u);
   EXPECT_EQ(births[0]["via"], "unshare");  // runc's nsexec unshares the netns
   EXPECT_EQ(births[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
@@ -231,16 +282,14 @@ TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
 TEST(NetnsCapture, NetnsOwnedByANewUserNamespace) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  UsernsNetns u;
+  HeldNetns u({"-U", "-r", "-n"}), plain({"-n"});
   ASSERT_GT(u.pid, 0);
-  uint64_t ino = u.netns();
+  uint64_t ino = u.netns(), plain_ino = plain.netns();
   ASSERT_NE(ino, netns_of(0)) << "unshare -U -r -n did not start";
-  auto plain = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-  ASSERT_EQ(plain.status, 0);
-  uint64_t plain_ino = std::stoull(plain.out.substr(plain.out.find('[') + 1));
-  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino); });
+  ASSERT_NE(plain_ino, netns_of(0));
+  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino, u.pid); });
   ASSERT_TRUE(ev) << t.stderr_text();
-  auto pev = t.wait_for([&](const Json& e) { return create_of(e, plain_ino); });
+  auto pev = t.wait_for([&](const Json& e) { return create_of(e, plain_ino, plain.pid); });
   ASSERT_TRUE(pev) << t.stderr_text();
   EXPECT_EQ((*ev)["via"], "unshare");
   EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
@@ -266,20 +315,20 @@ TEST(NetnsCapture, NetnsOwnedByANewUserNamespace) {
     EXPECT_NE(run({"nsenter", "-t", std::to_string(u.pid), "-n", "test", "-e", slash_path(hidden)}).status, 0);
   }
   EXPECT_EQ(d["net.ipv4.tcp_keepalive_time"], "7200");
-  EXPECT_EQ(creates_of(t.stop(), ino).size(), 1u);
+  EXPECT_EQ(creates_of(t.stop(), ino, u.pid).size(), 1u);
 }
 
 TEST(NetnsCapture, CloneWithANewUserNamespace) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto c = run({CLONE_NETNS, "clone-userns"});
-  ASSERT_EQ(c.status, 0) << c.err;
-  uint64_t ino = std::stoull(c.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino); })) << t.stderr_text();
-  auto evs = creates_of(t.stop(), ino);
+  ClonedNetns c("clone-userns");
+  ASSERT_GT(c.child, 0);
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, c.inode, c.creator); })) << t.stderr_text();
+  auto evs = creates_of(t.stop(), c.inode, c.creator);
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0]["via"], "clone");
   EXPECT_EQ(evs[0]["parent_netns"], netns_of(0));
+  EXPECT_EQ(evs[0]["userns"], userns_of(c.child));
   EXPECT_NE(evs[0]["userns"], userns_of(0));
   EXPECT_FALSE(evs[0]["defaults"].contains("net.core.xfrm_acq_expires"));
   EXPECT_EQ(evs[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
