@@ -58,6 +58,8 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 	e->parent_netns = parent_netns;
 	e->via = via;
 	e->truncated = 0;
+	e->userns = BPF_CORE_READ(net, user_ns, ns.inum);
+	e->flags = BPF_CORE_READ(net, user_ns, level) > 0 ? SS_NETNS_F_CHILD_USERNS : 0;
 	for (i = 0; i < SS_SNAP_PARTS; i++)
 		e->part_len[i] = 0;
 

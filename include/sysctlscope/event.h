@@ -199,12 +199,22 @@ enum ss_snap_part {
 #define SS_SNAP_CC_MAX 16
 #define SS_NETNS_SNAP_MAX (SS_SNAP_CC_OFF + SS_SNAP_CC_MAX)
 
+/* Flags of struct ss_netns_create_event. */
+enum ss_netns_flags {
+	/* Owned by a user namespace other than the initial one (unshare -Urn,
+	 * rootless containers): the kernel hides some tables (net.core.xfrm_*,
+	 * net.ipv6.route.*) from such a netns. */
+	SS_NETNS_F_CHILD_USERNS = 1u << 0,
+};
+
 struct ss_netns_create_event {
 	struct ss_hdr hdr;
 	__u32 netns; /* the new namespace */
 	__u32 parent_netns; /* the creator's namespace */
 	__u32 via; /* enum ss_netns_via */
 	__u32 truncated; /* bit per part cut to its maximum */
+	__u32 userns; /* inode of the user namespace that owns the new netns */
+	__u32 flags; /* enum ss_netns_flags */
 	__u32 part_len[SS_SNAP_PARTS];
 	__u8 snap[SS_NETNS_SNAP_MAX];
 };

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // netns_create birth snapshots and netns_enter against the real kernel.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <time.h>
 
 #include <sstream>
 
@@ -13,11 +18,46 @@ namespace {
 
 const std::vector<std::string> kArgs = {"--type", "netns_create,netns_enter,sysctl_write"};
 
-bool create_of(const Json& e, uint64_t netns) { return is_event(e, "netns_create") && e["netns"] == netns; }
-
-std::vector<Json> creates_of(const std::vector<Json>& evs, uint64_t netns) {
-  return select(evs, [&](const Json& e) { return create_of(e, netns); });
+// Netns inodes are recycled as soon as a namespace is gone, and other tests
+// create namespaces concurrently: a birth is identified by its inode AND its
+// creator (pid), or for `ip netns add` by its inode, comm and a start time.
+bool create_of(const Json& e, uint64_t netns, pid_t creator = 0) {
+  return is_event(e, "netns_create") && e["netns"] == netns && (!creator || e["proc"]["pid"] == creator);
 }
+
+std::vector<Json> creates_of(const std::vector<Json>& evs, uint64_t netns, pid_t creator = 0) {
+  return select(evs, [&](const Json& e) { return create_of(e, netns, creator); });
+}
+
+// Now, formatted like the events' `time` (RFC 3339, ns, UTC): later births
+// compare greater as strings.
+std::string now_rfc3339() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+// The clone helper in hold mode: the netns stays alive (its inode cannot be
+// reused) until this object goes away.
+struct ClonedNetns {
+  pid_t creator = 0, child = 0;
+  uint64_t inode = 0;
+  explicit ClonedNetns(const std::string& mode) {
+    auto r = run({CLONE_NETNS, mode, "hold"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::istringstream in(r.out);
+    in >> creator >> inode >> child;
+    EXPECT_GT(child, 0) << r.out;
+  }
+  ~ClonedNetns() {
+    if (child > 0) kill(child, SIGKILL);  // reparented: init reaps it
+  }
+};
 
 // A named netns (ip netns add), deleted on scope exit.
 struct NamedNetns {
@@ -33,29 +73,19 @@ std::string slash_path(const std::string& dotted) {
   return p;
 }
 
-}  // namespace
 
-TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
-  Tracer t(kArgs);
-  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  NamedNetns ns;
-  uint64_t ino = ns.inode();
-  ASSERT_NE(ino, 0u);
-  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino); });
-  ASSERT_TRUE(ev) << t.stderr_text();
-  EXPECT_EQ((*ev)["via"], "unshare");
-  EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
-  EXPECT_EQ((*ev)["proc"]["comm"], "ip");
-  const Json& defaults = (*ev)["defaults"];
-  // One reader in the namespace prints NUL-separated values in name order.
+// Compares every captured default with what `enter` + sh reads from /proc/sys
+// (one reader prints NUL-separated values in name order); returns how many.
+size_t compare_with_proc(const Json& defaults, std::vector<std::string> enter) {
   std::string script;
   std::vector<std::string> names;
   for (auto it = defaults.begin(); it != defaults.end(); ++it) {
     names.push_back(it.key());
     script += "cat '" + slash_path(it.key()) + "'; printf '\\0'; ";
   }
-  auto r = run({"ip", "netns", "exec", ns.name, "sh", "-c", script});
-  ASSERT_EQ(r.status, 0) << r.err;
+  enter.insert(enter.end(), {"sh", "-c", script});
+  auto r = run(enter);
+  EXPECT_EQ(r.status, 0) << r.err;
   std::vector<std::string> values;
   std::string cur;
   for (char c : r.out) {
@@ -67,12 +97,69 @@ TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
       cur.push_back(c);
     }
   }
-  ASSERT_EQ(values.size(), names.size());
+  EXPECT_EQ(values.size(), names.size());
   size_t compared = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
     EXPECT_EQ(defaults[names[i]], values[i]) << names[i];
     ++compared;
   }
+  return compared;
+}
+
+// `unshare FLAGS sleep 60` in the background: a netns that stays alive while
+// the test reads it (its inode cannot be reused); killed on scope exit. The
+// creator is `pid` (unshare execs sleep in the same process).
+struct HeldNetns {
+  pid_t pid = -1;
+  explicit HeldNetns(std::vector<std::string> flags) {
+    std::vector<std::string> argv = {"unshare"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"sleep", "60"});
+    pid = fork();
+    if (pid == 0) {
+      std::vector<char*> a;
+      for (auto& x : argv) a.push_back(x.data());
+      a.push_back(nullptr);
+      execvp(a[0], a.data());
+      _exit(127);
+    }
+    // Both namespaces exist once the netns link differs from ours.
+    for (int i = 0; i < 500 && pid > 0 && netns_of(pid) == netns_of(0); ++i) usleep(10000);
+  }
+  ~HeldNetns() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  uint64_t netns() const { return netns_of(pid); }
+};
+
+uint64_t userns_of(pid_t pid) {
+  struct stat st {};
+  std::string p = pid ? "/proc/" + std::to_string(pid) + "/ns/user" : "/proc/self/ns/user";
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+}  // namespace
+
+TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string start = now_rfc3339();
+  NamedNetns ns;
+  uint64_t ino = ns.inode();
+  ASSERT_NE(ino, 0u);
+  auto ours = [&](const Json& e) {
+    return create_of(e, ino) && e["proc"]["comm"] == "ip" && e["time"].get<std::string>() >= start;
+  };
+  auto ev = t.wait_for(ours);
+  ASSERT_TRUE(ev) << t.stderr_text();
+  EXPECT_EQ((*ev)["via"], "unshare");
+  EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
+  EXPECT_EQ((*ev)["proc"]["comm"], "ip");
+  const Json& defaults = (*ev)["defaults"];
+  size_t compared = compare_with_proc(defaults, {"ip", "netns", "exec", ns.name});
   std::cout << "[ compared ] " << compared << " birth defaults with /proc/sys inside the netns ("
             << (ev->contains("unmapped") ? (*ev)["unmapped"].size() : 0) << " unmapped)\n";
   EXPECT_GE(compared, 250u);
@@ -81,23 +168,23 @@ TEST(NetnsCapture, EveryCapturedDefaultMatchesProcInsideTheNamespace) {
                            "net.ipv4.conf.default.forwarding", "net.core.somaxconn", "net.unix.max_dgram_qlen",
                            "net.ipv6.conf.all.forwarding", "net.ipv4.ip_forward"})
     EXPECT_TRUE(defaults.contains(must)) << must;
-  EXPECT_EQ(creates_of(t.stop(), ino).size(), 1u);
+  EXPECT_EQ(select(t.stop(), ours).size(), 1u);
 }
 
 TEST(NetnsCapture, CloneClone3AndUnshareEachGiveExactlyOneCreate) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto c = run({CLONE_NETNS, "clone"});
-  auto c3 = run({CLONE_NETNS, "clone3"});
-  auto u = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-  ASSERT_EQ(c.status, 0);
-  ASSERT_EQ(c3.status, 0);
-  ASSERT_EQ(u.status, 0);
-  uint64_t nc = std::stoull(c.out), nc3 = std::stoull(c3.out);
-  uint64_t nu = std::stoull(u.out.substr(u.out.find('[') + 1));
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, nu); }));
+  ClonedNetns c("clone"), c3("clone3");
+  HeldNetns u({"-n"});
+  ASSERT_GT(c.child, 0);
+  ASSERT_GT(c3.child, 0);
+  ASSERT_NE(u.netns(), netns_of(0));
+  uint64_t nu = u.netns();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, nu, u.pid); }));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, c3.inode, c3.creator); }));
   auto evs = t.stop();
-  auto a = creates_of(evs, nc), b = creates_of(evs, nc3), d = creates_of(evs, nu);
+  auto a = creates_of(evs, c.inode, c.creator), b = creates_of(evs, c3.inode, c3.creator),
+       d = creates_of(evs, nu, u.pid);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   ASSERT_EQ(d.size(), 1u);
@@ -120,7 +207,12 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
   ASSERT_FALSE(other.empty()) << "no second built-in congestion control in: " << avail;
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // A birth just before the change primes the tool's cache of host values:
+  // the change below must still be seen.
+  HeldNetns prime({"-n"});
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, prime.netns(), prime.pid); }));
   uint64_t ino;
+  pid_t creator;
   {
     SysctlGuard cc("net.ipv4.tcp_congestion_control"), kt("net.ipv4.tcp_keepalive_time"),
         ki("net.ipv4.tcp_keepalive_intvl"), kp("net.ipv4.tcp_keepalive_probes");
@@ -128,13 +220,14 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
     kt.set("600");
     ki.set("10");
     kp.set("6");
-    auto u = sh("unshare -n sh -c 'readlink /proc/self/ns/net'");
-    ASSERT_EQ(u.status, 0);
-    ino = std::stoull(u.out.substr(u.out.find('[') + 1));
-    ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino); }));
+    HeldNetns u({"-n"});
+    ino = u.netns();
+    creator = u.pid;
+    ASSERT_NE(ino, netns_of(0));
+    ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, ino, creator); }));
   }
   EXPECT_EQ(read_sysctl("net.ipv4.tcp_keepalive_time"), "7200");
-  auto evs = creates_of(t.stop(), ino);
+  auto evs = creates_of(t.stop(), ino, creator);
   ASSERT_EQ(evs.size(), 1u);
   const Json& d = evs[0]["defaults"];
   EXPECT_EQ(d["net.ipv4.tcp_congestion_control"], other);  // copied from the host
@@ -152,6 +245,7 @@ TEST(NetnsCapture, SeedScenarioInheritedAndResetAtBirth) {
 TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   Tracer t(kArgs);
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string start = now_rfc3339();
   RuncContainer::Options o;
   o.sysctl = {{"net.ipv4.tcp_keepalive_time", "600"}};
   RuncContainer c(o);
@@ -162,7 +256,9 @@ TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_event(e, "netns_enter") && e["netns"] == cns; }));
   auto evs = t.stop();
-  auto births = creates_of(evs, cns);
+  // The container is alive: no later netns can have its inode; earlier ones
+  // are before `start`.
+  auto births = select(evs, [&](const Json& e) { return create_of(e, cns) && e["time"].get<std::string>() >= start; });
   ASSERT_EQ(births.size(), 1u);
   EXPECT_EQ(births[0]["via"], "unshare");  // runc's nsexec unshares the netns
   EXPECT_EQ(births[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
@@ -177,4 +273,63 @@ TEST(NetnsCapture, RuncContainerBirthThenLinuxSysctlWriteAndNsenter) {
   ASSERT_GE(enters.size(), 1u);
   EXPECT_EQ(enters.back()["from_netns"], netns_of(0));
   EXPECT_EQ(enters.back()["proc"]["comm"], "nsenter");
+}
+
+// unshare(CLONE_NEWUSER | CLONE_NEWNET) in one call (rootless containers,
+// unshare -Urn): one netns_create owned by the new user namespace, every
+// default matches /proc inside it, and the tables the kernel does not register
+// for such a netns (net.core.xfrm_*, net.ipv6.route.*) are not claimed.
+TEST(NetnsCapture, NetnsOwnedByANewUserNamespace) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  HeldNetns u({"-U", "-r", "-n"}), plain({"-n"});
+  ASSERT_GT(u.pid, 0);
+  uint64_t ino = u.netns(), plain_ino = plain.netns();
+  ASSERT_NE(ino, netns_of(0)) << "unshare -U -r -n did not start";
+  ASSERT_NE(plain_ino, netns_of(0));
+  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino, u.pid); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  auto pev = t.wait_for([&](const Json& e) { return create_of(e, plain_ino, plain.pid); });
+  ASSERT_TRUE(pev) << t.stderr_text();
+  EXPECT_EQ((*ev)["via"], "unshare");
+  EXPECT_EQ((*ev)["parent_netns"], netns_of(0));
+  EXPECT_EQ((*ev)["userns"], userns_of(u.pid));
+  EXPECT_NE((*ev)["userns"], userns_of(0));
+  EXPECT_EQ((*pev)["userns"], userns_of(0));
+  const Json& d = (*ev)["defaults"];
+  // Read as a task of the initial user namespace (nsenter -n only), as the
+  // snapshot renders ping_group_range.
+  size_t compared = compare_with_proc(d, {"nsenter", "-t", std::to_string(u.pid), "-n"});
+  std::cout << "[ compared ] " << compared << " birth defaults in a user-namespace-owned netns\n";
+  EXPECT_GE(compared, 250u);
+  auto listed = [](const Json& birth, const char* n) {
+    if (birth["defaults"].contains(n)) return true;
+    if (!birth.contains("unmapped")) return false;
+    for (auto& x : birth["unmapped"])
+      if (x == n) return true;
+    return false;
+  };
+  for (const char* hidden : {"net.core.xfrm_acq_expires", "net.ipv6.route.gc_timeout"}) {
+    EXPECT_TRUE(listed(*pev, hidden)) << hidden << " missing from a plain netns";
+    EXPECT_FALSE(listed(*ev, hidden)) << hidden << " claimed for a user-namespace-owned netns";
+    EXPECT_NE(run({"nsenter", "-t", std::to_string(u.pid), "-n", "test", "-e", slash_path(hidden)}).status, 0);
+  }
+  EXPECT_EQ(d["net.ipv4.tcp_keepalive_time"], "7200");
+  EXPECT_EQ(creates_of(t.stop(), ino, u.pid).size(), 1u);
+}
+
+TEST(NetnsCapture, CloneWithANewUserNamespace) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  ClonedNetns c("clone-userns");
+  ASSERT_GT(c.child, 0);
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return create_of(e, c.inode, c.creator); })) << t.stderr_text();
+  auto evs = creates_of(t.stop(), c.inode, c.creator);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["via"], "clone");
+  EXPECT_EQ(evs[0]["parent_netns"], netns_of(0));
+  EXPECT_EQ(evs[0]["userns"], userns_of(c.child));
+  EXPECT_NE(evs[0]["userns"], userns_of(0));
+  EXPECT_FALSE(evs[0]["defaults"].contains("net.core.xfrm_acq_expires"));
+  EXPECT_EQ(evs[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
 }

@@ -24,6 +24,7 @@ void decode_netns_create(const ss_netns_create_event& r, size_t, Event& e) {
   e.extra["parent_netns"] = r.parent_netns;
   static constexpr const char* kVia[] = {"unknown", "clone", "clone3", "unshare", "setns"};
   e.extra["via"] = r.via < std::size(kVia) ? kVia[r.via] : "unknown";
+  e.extra["userns"] = r.userns;
 }
 
 bool decode_blocked(const ss_blocked_event& r, size_t, Event& e) {

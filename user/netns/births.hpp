@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "model/event.hpp"
 #include "netns/snapshot.hpp"
@@ -21,10 +23,12 @@ class Births {
   // or a record before calibration, i.e. before tracing was announced).
   bool fill(const ss_netns_create_event& r, Event& e);
   bool calibrated() const { return dec_->calibrated(); }
+  // A sysctl write was observed: re-read the host's values at the next birth.
+  void host_changed() { host_read_ns_ = 0; }
   const SnapshotDecoder& decoder() const { return *dec_; }
 
  private:
-  const SysctlMap& host_values(uint64_t now_ns);
+  const SysctlMap& host_values(const std::map<std::string, std::string>& names, uint64_t now_ns);
   std::unique_ptr<SnapshotDecoder> dec_;
   FreshNetns calib_;
   SysctlMap host_;

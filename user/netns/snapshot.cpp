@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <iterator>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -134,6 +135,55 @@ std::string upper(std::string s) {
   return s;
 }
 
+// Sysctls whose storage is not named after them. From the ctl_table .data of
+// net/ipv4/sysctl_net_ipv4.c, net/ipv4/route.c, net/ipv6/sysctl_net_ipv6.c,
+// net/ipv6/route.c, net/ipv6/icmp.c, net/xfrm/xfrm_sysctl.c and the
+// DEVINET_SYSCTL_* / addrconf_sysctl tables. Each path (below struct net) is
+// still resolved in the running kernel's BTF (a kernel without the member
+// leaves the name unmapped) and calibration still checks every value against
+// /proc, so a stale entry cannot produce a wrong value.
+const std::map<std::string, std::vector<std::string>> kNetAliases = {
+    {"net.ipv4.tcp_max_syn_backlog", {"ipv4.sysctl_max_syn_backlog"}},
+    {"net.ipv4.tcp_max_tw_buckets", {"ipv4.tcp_death_row.sysctl_max_tw_buckets"}},
+    {"net.ipv4.tcp_no_metrics_save", {"ipv4.sysctl_tcp_nometrics_save"}},
+    {"net.ipv4.igmp_link_local_mcast_reports", {"ipv4.sysctl_igmp_llm_reports"}},
+    {"net.ipv4.ip_forward_update_priority", {"ipv4.sysctl_ip_fwd_update_priority"}},
+    {"net.ipv4.ip_forward_use_pmtu", {"ipv4.sysctl_ip_fwd_use_pmtu"}},
+    {"net.ipv4.ip_unprivileged_port_start", {"ipv4.sysctl_ip_prot_sock"}},
+    {"net.ipv4.tcp_fastopen_blackhole_timeout_sec", {"ipv4.sysctl_tcp_fastopen_blackhole_timeout"}},
+    {"net.ipv4.route.min_pmtu", {"ipv4.ip_rt_min_pmtu"}},
+    {"net.ipv4.route.mtu_expires", {"ipv4.ip_rt_mtu_expires"}},
+    {"net.ipv4.route.min_adv_mss", {"ipv4.ip_rt_min_advmss"}},
+    {"net.ipv4.xfrm4_gc_thresh", {"xfrm.xfrm4_dst_ops.gc_thresh"}},
+    {"net.ipv6.xfrm6_gc_thresh", {"xfrm.xfrm6_dst_ops.gc_thresh"}},
+    {"net.core.xfrm_aevent_etime", {"xfrm.sysctl_aevent_etime"}},
+    {"net.core.xfrm_aevent_rseqth", {"xfrm.sysctl_aevent_rseqth"}},
+    {"net.core.xfrm_larval_drop", {"xfrm.sysctl_larval_drop"}},
+    {"net.core.xfrm_acq_expires", {"xfrm.sysctl_acq_expires"}},
+    {"net.ipv6.fib_multipath_hash_fields", {"ipv6.sysctl.multipath_hash_fields"}},
+    {"net.ipv6.fib_multipath_hash_policy", {"ipv6.sysctl.multipath_hash_policy"}},
+    {"net.ipv6.max_dst_opts_number", {"ipv6.sysctl.max_dst_opts_cnt"}},
+    {"net.ipv6.max_hbh_opts_number", {"ipv6.sysctl.max_hbh_opts_cnt"}},
+    {"net.ipv6.max_dst_opts_length", {"ipv6.sysctl.max_dst_opts_len"}},
+    {"net.ipv6.max_hbh_length", {"ipv6.sysctl.max_hbh_opts_len"}},
+    {"net.ipv6.route.gc_min_interval_ms", {"ipv6.sysctl.ip6_rt_gc_min_interval"}},
+    {"net.ipv6.route.min_adv_mss", {"ipv6.sysctl.ip6_rt_min_advmss"}},
+    {"net.ipv6.route.skip_notify_on_dev_down", {"ipv6.sysctl.skip_notify_on_dev_down"}},
+    {"net.ipv6.icmp.ratelimit", {"ipv6.sysctl.icmpv6_time"}},
+};
+// conf.{all,default}.<name> -> IPV4_DEVCONF_<value> (include/uapi/linux/ip.h).
+const std::map<std::string, std::string> kDevconf4Aliases = {
+    {"arp_filter", "ARPFILTER"}, {"disable_policy", "NOPOLICY"},
+    {"disable_xfrm", "NOXFRM"},  {"src_valid_mark", "SRC_VMARK"}};
+// conf.{all,default}.<name> -> struct ipv6_devconf member (net/ipv6/addrconf.c).
+const std::map<std::string, std::string> kDevconf6Aliases = {
+    {"mtu", "mtu6"},
+    {"router_solicitations", "rtr_solicits"},
+    {"router_solicitation_interval", "rtr_solicit_interval"},
+    {"router_solicitation_max_interval", "rtr_solicit_max_interval"},
+    {"router_solicitation_delay", "rtr_solicit_delay"},
+    {"router_probe_interval", "rtr_probe_interval"}};
+
 }  // namespace
 
 BtfLocator::BtfLocator() {
@@ -153,6 +203,11 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     if (!find_path(btf_, static_cast<uint32_t>(net_id), path, &off, &type)) return std::nullopt;
     return int_loc(btf_, SS_SNAP_NET, off, type);
   };
+  if (auto a = kNetAliases.find(dotted); a != kNetAliases.end()) {
+    for (const auto& path : a->second)
+      if (auto l = in_net(split(path, '.'))) return l;
+    return std::nullopt;
+  }
   const std::string& sub = parts[1];
   if (sub == "ipv4" && parts.size() == 3) {
     const std::string& x = parts[2];
@@ -184,7 +239,8 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
       // data[IPV4_DEVCONF_<NAME> - 1] (include/linux/inetdevice.h)
       int dc = btf__find_by_name_kind(btf_, "ipv4_devconf", BTF_KIND_STRUCT);
       if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), "data", &off, &type)) return std::nullopt;
-      std::string enumerator = "IPV4_DEVCONF_" + upper(parts[4]);
+      auto alias = kDevconf4Aliases.find(parts[4]);
+      std::string enumerator = "IPV4_DEVCONF_" + (alias != kDevconf4Aliases.end() ? alias->second : upper(parts[4]));
       for (uint32_t id = 1; id < btf__type_cnt(btf_); ++id) {
         const btf_type* t = btf__type_by_id(btf_, id);
         if (!btf_is_enum(t)) continue;
@@ -201,7 +257,9 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
       return std::nullopt;
     }
     int dc = btf__find_by_name_kind(btf_, "ipv6_devconf", BTF_KIND_STRUCT);
-    if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), parts[4], &off, &type)) return std::nullopt;
+    auto alias = kDevconf6Aliases.find(parts[4]);
+    const std::string& member = alias != kDevconf6Aliases.end() ? alias->second : parts[4];
+    if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), member, &off, &type)) return std::nullopt;
     return int_loc(btf_, all ? SS_SNAP_DEVCONF6_ALL : SS_SNAP_DEVCONF6_DFLT, off, type);
   }
   if (sub == "core" && parts.size() == 3) {
@@ -227,11 +285,13 @@ std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_e
   const uint8_t* p = rec.snap + kOff[l.part] + l.offset;
   std::vector<int64_t> out;
   for (uint32_t i = 0; i < l.count; ++i, p += l.elem_size) {
+    // Each arm widens to int64_t itself: `signed ? int32_t : uint32_t` would
+    // make the conditional unsigned and turn -1 into 4294967295.
     int64_t v = 0;
     switch (l.elem_size) {
-      case 1: { uint8_t x; std::memcpy(&x, p, 1); v = l.is_signed ? static_cast<int8_t>(x) : x; break; }
-      case 2: { uint16_t x; std::memcpy(&x, p, 2); v = l.is_signed ? static_cast<int16_t>(x) : x; break; }
-      case 4: { uint32_t x; std::memcpy(&x, p, 4); v = l.is_signed ? static_cast<int32_t>(x) : x; break; }
+      case 1: { uint8_t x; std::memcpy(&x, p, 1); v = l.is_signed ? int64_t{static_cast<int8_t>(x)} : int64_t{x}; break; }
+      case 2: { uint16_t x; std::memcpy(&x, p, 2); v = l.is_signed ? int64_t{static_cast<int16_t>(x)} : int64_t{x}; break; }
+      case 4: { uint32_t x; std::memcpy(&x, p, 4); v = l.is_signed ? int64_t{static_cast<int32_t>(x)} : int64_t{x}; break; }
       case 8: { uint64_t x; std::memcpy(&x, p, 8); v = static_cast<int64_t>(x); break; }
       default: return std::nullopt;
     }
@@ -335,9 +395,13 @@ void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMa
 }
 
 SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec) const {
+  const bool child_userns = rec.flags & SS_NETNS_F_CHILD_USERNS;
+  auto hidden = [&](const std::string& n) { return child_userns && hidden_child_userns_.count(n) > 0; };
   Result res;
-  res.unmapped = unmapped_;
+  for (const auto& n : unmapped_)
+    if (!hidden(n)) res.unmapped.push_back(n);
   for (const auto& [name, m] : mapped_) {
+    if (hidden(name)) continue;
     if (auto v = format(rec, m)) res.defaults.emplace(name, *v);
     else res.unmapped.push_back(name);
   }
@@ -364,7 +428,23 @@ Expected<FreshNetns> probe_fresh_netns() {
                   std::to_string(l->elem_size) + " " + std::to_string(l->count) + " " + (l->is_signed ? "1" : "0") +
                   " " + std::to_string(static_cast<int>(l->kind)) + "\n";
         }
-        return std::to_string(st.st_ino) + "\n" + std::to_string(n) + "\n" + locs + encode(values);
+        // Last (it leaves this child in a new user namespace): which of these
+        // names a netns owned by a non-initial user namespace lacks. Both
+        // namespaces are born in this child, so the tracer drops both records.
+        std::string hidden = "-\n";
+        if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+          auto there = list_sysctl_names("/proc/sys/net");
+          std::set<std::string> present(there.begin(), there.end());
+          std::string names;
+          size_t h = 0;
+          for (const auto& [name, v] : values)
+            if (!present.count(name)) {
+              names += name + "\n";
+              ++h;
+            }
+          hidden = std::to_string(h) + "\n" + names;
+        }
+        return std::to_string(st.st_ino) + "\n" + std::to_string(n) + "\n" + locs + hidden + encode(values);
       },
       "read a fresh network namespace");
   if (!out) return out.error();
@@ -381,6 +461,18 @@ Expected<FreshNetns> probe_fresh_netns() {
     l.is_signed = is_signed;
     l.kind = static_cast<FieldLoc::Kind>(kind);
     f.locs.emplace(name, l);
+  }
+  std::string hidden_count;
+  if (!(in >> hidden_count)) return Error("read a fresh network namespace", "hidden names", EPROTO);
+  if (hidden_count != "-") {
+    auto h = parse_int(hidden_count);
+    if (!h || *h < 0) return Error("read a fresh network namespace", "hidden names", EPROTO);
+    f.hidden_in_child_userns.emplace();
+    for (int64_t i = 0; i < *h; ++i) {
+      std::string name;
+      if (!(in >> name)) return Error("read a fresh network namespace", "hidden names", EPROTO);
+      f.hidden_in_child_userns->insert(name);
+    }
   }
   in.get();  // the newline before the value map
   std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

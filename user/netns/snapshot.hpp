@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ class SnapshotDecoder {
   void calibrate(const ss_netns_create_event& rec, const SysctlMap& proc, const FieldLocs& locs);
   bool calibrated() const { return calibrated_; }
   unsigned hz() const { return hz_; }
+  // Names the kernel does not register in a netns owned by a non-initial
+  // user namespace (learned from such a throwaway netns): decode() leaves
+  // them out of records flagged SS_NETNS_F_CHILD_USERNS, since /proc/sys has
+  // no such file there.
+  void set_hidden_in_child_userns(std::set<std::string> names) { hidden_child_userns_ = std::move(names); }
 
   struct Result {
     std::map<std::string, std::string> defaults;  // dotted name -> /proc text
@@ -82,6 +88,7 @@ class SnapshotDecoder {
   unsigned hz_ = 0;
   std::map<std::string, Mapping> mapped_;
   std::vector<std::string> unmapped_;
+  std::set<std::string> hidden_child_userns_;
 };
 
 // The fresh-netns calibration: runs in a forked child that unshares a netns
@@ -91,6 +98,9 @@ struct FreshNetns {
   uint32_t inode = 0;
   SysctlMap values;
   FieldLocs locs;  // BTF locations of the names in `values` that have one
+  // Names of `values` absent from a netns owned by a new user namespace
+  // (nullopt: user namespaces unavailable, then no such netns can be born).
+  std::optional<std::set<std::string>> hidden_in_child_userns;
 };
 Expected<FreshNetns> probe_fresh_netns();
 

@@ -42,8 +42,11 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (!d->event) return;
   Event& e = *d->event;
   if (e.type == EventType::NetnsCreate && births_ && len >= sizeof(ss_netns_create_event)) {
+    if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
     if (!births_->fill(*static_cast<const ss_netns_create_event*>(data), e)) return;
   }
+  // Host values cached for differs_from_host are stale after any write seen.
+  if (e.type == EventType::SysctlWrite && births_) births_->host_changed();
   if (discarding_) return;
   if (e.type == EventType::SysctlWrite && join_writes_) {
     auto it = early_results_.find(e.write_id);
