@@ -85,7 +85,13 @@ static __always_inline bool type_enabled(__u32 type)
 /* The one filter every program applies before doing any work. */
 static __always_inline bool trace_allowed(void)
 {
-	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	/* The tracer's own activity is never an event: it re-reads host sysctls
+	 * for netns_create's differs_from_host and write read-backs. */
+	if (self_tgid && tgid == self_tgid)
+		return false;
+	if (targ_tgid && tgid != targ_tgid)
 		return false;
 	if (targ_cgroup_id && bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) != targ_cgroup_id)
 		return false;

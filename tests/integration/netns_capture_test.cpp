@@ -333,3 +333,25 @@ TEST(NetnsCapture, CloneWithANewUserNamespace) {
   EXPECT_FALSE(evs[0]["defaults"].contains("net.core.xfrm_acq_expires"));
   EXPECT_EQ(evs[0]["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
 }
+
+// The tracer re-reads host sysctls for differs_from_host: those reads are its
+// own and must never come out as events, while other processes' reads do.
+TEST(NetnsCapture, TracerOwnHostReReadsAreNotEvents) {
+  Tracer t({"--type", "netns_create,sysctl_read"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  HeldNetns u({"-n"});
+  uint64_t nu = u.netns();
+  ASSERT_NE(nu, netns_of(0));
+  auto ev = t.wait_for([&](const Json& e) { return create_of(e, nu, u.pid); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  ASSERT_TRUE((*ev)["differs_from_host"].is_array());  // the host values were read
+  ASSERT_EQ(run({"cat", "/proc/sys/net/ipv4/tcp_keepalive_probes"}).status, 0);
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", "net.ipv4.tcp_keepalive_probes") && e["proc"]["comm"] == "cat";
+  }));
+  auto evs = t.stop();
+  auto own = select(evs, [&](const Json& e) {
+    return is_event(e, "sysctl_read") && e["proc"]["pid"] == static_cast<int64_t>(t.pid());
+  });
+  EXPECT_EQ(own.size(), 0u) << (own.empty() ? "" : own[0].dump());
+}
