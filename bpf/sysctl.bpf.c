@@ -23,21 +23,52 @@ static __always_inline __u16 value_len(long ret, __u32 cap, __u32 *flags, __u32 
 }
 
 /* Records are built here and copied out at their real size (~130 bytes for
- * a typical read) rather than reserving the ~1.3 KiB maximum in the ring. */
+ * a typical read) rather than reserving the ~1.3 KiB maximum in the ring.
+ * cgroup programs run with migration disabled but stay preemptible on
+ * PREEMPT/PREEMPT_LAZY kernels: another task on this CPU may run this
+ * program while a record is half built, so each run claims a free slot
+ * (cmpxchg) instead of sharing one buffer; none free counts as lost. */
+#define SS_SCRATCH_SLOTS 4
+
+struct sysctl_slot {
+	__u64 busy;
+	struct ss_sysctl_event ev;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SS_SCRATCH_SLOTS);
 	__type(key, __u32);
-	__type(value, struct ss_sysctl_event);
+	__type(value, struct sysctl_slot);
 } sysctl_scratch SEC(".maps");
+
+static __always_inline struct sysctl_slot *try_slot(__u32 i)
+{
+	struct sysctl_slot *s = bpf_map_lookup_elem(&sysctl_scratch, &i);
+
+	return s && __sync_val_compare_and_swap(&s->busy, 0, 1) == 0 ? s : NULL;
+}
+
+static __always_inline struct sysctl_slot *claim_slot(void)
+{
+	struct sysctl_slot *s;
+
+	/* Written out: the verifier rejects the loop form as infinite. */
+	if ((s = try_slot(0)) || (s = try_slot(1)) || (s = try_slot(2)) || (s = try_slot(3)))
+		return s;
+	return NULL;
+}
+
+_Static_assert(SS_SCRATCH_SLOTS == 4, "claim_slot() tries every slot");
 
 SEC("cgroup/sysctl")
 int ss_sysctl(struct bpf_sysctl *ctx)
 {
 	__u32 write = ctx->write;
 	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+	struct sysctl_slot *slot;
 	struct ss_sysctl_event *e;
-	__u32 zero = 0, nl, vl, wl = 0, size;
+	__u32 nl, vl, wl = 0, size;
 	long ret;
 
 	if (!type_enabled(type))
@@ -47,9 +78,12 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 		return 1;
 	if (!trace_allowed())
 		return 1;
-	e = bpf_map_lookup_elem(&sysctl_scratch, &zero);
-	if (!e)
+	slot = claim_slot();
+	if (!slot) {
+		count_lost();
 		return 1;
+	}
+	e = &slot->ev;
 	fill_hdr(&e->hdr, type, 0);
 	e->file_pos = ctx->file_pos;
 	e->flags = 0;
@@ -76,5 +110,8 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 	e->hdr.size = size;
 	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(size)))
 		count_lost();
+	/* Same CPU only (migration is disabled): a plain store releases it. */
+	barrier();
+	slot->busy = 0;
 	return 1;
 }
