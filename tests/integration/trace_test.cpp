@@ -44,7 +44,8 @@ uint64_t cgroup_id_of(pid_t pid) {
 std::set<int> sysctl_progs() {
   auto r = run({"bpftool", "-j", "cgroup", "show", cgroup2_root()});
   std::set<int> ids;
-  if (r.status != 0 || r.out.find('[') == std::string::npos) return ids;  // none: bpftool prints nothing
+  if (r.status != 0 || r.out.find('[') == std::string::npos)
+    return ids;  // none: bpftool prints nothing
   for (auto& p : Json::parse(r.out))
     if (p.value("attach_type", "") == "cgroup_sysctl") ids.insert(p.value("id", 0));
   return ids;
@@ -60,8 +61,10 @@ TEST(Trace, ExactEventsForWriteAndReadInScratchNetns) {
   Tracer t({"--sysctl", kKeepalive});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   // The shell itself writes (builtin echo), cat reads: one event each.
-  auto r = sh("unshare -n sh -c 'echo $$; readlink /proc/self/ns/net; "
-              "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; cat /proc/sys/net/ipv4/tcp_keepalive_time'");
+  auto r =
+      sh("unshare -n sh -c 'echo $$; readlink /proc/self/ns/net; "
+         "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; cat "
+         "/proc/sys/net/ipv4/tcp_keepalive_time'");
   ASSERT_EQ(r.status, 0) << r.err;
   std::istringstream out(r.out);
   pid_t shpid;
@@ -69,11 +72,14 @@ TEST(Trace, ExactEventsForWriteAndReadInScratchNetns) {
   out >> shpid >> nsline >> value;
   ASSERT_EQ(value, "600");
   uint64_t netns = std::stoull(nsline.substr(nsline.find('[') + 1));
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_event(e, "sysctl_read", kKeepalive) && e["netns"] == netns; }));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["netns"] == netns;
+  }));
   auto evs = t.stop();
   ASSERT_EQ(t.exit_status(), 0) << t.stderr_text();
 
-  auto mine = select(evs, [&](const Json& e) { return e.contains("netns") && e["netns"] == netns; });
+  auto mine =
+      select(evs, [&](const Json& e) { return e.contains("netns") && e["netns"] == netns; });
   auto writes = select(mine, [](const Json& e) { return is_event(e, "sysctl_write"); });
   auto reads = select(mine, [](const Json& e) { return is_event(e, "sysctl_read"); });
   ASSERT_EQ(writes.size(), 1u);
@@ -96,7 +102,8 @@ TEST(Trace, ExactEventsForWriteAndReadInScratchNetns) {
   EXPECT_EQ(rd["cgroup"]["id"], cgroup_id_of(getpid()));
   EXPECT_FALSE(rd.contains("truncated"));
   // Time is RFC 3339 UTC with nanoseconds.
-  EXPECT_EQ(rd["time"].get<std::string>().size(), std::string("2026-11-22T11:00:29.123456789Z").size());
+  EXPECT_EQ(rd["time"].get<std::string>().size(),
+            std::string("2026-11-22T11:00:29.123456789Z").size());
   EXPECT_EQ(r.out.find("7200"), std::string::npos);
 }
 
@@ -106,7 +113,8 @@ TEST(Trace, TabSeparatedValuesStayAsProcPrintsThem) {
   auto r = sh("unshare -n cat /proc/sys/net/ipv4/tcp_rmem");
   ASSERT_EQ(r.status, 0);
   std::string expect = r.out.substr(0, r.out.size() - 1);
-  auto e = t.wait_for([&](const Json& j) { return is_event(j, "sysctl_read", "net.ipv4.tcp_rmem"); });
+  auto e =
+      t.wait_for([&](const Json& j) { return is_event(j, "sysctl_read", "net.ipv4.tcp_rmem"); });
   ASSERT_TRUE(e);
   EXPECT_EQ((*e)["value"], expect);
   EXPECT_NE(expect.find('\t'), std::string::npos);
@@ -121,7 +129,9 @@ TEST(Trace, HostileValueIsValidJson) {
   auto e = t.wait_for([](const Json& j) { return is_event(j, "sysctl_write"); });
   ASSERT_TRUE(e);
   EXPECT_EQ((*e)["value_hex"], "1b5b324aff626272");
-  EXPECT_EQ((*e)["value"], "\x1b[2J\xEF\xBF\xBD" "bbr");
+  EXPECT_EQ((*e)["value"],
+            "\x1b[2J\xEF\xBF\xBD"
+            "bbr");
   t.stop();
 }
 
@@ -137,8 +147,8 @@ TEST(Trace, TinyRingBufferCountsEveryLostEvent) {
     dup2(outp[1], 1);
     close(go[1]);
     close(outp[0]);
-    execl(SYSCTL_HAMMER, SYSCTL_HAMMER, "/proc/sys/net/ipv4/tcp_keepalive_time", std::to_string(n).c_str(),
-          (char*)nullptr);
+    execl(SYSCTL_HAMMER, SYSCTL_HAMMER, "/proc/sys/net/ipv4/tcp_keepalive_time",
+          std::to_string(n).c_str(), (char*)nullptr);
     _exit(127);
   }
   close(go[0]);
@@ -166,7 +176,8 @@ TEST(Trace, TinyRingBufferCountsEveryLostEvent) {
   }
   EXPECT_GT(lost, 0);
   EXPECT_EQ(reads + lost, n) << "reads " << reads << " lost " << lost;
-  EXPECT_NE(t.stderr_text().find(std::to_string(lost) + " lost"), std::string::npos) << t.stderr_text();
+  EXPECT_NE(t.stderr_text().find(std::to_string(lost) + " lost"), std::string::npos)
+      << t.stderr_text();
 }
 
 // Programs held by `pid`: BPF program and link fds show "prog_id:" in fdinfo.
@@ -217,24 +228,32 @@ TEST(Trace, CountAndDurationEndTheTrace) {
 }
 
 TEST(Trace, NonRootGetsOneClearLine) {
-  auto r = run({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps=-all",
-                binary(), "trace"});
+  auto r = run({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                "--inh-caps=-all", binary(), "trace"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("need CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(Trace, TableOutputIsOneLinePerEvent) {
-  Tracer t({"--sysctl", kKeepalive}, {"trace", "-o", "table"});
+  Tracer t({"--sysctl", kKeepalive, "--type", "sysctl_write"}, {"trace", "-o", "table"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  sh("unshare -n sh -c 'echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  // Other tests may write the same sysctl meanwhile: our row is the one with
+  // the writer's pid.
+  auto w = sh("unshare -n sh -c 'echo $$; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  std::string pid = w.out.substr(0, w.out.find('\n'));
+  ASSERT_FALSE(pid.empty());
   usleep(400000);
   t.terminate();
   std::ifstream in(t.stdout_path());
-  std::string header, row;
+  std::string header, line;
   std::getline(in, header);
-  std::getline(in, row);
   EXPECT_EQ(header.rfind("TIME", 0), 0u);
+  std::vector<std::string> ours;
+  while (std::getline(in, line))
+    if (line.find(" " + pid + " ") != std::string::npos) ours.push_back(line);
+  ASSERT_EQ(ours.size(), 1u) << "rows for pid " << pid;
+  const std::string& row = ours[0];
   EXPECT_NE(row.find("host"), std::string::npos) << row;
   EXPECT_NE(row.find("sysctl_write"), std::string::npos) << row;
   EXPECT_NE(row.find("net.ipv4.tcp_keepalive_time: 7200 -> 600"), std::string::npos) << row;
