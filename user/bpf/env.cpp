@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -21,7 +23,7 @@ namespace sysctlscope {
 
 void check_privileges() {
   struct __user_cap_header_struct hdr {};
-  struct __user_cap_data_struct data[2] {};
+  struct __user_cap_data_struct data[2]{};
   hdr.version = _LINUX_CAPABILITY_VERSION_3;
   hdr.pid = 0;
   // glibc has no capget wrapper and libcap is one more dependency for one call.
@@ -30,7 +32,8 @@ void check_privileges() {
   struct {
     int cap;
     const char* name;
-  } const need[] = {{CAP_BPF, "CAP_BPF"}, {CAP_PERFMON, "CAP_PERFMON"}, {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
+  } const need[] = {
+      {CAP_BPF, "CAP_BPF"}, {CAP_PERFMON, "CAP_PERFMON"}, {CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}};
   std::string missing;
   for (auto& n : need)
     if (!has(n.cap)) missing += (missing.empty() ? "" : ", ") + std::string(n.name);
@@ -65,7 +68,8 @@ std::string find_or_mount_cgroup2() {
   const std::string dir = "/run/sysctlscope/cgroup2";
   std::filesystem::create_directories(dir);
   if (::mount("none", dir.c_str(), "cgroup2", 0, nullptr) != 0)
-    throw EnvironmentError("mount cgroup2 at", dir, errno, "the kernel needs cgroup v2 (CONFIG_CGROUPS)");
+    throw EnvironmentError("mount cgroup2 at", dir, errno,
+                           "the kernel needs cgroup v2 (CONFIG_CGROUPS)");
   spdlog::info("no cgroup2 mounted: mounted a private one at {}", dir);
   return dir;
 }
@@ -89,7 +93,9 @@ class KernelProbe final : public FeatureProbe {
   bool cgroup_sysctl() const override {
     return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SYSCTL, nullptr) == 1;
   }
-  bool ringbuf() const override { return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1; }
+  bool ringbuf() const override {
+    return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
+  }
   bool tp_btf() const override {
     // tp_btf needs BTF and BPF_PROG_TYPE_TRACING (5.5+). libbpf 1.1's
     // libbpf_probe_bpf_prog_type() answers 0 for TRACING even where it works
@@ -103,7 +109,8 @@ class KernelProbe final : public FeatureProbe {
     return ok;
   }
   bool syscall_tracepoint(const std::string& name) const override {
-    for (const char* base : {"/sys/kernel/tracing/events/syscalls/", "/sys/kernel/debug/tracing/events/syscalls/"}) {
+    for (const char* base :
+         {"/sys/kernel/tracing/events/syscalls/", "/sys/kernel/debug/tracing/events/syscalls/"}) {
       if (::access((base + name).c_str(), F_OK) == 0) return true;
     }
     return false;
@@ -116,9 +123,55 @@ class KernelProbe final : public FeatureProbe {
   }
 };
 
+// Reports the features listed in SYSCTLSCOPE_PRETEND_MISSING as absent.
+class MaskedProbe final : public FeatureProbe {
+ public:
+  MaskedProbe(std::unique_ptr<FeatureProbe> inner, std::set<std::string> missing)
+      : inner_(std::move(inner)), missing_(std::move(missing)) {}
+  bool btf() const override { return inner_->btf(); }
+  bool cgroup_sysctl() const override { return inner_->cgroup_sysctl(); }
+  bool ringbuf() const override { return inner_->ringbuf(); }
+  bool tp_btf() const override { return !missing_.count("tp_btf") && inner_->tp_btf(); }
+  bool syscall_tracepoint(const std::string& name) const override {
+    return !missing_.count("syscalls:" + name) && inner_->syscall_tracepoint(name);
+  }
+  bool tracepoint(const std::string& category, const std::string& name) const override {
+    return !missing_.count(category + ":" + name) && inner_->tracepoint(category, name);
+  }
+
+ private:
+  std::unique_ptr<FeatureProbe> inner_;
+  std::set<std::string> missing_;
+};
+
 }  // namespace
 
-std::unique_ptr<FeatureProbe> make_kernel_probe() { return std::make_unique<KernelProbe>(); }
+std::unique_ptr<FeatureProbe> make_masked_probe(std::unique_ptr<FeatureProbe> inner,
+                                                const std::string& spec) {
+  std::set<std::string> missing;
+  std::stringstream in(spec);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (item.empty()) continue;
+    auto colon = item.find(':');
+    bool ok =
+        item == "tp_btf" || (colon != std::string::npos && colon > 0 && colon + 1 < item.size() &&
+                             item.find(':', colon + 1) == std::string::npos);
+    if (!ok)
+      throw UsageError("SYSCTLSCOPE_PRETEND_MISSING: unknown feature '" + item +
+                       "' (expected tp_btf, syscalls:<tracepoint> or <category>:<tracepoint>)");
+    missing.insert(item);
+  }
+  if (missing.empty()) return inner;
+  for (const auto& m : missing)
+    spdlog::warn("SYSCTLSCOPE_PRETEND_MISSING: treating {} as missing", m);
+  return std::make_unique<MaskedProbe>(std::move(inner), std::move(missing));
+}
+
+std::unique_ptr<FeatureProbe> make_kernel_probe() {
+  const char* spec = std::getenv("SYSCTLSCOPE_PRETEND_MISSING");
+  std::unique_ptr<FeatureProbe> p = std::make_unique<KernelProbe>();
+  return spec ? make_masked_probe(std::move(p), spec) : std::move(p);
+}
 
 void require_core_features(const FeatureProbe& p) {
   if (!p.btf())

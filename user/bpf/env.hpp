@@ -37,7 +37,17 @@ class FeatureProbe {
   }
 };
 
+// The running kernel's features, minus those named in the environment
+// variable SYSCTLSCOPE_PRETEND_MISSING (see make_masked_probe).
 std::unique_ptr<FeatureProbe> make_kernel_probe();
+
+// Wraps `inner` so the features listed in `spec` read as missing, to run the
+// fallback paths on a kernel that has everything (tests, and users working
+// around a broken feature). `spec` is a comma-separated list of `tp_btf`,
+// `syscalls:<tracepoint>` (e.g. syscalls:sys_exit_openat2) and
+// `<category>:<tracepoint>`. Throws UsageError naming an unknown entry.
+std::unique_ptr<FeatureProbe> make_masked_probe(std::unique_ptr<FeatureProbe> inner,
+                                                const std::string& spec);
 
 // Throws EnvironmentError when a feature the tracer cannot do without is missing.
 void require_core_features(const FeatureProbe& p);
