@@ -27,6 +27,17 @@ SS_EXTERN const volatile __u32 targ_tgid;
 /* Only tasks in this cgroup v2 subtree (id at `targ_cgroup_level`); 0 = all. */
 SS_EXTERN const volatile __u64 targ_cgroup_id;
 SS_EXTERN const volatile __u32 targ_cgroup_level;
+/*
+ * --container, in the kernel: a task passes when it sits in one of these
+ * cgroup v2 subtrees (id at level) or acts in one of these network namespaces
+ * (a host process reaching into the container). 0 entries of both = off.
+ */
+#define SS_MAX_TARG_CT 8
+SS_EXTERN const volatile __u32 targ_ct_ncgroups;
+SS_EXTERN const volatile __u64 targ_ct_cgroup[SS_MAX_TARG_CT];
+SS_EXTERN const volatile __u32 targ_ct_level[SS_MAX_TARG_CT];
+SS_EXTERN const volatile __u32 targ_ct_nnetns;
+SS_EXTERN const volatile __u32 targ_ct_netns[SS_MAX_TARG_CT];
 /* The tracer's own tgid: its start-up calibration netns passes the filters. */
 SS_EXTERN const volatile __u32 self_tgid;
 /* Wake the consumer once this many bytes are pending (see emit()). */
@@ -82,6 +93,34 @@ static __always_inline bool type_enabled(__u32 type)
 	return type_mask & SS_TYPE_BIT(type);
 }
 
+static __always_inline __u32 task_netns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+}
+
+static __always_inline bool container_allowed(void)
+{
+	__u32 ns;
+	int i;
+
+	for (i = 0; i < SS_MAX_TARG_CT; i++) {
+		if (i >= targ_ct_ncgroups)
+			break;
+		if (bpf_get_current_ancestor_cgroup_id(targ_ct_level[i]) == targ_ct_cgroup[i])
+			return true;
+	}
+	if (!targ_ct_nnetns)
+		return false;
+	ns = task_netns((struct task_struct *)bpf_get_current_task());
+	for (i = 0; i < SS_MAX_TARG_CT; i++) {
+		if (i >= targ_ct_nnetns)
+			break;
+		if (ns == targ_ct_netns[i])
+			return true;
+	}
+	return false;
+}
+
 /* The one filter every program applies before doing any work. */
 static __always_inline bool trace_allowed(void)
 {
@@ -95,12 +134,9 @@ static __always_inline bool trace_allowed(void)
 		return false;
 	if (targ_cgroup_id && bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) != targ_cgroup_id)
 		return false;
+	if ((targ_ct_ncgroups || targ_ct_nnetns) && !container_allowed())
+		return false;
 	return true;
-}
-
-static __always_inline __u32 task_netns(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 }
 
 /*

@@ -251,3 +251,91 @@ TEST(ContainersE2E, TableShowsShortIdAndPod) {
   }
   EXPECT_TRUE(found) << text;
 }
+
+// --container with a running container's full id is applied in the kernel
+// (its cgroup subtree or its netns): activity elsewhere never reaches the ring
+// buffer, while the container's own reads and a host reach-in still do.
+TEST(ContainersE2E, ContainerFilterByFullIdRunsInTheKernel) {
+  RuncContainer c({});
+  pid_t init = c.start_detached();
+  ASSERT_GT(init, 0);
+  const uint64_t cns = netns_of(init), cgid = cgroup_id_of_pid(init);
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", c.id()}, {"-v", "trace", "-o", "json"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  EXPECT_NE(t.stderr_text().find("--container in the kernel: 1 cgroup subtree(s), 1 netns"), std::string::npos)
+      << t.stderr_text();
+  // 500 reads in a scratch netns of the host: not the container's.
+  auto noise = sh("unshare -n sh -c 'for i in $(seq 500); do cat /proc/sys/net/ipv4/tcp_syncookies; done' >/dev/null");
+  ASSERT_EQ(noise.status, 0) << noise.err;
+  ASSERT_EQ(c.exec({"cat", "/proc/sys/net/ipv4/tcp_syncookies"}).status, 0);
+  auto r = sh("nsenter -t " + std::to_string(init) + " -n cat /proc/sys/net/ipv4/tcp_syncookies");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto is_read = [&](const Json& e) { return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies"); };
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_read(e) && e["cgroup"]["id"] == cgid; }))
+      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_read(e) && e["cross_namespace"] == true; }))
+      << t.stderr_text();
+  auto evs = select(t.stop(), is_read);
+  ASSERT_EQ(evs.size(), 2u);
+  for (const auto& e : evs) {
+    EXPECT_EQ(e["netns"], cns);
+    EXPECT_EQ(e["netns_container"]["id"], c.id());
+  }
+  // Fewer records than the noise: the kernel dropped it (other helpers' cgroup
+  // records still arrive, but nowhere near 500 in these few seconds).
+  const std::string err = t.stderr_text();
+  auto at = err.find(" records from the kernel");
+  ASSERT_NE(at, std::string::npos) << err;
+  const size_t from = err.rfind(' ', at - 1) + 1;
+  EXPECT_LT(std::stoul(err.substr(from, at - from)), 500u) << err;
+}
+
+// A name (or a short prefix) cannot be exact in the kernel (a later container
+// may take it): userspace filters, and says so with -v.
+TEST(ContainersE2E, ContainerFilterByNameStaysInUserspace) {
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", "no-such-container-name"},
+           {"-v", "trace", "-o", "json"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  EXPECT_NE(t.stderr_text().find("--container in userspace only: no running container has the id or id prefix "
+                                 "'no-such-container-name'"),
+            std::string::npos)
+      << t.stderr_text();
+  t.stop();
+}
+
+// A process in the cgroup v2 root whose v1 cgroups are a Docker container's
+// (what a v1 host looks like): the container comes from its v1 paths. This
+// host is hybrid, so a v1-only placement is made by hand in the pids
+// hierarchy.
+TEST(ContainersE2E, ProcessOnlyInV1CgroupsResolvesFromItsV1Path) {
+  const std::string v1 = "/sys/fs/cgroup/pids";
+  struct stat st {};
+  ASSERT_EQ(::stat((v1 + "/cgroup.procs").c_str(), &st), 0) << "this host has a v1 pids hierarchy";
+  Tracer t({"--sysctl", kKeepalive});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string id = random_hex(64), dir = v1 + "/docker/" + id;
+  TempDir tmp;
+  const std::string pidfile = tmp.path() + "/pid";
+  auto r = sh("mkdir -p " + dir + " && sh -c 'echo $$ > " + cgroup2_mount() + "/cgroup.procs && echo $$ > " + dir +
+              "/cgroup.procs && echo $$ > " + pidfile +
+              " && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && sleep 1'");
+  ::rmdir(dir.c_str());
+  ::rmdir((v1 + "/docker").c_str());  // best effort: other tests may use it
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(pidfile);
+  int shpid = 0;
+  in >> shpid;
+  ASSERT_GT(shpid, 0);
+  auto ev = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_read", kKeepalive) && e["proc"]["ppid"] == shpid && e["proc"]["comm"] == "cat";
+  });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  t.stop();
+  EXPECT_EQ((*ev)["cgroup"]["path"], "/");
+  ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+  EXPECT_EQ((*ev)["container"]["id"], id);
+  EXPECT_EQ((*ev)["container"]["runtime"], "docker");
+  // Same netns as the host: a container acting in the host netns.
+  EXPECT_TRUE((*ev)["netns_container"].is_null());
+  EXPECT_EQ((*ev)["cross_namespace"], true);
+}

@@ -24,6 +24,11 @@ struct TracerConfig {
   uint32_t pid = 0;          // tgid filter
   uint64_t cgroup_id = 0;    // cgroup v2 subtree filter
   uint32_t cgroup_level = 0;
+  // --container in the kernel (see trace_allowed()): tasks in these cgroup v2
+  // subtrees (id, level) or in these netns. At most kMaxKernelContainers each.
+  static constexpr size_t kMaxKernelContainers = 8;
+  std::vector<std::pair<uint64_t, uint32_t>> container_cgroups;
+  std::vector<uint32_t> container_netns;
   uint32_t ringbuf_bytes = 8u << 20;  // power of two, >= page size
   uint64_t wakeup_bytes = 256u << 10;
   std::string cgroup_root;  // where the cgroup/sysctl program is attached

@@ -78,9 +78,24 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   }
   ensure_tracefs();
 
+  EnricherConfig ecfg;
+  ecfg.cgroup_root = cfg.cgroup_root;
+  auto enricher = std::make_unique<ContainerEnricher>(ecfg);
+  if (!opt.filter.containers.empty()) {
+    // --container in the kernel when it is exact (running containers by id):
+    // their cgroup subtrees and netns. The user-side filter still applies.
+    std::string why;
+    if (auto kf = enricher->kernel_filter_for(opt.filter.containers, TracerConfig::kMaxKernelContainers, &why)) {
+      cfg.container_cgroups = kf->cgroups;
+      cfg.container_netns = kf->netns;
+      spdlog::debug("--container in the kernel: {} cgroup subtree(s), {} netns", kf->cgroups.size(),
+                    kf->netns.size());
+    } else {
+      spdlog::debug("--container in userspace only: {}", why);
+    }
+  }
   Tracer tracer(cfg, *probe);
   for (const auto& s : tracer.plan().skip) spdlog::debug("not loading {}", s);
-  auto enricher = make_default_enricher(cfg.cgroup_root);
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
   pipe.set_limit(opt.count);
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
@@ -128,6 +143,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   pipe.expire_writes(epoch_ns(), true);
   pipe.on_lost_total(tracer.lost_total(), epoch_ns());
   sink.flush();
+  spdlog::debug("{} records from the kernel", pipe.stats().records);
   return pipe.stats();
 }
 

@@ -71,6 +71,9 @@ void CgroupPaths::learn(uint64_t id, std::string path) {
 }
 
 void CgroupPaths::forget_later(uint64_t id, uint64_t now) {
+  // Already doomed (a re-scan after its rmdir): keep the earlier due time, and
+  // doomed_ free of duplicates (re-scans may run every 50 ms).
+  if (!doomed_ids_.insert(id).second) return;
   const uint64_t due = now + grace_ns_;
   // Keep doomed_ sorted by due time (callers pass a monotonic clock, so this
   // is an append except for a rare out-of-order caller).
@@ -84,6 +87,7 @@ std::vector<uint64_t> CgroupPaths::evict(uint64_t now) {
   while (!doomed_.empty() && doomed_.front().first <= now) {
     uint64_t id = doomed_.front().second;
     doomed_.pop_front();
+    doomed_ids_.erase(id);
     if (paths_.erase(id)) out.push_back(id);
   }
   return out;

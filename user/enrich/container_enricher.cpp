@@ -2,7 +2,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "enrich/container_paths.hpp"
 #include "core/clock.hpp"
@@ -31,6 +34,47 @@ ContainerEnricher::ContainerEnricher(EnricherConfig cfg)
     : cfg_(std::move(cfg)), paths_(cfg_.cgroup_root, cfg_.grace_ns), host_netns_(cfg_.host_netns) {
   if (!host_netns_) host_netns_ = ns_inode(cfg_.proc_root + "/1/ns/net");
   if (!host_netns_) host_netns_ = ns_inode(cfg_.proc_root + "/self/ns/net");
+  if (cfg_.v1_fallback) {
+    v1_fallback_ = *cfg_.v1_fallback;
+  } else {
+    // Any line other than "0::<path>" is a v1 hierarchy (hybrid or v1 host).
+    std::ifstream in(cfg_.proc_root + "/self/cgroup");
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line.rfind("0::", 0) != 0) v1_fallback_ = true;
+  }
+}
+
+// A process in the cgroup v2 root may still be in a container's v1 cgroups
+// (runtimes on v1 hosts place it in v1 hierarchies only). The kernel gave us
+// no v1 id, so read /proc/<pid>/cgroup, once per process, while it lives (or
+// its parent's, which a short-lived command usually shares).
+ContainerEnricher::Known* ContainerEnricher::v1_actor(const Event& e) {
+  for (uint32_t pid : {e.pid, e.ppid}) {
+    if (!pid) continue;
+    auto it = v1_by_pid_.find(pid);
+    if (it == v1_by_pid_.end()) {
+      std::ifstream in(cfg_.proc_root + "/" + std::to_string(pid) + "/cgroup");
+      if (!in) continue;  // exited: try the parent
+      std::string id;
+      for (std::string line; id.empty() && std::getline(in, line);) {
+        // "<hierarchy id>:<controllers>:<path>"; hierarchy 0 is v2.
+        size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+        if (b == std::string::npos || line.compare(0, a, "0") == 0) continue;
+        std::string path = line.substr(b + 1);
+        if (path.empty() || path == "/") continue;
+        if (Known* k = resolve_path(path)) id = k->info->id;
+      }
+      if (v1_by_pid_.size() >= 4096) v1_by_pid_.clear();
+      it = v1_by_pid_.emplace(pid, std::move(id)).first;
+    }
+    if (it->second.empty()) return nullptr;
+    auto k = by_id_.find(it->second);
+    if (k == by_id_.end()) return nullptr;
+    const uint64_t event_ns = e.time_ns ? e.time_ns : kAlways;
+    if (!k->second->meta_done && event_ns > k->second->last_try_ns) load_meta(*k->second);
+    return k->second.get();
+  }
+  return nullptr;
 }
 
 void ContainerEnricher::on_cgroup(const CgroupChange& c) {
@@ -41,7 +85,8 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
     paths_.learn(c.id, c.path);
     // Resolve now, while the runtime's state files surely exist: a
     // short-lived container may be gone before its first event is handled.
-    resolve(c.id, nullptr, kAlways);
+    Known* k = resolve(c.id, nullptr, kAlways);
+    if (k && !kernel_ids_.empty()) warn_if_uncovered(*k, c.path);
   }
   for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
 }
@@ -144,6 +189,7 @@ void ContainerEnricher::enrich(Event& e) {
     actor = resolve(e.cgroup_id, &path, event_ns);
     if (path) e.cgroup_path = *path;
   }
+  if (!actor && v1_fallback_ && e.cgroup_path == "/") actor = v1_actor(e);
   if (actor) e.container = *actor->info;
   if (!e.netns) return;
   const bool host = e.netns == host_netns_;
@@ -176,6 +222,83 @@ std::optional<ContainerInfo> ContainerEnricher::netns_owner(uint32_t netns) cons
   auto it = netns_owner_.find(netns);
   if (it == netns_owner_.end() || !it->second) return std::nullopt;
   return *it->second->info;
+}
+
+namespace {
+size_t path_level(const std::string& p) {
+  size_t n = 0;
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] == '/' && i + 1 < p.size() && p[i + 1] != '/') ++n;
+  return n;
+}
+bool under(const std::string& p, const std::string& root) {
+  return p == root || (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && p[root.size()] == '/');
+}
+}  // namespace
+
+std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
+    const std::vector<std::string>& values, size_t max_each, std::string* why) {
+  auto fail = [&](std::string m) {
+    if (why) *why = std::move(m);
+    return std::nullopt;
+  };
+  // Every container running now, with its cgroups (resolving them all once).
+  std::unordered_map<Known*, std::vector<std::string>> running;
+  std::vector<uint64_t> ids;
+  ids.reserve(paths_.all().size());
+  for (const auto& [id, _] : paths_.all()) ids.push_back(id);
+  for (uint64_t id : ids)
+    if (Known* k = resolve(id, nullptr, kAlways))
+      if (const std::string* p = paths_.find(id)) running[k].push_back(*p);
+
+  KernelContainerFilter f;
+  std::vector<std::string> roots;
+  for (const auto& v : values) {
+    bool any = false;
+    for (auto& [k, cg_paths] : running) {
+      const ContainerInfo& c = *k->info;
+      const bool by_id = c.id == v || (v.size() >= 12 && c.id.compare(0, v.size(), v) == 0);
+      if (!by_id && !c.name.empty() && c.name == v) return fail("'" + v + "' is a container name");
+      if (!by_id) continue;
+      any = true;
+      if (std::find(f.ids.begin(), f.ids.end(), c.id) != f.ids.end()) continue;
+      f.ids.push_back(c.id);
+      // Its netns, from its init process: a host process reaching into it
+      // must pass too. Unknown (no runc state): the kernel cannot tell.
+      RuncState st;
+      uint32_t ns = 0;
+      if (read_runc_state(cfg_.meta.runc_roots, c.id, st) && st.pid > 0)
+        ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
+      if (!ns) return fail("the network namespace of " + c.id + " is unknown");
+      if (ns != host_netns_ && std::find(f.netns.begin(), f.netns.end(), ns) == f.netns.end())
+        f.netns.push_back(ns);
+      roots.insert(roots.end(), cg_paths.begin(), cg_paths.end());
+    }
+    if (!any) return fail("no running container has the id or id prefix '" + v + "'");
+  }
+  // Subtree roots only: a cgroup below another one is covered by it.
+  std::sort(roots.begin(), roots.end());
+  std::vector<std::string> kept;
+  for (const auto& p : roots)
+    if (kept.empty() || !under(p, kept.back())) kept.push_back(p);
+  for (const auto& p : kept)
+    for (const auto& [id, q] : paths_.all())
+      if (q == p) f.cgroups.emplace_back(id, static_cast<uint32_t>(path_level(p)));
+  if (f.cgroups.size() > max_each || f.netns.size() > max_each)
+    return fail("more than " + std::to_string(max_each) + " cgroups or network namespaces");
+  kernel_ids_ = f.ids;
+  kernel_paths_ = kept;
+  return f;
+}
+
+void ContainerEnricher::warn_if_uncovered(const Known& k, const std::string& path) {
+  if (std::find(kernel_ids_.begin(), kernel_ids_.end(), k.info->id) == kernel_ids_.end()) return;
+  for (const auto& p : kernel_paths_)
+    if (under(path, p)) return;
+  // A restart (same id, new cgroup and netns): the filter was fixed at load.
+  spdlog::warn("container {} has a new cgroup {} (restarted?): the in-kernel --container filter set at start "
+               "does not cover it; restart trace to follow it",
+               k.info->id, path);
 }
 
 std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root) {

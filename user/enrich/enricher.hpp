@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "enrich/container_meta.hpp"
@@ -46,12 +47,14 @@ class CgroupPaths {
   void rescan();
   size_t size() const { return paths_.size(); }
   const std::string& root() const { return root_; }
+  const std::unordered_map<uint64_t, std::string>& all() const { return paths_; }
 
  private:
   std::string root_;
   uint64_t grace_ns_;
   std::unordered_map<uint64_t, std::string> paths_;
   std::deque<std::pair<uint64_t, uint64_t>> doomed_;  // (due ns, id), in due order
+  std::unordered_set<uint64_t> doomed_ids_;           // the ids in doomed_
   uint64_t last_scan_ns_ = 0;
 };
 
@@ -61,6 +64,17 @@ struct EnricherConfig {
   std::string proc_root = "/proc";
   uint32_t host_netns = 0;  // 0: the netns of /proc/1 (or ours)
   uint64_t grace_ns = CgroupPaths::kDefaultGraceNs;
+  // Processes in the cgroup v2 root are looked up in their v1 hierarchies
+  // (/proc/<pid>/cgroup): nullopt = when <proc_root>/self/cgroup shows v1
+  // hierarchies (hybrid or v1 host).
+  std::optional<bool> v1_fallback;
+};
+
+// What the kernel can check for --container (see trace_allowed()).
+struct KernelContainerFilter {
+  std::vector<std::pair<uint64_t, uint32_t>> cgroups;  // subtree roots: (cgroup id, level)
+  std::vector<uint32_t> netns;                         // the containers' netns (not the host's)
+  std::vector<std::string> ids;                        // containers covered
 };
 
 // cgroup path -> container (runtime, id, pod), netns -> owning container,
@@ -77,6 +91,14 @@ class ContainerEnricher final : public Enricher {
   // The container a cgroup belongs to (resolving it if needed); nullopt for host.
   std::optional<ContainerInfo> container_of(uint64_t cgroup_id);
   std::optional<ContainerInfo> netns_owner(uint32_t netns) const;
+  // The kernel-side form of `--container` values, when it is exact: every
+  // value names running containers by full id or by an id prefix of at least
+  // 12 characters (a name may be taken by a later container: userspace only),
+  // each container's netns is known, and at most `max_each` cgroup subtrees
+  // and netns are needed. nullopt (with `why`): filter in userspace only.
+  // Afterwards a new cgroup of a covered container (a restart) is reported.
+  std::optional<KernelContainerFilter> kernel_filter_for(const std::vector<std::string>& values,
+                                                         size_t max_each, std::string* why);
 
  private:
   struct Known {
@@ -93,6 +115,8 @@ class ContainerEnricher final : public Enricher {
   void load_meta(Known& k);
   void drop_cgroup(uint64_t id);
   void retry_pending_meta(uint64_t event_ns);
+  void warn_if_uncovered(const Known& k, const std::string& path);
+  Known* v1_actor(const Event& e);
 
   EnricherConfig cfg_;
   CgroupPaths paths_;
@@ -102,6 +126,13 @@ class ContainerEnricher final : public Enricher {
   std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
   std::unordered_map<uint32_t, Known*> netns_owner_;
   std::vector<Known*> pending_meta_;  // containers whose files were not there yet
+  // Set by kernel_filter_for: containers filtered in the kernel, and the
+  // cgroup paths whose subtrees the kernel lets through.
+  std::vector<std::string> kernel_ids_, kernel_paths_;
+  bool v1_fallback_ = false;
+  // v1 fallback, per process: container id ("" = none). Bounded (cleared when
+  // full); a reused pid may see the previous process's answer until then.
+  std::unordered_map<uint32_t, std::string> v1_by_pid_;
   uint64_t events_ = 0;
 };
 
