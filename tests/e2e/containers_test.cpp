@@ -260,17 +260,23 @@ TEST(ContainersE2E, ContainerFilterByFullIdRunsInTheKernel) {
   pid_t init = c.start_detached();
   ASSERT_GT(init, 0);
   const uint64_t cns = netns_of(init), cgid = cgroup_id_of_pid(init);
-  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", c.id()}, {"-v", "trace", "-o", "json"});
+  Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", c.id()},
+           {"-v", "trace", "-o", "json"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  EXPECT_NE(t.stderr_text().find("--container in the kernel: 1 cgroup subtree(s), 1 netns"), std::string::npos)
+  EXPECT_NE(t.stderr_text().find("--container in the kernel: 1 cgroup subtree(s), 1 netns"),
+            std::string::npos)
       << t.stderr_text();
   // 500 reads in a scratch netns of the host: not the container's.
-  auto noise = sh("unshare -n sh -c 'for i in $(seq 500); do cat /proc/sys/net/ipv4/tcp_syncookies; done' >/dev/null");
+  auto noise =
+      sh("unshare -n sh -c 'for i in $(seq 500); do cat /proc/sys/net/ipv4/tcp_syncookies; done' "
+         ">/dev/null");
   ASSERT_EQ(noise.status, 0) << noise.err;
   ASSERT_EQ(c.exec({"cat", "/proc/sys/net/ipv4/tcp_syncookies"}).status, 0);
   auto r = sh("nsenter -t " + std::to_string(init) + " -n cat /proc/sys/net/ipv4/tcp_syncookies");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto is_read = [&](const Json& e) { return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies"); };
+  auto is_read = [&](const Json& e) {
+    return is_event(e, "sysctl_read", "net.ipv4.tcp_syncookies");
+  };
   ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_read(e) && e["cgroup"]["id"] == cgid; }))
       << t.stderr_text();
   ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_read(e) && e["cross_namespace"] == true; }))
@@ -296,8 +302,9 @@ TEST(ContainersE2E, ContainerFilterByNameStaysInUserspace) {
   Tracer t({"--sysctl", "net.ipv4.tcp_syncookies", "--container", "no-such-container-name"},
            {"-v", "trace", "-o", "json"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  EXPECT_NE(t.stderr_text().find("--container in userspace only: no running container has the id or id prefix "
-                                 "'no-such-container-name'"),
+  EXPECT_NE(t.stderr_text().find(
+                "--container in userspace only: no running container has the id or id prefix "
+                "'no-such-container-name'"),
             std::string::npos)
       << t.stderr_text();
   t.stop();
@@ -316,8 +323,8 @@ TEST(ContainersE2E, ProcessOnlyInV1CgroupsResolvesFromItsV1Path) {
   const std::string id = random_hex(64), dir = v1 + "/docker/" + id;
   TempDir tmp;
   const std::string pidfile = tmp.path() + "/pid";
-  auto r = sh("mkdir -p " + dir + " && sh -c 'echo $$ > " + cgroup2_mount() + "/cgroup.procs && echo $$ > " + dir +
-              "/cgroup.procs && echo $$ > " + pidfile +
+  auto r = sh("mkdir -p " + dir + " && sh -c 'echo $$ > " + cgroup2_mount() +
+              "/cgroup.procs && echo $$ > " + dir + "/cgroup.procs && echo $$ > " + pidfile +
               " && cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null && sleep 1'");
   ::rmdir(dir.c_str());
   ::rmdir((v1 + "/docker").c_str());  // best effort: other tests may use it
@@ -327,7 +334,8 @@ TEST(ContainersE2E, ProcessOnlyInV1CgroupsResolvesFromItsV1Path) {
   in >> shpid;
   ASSERT_GT(shpid, 0);
   auto ev = t.wait_for([&](const Json& e) {
-    return is_event(e, "sysctl_read", kKeepalive) && e["proc"]["ppid"] == shpid && e["proc"]["comm"] == "cat";
+    return is_event(e, "sysctl_read", kKeepalive) && e["proc"]["ppid"] == shpid &&
+           e["proc"]["comm"] == "cat";
   });
   ASSERT_TRUE(ev) << t.stderr_text();
   t.stop();

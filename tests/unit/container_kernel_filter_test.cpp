@@ -44,7 +44,9 @@ EnricherConfig config(const Dir& d) {
   return cfg;
 }
 
-CgroupChange born(uint64_t id, std::string path) { return CgroupChange{false, id, 1, std::move(path), 0}; }
+CgroupChange born(uint64_t id, std::string path) {
+  return CgroupChange{false, id, 1, std::move(path), 0};
+}
 
 // Container `id` with init pid `pid` in runc root `root`; returns its netns.
 uint32_t running(const Dir& d, const std::string& root, const std::string& id, int pid) {
@@ -108,7 +110,8 @@ TEST(ContainerEnricherV1, ProcessInV2RootResolvedFromV1Paths) {
   Dir d;
   d.write("proc/50/cgroup", "12:pids:/docker/" + A + "\n3:cpu,cpuacct:/docker/" + A + "\n0::/\n");
   d.write("proc/60/cgroup", "12:pids:/\n1:name=systemd:/user.slice\n0::/\n");
-  d.write("proc/70/cgroup", "4:memory:/kubepods/besteffort/pod6b5cf7a2-3d4e-4f10-9a8b-7c6d5e4f3a21/" + B + "\n");
+  d.write("proc/70/cgroup",
+          "4:memory:/kubepods/besteffort/pod6b5cf7a2-3d4e-4f10-9a8b-7c6d5e4f3a21/" + B + "\n");
   d.write("docker/containers/" + A + "/config.v2.json", R"({"Name":"/shop"})");
   auto cfg = config(d);
   cfg.v1_fallback = true;

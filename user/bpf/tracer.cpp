@@ -138,7 +138,8 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   skel_->rodata->targ_tgid = cfg.pid;
   skel_->rodata->targ_cgroup_id = cfg.cgroup_id;
   skel_->rodata->targ_cgroup_level = cfg.cgroup_level;
-  constexpr size_t kMaxCt = sizeof(skel_->rodata->targ_ct_cgroup) / sizeof(skel_->rodata->targ_ct_cgroup[0]);
+  constexpr size_t kMaxCt =
+      sizeof(skel_->rodata->targ_ct_cgroup) / sizeof(skel_->rodata->targ_ct_cgroup[0]);
   static_assert(TracerConfig::kMaxKernelContainers == kMaxCt);
   if (cfg.container_cgroups.size() > kMaxCt || cfg.container_netns.size() > kMaxCt)
     throw Error("set container filter", "targ_ct_*", E2BIG, "at most 8 cgroups and 8 netns");
@@ -147,7 +148,8 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
     skel_->rodata->targ_ct_level[i] = cfg.container_cgroups[i].second;
   }
   skel_->rodata->targ_ct_ncgroups = static_cast<uint32_t>(cfg.container_cgroups.size());
-  for (size_t i = 0; i < cfg.container_netns.size(); ++i) skel_->rodata->targ_ct_netns[i] = cfg.container_netns[i];
+  for (size_t i = 0; i < cfg.container_netns.size(); ++i)
+    skel_->rodata->targ_ct_netns[i] = cfg.container_netns[i];
   skel_->rodata->targ_ct_nnetns = static_cast<uint32_t>(cfg.container_netns.size());
   skel_->rodata->wakeup_bytes = cfg.wakeup_bytes;
   skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());

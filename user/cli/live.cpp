@@ -85,7 +85,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     // --container in the kernel when it is exact (running containers by id):
     // their cgroup subtrees and netns. The user-side filter still applies.
     std::string why;
-    if (auto kf = enricher->kernel_filter_for(opt.filter.containers, TracerConfig::kMaxKernelContainers, &why)) {
+    if (auto kf = enricher->kernel_filter_for(opt.filter.containers,
+                                              TracerConfig::kMaxKernelContainers, &why)) {
       cfg.container_cgroups = kf->cgroups;
       cfg.container_netns = kf->netns;
       spdlog::debug("--container in the kernel: {} cgroup subtree(s), {} netns", kf->cgroups.size(),

@@ -232,7 +232,8 @@ size_t path_level(const std::string& p) {
   return n;
 }
 bool under(const std::string& p, const std::string& root) {
-  return p == root || (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && p[root.size()] == '/');
+  return p == root ||
+         (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && p[root.size()] == '/');
 }
 }  // namespace
 
@@ -296,9 +297,11 @@ void ContainerEnricher::warn_if_uncovered(const Known& k, const std::string& pat
   for (const auto& p : kernel_paths_)
     if (under(path, p)) return;
   // A restart (same id, new cgroup and netns): the filter was fixed at load.
-  spdlog::warn("container {} has a new cgroup {} (restarted?): the in-kernel --container filter set at start "
-               "does not cover it; restart trace to follow it",
-               k.info->id, path);
+  spdlog::warn(
+      "container {} has a new cgroup {} (restarted?): the in-kernel --container filter set at "
+      "start "
+      "does not cover it; restart trace to follow it",
+      k.info->id, path);
 }
 
 std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root) {
