@@ -12,13 +12,22 @@
 #define SS_CLONE_NEWNET 0x40000000
 #define SS_NR_CLONE3 435 /* x86_64 */
 
-/* tid -> netns inode at syscall entry, for unshare(CLONE_NEWNET) and setns(). */
+/*
+ * Each task's network namespace as last seen: the namespace a task leaves by
+ * unshare() or setns() is read at the exit of those calls, so no syscall
+ * *enter* hook is needed (any enabled sys_enter_* tracepoint adds the
+ * entry-side tracepoint path to every syscall of every task). Task storage
+ * is freed with its task: no exit hook. Kept current by the fork hook
+ * (children) and the unshare/setns exits; tasks that predate the tracer are
+ * seeded from /proc by userspace (Tracer::seed_task_netns, BPF_NOEXIST so it
+ * never overwrites what these programs stored).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, __u32);
-} ns_before SEC(".maps");
+} known_netns SEC(".maps");
 
 /* trace_allowed(), or a child of the tracer itself: the throwaway netns that
  * calibrates the snapshot decoder must get through --pid/--cgroup filters. */
@@ -26,7 +35,8 @@ static __always_inline bool netns_allowed(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
-	return trace_allowed() || (self_tgid && BPF_CORE_READ(task, real_parent, tgid) == self_tgid);
+	return trace_allowed() ||
+	       (self_tgid && BPF_CORE_READ(task, real_parent, tgid) == self_tgid);
 }
 
 static __always_inline void snap_part(struct ss_netns_create_event *e, int part, __u32 off,
@@ -79,8 +89,8 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 	}
 	cc = BPF_CORE_READ(net, ipv4.tcp_congestion_control);
 	if (cc) {
-		long n = bpf_probe_read_kernel_str(e->snap + SS_SNAP_CC_OFF, SS_SNAP_CC_MAX,
-						   &cc->name);
+		long n =
+		    bpf_probe_read_kernel_str(e->snap + SS_SNAP_CC_OFF, SS_SNAP_CC_MAX, &cc->name);
 		if (n > 0)
 			e->part_len[SS_SNAP_CC_NAME] = n - 1;
 	}
@@ -104,7 +114,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 #ifdef __TARGET_ARCH_x86
 	if (know_syscall) {
 		struct pt_regs *regs =
-			(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		    (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
 		if (BPF_CORE_READ(regs, orig_ax) == SS_NR_CLONE3)
 			via = SS_VIA_CLONE3;
@@ -117,73 +127,68 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(ss_netns_fork, struct task_struct *parent, struct task_struct *child)
 {
+	__u32 *known;
+
+	if (type_enabled(SS_EV_NETNS_CREATE) || type_enabled(SS_EV_NETNS_ENTER)) {
+		known =
+		    bpf_task_storage_get(&known_netns, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (known)
+			*known = child->nsproxy ? child->nsproxy->net_ns->ns.inum : 0;
+	}
 	return on_fork(parent, child, true);
 }
 
-/* Fallback without tp_btf: same arguments, no clone/clone3 distinction. */
+/* Fallback without tp_btf: same arguments, no clone/clone3 distinction, and
+ * children are not remembered in known_netns (the arguments are not BTF
+ * pointers): their unshare/setns report the namespace left as unknown. */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(ss_netns_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	return on_fork(parent, child, false);
 }
 
-static __always_inline void remember_netns(void)
+/* Stores the caller's netns as known and returns the one known before (0:
+ * unknown). */
+static __always_inline __u32 swap_known_netns(__u32 now)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 ns = task_netns((struct task_struct *)bpf_get_current_task());
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 *known = bpf_task_storage_get(&known_netns, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 before;
 
-	bpf_map_update_elem(&ns_before, &tid, &ns, BPF_ANY);
-}
-
-/* Returns the netns inode at entry (0 if not remembered) and forgets it. */
-static __always_inline __u32 take_netns(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 *p = bpf_map_lookup_elem(&ns_before, &tid);
-	__u32 ns;
-
-	if (!p)
+	if (!known)
 		return 0;
-	ns = *p;
-	bpf_map_delete_elem(&ns_before, &tid);
-	return ns;
+	before = *known;
+	*known = now;
+	return before;
 }
 
-SEC("tracepoint/syscalls/sys_enter_unshare")
-int ss_enter_unshare(struct trace_event_raw_sys_enter *ctx)
+static __always_inline struct pt_regs *user_regs(void)
 {
-	if (!(ctx->args[0] & SS_CLONE_NEWNET) || !type_enabled(SS_EV_NETNS_CREATE))
-		return 0;
-	remember_netns();
-	return 0;
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/* The syscall's arguments are read back from the saved user registers (as
+ * the open exits do), not remembered by an enter hook. */
 SEC("tracepoint/syscalls/sys_exit_unshare")
 int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
 {
-	struct task_struct *task;
-	__u32 before = take_netns();
+	struct pt_regs *regs;
 	struct net *net;
+	__u32 before, now;
 
-	if (!before || ctx->ret != 0)
+	if (ctx->ret != 0)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	net = BPF_CORE_READ(task, nsproxy, net_ns);
-	if (!net || BPF_CORE_READ(net, ns.inum) == before || !netns_allowed())
+	regs = user_regs();
+	if (!(PT_REGS_PARM1_CORE_SYSCALL(regs) & SS_CLONE_NEWNET))
+		return 0;
+	net = bpf_get_current_task_btf()->nsproxy->net_ns;
+	if (!net)
+		return 0;
+	now = net->ns.inum;
+	before = swap_known_netns(now);
+	if (before == now || !type_enabled(SS_EV_NETNS_CREATE) || !netns_allowed())
 		return 0;
 	emit_netns_create(net, before, SS_VIA_UNSHARE);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_setns")
-int ss_enter_setns(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 nstype = ctx->args[1];
-
-	/* 0 = any type (an nsfs fd or a pidfd), else it must include net. */
-	if (!type_enabled(SS_EV_NETNS_ENTER) || (nstype && !(nstype & SS_CLONE_NEWNET)))
-		return 0;
-	remember_netns();
 	return 0;
 }
 
@@ -191,12 +196,22 @@ SEC("tracepoint/syscalls/sys_exit_setns")
 int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
 {
 	struct ss_netns_enter_event *e;
-	__u32 before = take_netns(), now;
+	__u64 nstype;
+	__u32 before, now;
 
-	if (!before || ctx->ret != 0)
+	if (ctx->ret != 0)
 		return 0;
-	now = task_netns((struct task_struct *)bpf_get_current_task());
-	if (now == before || !trace_allowed())
+	/* 0 = any type (an nsfs fd or a pidfd), else it must include net. */
+	nstype = PT_REGS_PARM2_CORE_SYSCALL(user_regs());
+	if (nstype && !(nstype & SS_CLONE_NEWNET))
+		return 0;
+	now = task_netns(bpf_get_current_task_btf());
+	before = swap_known_netns(now);
+	/* Unknown before (a task the tracer could not seed) counts as a move
+	 * only when the call named the net type explicitly. */
+	if (before == now || (!before && !nstype))
+		return 0;
+	if (!type_enabled(SS_EV_NETNS_ENTER) || !trace_allowed())
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

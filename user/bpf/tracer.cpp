@@ -9,13 +9,18 @@
 #include <unistd.h>
 
 #include <malloc.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <cctype>
+#include <filesystem>
 
 #include <cstdarg>
 #include <cstring>
 
 #include "core/error.hpp"
-#include "sysctlscope/event.h"
 #include "sysctlscope.skel.h"
+#include "sysctlscope/event.h"
 
 namespace sysctlscope {
 
@@ -99,23 +104,24 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
       plan.load.push_back("ss_netns_fork_raw");
       plan.skip.push_back("ss_netns_fork: no tp_btf (raw_tp fallback: clone3 reported as clone)");
     }
-    if (probe.syscall_tracepoint("sys_enter_unshare") && probe.syscall_tracepoint("sys_exit_unshare")) {
-      plan.load.push_back("ss_enter_unshare");
-      plan.load.push_back("ss_exit_unshare");
-    } else {
-      plan.skip.push_back("ss_*_unshare: no syscalls:sys_*_unshare tracepoints");
-    }
+    // unshare(CLONE_NEWNET): exit hook only; its flags come from the saved
+    // user registers, the netns left from the known_netns task storage.
+    exit_prog("ss_exit_", "unshare");
     plan.snapshots_netns = true;
   } else {
-    plan.skip.push_back("ss_netns_fork, ss_*_unshare: netns_create filtered out");
+    plan.skip.push_back("ss_netns_fork, ss_exit_unshare: netns_create filtered out");
   }
-  if (want(SS_EV_NETNS_ENTER) && probe.syscall_tracepoint("sys_enter_setns") &&
-      probe.syscall_tracepoint("sys_exit_setns")) {
-    plan.load.push_back("ss_enter_setns");
-    plan.load.push_back("ss_exit_setns");
-  } else {
-    plan.skip.push_back("ss_*_setns: netns_enter filtered out or no tracepoint");
-  }
+  // No syscall *enter* hook anywhere: an enabled sys_enter_* tracepoint puts
+  // the entry-side tracepoint path on every syscall of every task.
+  if (want(SS_EV_NETNS_ENTER))
+    exit_prog("ss_exit_", "setns");
+  else
+    plan.skip.push_back("ss_exit_setns: netns_enter filtered out");
+  // The fork hook also keeps known_netns current (children), which
+  // netns_enter needs even when netns_create is filtered out.
+  if (want(SS_EV_NETNS_ENTER) && !want(SS_EV_NETNS_CREATE) && probe.tp_btf())
+    plan.load.push_back("ss_netns_fork");
+  plan.seeds_known_netns = want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER);
   // cgroup v2 births and removals: id -> path without racing short-lived
   // containers (the enricher falls back to walking cgroupfs without them).
   if (want(SS_EV_CGROUP_MKDIR) || want(SS_EV_CGROUP_RMDIR)) {
@@ -123,7 +129,9 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
       plan.load.push_back("ss_cgroup_mkdir");
       plan.load.push_back("ss_cgroup_rmdir");
     } else {
-      plan.skip.push_back("ss_cgroup_*: no cgroup:cgroup_mkdir/rmdir tracepoints (cgroup paths by walking cgroupfs)");
+      plan.skip.push_back(
+          "ss_cgroup_*: no cgroup:cgroup_mkdir/rmdir tracepoints (cgroup paths by walking "
+          "cgroupfs)");
     }
   }
   return plan;
@@ -195,6 +203,44 @@ void Tracer::attach() {
     links_.emplace_back(link);
     spdlog::debug("attached {}", bpf_program__name(prog));
   }
+  if (plan_.seeds_known_netns) seed_known_netns();
+}
+
+// Tasks that predate the tracer never pass the fork hook: give each its
+// current netns so its first unshare()/setns() knows the namespace it left.
+// After attach, with BPF_NOEXIST: whatever the programs stored since is newer
+// and wins. A thread that exits meanwhile is simply skipped.
+void Tracer::seed_known_netns() {
+  int map_fd = bpf_map__fd(skel_->maps.known_netns);
+  size_t seeded = 0, failed = 0;
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = proc.path().filename();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    std::error_code ec2;
+    for (const auto& task : std::filesystem::directory_iterator(proc.path() / "task", ec2)) {
+      struct stat st {};
+      if (::stat((task.path() / "ns/net").c_str(), &st) != 0)
+        continue;  // exited, or a kernel thread
+      const int tid = std::atoi(task.path().filename().c_str());
+      // PIDFD_THREAD (Linux 6.9+) names a thread; older kernels only take
+      // thread-group leaders, so their other threads stay unseeded.
+      Fd pidfd(static_cast<int>(
+          ::syscall(SYS_pidfd_open, tid, tid == std::atoi(pid.c_str()) ? 0 : O_EXCL)));
+      if (!pidfd.valid()) {
+        ++failed;
+        continue;
+      }
+      const int key = pidfd.get();
+      const uint32_t inode = static_cast<uint32_t>(st.st_ino);
+      int err = bpf_map_update_elem(map_fd, &key, &inode, BPF_NOEXIST);
+      if (err == 0)
+        ++seeded;
+      else if (errno != EEXIST)
+        ++failed;
+    }
+  }
+  spdlog::debug("known_netns: seeded {} threads from /proc ({} not seeded)", seeded, failed);
 }
 
 int Tracer::on_record(void* ctx, void* data, size_t len) {

@@ -47,10 +47,11 @@ using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
 // Which optional programs to load, decided from probes (unit-testable).
 struct ProgramPlan {
-  std::vector<std::string> load;  // program names
-  std::vector<std::string> skip;  // with a reason each, for -v
-  bool joins_writes = false;      // write-syscall exits loaded: results known
-  bool snapshots_netns = false;   // netns_create records carry birth snapshots
+  std::vector<std::string> load;   // program names
+  std::vector<std::string> skip;   // with a reason each, for -v
+  bool joins_writes = false;       // write-syscall exits loaded: results known
+  bool snapshots_netns = false;    // netns_create records carry birth snapshots
+  bool seeds_known_netns = false;  // known_netns seeded from /proc after attach
 };
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);
 
@@ -80,6 +81,8 @@ class Tracer {
   std::unique_ptr<sysctlscope_bpf, SkelDeleter> skel_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
   std::vector<LinkPtr> links_;  // destroyed before skel_ (declared after)
+  void seed_known_netns();
+
   Fd cgroup_fd_;
   Callback cb_;
 };
