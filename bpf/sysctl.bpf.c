@@ -99,7 +99,9 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 		ret = bpf_sysctl_get_new_value(ctx, e->data + nl + vl, SS_VALUE_MAX);
 		wl = value_len(ret, SS_VALUE_MAX, &e->flags, SS_F_NEW_TRUNC) & (SS_VALUE_MAX - 1);
 		e->write_id = e->hdr.task.ts_boot_ns;
-		pending_put(tid, &e->write_id);
+		/* Only the write-syscall exits consume it (--write-results syscall). */
+		if (type_enabled(SS_EV_WRITE_RESULT))
+			pending_put(tid, &e->write_id);
 	}
 	e->name_len = nl;
 	e->value_len = vl;

@@ -30,9 +30,12 @@ TEST(RuncE2E, BlockedWriteInContainerIsReadOnlyMountAbsoluteAndRelative) {
   EXPECT_NE(r1.err.find("Read-only file system"), std::string::npos) << r1.err;
   auto r2 = c.exec({"sh", "-c", "cd /proc/sys/net/ipv4 && echo 5 > tcp_keepalive_time"});
   EXPECT_NE(r2.status, 0);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return e["cgroup"]["id"] == cgid && e["path"] == "tcp_keepalive_time"; }))
-      << t.stderr_text();
-  auto evs = select(t.stop(), [&](const Json& e) { return is_event(e, "sysctl_blocked") && e["cgroup"]["id"] == cgid; });
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return e["cgroup"]["id"] == cgid && e["path"] == "tcp_keepalive_time";
+  })) << t.stderr_text();
+  auto evs = select(t.stop(), [&](const Json& e) {
+    return is_event(e, "sysctl_blocked") && e["cgroup"]["id"] == cgid;
+  });
   ASSERT_EQ(evs.size(), 2u) << "exactly one event per refused open";
   EXPECT_EQ(evs[0]["path"], "/proc/sys/net/ipv4/tcp_keepalive_time");
   EXPECT_EQ(evs[1]["path"], "tcp_keepalive_time");
@@ -64,7 +67,8 @@ TEST(RuncE2E, BlockedWriteByShortLivedContainerProcess) {
   ASSERT_NE(r.status, 0);
   ASSERT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
   auto mine = [&](const Json& e) {
-    return is_event(e, "sysctl_blocked") && e["cmdline"].is_array() && e["cmdline"].size() == 3 && e["cmdline"][2] == cmd;
+    return is_event(e, "sysctl_blocked") && e["cmdline"].is_array() && e["cmdline"].size() == 3 &&
+           e["cmdline"][2] == cmd;
   };
   ASSERT_TRUE(t.wait_for(mine)) << t.stderr_text();
   usleep(200000);
@@ -74,23 +78,29 @@ TEST(RuncE2E, BlockedWriteByShortLivedContainerProcess) {
   EXPECT_EQ(evs[0]["path"], "tcp_keepalive_time");
   EXPECT_EQ(evs[0]["errno"], "EROFS");
   EXPECT_EQ(evs[0]["proc"]["comm"], "sh");
-  EXPECT_NE(evs[0]["cgroup"]["id"], cgroup_id_of_pid(getpid())) << "in the container's cgroup, not ours";
+  EXPECT_NE(evs[0]["cgroup"]["id"], cgroup_id_of_pid(getpid()))
+      << "in the container's cgroup, not ours";
   EXPECT_NE(evs[0]["netns"], netns_of(0)) << "in the container's netns";
 }
 
 TEST(FailedE2E, TraceFailedShowsFailedWritesAndBlockedOnly) {
-  Tracer t({"--failed"});
+  Tracer t({"--failed", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = sh("unshare -m -n sh -c 'echo $$; cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null; "
-              "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; echo abc > /proc/sys/net/ipv4/tcp_keepalive_time; "
-              "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 9; "
-              "echo 5 > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
+  auto r =
+      sh("unshare -m -n sh -c 'echo $$; cat /proc/sys/net/ipv4/tcp_keepalive_time >/dev/null; "
+         "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; echo abc > "
+         "/proc/sys/net/ipv4/tcp_keepalive_time; "
+         "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 9; "
+         "echo 5 > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   long pid = std::stol(r.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return is_event(e, "sysctl_blocked") && e["proc"]["pid"] == pid; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_blocked") && e["proc"]["pid"] == pid;
+  })) << t.stderr_text();
   usleep(300000);
-  auto evs = select(t.stop(), [&](const Json& e) { return e.contains("proc") && e["proc"].is_object() && e["proc"]["pid"] == pid; });
+  auto evs = select(t.stop(), [&](const Json& e) {
+    return e.contains("proc") && e["proc"].is_object() && e["proc"]["pid"] == pid;
+  });
   ASSERT_EQ(evs.size(), 2u) << "no read, no successful write";
   EXPECT_TRUE(is_event(evs[0], "sysctl_write", kKeepalive));
   EXPECT_EQ(evs[0]["value"], "abc");
@@ -109,7 +119,8 @@ TEST(FailedE2E, TableRowForBlockedWrite) {
   std::ifstream in(t.stdout_path());
   std::string line, row;
   while (std::getline(in, line))
-    if (line.find("echo 5 > /proc/sys/net/ipv4/tcp_keepalive_time") != std::string::npos) row = line;
+    if (line.find("echo 5 > /proc/sys/net/ipv4/tcp_keepalive_time") != std::string::npos)
+      row = line;
   EXPECT_NE(row.find("sysctl_blocked"), std::string::npos) << row;
   EXPECT_NE(row.find("net.ipv4.tcp_keepalive_time: open refused [EROFS read_only_mount] "
                      "path=/proc/sys/net/ipv4/tcp_keepalive_time cmd=sh -c mount"),

@@ -58,9 +58,9 @@ TEST(Blocked, ReadOnlyProcSysAbsoluteRelativeDotDotAndProcSelfRoot) {
   ASSERT_EQ(r.status, 0) << r.err;
   pid_t pid = first_pid(r.out);
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_pid({e}, "sysctl_blocked", pid).size() == 1 &&
-                                                     e["sysctl"] == "net.ipv4.tcp_sack"; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_pid({e}, "sysctl_blocked", pid).size() == 1 && e["sysctl"] == "net.ipv4.tcp_sack";
+  })) << t.stderr_text();
   auto evs = by_pid(t.stop(), "sysctl_blocked", pid);
   ASSERT_EQ(evs.size(), 4u);
   EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time");
@@ -100,19 +100,21 @@ TEST(Blocked, EveryOpenSyscallCwdAndDirfd) {
   for (size_t at = 0; (at = r.out.find("open EROFS", at)) != std::string::npos; ++at) ++refused;
   EXPECT_EQ(refused, 5u) << r.out;
   pid_t pid = first_pid(r.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_family({e}, "sysctl_blocked", pid).size() == 1 &&
-                                                     e["sysctl"] == "kernel.ostype"; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_family({e}, "sysctl_blocked", pid).size() == 1 && e["sysctl"] == "kernel.ostype";
+  })) << t.stderr_text();
   auto evs = by_family(t.stop(), "sysctl_blocked", pid);
   ASSERT_EQ(evs.size(), 5u);
   struct Want {
     const char *sysctl, *path, *call;
     Json flags;
   } want[] = {
-      {"net.ipv4.tcp_keepalive_time", "ipv4/tcp_keepalive_time", "open", flags({"O_WRONLY", "O_TRUNC"})},
+      {"net.ipv4.tcp_keepalive_time", "ipv4/tcp_keepalive_time", "open",
+       flags({"O_WRONLY", "O_TRUNC"})},
       {"net.core.somaxconn", "core/somaxconn", "creat", flags({"O_WRONLY", "O_CREAT", "O_TRUNC"})},
       {"net.ipv4.tcp_syncookies", "ipv4/tcp_syncookies", "openat", flags({"O_WRONLY", "O_TRUNC"})},
-      {"net.core.netdev_max_backlog", "../core/netdev_max_backlog", "openat2", flags({"O_WRONLY", "O_CLOEXEC"})},
+      {"net.core.netdev_max_backlog", "../core/netdev_max_backlog", "openat2",
+       flags({"O_WRONLY", "O_CLOEXEC"})},
       {"kernel.ostype", "ostype", "openat", flags({"O_WRONLY", "O_TRUNC"})},
   };
   for (size_t i = 0; i < 5; ++i) {
@@ -133,14 +135,14 @@ TEST(Blocked, ProcfsMountedElsewhereInPrivateMountNs) {
   TempDir d;
   // A second, read-only procfs instance; -n as well in case ro were ignored.
   auto r = sh("unshare -m -n sh -c 'echo $$; mount -t proc -o ro proc " + d.path() +
-              " || exit 9; echo 1 > " + d.path() + "/sys/net/ipv4/tcp_keepalive_time; cd " + d.path() +
-              "/sys/net && echo 1 > ipv4/tcp_syncookies; cd " + d.path() +
+              " || exit 9; echo 1 > " + d.path() + "/sys/net/ipv4/tcp_keepalive_time; cd " +
+              d.path() + "/sys/net && echo 1 > ipv4/tcp_syncookies; cd " + d.path() +
               " && echo 1 > self/root" + d.path() + "/sys/net/ipv4/tcp_sack; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   pid_t pid = first_pid(r.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_pid({e}, "sysctl_blocked", pid).size() == 1 &&
-                                                     e["sysctl"] == "net.ipv4.tcp_sack"; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_pid({e}, "sysctl_blocked", pid).size() == 1 && e["sysctl"] == "net.ipv4.tcp_sack";
+  })) << t.stderr_text();
   auto evs = by_pid(t.stop(), "sysctl_blocked", pid);
   ASSERT_EQ(evs.size(), 3u);
   EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time");
@@ -154,13 +156,15 @@ TEST(Blocked, ProcfsMountedElsewhereInPrivateMountNs) {
 TEST(Blocked, UnprivilegedUserWritingRootOnlySysctlIsPermission) {
   Tracer t({"--type", "sysctl_blocked"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = sh("setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "
-              "'echo $$; echo 1 > /proc/sys/kernel/kptr_restrict; exit 0'");
+  auto r =
+      sh("setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "
+         "'echo $$; echo 1 > /proc/sys/kernel/kptr_restrict; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   pid_t pid = first_pid(r.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_pid({e}, "sysctl_blocked", pid).size() == 1; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_pid({e}, "sysctl_blocked", pid).size() == 1;
+  })) << t.stderr_text();
   auto evs = by_pid(t.stop(), "sysctl_blocked", pid);
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0]["sysctl"], "kernel.kptr_restrict");
@@ -170,25 +174,28 @@ TEST(Blocked, UnprivilegedUserWritingRootOnlySysctlIsPermission) {
 }
 
 TEST(Blocked, NothingForReadOnlyTmpfsOrSuccessfulOpens) {
-  Tracer t({"--type", "sysctl_blocked,sysctl_write"});
+  Tracer t({"--type", "sysctl_blocked,sysctl_write", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   TempDir d;
   // A read-only tmpfs, even with a sysctl-looking path, is not our business.
-  auto r = sh("unshare -m -n sh -c 'echo $$; mount -t tmpfs tmpfs " + d.path() + " && mkdir -p " + d.path() +
-              "/sys/net/ipv4 && mount -o remount,ro " + d.path() + " || exit 9; echo 1 > " + d.path() +
-              "/x; cd " + d.path() + " && echo 1 > sys/net/ipv4/tcp_sack; echo 1 > " + d.path() +
-              "/sys/net/ipv4/tcp_sack; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; " + kRoProcSys +
-              "echo 1 > /proc/sys/net/ipv4/tcp_sack; exit 0'");
+  auto r =
+      sh("unshare -m -n sh -c 'echo $$; mount -t tmpfs tmpfs " + d.path() + " && mkdir -p " +
+         d.path() + "/sys/net/ipv4 && mount -o remount,ro " + d.path() + " || exit 9; echo 1 > " +
+         d.path() + "/x; cd " + d.path() + " && echo 1 > sys/net/ipv4/tcp_sack; echo 1 > " +
+         d.path() + "/sys/net/ipv4/tcp_sack; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; " +
+         kRoProcSys + "echo 1 > /proc/sys/net/ipv4/tcp_sack; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_NE(r.err.find(d.path() + "/x: Read-only file system"), std::string::npos) << r.err;
   pid_t pid = first_pid(r.out);
   // The last command is the marker: once it is in, everything before is too.
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_pid({e}, "sysctl_blocked", pid).size() == 1; }))
-      << t.stderr_text();
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_pid({e}, "sysctl_blocked", pid).size() == 1;
+  })) << t.stderr_text();
   usleep(300000);
   auto all = t.stop();
   auto blocked = by_pid(all, "sysctl_blocked", pid);
-  ASSERT_EQ(blocked.size(), 1u) << "only the /proc/sys one; not the tmpfs file, not the successful open";
+  ASSERT_EQ(blocked.size(), 1u)
+      << "only the /proc/sys one; not the tmpfs file, not the successful open";
   EXPECT_EQ(blocked[0]["sysctl"], "net.ipv4.tcp_sack");
   auto writes = by_pid(all, "sysctl_write", pid);
   ASSERT_EQ(writes.size(), 1u);
@@ -196,14 +203,17 @@ TEST(Blocked, NothingForReadOnlyTmpfsOrSuccessfulOpens) {
 }
 
 TEST(WriteResult, InvalidValueUnknownCongestionControlAndOk) {
-  Tracer t({"--type", "sysctl_write"});
+  Tracer t({"--type", "sysctl_write", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = sh("unshare -n sh -c 'echo $$; echo abc > /proc/sys/net/ipv4/tcp_keepalive_time; "
-              "echo nope > /proc/sys/net/ipv4/tcp_congestion_control; "
-              "echo 700 > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
+  auto r =
+      sh("unshare -n sh -c 'echo $$; echo abc > /proc/sys/net/ipv4/tcp_keepalive_time; "
+         "echo nope > /proc/sys/net/ipv4/tcp_congestion_control; "
+         "echo 700 > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   pid_t pid = first_pid(r.out);
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_pid({e}, "sysctl_write", pid).size() == 1 && e["value"] == "700"; }));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_pid({e}, "sysctl_write", pid).size() == 1 && e["value"] == "700";
+  }));
   auto evs = by_pid(t.stop(), "sysctl_write", pid);
   ASSERT_EQ(evs.size(), 3u);
   EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time");
@@ -217,35 +227,40 @@ TEST(WriteResult, InvalidValueUnknownCongestionControlAndOk) {
 }
 
 TEST(WriteResult, EveryWriteSyscallAndNoStaleResultAfterSendfile) {
-  Tracer t({"--type", "sysctl_write", "--comm", "sysctl_opener"});
+  Tracer t({"--type", "sysctl_write", "--comm", "sysctl_opener", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   const std::string o = opener() + " ";
   const std::string p = " /proc/sys/net/ipv4/tcp_keepalive_time ";
-  auto r = sh("unshare -n sh -c 'echo $$; " + o + "-w write" + p + "601; " + o + "-w pwrite64" + p + "602; " + o +
-              "-w writev" + p + "603; " + o + "-w pwritev" + p + "604; " + o + "-w pwritev2" + p + "x; " + o +
-              "-w sendfile" + p + "605; exit 0'");
+  auto r = sh("unshare -n sh -c 'echo $$; " + o + "-w write" + p + "601; " + o + "-w pwrite64" + p +
+              "602; " + o + "-w writev" + p + "603; " + o + "-w pwritev" + p + "604; " + o +
+              "-w pwritev2" + p + "x; " + o + "-w sendfile" + p + "605; exit 0'");
   ASSERT_EQ(r.status, 0) << r.err;
   pid_t pid = first_pid(r.out);
   // sendfile's result is never reported: its write waits out the hold time.
-  ASSERT_TRUE(t.wait_for([&](const Json& e) { return by_family({e}, "sysctl_write", pid).size() == 1 && e["value"] == "605"; }));
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return by_family({e}, "sysctl_write", pid).size() == 1 && e["value"] == "605";
+  }));
   auto evs = by_family(t.stop(), "sysctl_write", pid);
   ASSERT_EQ(evs.size(), 6u);
-  const char* want[][2] = {{"601", "ok"}, {"602", "ok"}, {"603", "ok"}, {"604", "ok"}, {"x", "EINVAL"}, {"605", "unknown"}};
+  const char* want[][2] = {{"601", "ok"}, {"602", "ok"},   {"603", "ok"},
+                           {"604", "ok"}, {"x", "EINVAL"}, {"605", "unknown"}};
   for (size_t i = 0; i < 6; ++i) {
     SCOPED_TRACE(i);
     EXPECT_EQ(evs[i]["value"], want[i][0]);
-    EXPECT_EQ(evs[i]["result"], want[i][1]) << "the sendfile write must not take the later write()'s result";
+    EXPECT_EQ(evs[i]["result"], want[i][1])
+        << "the sendfile write must not take the later write()'s result";
   }
 }
 
 TEST(WriteResult, SecondProgramDenyingWritesGivesEpermAndTracerKeepsGoing) {
-  Tracer t({"--type", "sysctl_write"});
+  Tracer t({"--type", "sysctl_write", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   ScratchCgroup cg;
   auto r = run({SYSCTL_DENY_RUN, SYSCTL_DENY_OBJ, cg.path(), "unshare", "-n", SYSCTL_OPENER,
                 "/proc/sys/net/ipv4/tcp_keepalive_time", "600"});
   EXPECT_EQ(r.out, "open ok\nwrite EPERM\n") << r.err;
-  auto denied = t.wait_for([&](const Json& e) { return is_event(e, "sysctl_write") && e["cgroup"]["id"] == cg.id(); });
+  auto denied = t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write") && e["cgroup"]["id"] == cg.id(); });
   ASSERT_TRUE(denied) << t.stderr_text();
   EXPECT_EQ((*denied)["result"], "EPERM");
   EXPECT_EQ((*denied)["value"], "600");

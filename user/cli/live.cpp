@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "netns/births.hpp"
+#include "sysctlscope/event.h"
 
 namespace sysctlscope::cli {
 
@@ -35,11 +36,16 @@ uint64_t parse_size(const std::string& s, const char* what) {
   if (pos == 0) throw UsageError(std::string(what) + ": not a size: '" + s + "'");
   std::string unit = s.substr(pos);
   uint64_t mul = 1;
-  if (unit.empty() || unit == "B") mul = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB") mul = 1ull << 10;
-  else if (unit == "M" || unit == "MiB") mul = 1ull << 20;
-  else if (unit == "G" || unit == "GiB") mul = 1ull << 30;
-  else throw UsageError(std::string(what) + ": unknown size unit '" + unit + "' (use k, M or G)");
+  if (unit.empty() || unit == "B")
+    mul = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB")
+    mul = 1ull << 10;
+  else if (unit == "M" || unit == "MiB")
+    mul = 1ull << 20;
+  else if (unit == "G" || unit == "GiB")
+    mul = 1ull << 30;
+  else
+    throw UsageError(std::string(what) + ": unknown size unit '" + unit + "' (use k, M or G)");
   return v * mul;
 }
 
@@ -51,6 +57,11 @@ uint32_t parse_ringbuf_size(const std::string& s) {
   return static_cast<uint32_t>(rb);
 }
 
+WriteResultMode parse_write_results(const std::string& s) {
+  if (auto m = parse_write_result_mode(s)) return *m;
+  throw UsageError("--write-results must be readback or syscall, not '" + s + "'");
+}
+
 PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   route_libbpf_logs();
   check_privileges();
@@ -59,6 +70,9 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
 
   TracerConfig cfg;
   cfg.type_mask = opt.filter.kernel_type_mask();
+  // Read-back results need no write-syscall exits (docs/events.md, result).
+  if (opt.write_results == WriteResultMode::Readback)
+    cfg.type_mask &= ~SS_TYPE_BIT(SS_EV_WRITE_RESULT);
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();
@@ -98,6 +112,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   Tracer tracer(cfg, *probe);
   for (const auto& s : tracer.plan().skip) spdlog::debug("not loading {}", s);
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
+  ProcValueSource readback;
+  if (opt.write_results == WriteResultMode::Readback) pipe.set_readback(&readback);
   pipe.set_limit(opt.count);
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
@@ -125,7 +141,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     spdlog::debug("netns snapshots: HZ={}", births->decoder().hz());
   }
   // bcc convention: scripts wait for this line on stderr.
-  std::fprintf(stderr, "Tracing sysctl activity (cgroup2 at %s)... Hit Ctrl-C to end.\n", cfg.cgroup_root.c_str());
+  std::fprintf(stderr, "Tracing sysctl activity (cgroup2 at %s)... Hit Ctrl-C to end.\n",
+               cfg.cgroup_root.c_str());
   std::fflush(stderr);
 
   const uint64_t start = mono_ns();

@@ -18,8 +18,18 @@ struct LiveOptions {
   double duration_s = 0;  // 0: until stopped
   uint64_t count = 0;     // 0: unlimited
   uint32_t ringbuf_bytes = 8u << 20;
-  std::string cgroup;     // subtree filter: a cgroup v2 path ("" = all)
+  std::string cgroup;  // subtree filter: a cgroup v2 path ("" = all)
+  WriteResultMode write_results = WriteResultMode::Readback;
 };
+
+inline constexpr const char* kWriteResultsHelp =
+    "How sysctl_write results are found: readback (default: the value is read back after the "
+    "write; "
+    "costs nothing on other syscalls) or syscall (the write syscall's exact errno; hooks every "
+    "write() "
+    "on the host)";
+// --write-results: "readback" or "syscall"; throws UsageError.
+WriteResultMode parse_write_results(const std::string& s);
 
 // Called about every poll interval with the running stats (progress, flush).
 using TickFn = std::function<void(const PipelineStats&)>;

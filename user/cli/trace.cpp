@@ -17,6 +17,7 @@ struct TraceArgs {
   int64_t count = 0;
   std::string ringbuf_size = "8M";
   std::string cgroup;
+  std::string write_results = "readback";
 };
 }  // namespace
 
@@ -30,12 +31,17 @@ void register_trace(CLI::App& app, Registry& reg) {
   sysctlscope trace --failed                      # writes that did not take effect
   sysctlscope trace --comm runc:[2:INIT] --count 10
   sysctlscope trace --duration 30 -o json > sysctl.jsonl)");
-  sub->add_option("-o,--output", args->output, "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
+  sub->add_option(
+      "-o,--output", args->output,
+      "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
   add_filter_options(sub, args->filter);
   sub->add_option("--duration", args->duration, "Stop after this many seconds");
   sub->add_option("--count", args->count, "Stop after this many events");
-  sub->add_option("--cgroup", args->cgroup, "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
-  sub->add_option("--ringbuf-size", args->ringbuf_size, "Ring buffer size, power of two (default 8M)");
+  sub->add_option("--cgroup", args->cgroup,
+                  "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
+  sub->add_option("--ringbuf-size", args->ringbuf_size,
+                  "Ring buffer size, power of two (default 8M)");
+  sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
   reg.add(sub, [args]() {
     LiveOptions opt;
     opt.filter = args->filter.build();
@@ -45,6 +51,7 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.count = static_cast<uint64_t>(args->count);
     opt.ringbuf_bytes = parse_ringbuf_size(args->ringbuf_size);
     opt.cgroup = args->cgroup;
+    opt.write_results = parse_write_results(args->write_results);
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});

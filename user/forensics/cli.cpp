@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/commands.hpp"
 #include "bpf/env.hpp"
+#include "cli/commands.hpp"
 #include "cli/live.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -54,7 +54,8 @@ class RecordSink final : public Sink {
   static constexpr size_t kBufMax = 1 << 20;
   static constexpr uint64_t kReserve = 4096;  // room kept for session_end under --max-size
 
-  RecordSink(int fd, uint64_t max_size, uint64_t already) : fd_(fd), max_(max_size), written_(already) {}
+  RecordSink(int fd, uint64_t max_size, uint64_t already)
+      : fd_(fd), max_(max_size), written_(already) {}
 
   void write(const Event& e) override {
     if (full_ || err_) {
@@ -185,15 +186,18 @@ Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) 
 // Taken before the probes attach so the recorder's own reads stay out of the events.
 void write_baseline(RecordSink& sink) {
   uint64_t self_ns = netns::netns_inode_of_pid(getpid());
-  sink.record_line(baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), now_ns()));
+  sink.record_line(
+      baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), now_ns()));
   auto src = netns::make_runc_state_source();
   for (const auto& n : netns::list_netns(*src)) {
     if (n.inode == self_ns) continue;
     Baseline b;
     b.scope = "netns";
     b.netns = n.inode;
-    if (n.owner) b.container = ContainerInfo{n.owner->id, n.owner->runtime, n.owner->name, "", "", ""};
-    std::string path = n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
+    if (n.owner)
+      b.container = ContainerInfo{n.owner->id, n.owner->runtime, n.owner->name, "", "", ""};
+    std::string path =
+        n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
     Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
     if (!fd.valid()) {
@@ -227,6 +231,7 @@ struct RecordArgs {
   std::string max_size;
   std::string ringbuf_size = "8M";
   std::string cgroup;
+  std::string write_results = "readback";
 };
 
 int run_record(const RecordArgs& a) {
@@ -236,9 +241,11 @@ int run_record(const RecordArgs& a) {
   if (!(a.duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
   opt.duration_s = a.duration;
   uint64_t max_size = a.max_size.empty() ? 0 : parse_size(a.max_size, "--max-size");
-  if (!a.max_size.empty() && max_size < 64 * 1024) throw UsageError("--max-size must be at least 64k");
+  if (!a.max_size.empty() && max_size < 64 * 1024)
+    throw UsageError("--max-size must be at least 64k");
   opt.ringbuf_bytes = parse_ringbuf_size(a.ringbuf_size);
   opt.cgroup = a.cgroup;
+  opt.write_results = cli::parse_write_results(a.write_results);
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -252,7 +259,8 @@ int run_record(const RecordArgs& a) {
   sink.finish();
   if (max_size && sink.bytes() + RecordSink::kReserve > max_size) {
     ::unlink(a.output.c_str());  // nothing but a header: not a session worth keeping
-    throw UsageError("--max-size " + a.max_size + " is smaller than the baseline (" + human_size(sink.bytes()) + ")");
+    throw UsageError("--max-size " + a.max_size + " is smaller than the baseline (" +
+                     human_size(sink.bytes()) + ")");
   }
   std::fprintf(stderr, "Baseline written (%s); attaching...\n", human_size(sink.bytes()).c_str());
   std::fflush(stderr);
@@ -266,7 +274,8 @@ int run_record(const RecordArgs& a) {
   PipelineStats st = run_live(opt, sink, [&](const PipelineStats& s) {
     if (!announced) {
       // First tick: the probes are attached (run_live printed "Tracing ...").
-      std::fprintf(stderr, "Recording to %s... Hit Ctrl-C to end.\n", terminal_safe(a.output).c_str());
+      std::fprintf(stderr, "Recording to %s... Hit Ctrl-C to end.\n",
+                   terminal_safe(a.output).c_str());
       std::fflush(stderr);
       announced = true;
     }
@@ -275,15 +284,15 @@ int run_record(const RecordArgs& a) {
     if (now - last_status < 250'000'000) return;  // at most 4 refreshes a second
     last_status = now;
     status_shown = true;
-    std::fprintf(stderr, "\r\033[Krecording %.1fs  events %llu  lost %llu  file %s", (now - t0) / 1e9,
-                 static_cast<unsigned long long>(sink.events()), static_cast<unsigned long long>(s.lost),
-                 human_size(sink.bytes()).c_str());
+    std::fprintf(stderr, "\r\033[Krecording %.1fs  events %llu  lost %llu  file %s",
+                 (now - t0) / 1e9, static_cast<unsigned long long>(sink.events()),
+                 static_cast<unsigned long long>(s.lost), human_size(sink.bytes()).c_str());
     std::fflush(stderr);
   });
   if (status_shown) std::fprintf(stderr, "\r\033[K");
 
-  std::string reason = sink.error() ? "write_error: " + errno_name(sink.error())
-                       : sink.full()  ? "max_size"
+  std::string reason = sink.error()       ? "write_error: " + errno_name(sink.error())
+                       : sink.full()      ? "max_size"
                        : stop_requested() ? "signal"
                                           : "duration";
   json end = json::object();
@@ -293,7 +302,8 @@ int run_record(const RecordArgs& a) {
   end["events"] = sink.events();
   json by = json::object();
   for (auto t : kAllEventTypes)
-    if (sink.by_type()[static_cast<size_t>(t)]) by[std::string(to_string(t))] = sink.by_type()[static_cast<size_t>(t)];
+    if (sink.by_type()[static_cast<size_t>(t)])
+      by[std::string(to_string(t))] = sink.by_type()[static_cast<size_t>(t)];
   end["by_type"] = std::move(by);
   end["lost"] = st.lost;
   end["malformed"] = st.malformed;
@@ -302,10 +312,13 @@ int run_record(const RecordArgs& a) {
     sink.record_line(end);
     sink.finish();
   }
-  std::fprintf(stderr, "%llu events recorded, %llu lost, %s (%s)\n", static_cast<unsigned long long>(sink.events()),
-               static_cast<unsigned long long>(st.lost), human_size(sink.bytes()).c_str(), reason.c_str());
+  std::fprintf(stderr, "%llu events recorded, %llu lost, %s (%s)\n",
+               static_cast<unsigned long long>(sink.events()),
+               static_cast<unsigned long long>(st.lost), human_size(sink.bytes()).c_str(),
+               reason.c_str());
   if (sink.error())
-    throw Error("write recording", terminal_safe(a.output), sink.error(), "the file holds everything up to the failure");
+    throw Error("write recording", terminal_safe(a.output), sink.error(),
+                "the file holds everything up to the failure");
   return 0;
 }
 
@@ -314,25 +327,32 @@ int run_record(const RecordArgs& a) {
 void register_forensics(CLI::App& app, Registry& reg) {
   {
     auto a = std::make_shared<RecordArgs>();
-    auto* sub = app.add_subcommand("record", "Record a forensic session to a file (baseline + every event)");
+    auto* sub = app.add_subcommand("record",
+                                   "Record a forensic session to a file (baseline + every event)");
     sub->footer(R"(Examples:
   sysctlscope record -o incident.jsonl                        # until Ctrl-C
   sysctlscope record -o incident.jsonl --duration 600 --max-size 512M
   sysctlscope record -o writes.jsonl --type sysctl_write,sysctl_blocked,netns_create
 Stops cleanly at --max-size (session_end says reason "max_size"); no rotation.
 The file format is described in docs/recording.md.)");
-    sub->add_option("-o,--output", a->output, "Recording file to create (never overwritten)")->required();
+    sub->add_option("-o,--output", a->output, "Recording file to create (never overwritten)")
+        ->required();
     add_filter_options(sub, a->filter);
     sub->add_option("--duration", a->duration, "Stop after this many seconds");
-    sub->add_option("--max-size", a->max_size, "Stop cleanly when the file reaches this size (e.g. 512M)");
-    sub->add_option("--cgroup", a->cgroup, "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
-    sub->add_option("--ringbuf-size", a->ringbuf_size, "Ring buffer size, power of two (default 8M)");
+    sub->add_option("--max-size", a->max_size,
+                    "Stop cleanly when the file reaches this size (e.g. 512M)");
+    sub->add_option("--cgroup", a->cgroup,
+                    "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
+    sub->add_option("--ringbuf-size", a->ringbuf_size,
+                    "Ring buffer size, power of two (default 8M)");
+    sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     reg.add(sub, [a]() { return run_record(*a); });
   }
   {
     auto files = std::make_shared<std::vector<std::string>>();
     auto fmt = std::make_shared<std::string>("text");
-    auto* sub = app.add_subcommand("report", "Report on recorded sessions: timeline, drift, reconnaissance");
+    auto* sub = app.add_subcommand("report",
+                                   "Report on recorded sessions: timeline, drift, reconnaissance");
     sub->footer(R"(Examples:
   sysctlscope report incident.jsonl
   sysctlscope report -o html incident.jsonl > incident.html   # self-contained page
@@ -341,11 +361,15 @@ The file format is described in docs/recording.md.)");
     sub->add_option("-o,--output", *fmt, "Output format: text, json or html (default text)");
     reg.add(sub, [files, fmt]() {
       if (*fmt != "text" && *fmt != "json" && *fmt != "html")
-        throw UsageError("unknown report format '" + terminal_safe(*fmt) + "' (use text, json or html)");
+        throw UsageError("unknown report format '" + terminal_safe(*fmt) +
+                         "' (use text, json or html)");
       Recording rec = read_recordings(*files);
-      for (const auto& w : rec.warnings) std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
+      for (const auto& w : rec.warnings)
+        std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
       Report r = build_report(rec);
-      std::string out = *fmt == "json" ? render_json(r) : *fmt == "html" ? render_html(r) : render_text(r);
+      std::string out = *fmt == "json"   ? render_json(r)
+                        : *fmt == "html" ? render_html(r)
+                                         : render_text(r);
       OutStream os(STDOUT_FILENO);
       os.buffer() = std::move(out);
       os.flush();
@@ -359,18 +383,22 @@ The file format is described in docs/recording.md.)");
       FilterOptions filter;
     };
     auto a = std::make_shared<ReplayArgs>();
-    auto* sub = app.add_subcommand("replay", "Stream a recording through trace's filters and output");
+    auto* sub =
+        app.add_subcommand("replay", "Stream a recording through trace's filters and output");
     sub->footer(R"(Examples:
   sysctlscope replay incident.jsonl --type sysctl_write -o table
   sysctlscope replay incident.jsonl --sysctl 'net.ipv4.tcp_*' --failed -o json)");
     sub->add_option("file", a->file, "Recording file")->required();
-    sub->add_option("-o,--output", a->output, "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
+    sub->add_option(
+        "-o,--output", a->output,
+        "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
     add_filter_options(sub, a->filter);
     reg.add(sub, [a]() {
       Filter f = a->filter.build();
       auto fmt = resolve_output(a->output, STDOUT_FILENO);
       Recording rec = read_recordings({a->file});
-      for (const auto& w : rec.warnings) std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
+      for (const auto& w : rec.warnings)
+        std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
       auto sink = make_sink(fmt, STDOUT_FILENO);
       // No enricher: recorded events already carry their attribution.
       Pipeline pipe(f, nullptr, *sink, false);

@@ -5,6 +5,10 @@
 
 #include <linux/types.h>
 
+#include <map>
+#include <optional>
+#include <string_view>
+
 #include "core/error.hpp"
 #include "sysctlscope/event.h"
 
@@ -14,6 +18,9 @@ namespace {
 // A write's syscall exit follows its cgroup/sysctl record within
 // microseconds; 250 ms covers a descheduled writer on a loaded 2-core box.
 constexpr uint64_t kWriteHoldNs = 250'000'000ull;
+// Read-back: the handler runs right after the cgroup/sysctl hook; a write
+// seen 1 ms ago has finished unless its writer was descheduled in between.
+constexpr uint64_t kReadbackAfterNs = 1'000'000ull;
 
 std::string result_of(int64_t ret) {
   if (ret >= 0) return "ok";
@@ -41,6 +48,7 @@ void Pipeline::on_record(const void* data, size_t len) {
   }
   if (!d->event) return;
   Event& e = *d->event;
+  if (readback_ && e.netns && e.pid) readback_->saw(e.netns, e.pid);
   if (e.type == EventType::NetnsCreate && births_ && len >= sizeof(ss_netns_create_event)) {
     if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
     if (!births_->fill(*static_cast<const ss_netns_create_event*>(data), e)) return;
@@ -48,10 +56,15 @@ void Pipeline::on_record(const void* data, size_t len) {
   // Host values cached for differs_from_host are stale after any write seen.
   if (e.type == EventType::SysctlWrite && births_) births_->host_changed();
   if (discarding_) return;
+  if (e.type == EventType::SysctlWrite && readback_) {
+    held_.push_back(std::move(e));
+    return;
+  }
   if (e.type == EventType::SysctlWrite && join_writes_) {
     auto it = early_results_.find(e.write_id);
     if (it != early_results_.end() && it->second.tid == e.tid) {
       e.result = result_of(it->second.ret);
+      e.extra["result_source"] = "syscall";
       early_results_.erase(it);
       feed(std::move(e));
       return;
@@ -66,6 +79,7 @@ void Pipeline::apply_result(const WriteResult& r) {
   for (auto it = held_.begin(); it != held_.end(); ++it) {
     if (it->write_id == r.write_id && it->tid == r.tid) {
       it->result = result_of(r.ret);
+      it->extra["result_source"] = "syscall";
       // Partial write: compare with the bytes passed, not the value shown
       // (one trailing newline is stripped from it).
       if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < it->new_len && !it->value_truncated)
@@ -80,13 +94,51 @@ void Pipeline::apply_result(const WriteResult& r) {
 }
 
 void Pipeline::expire_writes(uint64_t now_epoch_ns, bool all) {
+  if (readback_) {
+    resolve_readbacks(now_epoch_ns, all);
+    return;
+  }
   while (!held_.empty() && (all || held_.front().time_ns + kWriteHoldNs < now_epoch_ns)) {
     Event e = std::move(held_.front());
     held_.pop_front();
     e.result = "unknown";
+    e.extra["result_source"] = "syscall";
     feed(std::move(e));
   }
   if (all) early_results_.clear();
+}
+
+void Pipeline::resolve_readbacks(uint64_t now_epoch_ns, bool all) {
+  size_t ready = 0;
+  while (ready < held_.size() && (all || held_[ready].time_ns + kReadbackAfterNs <= now_epoch_ns))
+    ++ready;
+  if (!ready) return;
+  // What each write left behind is what the next write to the same sysctl in
+  // the same place found there (its old_value, captured by the kernel); only
+  // the last write of a batch needs the value read back. A burst of writes
+  // costs one read per place, and each write still gets its own verdict.
+  std::vector<std::optional<std::string>> after(ready);
+  std::vector<bool> read_back(ready);
+  std::map<std::pair<uint32_t, std::string_view>, const Event*> next;
+  for (size_t i = ready; i-- > 0;) {
+    const Event& w = held_[i];
+    const uint32_t where = scope_of(w.sysctl) == SysctlScope::Global ? 0 : w.netns;
+    auto [it, first] = next.try_emplace({where, w.sysctl}, &w);
+    if (first) {
+      read_back[i] = true;
+    } else {
+      if (!it->second->old_truncated && !it->second->value_error) after[i] = it->second->old_value;
+      it->second = &w;
+    }
+  }
+  next.clear();
+  for (size_t i = 0; i < ready; ++i) {
+    Event e = std::move(held_.front());
+    held_.pop_front();
+    e.result = judge_readback(e, read_back[i] ? readback_->current_value(e) : after[i]);
+    e.extra["result_source"] = "readback";
+    feed(std::move(e));
+  }
 }
 
 void Pipeline::feed(Event&& e) {

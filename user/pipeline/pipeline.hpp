@@ -6,14 +6,15 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <vector>
 #include <memory>
+#include <vector>
 
 #include "enrich/enricher.hpp"
-#include "netns/births.hpp"
 #include "model/decode.hpp"
 #include "model/filter.hpp"
+#include "netns/births.hpp"
 #include "output/sink.hpp"
+#include "pipeline/readback.hpp"
 
 namespace sysctlscope {
 
@@ -35,9 +36,13 @@ class Pipeline {
   void feed(Event&& e);  // by reference: no Event move per record
   // The kernel's loss counter moved to `total`: emits a `lost` event.
   void on_lost_total(uint64_t total, uint64_t now_epoch_ns);
-  // Emits held writes whose result did not come within `max_age_ns`
-  // (result stays "unknown"); all of them when `all`.
+  // Syscall results: emits held writes whose result did not come within
+  // 250 ms (result stays "unknown"). Read-back results: judges and emits
+  // held writes at least 1 ms old. All of them when `all`.
   void expire_writes(uint64_t now_epoch_ns, bool all);
+  // Write results by reading the sysctl back (readback.hpp) instead of
+  // joining write-syscall results. Not owned; set before the first record.
+  void set_readback(ValueSource* src) { readback_ = src; }
 
   const PipelineStats& stats() const { return stats_; }
   bool done() const { return limit_ && stats_.emitted >= limit_; }
@@ -51,6 +56,7 @@ class Pipeline {
  private:
   void emit(Event& e);
   void apply_result(const WriteResult& r);
+  void resolve_readbacks(uint64_t now_epoch_ns, bool all);
 
   Filter filter_;
   Enricher* enricher_;
@@ -65,6 +71,7 @@ class Pipeline {
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
   netns::Births* births_ = nullptr;
   bool discarding_ = false;
+  ValueSource* readback_ = nullptr;
 };
 
 }  // namespace sysctlscope

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Write results by read-back (the default) against the real kernel: no
+// write-syscall hook is attached, and results come from the value read back
+// where the write applied. Host values are changed only under SysctlGuard.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace sstest;
+
+namespace {
+
+std::vector<Json> writes_of(const std::vector<Json>& evs, long pid) {
+  return select(
+      evs, [&](const Json& e) { return is_event(e, "sysctl_write") && e["proc"]["pid"] == pid; });
+}
+
+// `unshare -n sleep`: a netns that outlives the processes writing into it.
+struct NetnsHolder {
+  pid_t pid = -1;
+  NetnsHolder() {
+    pid = fork();
+    if (pid == 0) {
+      execlp("unshare", "unshare", "-n", "sleep", "60", (char*)nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 500 && netns_of(pid) == netns_of(0); ++i) usleep(10000);
+  }
+  ~NetnsHolder() {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+};
+
+}  // namespace
+
+TEST(ReadbackE2E, ScratchNetnsOkAndNotAppliedWhileTheWriterLives) {
+  Tracer t({"--type", "sysctl_write"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // The shell stays 0.5 s in its netns: the read-back finds it there.
+  auto r =
+      sh("unshare -n sh -c 'echo $$; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
+         "echo abc > /proc/sys/net/ipv4/tcp_keepalive_intvl; "
+         "echo \"4096 65536 1048576\" > /proc/sys/net/ipv4/tcp_rmem; sleep 0.5'");
+  long pid = std::stol(r.out);
+  auto evs = writes_of(t.stop(), pid);
+  ASSERT_EQ(evs.size(), 3u) << t.stderr_text();
+  EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(evs[0]["result"], "ok");
+  EXPECT_EQ(evs[1]["sysctl"], "net.ipv4.tcp_keepalive_intvl");
+  EXPECT_EQ(evs[1]["value"], "abc");
+  EXPECT_EQ(evs[1]["result"], "not_applied");
+  EXPECT_EQ(evs[2]["sysctl"], "net.ipv4.tcp_rmem");
+  EXPECT_EQ(evs[2]["result"], "ok") << "/proc prints it tab-separated";
+  for (auto& e : evs) {
+    EXPECT_EQ(e["result_source"], "readback");
+    EXPECT_FALSE(e.contains("bytes_written"));
+  }
+}
+
+// `nsenter -t HOLDER -n sysctl -w`: the writer is gone when the event is
+// handled; the netns is found through another process in it.
+TEST(ReadbackE2E, WriterGoneNetnsHeldByAnotherProcess) {
+  NetnsHolder h;
+  ASSERT_NE(netns_of(h.pid), netns_of(0));
+  Tracer t({"--type", "sysctl_write"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string enter = "nsenter -t " + std::to_string(h.pid) + " -n ";
+  auto a = sh(enter + "sh -c 'echo $$; echo 650 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  auto b = sh(enter + "sh -c 'echo $$; echo -5 > /proc/sys/net/ipv4/tcp_keepalive_probes'");
+  long pa = std::stol(a.out), pb = std::stol(b.out);
+  auto pred = [&](const Json& e) { return is_event(e, "sysctl_write") && e["proc"]["pid"] == pb; };
+  ASSERT_TRUE(t.wait_for(pred)) << t.stderr_text();
+  auto evs = t.stop();
+  auto wa = writes_of(evs, pa), wb = writes_of(evs, pb);
+  ASSERT_EQ(wa.size(), 1u);
+  ASSERT_EQ(wb.size(), 1u);
+  EXPECT_EQ(wa[0]["netns"], netns_of(h.pid));
+  EXPECT_EQ(wa[0]["result"], "ok");
+  EXPECT_EQ(wb[0]["result"], "not_applied") << wb[0].dump();
+}
+
+// The namespace died with its only process: nothing left to read.
+TEST(ReadbackE2E, NetnsGoneIsUnknown) {
+  Tracer t({"--type", "sysctl_write"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = sh("unshare -n sh -c 'echo $$; echo 610 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  long pid = std::stol(r.out);
+  ASSERT_TRUE(t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write") && e["proc"]["pid"] == pid; }));
+  auto evs = writes_of(t.stop(), pid);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0]["result"], "unknown");
+  EXPECT_EQ(evs[0]["result_source"], "readback");
+}
+
+// A global sysctl (restored by the guard) and a UTS one in a scratch UTS ns.
+TEST(ReadbackE2E, GlobalAndUtsSysctls) {
+  SysctlGuard g("kernel.printk_ratelimit");
+  const std::string next = g.original() == "7" ? "8" : "7";
+  Tracer t({"--type", "sysctl_write"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // Two writers, one after the other: writes to one sysctl within one poll
+  // batch are judged together (only the last by value).
+  auto r = sh("sh -c 'echo $$; echo " + next + " > /proc/sys/kernel/printk_ratelimit'");
+  long pid = std::stol(r.out);
+  ASSERT_TRUE(t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write") && e["proc"]["pid"] == pid; }));
+  auto r2 = sh("sh -c 'echo $$; echo x > /proc/sys/kernel/printk_ratelimit; exit 0'");
+  long pid2 = std::stol(r2.out);
+  auto u =
+      sh("unshare -u sh -c 'echo $$; echo sstest-host > /proc/sys/kernel/hostname; sleep 0.5'");
+  long upid = std::stol(u.out);
+  auto evs = t.stop();
+  auto w = writes_of(evs, pid), w2 = writes_of(evs, pid2);
+  ASSERT_EQ(w.size(), 1u) << t.stderr_text();
+  ASSERT_EQ(w2.size(), 1u) << t.stderr_text();
+  EXPECT_EQ(w[0]["value"], next);
+  EXPECT_EQ(w[0]["result"], "ok");
+  EXPECT_EQ(w2[0]["value"], "x");
+  EXPECT_EQ(w2[0]["result"], "not_applied");
+  auto uw = writes_of(evs, upid);
+  ASSERT_EQ(uw.size(), 1u);
+  EXPECT_EQ(uw[0]["sysctl"], "kernel.hostname");
+  EXPECT_EQ(uw[0]["result"], "ok") << "read in the writer's UTS namespace, not the host's";
+  EXPECT_NE(read_sysctl("kernel.hostname"), "sstest-host");
+}
+
+// Which programs each mode attaches: readback hooks no write syscall (so
+// unrelated write()s pay nothing); syscall hooks them and gives errnos.
+TEST(ReadbackE2E, OnlySyscallModeHooksWriteExits) {
+  auto write_hooks = [](pid_t pid) {
+    auto r = run({"bpftool", "-j", "perf", "list"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    int n = 0;
+    for (const auto& p : Json::parse(r.out))
+      if (p.value("pid", 0) == pid && p.value("tracepoint", "").find("write") != std::string::npos)
+        ++n;
+    return n;
+  };
+  {
+    Tracer t({});
+    ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+    EXPECT_EQ(write_hooks(t.pid()), 0);
+  }
+  Tracer t({"--type", "sysctl_write", "--write-results", "syscall"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  EXPECT_EQ(write_hooks(t.pid()), 5) << "write, pwrite64, writev, pwritev, pwritev2";
+  auto r =
+      sh("unshare -n sh -c 'echo $$; echo abc > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
+  long pid = std::stol(r.out);
+  auto ev = t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write") && e["proc"]["pid"] == pid; });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  EXPECT_EQ((*ev)["result"], "EINVAL");
+  EXPECT_EQ((*ev)["result_source"], "syscall");
+}
+
+TEST(ReadbackE2E, BadModeIsOneLineAndExit2) {
+  auto r = run({binary(), "trace", "--write-results", "errno"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "sysctlscope: error: --write-results must be readback or syscall, not 'errno'\n");
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+// Write results by read-back: the judgement, the namespace scope of a name,
+// and the pipeline's batching, with a fake value source (no kernel).
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <map>
+
+#include "pipeline/pipeline.hpp"
+#include "pipeline/readback.hpp"
+#include "records.hpp"
+
+using namespace sysctlscope;
+
+TEST(Readback, NormalizeCollapsesBlanks) {
+  EXPECT_EQ(normalize_value("4096\t131072\t6291456\n"), "4096 131072 6291456");
+  EXPECT_EQ(normalize_value("  4096   131072 6291456  "), "4096 131072 6291456");
+  EXPECT_EQ(normalize_value(""), "");
+  EXPECT_EQ(normalize_value(" \t\n"), "");
+  EXPECT_EQ(normalize_value("a\x01 b"), "a\x01 b");  // only blanks are touched
+}
+
+TEST(Readback, JudgeOkNotAppliedUnknown) {
+  Event w;
+  w.type = EventType::SysctlWrite;
+  w.old_value = "7200";
+  w.value = "600";
+  EXPECT_EQ(judge_readback(w, std::string("600")), "ok");
+  EXPECT_EQ(judge_readback(w, std::string("7200")), "not_applied");
+  EXPECT_EQ(judge_readback(w, std::string("900")), "unknown") << "someone else changed it";
+  EXPECT_EQ(judge_readback(w, std::nullopt), "unknown") << "namespace gone";
+  w.value = "4096 131072 6291456";
+  EXPECT_EQ(judge_readback(w, std::string("4096\t131072\t6291456")), "ok");
+  w.value = "7200";  // writing the value it already has
+  EXPECT_EQ(judge_readback(w, std::string("7200")), "ok");
+  w.value = "abc";
+  w.value_truncated = true;
+  EXPECT_EQ(judge_readback(w, std::string("abc")), "unknown") << "a truncated value proves nothing";
+  w.value_truncated = false;
+  w.old_truncated = true;
+  EXPECT_EQ(judge_readback(w, std::string("7200")), "unknown");
+}
+
+TEST(Readback, ScopeOfNames) {
+  EXPECT_EQ(scope_of("net.ipv4.tcp_keepalive_time"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("net.core.somaxconn"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("kernel.hostname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.domainname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.shmmax"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.msgmnb"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.sem"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("fs.mqueue.msg_max"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("user.max_user_namespaces"), SysctlScope::User);
+  EXPECT_EQ(scope_of("kernel.ns_last_pid"), SysctlScope::User);
+  EXPECT_EQ(scope_of("vm.swappiness"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("kernel.semaphore_bogus_name_is_global"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("network.is.not.net"), SysctlScope::Global);
+}
+
+TEST(Readback, ParseMode) {
+  EXPECT_EQ(parse_write_result_mode("readback"), WriteResultMode::Readback);
+  EXPECT_EQ(parse_write_result_mode("syscall"), WriteResultMode::Syscall);
+  EXPECT_FALSE(parse_write_result_mode("Syscall"));
+  EXPECT_FALSE(parse_write_result_mode(""));
+}
+
+namespace {
+class VecSink final : public Sink {
+ public:
+  void write(const Event& e) override { events.push_back(e); }
+  bool flush() override { return true; }
+  bool closed() const override { return false; }
+  std::vector<Event> events;
+};
+
+class FakeSource final : public ValueSource {
+ public:
+  std::map<std::pair<uint32_t, std::string>, std::string> values;
+  int reads = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> seen;
+  std::optional<std::string> current_value(const Event& w) override {
+    ++reads;
+    auto it = values.find({w.netns, w.sysctl});
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  }
+  void saw(uint32_t netns, uint32_t pid) override { seen.emplace_back(netns, pid); }
+};
+
+ss_sysctl_event write_in(uint32_t netns, uint32_t pid, const char* name, const char* old_value,
+                         const char* value) {
+  auto r = sstest::sysctl_record(true, name, old_value, value);
+  r.hdr.task.pid = r.hdr.task.tid = pid;
+  r.hdr.task.netns = netns;
+  r.hdr.task.ts_boot_ns = 1000;
+  return r;
+}
+}  // namespace
+
+TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
+  VecSink sink;
+  FakeSource src;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "700";
+  src.values[{5, "net.ipv4.tcp_keepalive_intvl"}] = "75";
+  src.values[{6, "net.ipv4.tcp_keepalive_time"}] = "7200";
+  auto feed = [&](ss_sysctl_event r) { p.on_record(&r, r.hdr.size); };
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n"));
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "600", "700\n"));
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_intvl", "75", "abc\n"));
+  feed(write_in(6, 11, "net/ipv4/tcp_keepalive_time", "7200", "900\n"));  // another netns
+  feed(write_in(7, 12, "net/ipv4/tcp_keepalive_time", "7200", "900\n"));  // a netns now gone
+  EXPECT_EQ(src.seen.size(), 5u);
+  EXPECT_EQ(src.seen[0], std::make_pair(5u, 10u));
+
+  p.expire_writes(0, false);  // too young (the handler may still run): held
+  EXPECT_TRUE(sink.events.empty());
+  p.expire_writes(std::numeric_limits<uint64_t>::max(), false);
+  ASSERT_EQ(sink.events.size(), 5u);
+  EXPECT_EQ(src.reads, 4) << "one read per place, not per write";
+  // The first write is judged by what the second found (its old_value).
+  const char* want[][2] = {{"600", "ok"},
+                           {"700", "ok"},
+                           {"abc", "not_applied"},
+                           {"900", "not_applied"},
+                           {"900", "unknown"}};
+  for (size_t i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(sink.events[i].value, want[i][0]);
+    EXPECT_EQ(sink.events[i].result, want[i][1]);
+    EXPECT_EQ(sink.events[i].extra.value("result_source", ""), "readback");
+  }
+}
+
+TEST(Readback, EachWriteOfABurstJudgedByWhatTheNextOneFound) {
+  VecSink sink;
+  FakeSource src;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "800";
+  auto feed = [&](ss_sysctl_event r) { p.on_record(&r, r.hdr.size); };
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n"));  // next found 600: ok
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "600",
+                "abc\n"));  // next found 600: not applied
+  feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "600", "700\n"));  // next found 750: unknown
+  feed(write_in(5, 11, "net/ipv4/tcp_keepalive_time", "750", "800\n"));  // read back 800: ok
+  p.expire_writes(0, true);
+  ASSERT_EQ(sink.events.size(), 4u);
+  EXPECT_EQ(src.reads, 1);
+  const char* want[] = {"ok", "not_applied", "unknown", "ok"};
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(sink.events[i].result, want[i]) << i;
+}
+
+TEST(Readback, FailedFilterKeepsNotApplied) {
+  VecSink sink;
+  FakeSource src;
+  Filter f;
+  f.failed_only = true;
+  Pipeline p(f, nullptr, sink, false);
+  p.set_readback(&src);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";
+  src.values[{5, "net.ipv4.tcp_keepalive_intvl"}] = "30";
+  auto a = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "abc\n");
+  auto b = write_in(5, 10, "net/ipv4/tcp_keepalive_intvl", "75", "30\n");
+  p.on_record(&a, a.hdr.size);
+  p.on_record(&b, b.hdr.size);
+  p.expire_writes(0, true);  // at exit: everything, whatever its age
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].value, "abc");
+  EXPECT_EQ(sink.events[0].result, "not_applied");
+  EXPECT_TRUE(sink.events[0].failed());
+}

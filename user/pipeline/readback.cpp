@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pipeline/readback.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "core/fd.hpp"
+#include "netns/nsexec.hpp"
+
+namespace sysctlscope {
+
+std::optional<WriteResultMode> parse_write_result_mode(std::string_view s) {
+  if (s == "readback") return WriteResultMode::Readback;
+  if (s == "syscall") return WriteResultMode::Syscall;
+  return std::nullopt;
+}
+
+SysctlScope scope_of(std::string_view d) {
+  auto starts = [&](std::string_view p) { return d.substr(0, p.size()) == p; };
+  if (starts("net.")) return SysctlScope::Net;
+  if (d == "kernel.hostname" || d == "kernel.domainname") return SysctlScope::Uts;
+  if (starts("kernel.shm") || starts("kernel.msg") || d == "kernel.sem" ||
+      d == "kernel.sem_next_id" || d == "kernel.auto_msgmni" || starts("fs.mqueue."))
+    return SysctlScope::Ipc;
+  // user.* is per user namespace; kernel.ns_last_pid per pid namespace: a
+  // reader sees its own, and joining either from a threaded process is not
+  // allowed, so they are read only where the writer's is the tool's own.
+  if (starts("user.") || d == "kernel.ns_last_pid") return SysctlScope::User;
+  return SysctlScope::Global;
+}
+
+std::string normalize_value(std::string_view v) {
+  std::string out;
+  bool blank = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      blank = !out.empty();
+      continue;
+    }
+    if (blank) out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string judge_readback(const Event& w, const std::optional<std::string>& now) {
+  if (!now || w.value_truncated) return "unknown";
+  const std::string n = normalize_value(*now), v = normalize_value(w.value);
+  if (n == v) return "ok";
+  if (!w.old_truncated && !w.value_error) {
+    const std::string o = normalize_value(w.old_value);
+    if (n == o && o != v) return "not_applied";
+  }
+  return "unknown";
+}
+
+namespace {
+
+uint64_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+std::optional<std::string> read_here(const std::string& dotted) {
+  auto v = netns::read_sysctl_value(dotted);
+  if (v.err) return std::nullopt;
+  return v.value;
+}
+
+// /proc/sys shows the namespaces of the task that opens the file: read from a
+// thread that joined `ns_fd` (net, UTS and IPC may be joined by one thread of
+// a threaded process) and then ends, so no thread of ours stays elsewhere.
+std::optional<std::string> read_in(int ns_fd, int nstype, const std::string& dotted) {
+  std::optional<std::string> out;
+  std::thread t([&] {
+    if (::setns(ns_fd, nstype) == 0) out = read_here(dotted);
+  });
+  t.join();
+  return out;
+}
+
+// An nsfs fd for /proc/<pid>/ns/<kind>, if it still names namespace `inode`
+// (0: any).
+Fd open_ns(uint32_t pid, const char* kind, uint64_t inode) {
+  if (!pid) return Fd();
+  Fd fd(::open(("/proc/" + std::to_string(pid) + "/ns/" + kind).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return fd;
+  struct stat st {};
+  if (inode && (::fstat(fd.get(), &st) != 0 || st.st_ino != inode)) return Fd();
+  return fd;
+}
+
+Fd find_netns(uint64_t inode) {
+  std::error_code ec;
+  for (const auto& d : {"/run/netns", "/var/run/netns"}) {
+    for (const auto& ent : std::filesystem::directory_iterator(d, ec)) {
+      Fd fd(::open(ent.path().c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat st {};
+      if (fd.valid() && ::fstat(fd.get(), &st) == 0 && st.st_ino == inode) return fd;
+    }
+  }
+  for (const auto& ent : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = ent.path().filename();
+    if (name.empty() || name[0] < '0' || name[0] > '9') continue;
+    Fd fd = open_ns(static_cast<uint32_t>(std::stoul(name)), "net", inode);
+    if (fd.valid()) return fd;
+  }
+  return Fd();
+}
+
+}  // namespace
+
+ProcValueSource::ProcValueSource()
+    : own_net_(inode_of("/proc/self/ns/net")),
+      own_uts_(inode_of("/proc/self/ns/uts")),
+      own_ipc_(inode_of("/proc/self/ns/ipc")),
+      own_user_(inode_of("/proc/self/ns/user")) {}
+
+std::optional<std::string> ProcValueSource::current_value(const Event& w) {
+  switch (scope_of(w.sysctl)) {
+    case SysctlScope::Global:
+      return read_here(w.sysctl);
+    case SysctlScope::Net: {
+      if (w.netns == own_net_) return read_here(w.sysctl);
+      std::vector<uint32_t> pids = {w.tid, w.pid};
+      for (const Seen& s : seen_[w.netns % seen_.size()])
+        if (s.netns == w.netns) pids.push_back(s.pid);
+      for (uint32_t pid : pids) {
+        Fd fd = open_ns(pid, "net", w.netns);
+        if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+      }
+      // The writer (often a one-shot `sysctl -w`) is gone: look for the
+      // netns by name, then for any process in it (a few ms, once per write).
+      Fd fd = find_netns(w.netns);
+      if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+      return std::nullopt;  // nobody left in that netns: it is gone
+    }
+    case SysctlScope::Uts:
+    case SysctlScope::Ipc: {
+      const bool uts = scope_of(w.sysctl) == SysctlScope::Uts;
+      Fd fd = open_ns(w.tid, uts ? "uts" : "ipc", 0);
+      if (!fd.valid()) return std::nullopt;  // the writer is gone: its namespace is unknown
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0 && st.st_ino == (uts ? own_uts_ : own_ipc_))
+        return read_here(w.sysctl);
+      return read_in(fd.get(), uts ? CLONE_NEWUTS : CLONE_NEWIPC, w.sysctl);
+    }
+    case SysctlScope::User: {
+      const bool pid_ns = w.sysctl == "kernel.ns_last_pid";
+      Fd fd = open_ns(w.tid, pid_ns ? "pid" : "user", 0);
+      struct stat st {};
+      if (!fd.valid() || ::fstat(fd.get(), &st) != 0) return std::nullopt;
+      if (st.st_ino != (pid_ns ? inode_of("/proc/self/ns/pid") : own_user_)) return std::nullopt;
+      return read_here(w.sysctl);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace sysctlscope

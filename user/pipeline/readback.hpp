@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// Write results without hooking write(): the sysctl is read back where the
+// write applied, shortly after it, and compared with what was written.
+//
+// Why: a program on syscalls:sys_exit_write costs every write() on the host
+// (+60..250 ns on a 270 ns write, BENCHMARKS.md), for a result that matters
+// only for the rare sysctl write. `--write-results syscall` keeps the exact
+// errno from the write exits for those who want it (docs/events.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/event.hpp"
+
+namespace sysctlscope {
+
+enum class WriteResultMode { Readback, Syscall };
+// "readback" / "syscall"; nullopt for anything else.
+std::optional<WriteResultMode> parse_write_result_mode(std::string_view s);
+
+// Which namespace decides the value a reader of this sysctl sees.
+enum class SysctlScope { Net, Uts, Ipc, User, Global };
+SysctlScope scope_of(std::string_view dotted);
+
+// Runs of blanks (space, tab, newline) collapsed to one space, trimmed: /proc
+// prints "4096\t131072\t6291456\n" for what was written as "4096 131072 6291456".
+std::string normalize_value(std::string_view v);
+
+// The result of `write` given the value read back afterwards: "ok" when it
+// now holds the written value, "not_applied" when it still holds the old one
+// (and that differs from the written one), "unknown" otherwise (nothing read,
+// a truncated value, or changed by someone else since).
+std::string judge_readback(const Event& write, const std::optional<std::string>& now);
+
+// Where the current value comes from (an interface so the pipeline's use of
+// it is unit-testable without a kernel).
+class ValueSource {
+ public:
+  virtual ~ValueSource() = default;
+  // The sysctl's value now, as seen in the namespace(s) `write` applied to;
+  // nullopt when that cannot be read (namespace gone, writer gone for a
+  // UTS/IPC/user sysctl, unreadable entry).
+  virtual std::optional<std::string> current_value(const Event& write) = 0;
+  // A task seen in `netns`: a way into that netns once the writer is gone.
+  virtual void saw(uint32_t netns, uint32_t pid) = 0;
+};
+
+// Reads /proc/sys directly for global sysctls and for the tool's own
+// namespaces; otherwise from a short-lived thread that setns()es into the
+// writer's namespace (net: the writer, else a task recently seen there, else
+// a /run/netns name or any process found in it, always checked by inode;
+// UTS/IPC: the writer, if alive; user: only the tool's own user namespace).
+class ProcValueSource final : public ValueSource {
+ public:
+  ProcValueSource();
+  std::optional<std::string> current_value(const Event& write) override;
+  void saw(uint32_t netns, uint32_t pid) override {
+    // Direct-mapped, a few ways per bucket, newest first: O(1) on the
+    // per-event hot path.
+    auto& b = seen_[netns % seen_.size()];
+    if (b[0].netns == netns && b[0].pid == pid) return;
+    for (size_t i = b.size() - 1; i > 0; --i) b[i] = b[i - 1];
+    b[0] = {netns, pid};
+  }
+
+ private:
+  struct Seen {
+    uint32_t netns = 0, pid = 0;
+  };
+  std::array<std::array<Seen, 4>, 256> seen_{};
+  uint64_t own_net_ = 0, own_uts_ = 0, own_ipc_ = 0, own_user_ = 0;
+};
+
+}  // namespace sysctlscope
