@@ -347,3 +347,56 @@ TEST(ContainersE2E, ProcessOnlyInV1CgroupsResolvesFromItsV1Path) {
   EXPECT_TRUE((*ev)["netns_container"].is_null());
   EXPECT_EQ((*ev)["cross_namespace"], true);
 }
+
+// A Kubernetes pod as containerd lays it out: the sandbox (pause) container
+// holds the netns, the app container joins it. runc applies the app's
+// linux.sysctl from its init, in the shared netns: that write is the app's
+// (container), in the sandbox's netns (netns_container), and not
+// cross-namespace (same pod).
+TEST(ContainersE2E, PodNetnsBelongsToTheSandboxNotTheAppContainer) {
+  const std::string uid = random_uid(), pod = "/kubepods/besteffort/pod" + uid;
+  const Json pod_ann = {{"io.kubernetes.cri.sandbox-name", "web-0"},
+                        {"io.kubernetes.cri.sandbox-namespace", "shop"},
+                        {"io.kubernetes.cri.sandbox-uid", uid}};
+  {
+    RuncContainer::Options so;
+    so.id = random_hex(64);
+    so.cgroups_path = pod + "/" + so.id;
+    so.annotations = pod_ann;
+    so.annotations["io.kubernetes.cri.container-type"] = "sandbox";
+    RuncContainer sandbox(so);
+    pid_t spid = sandbox.start_detached();
+    ASSERT_GT(spid, 0);
+    // The tracer starts after the sandbox: it learns the pod from the files.
+    Tracer t({"--type", "sysctl_write"});
+    ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+    RuncContainer::Options ao;
+    ao.id = random_hex(64);
+    ao.cgroups_path = pod + "/" + ao.id;
+    ao.annotations = pod_ann;
+    ao.annotations["io.kubernetes.cri.container-type"] = "container";
+    ao.annotations["io.kubernetes.cri.container-name"] = "nginx";
+    ao.netns_path = "/proc/" + std::to_string(spid) + "/ns/net";
+    ao.sysctl = {{"net.ipv4.tcp_keepalive_time", "620"}};
+    RuncContainer app(ao);
+    pid_t apid = app.start_detached();
+    ASSERT_GT(apid, 0);
+    ASSERT_EQ(netns_of(apid), netns_of(spid));
+    auto ev = t.wait_for([&](const Json& e) {
+      return is_event(e, "sysctl_write", kKeepalive) && e["value"] == "620" &&
+             e["netns"] == netns_of(spid);
+    });
+    ASSERT_TRUE(ev) << t.stderr_text();
+    t.stop();
+    ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
+    EXPECT_EQ((*ev)["container"]["id"], ao.id);
+    EXPECT_EQ((*ev)["container"]["name"], "nginx");
+    ASSERT_TRUE((*ev)["netns_container"].is_object()) << ev->dump();
+    EXPECT_EQ((*ev)["netns_container"]["id"], so.id);
+    EXPECT_EQ((*ev)["netns_container"]["pod"], "web-0");
+    EXPECT_EQ((*ev)["netns_container"]["namespace"], "shop");
+    EXPECT_EQ((*ev)["cross_namespace"], false);
+    EXPECT_EQ((*ev)["result"], "ok") << "read back in the pod's netns";
+  }
+  remove_parent_cgroups(pod);
+}

@@ -112,7 +112,8 @@ bool Tracer::wait_ready(std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     std::string err = slurp(err_path_);
-    if (err.find("Tracing") != std::string::npos || err.find("Recording") != std::string::npos) return true;
+    if (err.find("Tracing") != std::string::npos || err.find("Recording") != std::string::npos)
+      return true;
     int st;
     if (waitpid(pid_, &st, WNOHANG) == pid_) {
       status_ = decode_status(st);
@@ -155,8 +156,10 @@ bool Tracer::wait_exit(std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (status_ < 0 && std::chrono::steady_clock::now() < end) {
     int st = 0;
-    if (waitpid(pid_, &st, WNOHANG) == pid_) status_ = decode_status(st);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (waitpid(pid_, &st, WNOHANG) == pid_)
+      status_ = decode_status(st);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return status_ >= 0;
 }
@@ -183,7 +186,8 @@ void Tracer::terminate(int sig) {
   }
 }
 
-std::vector<Json> select(const std::vector<Json>& evs, const std::function<bool(const Json&)>& pred) {
+std::vector<Json> select(const std::vector<Json>& evs,
+                         const std::function<bool(const Json&)>& pred) {
   std::vector<Json> out;
   for (auto& e : evs)
     if (pred(e)) out.push_back(e);
@@ -223,7 +227,8 @@ RuncContainer::RuncContainer(Options o) : opt_(std::move(o)) {
   if (opt_.args.empty()) opt_.args = {"sleep", "3600"};
   // busybox-static rootfs: the binary plus one symlink per applet.
   std::string rootfs = bundle_.path() + "/rootfs";
-  for (auto d : {"bin", "proc", "sys", "dev", "tmp", "etc"}) fs::create_directories(rootfs + "/" + d);
+  for (auto d : {"bin", "proc", "sys", "dev", "tmp", "etc"})
+    fs::create_directories(rootfs + "/" + d);
   fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
   auto list = run({"/bin/busybox", "--list"});
   std::istringstream applets(list.out);
@@ -242,6 +247,9 @@ void RuncContainer::write_config(bool detached) {
   if (!opt_.sysctl.empty()) cfg["linux"]["sysctl"] = opt_.sysctl;
   if (!opt_.cgroups_path.empty()) cfg["linux"]["cgroupsPath"] = opt_.cgroups_path;
   if (!opt_.annotations.empty()) cfg["annotations"] = opt_.annotations;
+  if (!opt_.netns_path.empty())
+    for (auto& ns : cfg["linux"]["namespaces"])
+      if (ns["type"] == "network") ns["path"] = opt_.netns_path;
   std::ofstream(bundle_.path() + "/config.json") << cfg.dump(2);
 }
 

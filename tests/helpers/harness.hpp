@@ -31,7 +31,8 @@ RunResult sh(const std::string& cmd);
 // `sysctlscope trace -o json <args>` running in the background.
 class Tracer {
  public:
-  explicit Tracer(std::vector<std::string> args, std::vector<std::string> subcommand = {"trace", "-o", "json"});
+  explicit Tracer(std::vector<std::string> args,
+                  std::vector<std::string> subcommand = {"trace", "-o", "json"});
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
@@ -62,7 +63,8 @@ class Tracer {
 };
 
 // Filters a list of events.
-std::vector<Json> select(const std::vector<Json>& evs, const std::function<bool(const Json&)>& pred);
+std::vector<Json> select(const std::vector<Json>& evs,
+                         const std::function<bool(const Json&)>& pred);
 bool is_event(const Json& e, const std::string& type, const std::string& sysctl = {});
 
 // Inode of /proc/<pid>/ns/net (or /proc/self).
@@ -90,6 +92,7 @@ class RuncContainer {
     Json sysctl = Json::object();   // linux.sysctl
     std::string cgroups_path;       // linux.cgroupsPath ("" = runc default /<id>)
     Json annotations = Json::object();
+    std::string netns_path;  // join this netns ("/proc/PID/ns/net") instead of a new one
   };
   explicit RuncContainer(Options o);
   ~RuncContainer();

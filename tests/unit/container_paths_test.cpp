@@ -390,3 +390,81 @@ TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
   EXPECT_EQ(fresh.container->runtime, "containerd");
   EXPECT_EQ(fresh.container->pod_uid, UID);
 }
+
+// A pod's netns belongs to its sandbox (pause) container, whichever of the
+// pod's containers is seen first; the pod's own containers acting in it are
+// not cross-namespace, a host process is.
+TEST(ContainerEnricher, PodNetnsOwnedByItsSandbox) {
+  Tmp t;
+  const std::string S = "5a" + H2.substr(2), A = "6b" + H2.substr(2);
+  auto state = [&](const std::string& id, int pid) {
+    t.write("k8s/" + id + "/state.json", R"({"init_process_pid":)" + std::to_string(pid) +
+                                             R"(,"config":{"labels":["bundle=)" + t.str() + "/b-" +
+                                             id + R"("]}})");
+  };
+  state(S, 88);
+  state(A, 89);
+  t.write("b-" + S + "/config.json",
+          R"({"annotations":{"io.kubernetes.cri.container-type":"sandbox",
+      "io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop",
+      "io.kubernetes.cri.sandbox-uid":")" +
+              UID + R"("}})");
+  t.write("b-" + A + "/config.json",
+          R"({"annotations":{"io.kubernetes.cri.container-type":"container",
+      "io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop",
+      "io.kubernetes.cri.container-name":"nginx","io.kubernetes.cri.sandbox-uid":")" +
+              UID + R"("}})");
+  // One netns for both: the app container joined the sandbox's (same inode).
+  t.write("proc/88/ns/net", "");
+  std::filesystem::create_directories(t.dir / "proc/89/ns");
+  std::filesystem::create_hard_link(t.dir / "proc/88/ns/net", t.dir / "proc/89/ns/net");
+  struct stat st {};
+  ASSERT_EQ(::stat((t.str() + "/proc/88/ns/net").c_str(), &st), 0);
+  const uint32_t pod_netns = static_cast<uint32_t>(st.st_ino);
+
+  ContainerEnricher en(test_config(t));
+  const std::string pod = "/kubepods/besteffort/pod" + UID + "/";
+  en.on_cgroup(mkdir_rec(21, pod + A));  // the app container first
+  ASSERT_TRUE(en.netns_owner(pod_netns));
+  EXPECT_EQ(en.netns_owner(pod_netns)->id, A) << "no sandbox known yet";
+  en.on_cgroup(mkdir_rec(20, pod + S));
+  ASSERT_TRUE(en.netns_owner(pod_netns));
+  EXPECT_EQ(en.netns_owner(pod_netns)->id, S) << "the sandbox takes the pod's netns over";
+  en.on_cgroup(mkdir_rec(22, "/system.slice/kubelet.service"));
+
+  Event app = ev(21, pod_netns);
+  en.enrich(app);
+  ASSERT_TRUE(app.container);
+  EXPECT_EQ(app.container->id, A);
+  EXPECT_EQ(app.container->name, "nginx");
+  ASSERT_TRUE(app.netns_container);
+  EXPECT_EQ(*app.netns_container, (ContainerInfo{S, "containerd", "", "web-0", "shop", UID}));
+  EXPECT_FALSE(app.cross_namespace) << "same pod: its own netns";
+
+  Event host = ev(22, pod_netns);
+  en.enrich(host);
+  ASSERT_TRUE(host.netns_container);
+  EXPECT_EQ(host.netns_container->id, S);
+  EXPECT_TRUE(host.cross_namespace);
+
+  // A non-sandbox never displaces the sandbox, whatever it acts on.
+  Event again = ev(21, pod_netns);
+  en.enrich(again);
+  EXPECT_EQ(en.netns_owner(pod_netns)->id, S);
+}
+
+TEST(ContainerMeta, SandboxMarkersOfEachRuntime) {
+  for (auto [k, v, want] : std::vector<std::tuple<std::string, std::string, bool>>{
+           {"io.kubernetes.cri.container-type", "sandbox", true},
+           {"io.kubernetes.cri.container-type", "container", false},
+           {"io.kubernetes.cri-o.ContainerType", "sandbox", true},
+           {"io.kubernetes.cri-o.ContainerType", "container", false},
+           {"io.kubernetes.docker.type", "podsandbox", true},
+           {"io.kubernetes.docker.type", "container", false},
+           {"io.kubernetes.pod.name", "sandbox", false}}) {
+    ContainerInfo c;
+    bool sandbox = false;
+    apply_annotations({{k, v}}, c, &sandbox);
+    EXPECT_EQ(sandbox, want) << k << "=" << v;
+  }
+}

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <unordered_set>
 
-#include "enrich/enricher.hpp"
 #include "core/clock.hpp"
+#include "enrich/enricher.hpp"
 
 namespace sysctlscope {
 

@@ -7,14 +7,13 @@
 #include <algorithm>
 #include <fstream>
 
-#include "enrich/container_paths.hpp"
 #include "core/clock.hpp"
+#include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
 
 namespace sysctlscope {
 
 namespace {
-
 
 uint32_t ns_inode(const std::string& path) {
   struct stat st {};
@@ -91,6 +90,16 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
   for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
 }
 
+namespace {
+// One container, or two containers of one pod (by uid, else by name and
+// namespace): the pod's containers share its netns.
+bool same_pod(const ContainerInfo& a, const ContainerInfo& b) {
+  if (a.id == b.id) return true;
+  if (!a.pod_uid.empty() && !b.pod_uid.empty()) return a.pod_uid == b.pod_uid;
+  return !a.pod.empty() && a.pod == b.pod && a.k8s_namespace == b.k8s_namespace;
+}
+}  // namespace
+
 void ContainerEnricher::drop_cgroup(uint64_t id) {
   auto it = by_cgroup_.find(id);
   if (it == by_cgroup_.end()) return;
@@ -134,11 +143,11 @@ void ContainerEnricher::load_meta(Known& k) {
   RuncState st;
   bool found = read_runc_state(cfg_.meta.runc_roots, c.id, st);
   if (found) {
-    if (st.bundle.empty() || !apply_annotations_file(st.bundle + "/config.json", c))
-      apply_annotations(st.labels, c);  // runc copies annotations into labels
+    if (st.bundle.empty() || !apply_annotations_file(st.bundle + "/config.json", c, &k.sandbox))
+      apply_annotations(st.labels, c, &k.sandbox);  // runc copies annotations into labels
     if (st.pid > 0) {
       uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
-      if (ns && ns != host_netns_) netns_owner_.try_emplace(ns, &k);
+      if (ns && ns != host_netns_) claim_netns(ns, &k);
     }
   }
   if (c.runtime == "docker" && c.name.empty()) {
@@ -199,17 +208,47 @@ void ContainerEnricher::enrich(Event& e) {
     // that netns as the container's (the first one seen keeps it).
     auto n = netns_owner_.find(e.netns);
     if (n == netns_owner_.end() && actor) {
-      n = netns_owner_.emplace(e.netns, actor).first;
+      owner = claim_netns(e.netns, actor);
     } else if (n == netns_owner_.end() && !pending_meta_.empty()) {
       retry_pending_meta(event_ns);
       n = netns_owner_.find(e.netns);
     }
-    if (n != netns_owner_.end()) owner = n->second;
+    if (!owner && n != netns_owner_.end()) owner = n->second;
   }
   if (owner) e.netns_container = *owner->info;
-  // Host netns (owner null) or a known owner: the actor is someone else.
+  // Host netns (owner null) or a known owner: the actor is someone else,
+  // unless both are containers of one pod (they share the sandbox's netns).
   if (host || owner)
-    e.cross_namespace = actor != owner && !(actor && owner && actor->info->id == owner->info->id);
+    e.cross_namespace = actor != owner && !(actor && owner && same_pod(*actor->info, *owner->info));
+}
+
+void ContainerEnricher::resolve_siblings(const Known* k) {
+  std::vector<std::string> parents;
+  for (const auto& [id, known] : by_cgroup_)
+    if (known == k)
+      if (const std::string* p = paths_.find(id);
+          p && p->rfind('/') != std::string::npos && p->rfind('/') > 0)
+        parents.push_back(p->substr(0, p->rfind('/') + 1));
+  std::vector<uint64_t> ids;
+  for (const auto& parent : parents)
+    for (const auto& [id, path] : paths_.all())
+      if (path.size() > parent.size() && path.compare(0, parent.size(), parent) == 0 &&
+          path.find('/', parent.size()) == std::string::npos && !by_cgroup_.count(id))
+        ids.push_back(id);
+  // Loads their metadata: a sandbox among them claims its netns.
+  for (uint64_t id : ids) resolve(id, nullptr, kAlways);
+}
+
+ContainerEnricher::Known* ContainerEnricher::claim_netns(uint32_t netns, Known* k) {
+  // A pod's container claiming an unowned netns: its sandbox (a sibling
+  // cgroup) may not have been looked at yet (no event, or it predates the
+  // tracer). Rare: once per netns.
+  if (!k->sandbox && (!k->info->pod_uid.empty() || !k->info->pod.empty()) &&
+      !netns_owner_.count(netns))
+    resolve_siblings(k);
+  auto [it, added] = netns_owner_.try_emplace(netns, k);
+  if (!added && k->sandbox && it->second && !it->second->sandbox) it->second = k;
+  return it->second;
 }
 
 std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id) {

@@ -63,11 +63,15 @@ bool read_runc_state(const std::vector<std::string>& roots, const std::string& i
   return false;
 }
 
-void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv,
-                       ContainerInfo& c) {
+void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv, ContainerInfo& c,
+                       bool* sandbox) {
   bool cri_containerd = false, crio = false;
   for (const auto& [k, v] : kv) {
     if (v.empty()) continue;
+    if (sandbox && ((k == "io.kubernetes.cri.container-type" && v == "sandbox") ||
+                    (k == "io.kubernetes.cri-o.ContainerType" && v == "sandbox") ||
+                    (k == "io.kubernetes.docker.type" && v == "podsandbox")))
+      *sandbox = true;
     if (k == "io.kubernetes.cri.sandbox-name")
       c.pod = v, cri_containerd = true;
     else if (k == "io.kubernetes.cri.sandbox-namespace")
@@ -94,7 +98,7 @@ void apply_annotations(const std::vector<std::pair<std::string, std::string>>& k
   }
 }
 
-bool apply_annotations_file(const std::string& config_json, ContainerInfo& c) {
+bool apply_annotations_file(const std::string& config_json, ContainerInfo& c, bool* sandbox) {
   auto j = load_json(config_json);
   if (!j.is_object()) return false;
   auto it = j.find("annotations");
@@ -102,7 +106,7 @@ bool apply_annotations_file(const std::string& config_json, ContainerInfo& c) {
   std::vector<std::pair<std::string, std::string>> kv;
   for (auto a = it->begin(); a != it->end(); ++a)
     if (a.value().is_string()) kv.emplace_back(a.key(), a.value().get<std::string>());
-  apply_annotations(kv, c);
+  apply_annotations(kv, c, sandbox);
   return true;
 }
 

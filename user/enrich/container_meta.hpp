@@ -35,10 +35,16 @@ bool runc_state_dir_exists(const std::string& root, const std::string& id);
 
 // Fills pod, namespace, name (and the runtime when the keys tell it: containerd
 // vs CRI-O) from an OCI config.json's annotations. false: missing/malformed.
-bool apply_annotations_file(const std::string& config_json, ContainerInfo& c);
+// `sandbox` (if given) is set when the container is a pod's sandbox (the
+// "pause" container that holds the pod's namespaces): containerd's
+// io.kubernetes.cri.container-type=sandbox, CRI-O's
+// io.kubernetes.cri-o.ContainerType=sandbox, dockershim/cri-dockerd's
+// io.kubernetes.docker.type=podsandbox.
+bool apply_annotations_file(const std::string& config_json, ContainerInfo& c,
+                            bool* sandbox = nullptr);
 // Same, from key/value pairs (state.json labels).
-void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv,
-                       ContainerInfo& c);
+void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv, ContainerInfo& c,
+                       bool* sandbox = nullptr);
 
 // Docker's name for a container ("/web" -> "web"); "" when unknown.
 std::string docker_container_name(const std::string& docker_root, const std::string& id);

@@ -104,6 +104,7 @@ class ContainerEnricher final : public Enricher {
   struct Known {
     std::shared_ptr<ContainerInfo> info;
     bool meta_done = false;  // metadata files read (or none to read)
+    bool sandbox = false;    // a pod's sandbox: owns the pod's netns
     int cgroups = 0;         // entries of by_cgroup_ pointing here
     int tries = 0;
     uint64_t last_try_ns = 0;  // Unix time of the last look at the files
@@ -116,6 +117,13 @@ class ContainerEnricher final : public Enricher {
   void drop_cgroup(uint64_t id);
   void retry_pending_meta(uint64_t event_ns);
   void warn_if_uncovered(const Known& k, const std::string& path);
+  // Records `k` as the owner of `netns` unless it has one; a pod's sandbox
+  // replaces an owner that is not one (the pod's netns is the sandbox's,
+  // whichever of its containers was seen first).
+  Known* claim_netns(uint32_t netns, Known* k);
+  // Resolves the not-yet-resolved cgroups next to k's (a pod's other
+  // containers), once per netns claim: rare, never per event.
+  void resolve_siblings(const Known* k);
   Known* v1_actor(const Event& e);
 
   EnricherConfig cfg_;
