@@ -90,3 +90,66 @@ TEST(NetnsKnown, TracerUsesNoSyscallEnterTracepoint) {
   EXPECT_GT(ours, 0u) << r.out;  // the exit hooks are there
   t.stop();
 }
+
+namespace {
+// `unshare -n sleep 60`: a netns kept alive (inode not reusable) while the
+// test runs; killed on scope exit.
+struct Holder {
+  pid_t pid = fork();
+  Holder() {
+    if (pid == 0) {
+      execlp("unshare", "unshare", "-n", "sleep", "60", (char*)nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 500 && pid > 0 && netns_of(pid) == netns_of(0); ++i) usleep(10000);
+  }
+  ~Holder() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+}  // namespace
+
+// --type netns_enter alone: the unshare() exit still keeps known_netns, so a
+// setns() back to the netns the task started in is seen, from the unshared one.
+TEST(NetnsKnown, NetnsEnterOnlySeesASetnsBackAfterUnshare) {
+  Tracer t({"--type", "netns_enter"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const uint64_t own = netns_of(0);
+  auto r = sh("exec unshare -n sh -c 'stat -L -c %i /proc/self/ns/net; exec nsenter --net=/proc/" +
+              std::to_string(getpid()) + "/ns/net true'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const uint64_t created = std::stoull(r.out);
+  ASSERT_NE(created, own);
+  auto enter = t.wait_for(
+      [&](const Json& e) { return is_event(e, "netns_enter") && e["from_netns"] == created; });
+  ASSERT_TRUE(enter) << t.stderr_text();
+  EXPECT_EQ((*enter)["netns"], own) << enter->dump();
+  EXPECT_EQ((*enter)["proc"]["comm"], "nsenter") << enter->dump();
+  t.stop();
+}
+
+// --type netns_create alone: the setns() exit still keeps known_netns, so an
+// unshare() after nsenter names the entered netns as the parent, not the one
+// the task was forked in.
+TEST(NetnsKnown, NetnsCreateOnlyParentIsTheNetnsEnteredBefore) {
+  Holder held;
+  ASSERT_GT(held.pid, 0);
+  const uint64_t entered = netns_of(held.pid);
+  ASSERT_NE(entered, netns_of(0));
+  Tracer t({"--type", "netns_create"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = run({"nsenter", "--net=/proc/" + std::to_string(held.pid) + "/ns/net", "unshare", "-n",
+                "stat", "-L", "-c", "%i", "/proc/self/ns/net"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const uint64_t created = std::stoull(r.out);
+  auto birth = t.wait_for([&](const Json& e) {
+    return is_event(e, "netns_create") && e["netns"] == created && e["proc"]["comm"] == "unshare";
+  });
+  ASSERT_TRUE(birth) << t.stderr_text();
+  EXPECT_EQ((*birth)["parent_netns"], entered) << birth->dump();
+  EXPECT_EQ((*birth)["via"], "unshare");
+  t.stop();
+}

@@ -64,7 +64,24 @@ TEST(NetnsPlan, NetnsEnterAloneKeepsTheForkHookForKnownNetns) {
   auto plan = sysctlscope::plan_programs(p, SS_TYPE_BIT(SS_EV_NETNS_ENTER));
   EXPECT_TRUE(has(plan.load, "ss_exit_setns"));
   EXPECT_TRUE(has(plan.load, "ss_netns_fork"));
-  EXPECT_FALSE(has(plan.load, "ss_exit_unshare"));
   EXPECT_TRUE(plan.seeds_known_netns);
   EXPECT_FALSE(plan.snapshots_netns);
+}
+
+// Either netns type loads both the unshare and the setns exit: each keeps
+// known_netns current for the other (a setns() unseen by a netns_create-only
+// tracer would make the next unshare() report a stale parent_netns).
+TEST(NetnsPlan, EitherNetnsTypeLoadsBothUnshareAndSetnsExits) {
+  Probe p;
+  for (uint32_t mask : {SS_TYPE_BIT(SS_EV_NETNS_CREATE), SS_TYPE_BIT(SS_EV_NETNS_ENTER)}) {
+    for (bool tp_btf : {true, false}) {
+      p.with_tp_btf = tp_btf;
+      auto plan = sysctlscope::plan_programs(p, mask);
+      EXPECT_TRUE(has(plan.load, "ss_exit_unshare")) << mask << " " << tp_btf;
+      EXPECT_TRUE(has(plan.load, "ss_exit_setns")) << mask << " " << tp_btf;
+    }
+  }
+  auto plan = sysctlscope::plan_programs(p, SS_TYPE_BIT(SS_EV_SYSCTL_WRITE));
+  EXPECT_FALSE(has(plan.load, "ss_exit_unshare"));
+  EXPECT_FALSE(has(plan.load, "ss_exit_setns"));
 }

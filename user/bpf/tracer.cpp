@@ -96,7 +96,7 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   }
   // Namespace births: the fork hook sees clone/clone3 (tp_btf, or raw_tp
   // with the same arguments when BTF-typed tracepoints are missing); the
-  // unshare enter/exit pair sees unshare(CLONE_NEWNET).
+  // unshare exit below sees unshare(CLONE_NEWNET).
   if (want(SS_EV_NETNS_CREATE)) {
     if (probe.tp_btf()) {
       plan.load.push_back("ss_netns_fork");
@@ -104,19 +104,25 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
       plan.load.push_back("ss_netns_fork_raw");
       plan.skip.push_back("ss_netns_fork: no tp_btf (raw_tp fallback: clone3 reported as clone)");
     }
-    // unshare(CLONE_NEWNET): exit hook only; its flags come from the saved
-    // user registers, the netns left from the known_netns task storage.
-    exit_prog("ss_exit_", "unshare");
     plan.snapshots_netns = true;
   } else {
-    plan.skip.push_back("ss_netns_fork, ss_exit_unshare: netns_create filtered out");
+    plan.skip.push_back("ss_netns_fork: netns_create filtered out");
   }
   // No syscall *enter* hook anywhere: an enabled sys_enter_* tracepoint puts
-  // the entry-side tracepoint path on every syscall of every task.
-  if (want(SS_EV_NETNS_ENTER))
+  // the entry-side tracepoint path on every syscall of every task. The
+  // unshare and setns exits (flags from the saved user registers) keep the
+  // known_netns task storage current, so either type needs both: without the
+  // setns exit, `--type netns_create` would give the netns a task left by
+  // setns() as the parent of its next unshare(); without the unshare exit,
+  // `--type netns_enter` would miss a setns() back to the original netns.
+  // Each emits only its own type (bpf/netns.bpf.c).
+  if (want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) {
+    exit_prog("ss_exit_", "unshare");
     exit_prog("ss_exit_", "setns");
-  else
-    plan.skip.push_back("ss_exit_setns: netns_enter filtered out");
+  } else {
+    plan.skip.push_back(
+        "ss_exit_unshare, ss_exit_setns: netns_create and netns_enter filtered out");
+  }
   // The fork hook also keeps known_netns current (children), which
   // netns_enter needs even when netns_create is filtered out.
   if (want(SS_EV_NETNS_ENTER) && !want(SS_EV_NETNS_CREATE) && probe.tp_btf())
