@@ -2,6 +2,11 @@
 // Write results by read-back (the default) against the real kernel: no
 // write-syscall hook is attached, and results come from the value read back
 // where the write applied. Host values are changed only under SysctlGuard.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -141,14 +146,43 @@ TEST(ReadbackE2E, OnlySyscallModeHooksWriteExits) {
         ++n;
     return n;
   };
+  // Programs held by the tracer (prog_id in its fds' fdinfo), by their
+  // kernel-truncated 15-char names: tp_btf programs (ss_clear_exit) are not
+  // perf events, so bpftool perf list does not show them.
+  auto prog_names = [](pid_t pid) {
+    std::set<int> ids;
+    std::error_code ec;
+    for (auto& f :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo", ec)) {
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);)
+        if (line.rfind("prog_id:", 0) == 0) ids.insert(std::stoi(line.substr(8)));
+    }
+    auto r = run({"bpftool", "-j", "prog", "show"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::vector<std::string> names;
+    for (const auto& p : Json::parse(r.out))
+      if (ids.count(p.value("id", -1))) names.push_back(p.value("name", ""));
+    return names;
+  };
+  auto count_prefix = [](const std::vector<std::string>& names, const std::string& pre) {
+    return std::count_if(names.begin(), names.end(),
+                         [&](const std::string& n) { return n.rfind(pre, 0) == 0; });
+  };
   {
     Tracer t({});
     ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
     EXPECT_EQ(write_hooks(t.pid()), 0);
+    auto names = prog_names(t.pid());
+    EXPECT_GT(count_prefix(names, "ss_sysctl"), 0) << "bpftool shows the tracer's programs";
+    EXPECT_EQ(count_prefix(names, "ss_clear"), 0) << "no stale-clearing program in readback mode";
+    EXPECT_EQ(count_prefix(names, "ss_exit_wr") + count_prefix(names, "ss_exit_pw"), 0);
   }
   Tracer t({"--type", "sysctl_write", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   EXPECT_EQ(write_hooks(t.pid()), 5) << "write, pwrite64, writev, pwritev, pwritev2";
+  EXPECT_EQ(count_prefix(prog_names(t.pid()), "ss_clear"), 6)
+      << "sendfile64, splice, copy_file_range, io_uring_enter, io_submit, sched_process_exit";
   auto r =
       sh("unshare -n sh -c 'echo $$; echo abc > /proc/sys/net/ipv4/tcp_keepalive_time; exit 0'");
   long pid = std::stol(r.out);

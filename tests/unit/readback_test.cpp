@@ -3,8 +3,14 @@
 // and the pipeline's batching, with a fake value source (no kernel).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
+
+#include "bpf/env.hpp"
+#include "bpf/tracer.hpp"
+#include "sysctlscope/event.h"
 
 #include "pipeline/pipeline.hpp"
 #include "pipeline/readback.hpp"
@@ -170,4 +176,49 @@ TEST(Readback, FailedFilterKeepsNotApplied) {
   EXPECT_EQ(sink.events[0].value, "abc");
   EXPECT_EQ(sink.events[0].result, "not_applied");
   EXPECT_TRUE(sink.events[0].failed());
+}
+
+namespace {
+class AllFeatures final : public FeatureProbe {
+ public:
+  bool btf() const override { return true; }
+  bool cgroup_sysctl() const override { return true; }
+  bool ringbuf() const override { return true; }
+  bool tp_btf() const override { return true; }
+  bool syscall_tracepoint(const std::string&) const override { return true; }
+};
+}  // namespace
+
+// Readback mode loads no write-family exit nor any program that only clears
+// their pending entries; syscall mode loads all of them.
+TEST(Readback, PlanLoadsNoWriteExitsInReadbackMode) {
+  AllFeatures probe;
+  const std::vector<std::string> write_family = {"ss_exit_write",
+                                                 "ss_exit_pwrite64",
+                                                 "ss_exit_writev",
+                                                 "ss_exit_pwritev",
+                                                 "ss_exit_pwritev2",
+                                                 "ss_clear_sendfile64",
+                                                 "ss_clear_splice",
+                                                 "ss_clear_copy_file_range",
+                                                 "ss_clear_io_uring_enter",
+                                                 "ss_clear_io_submit",
+                                                 "ss_clear_exit"};
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  auto rb = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Readback));
+  EXPECT_FALSE(rb.joins_writes);
+  EXPECT_TRUE(has(rb.load, "ss_sysctl"));
+  EXPECT_TRUE(has(rb.load, "ss_exit_openat")) << "blocked writes still need the open exits";
+  for (const auto& n : write_family) EXPECT_FALSE(has(rb.load, n)) << n;
+  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  EXPECT_TRUE(sc.joins_writes);
+  for (const auto& n : write_family) EXPECT_TRUE(has(sc.load, n)) << n;
+  // Filtered to sysctl_write only, readback still loads the sysctl hook.
+  auto w = plan_programs(
+      probe, kernel_type_mask(SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT),
+                              WriteResultMode::Readback));
+  EXPECT_TRUE(has(w.load, "ss_sysctl"));
+  EXPECT_FALSE(has(w.load, "ss_exit_write"));
 }

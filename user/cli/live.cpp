@@ -69,10 +69,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   require_core_features(*probe);
 
   TracerConfig cfg;
-  cfg.type_mask = opt.filter.kernel_type_mask();
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  if (opt.write_results == WriteResultMode::Readback)
-    cfg.type_mask &= ~SS_TYPE_BIT(SS_EV_WRITE_RESULT);
+  cfg.type_mask = kernel_type_mask(opt.filter.kernel_type_mask(), opt.write_results);
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "core/fd.hpp"
 #include "netns/nsexec.hpp"
+#include "sysctlscope/event.h"
 
 namespace sysctlscope {
 
@@ -19,6 +21,10 @@ std::optional<WriteResultMode> parse_write_result_mode(std::string_view s) {
   if (s == "readback") return WriteResultMode::Readback;
   if (s == "syscall") return WriteResultMode::Syscall;
   return std::nullopt;
+}
+
+uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m) {
+  return m == WriteResultMode::Readback ? mask & ~SS_TYPE_BIT(SS_EV_WRITE_RESULT) : mask;
 }
 
 SysctlScope scope_of(std::string_view d) {
@@ -97,8 +103,13 @@ Fd open_ns(uint32_t pid, const char* kind, uint64_t inode) {
   return fd;
 }
 
+// Bounds what one write can cost the consumer loop on a host with many
+// processes (about 2-5 us per /proc/<pid>/ns/net open).
+constexpr auto kScanBudget = std::chrono::milliseconds(20);
+
 Fd find_netns(uint64_t inode) {
   std::error_code ec;
+  const auto deadline = std::chrono::steady_clock::now() + kScanBudget;
   for (const auto& d : {"/run/netns", "/var/run/netns"}) {
     for (const auto& ent : std::filesystem::directory_iterator(d, ec)) {
       Fd fd(::open(ent.path().c_str(), O_RDONLY | O_CLOEXEC));
@@ -109,6 +120,7 @@ Fd find_netns(uint64_t inode) {
   for (const auto& ent : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = ent.path().filename();
     if (name.empty() || name[0] < '0' || name[0] > '9') continue;
+    if (std::chrono::steady_clock::now() > deadline) break;  // result: unknown
     Fd fd = open_ns(static_cast<uint32_t>(std::stoul(name)), "net", inode);
     if (fd.valid()) return fd;
   }
@@ -123,23 +135,41 @@ ProcValueSource::ProcValueSource()
       own_ipc_(inode_of("/proc/self/ns/ipc")),
       own_user_(inode_of("/proc/self/ns/user")) {}
 
+int ProcValueSource::cached_netns(uint32_t netns) {
+  for (auto it = netns_fds_.begin(); it != netns_fds_.end(); ++it) {
+    if (it->netns != netns) continue;
+    netns_fds_.splice(netns_fds_.begin(), netns_fds_, it);
+    return netns_fds_.front().fd.get();
+  }
+  return -1;
+}
+
+int ProcValueSource::remember_netns(uint32_t netns, Fd fd) {
+  netns_fds_.push_front({netns, std::move(fd)});
+  if (netns_fds_.size() > kNetnsCacheMax) netns_fds_.pop_back();
+  return netns_fds_.front().fd.get();
+}
+
 std::optional<std::string> ProcValueSource::current_value(const Event& w) {
   switch (scope_of(w.sysctl)) {
     case SysctlScope::Global:
       return read_here(w.sysctl);
     case SysctlScope::Net: {
       if (w.netns == own_net_) return read_here(w.sysctl);
+      if (int fd = cached_netns(w.netns); fd >= 0) return read_in(fd, CLONE_NEWNET, w.sysctl);
       std::vector<uint32_t> pids = {w.tid, w.pid};
       for (const Seen& s : seen_[w.netns % seen_.size()])
         if (s.netns == w.netns) pids.push_back(s.pid);
       for (uint32_t pid : pids) {
         Fd fd = open_ns(pid, "net", w.netns);
-        if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+        if (fd.valid())
+          return read_in(remember_netns(w.netns, std::move(fd)), CLONE_NEWNET, w.sysctl);
       }
       // The writer (often a one-shot `sysctl -w`) is gone: look for the
       // netns by name, then for any process in it (a few ms, once per write).
       Fd fd = find_netns(w.netns);
-      if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+      if (fd.valid())
+        return read_in(remember_netns(w.netns, std::move(fd)), CLONE_NEWNET, w.sysctl);
       return std::nullopt;  // nobody left in that netns: it is gone
     }
     case SysctlScope::Uts:

@@ -10,11 +10,13 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/fd.hpp"
 #include "model/event.hpp"
 
 namespace sysctlscope {
@@ -22,6 +24,10 @@ namespace sysctlscope {
 enum class WriteResultMode { Readback, Syscall };
 // "readback" / "syscall"; nullopt for anything else.
 std::optional<WriteResultMode> parse_write_result_mode(std::string_view s);
+// The kernel event types to load programs for: readback needs no
+// write_result records, so plan_programs() then leaves every write-family
+// exit and the programs that clear their pending entries unloaded.
+uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 
 // Which namespace decides the value a reader of this sysctl sees.
 enum class SysctlScope { Net, Uts, Ipc, User, Global };
@@ -73,6 +79,20 @@ class ProcValueSource final : public ValueSource {
     uint32_t netns = 0, pid = 0;
   };
   std::array<std::array<Seen, 4>, 256> seen_{};
+  // Recently entered network namespaces, most recent first, at most
+  // kNetnsCacheMax: a burst of writes in one netns whose writers are gone
+  // costs one /proc scan, not one per write. An fd pins its netns (and its
+  // inode number, so a hit can never be another netns); the kernel does not
+  // tell us when a netns is otherwise dead, so the bound (LRU) limits what we
+  // keep alive.
+  static constexpr size_t kNetnsCacheMax = 8;
+  struct CachedNetns {
+    uint32_t netns = 0;
+    Fd fd;
+  };
+  std::list<CachedNetns> netns_fds_;
+  int cached_netns(uint32_t netns);           // the fd, or -1; moves a hit to the front
+  int remember_netns(uint32_t netns, Fd fd);  // returns the cached fd
   uint64_t own_net_ = 0, own_uts_ = 0, own_ipc_ = 0, own_user_ = 0;
 };
 
