@@ -135,41 +135,23 @@ ProcValueSource::ProcValueSource()
       own_ipc_(inode_of("/proc/self/ns/ipc")),
       own_user_(inode_of("/proc/self/ns/user")) {}
 
-int ProcValueSource::cached_netns(uint32_t netns) {
-  for (auto it = netns_fds_.begin(); it != netns_fds_.end(); ++it) {
-    if (it->netns != netns) continue;
-    netns_fds_.splice(netns_fds_.begin(), netns_fds_, it);
-    return netns_fds_.front().fd.get();
-  }
-  return -1;
-}
-
-int ProcValueSource::remember_netns(uint32_t netns, Fd fd) {
-  netns_fds_.push_front({netns, std::move(fd)});
-  if (netns_fds_.size() > kNetnsCacheMax) netns_fds_.pop_back();
-  return netns_fds_.front().fd.get();
-}
-
 std::optional<std::string> ProcValueSource::current_value(const Event& w) {
   switch (scope_of(w.sysctl)) {
     case SysctlScope::Global:
       return read_here(w.sysctl);
     case SysctlScope::Net: {
       if (w.netns == own_net_) return read_here(w.sysctl);
-      if (int fd = cached_netns(w.netns); fd >= 0) return read_in(fd, CLONE_NEWNET, w.sysctl);
       std::vector<uint32_t> pids = {w.tid, w.pid};
       for (const Seen& s : seen_[w.netns % seen_.size()])
         if (s.netns == w.netns) pids.push_back(s.pid);
       for (uint32_t pid : pids) {
         Fd fd = open_ns(pid, "net", w.netns);
-        if (fd.valid())
-          return read_in(remember_netns(w.netns, std::move(fd)), CLONE_NEWNET, w.sysctl);
+        if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
       }
       // The writer (often a one-shot `sysctl -w`) is gone: look for the
       // netns by name, then for any process in it (a few ms, once per write).
       Fd fd = find_netns(w.netns);
-      if (fd.valid())
-        return read_in(remember_netns(w.netns, std::move(fd)), CLONE_NEWNET, w.sysctl);
+      if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
       return std::nullopt;  // nobody left in that netns: it is gone
     }
     case SysctlScope::Uts:

@@ -10,13 +10,11 @@
 
 #include <array>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "core/fd.hpp"
 #include "model/event.hpp"
 
 namespace sysctlscope {
@@ -79,20 +77,8 @@ class ProcValueSource final : public ValueSource {
     uint32_t netns = 0, pid = 0;
   };
   std::array<std::array<Seen, 4>, 256> seen_{};
-  // Recently entered network namespaces, most recent first, at most
-  // kNetnsCacheMax: a burst of writes in one netns whose writers are gone
-  // costs one /proc scan, not one per write. An fd pins its netns (and its
-  // inode number, so a hit can never be another netns); the kernel does not
-  // tell us when a netns is otherwise dead, so the bound (LRU) limits what we
-  // keep alive.
-  static constexpr size_t kNetnsCacheMax = 8;
-  struct CachedNetns {
-    uint32_t netns = 0;
-    Fd fd;
-  };
-  std::list<CachedNetns> netns_fds_;
-  int cached_netns(uint32_t netns);           // the fd, or -1; moves a hit to the front
-  int remember_netns(uint32_t netns, Fd fd);  // returns the cached fd
+  // No cache of namespace fds on purpose: an fd keeps its netns alive, and
+  // with it a dead container's veth and routes. An observer must not.
   uint64_t own_net_ = 0, own_uts_ = 0, own_ipc_ = 0, own_user_ = 0;
 };
 
