@@ -104,7 +104,12 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
       spdlog::debug("--container in the kernel: {} cgroup subtree(s), {} netns", kf->cgroups.size(),
                     kf->netns.size());
     } else {
-      spdlog::debug("--container in userspace only: {}", why);
+      // Too many matches is worth saying without -v: the kernel then sends
+      // every record to userspace, which costs what the filter should save.
+      if (why.rfind("more than ", 0) == 0)
+        spdlog::warn("--container filtered in userspace only: {}", why);
+      else
+        spdlog::debug("--container in userspace only: {}", why);
     }
   }
   Tracer tracer(cfg, *probe);
