@@ -9,12 +9,13 @@
 #include <set>
 
 #include "bpf/tracer.hpp"
+#include "fakes.hpp"
 #include "model/decode.hpp"
 #include "model/sysctl_path.hpp"
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
-#include "sysctlscope/event.h"
 #include "records.hpp"
+#include "sysctlscope/event.h"
 
 using namespace sysctlscope;
 
@@ -26,19 +27,26 @@ const std::vector<ProcMount> kRunc = {{"/proc", "/"}, {"/proc/sys", "/sys"}};
 
 TEST(SysctlPath, AbsoluteRelativeDotDotAndDoubledSlashes) {
   EXPECT_EQ(resolve_sysctl_path("/proc/sys/net/ipv4/tcp_mem", "", kHost), "net/ipv4/tcp_mem");
-  EXPECT_EQ(resolve_sysctl_path("tcp_syncookies", "/proc/sys/net/ipv4", kRunc), "net/ipv4/tcp_syncookies");
-  EXPECT_EQ(resolve_sysctl_path("../core/somaxconn", "/proc/sys/net/ipv4", kRunc), "net/core/somaxconn");
+  EXPECT_EQ(resolve_sysctl_path("tcp_syncookies", "/proc/sys/net/ipv4", kRunc),
+            "net/ipv4/tcp_syncookies");
+  EXPECT_EQ(resolve_sysctl_path("../core/somaxconn", "/proc/sys/net/ipv4", kRunc),
+            "net/core/somaxconn");
   EXPECT_EQ(resolve_sysctl_path("//proc///sys/./kernel//ostype", "", kHost), "kernel/ostype");
-  EXPECT_EQ(resolve_sysctl_path("../../../../../proc/sys/vm/swappiness", "/etc/x", kHost), "vm/swappiness");
+  EXPECT_EQ(resolve_sysctl_path("../../../../../proc/sys/vm/swappiness", "/etc/x", kHost),
+            "vm/swappiness");
   EXPECT_EQ(resolve_sysctl_path("sys/fs/file-max", "/proc", kHost), "fs/file-max");
 }
 
 TEST(SysctlPath, ProcSelfRootAndProcfsElsewhere) {
-  EXPECT_EQ(resolve_sysctl_path("/proc/self/root/proc/sys/net/ipv4/tcp_sack", "", kRunc), "net/ipv4/tcp_sack");
-  EXPECT_EQ(resolve_sysctl_path("/proc/thread-self/root/../proc/sys/kernel/ostype", "", kHost), "kernel/ostype");
-  EXPECT_EQ(resolve_sysctl_path("self/root/proc/sys/kernel/ostype", "/proc", kHost), "kernel/ostype");
+  EXPECT_EQ(resolve_sysctl_path("/proc/self/root/proc/sys/net/ipv4/tcp_sack", "", kRunc),
+            "net/ipv4/tcp_sack");
+  EXPECT_EQ(resolve_sysctl_path("/proc/thread-self/root/../proc/sys/kernel/ostype", "", kHost),
+            "kernel/ostype");
+  EXPECT_EQ(resolve_sysctl_path("self/root/proc/sys/kernel/ostype", "/proc", kHost),
+            "kernel/ostype");
   const std::vector<ProcMount> elsewhere = {{"/proc", "/"}, {"/mnt/p", "/"}};
-  EXPECT_EQ(resolve_sysctl_path("/mnt/p/sys/net/core/somaxconn", "", elsewhere), "net/core/somaxconn");
+  EXPECT_EQ(resolve_sysctl_path("/mnt/p/sys/net/core/somaxconn", "", elsewhere),
+            "net/core/somaxconn");
   // A bind of a sysctl directory somewhere else.
   const std::vector<ProcMount> bind = {{"/proc", "/"}, {"/srv/ipv4", "/sys/net/ipv4"}};
   EXPECT_EQ(resolve_sysctl_path("tcp_ecn", "/srv/ipv4", bind), "net/ipv4/tcp_ecn");
@@ -60,7 +68,8 @@ TEST(SysctlPath, NotSysctlFiles) {
 TEST(OpenFlags, DecodedInBitOrderWithUnknownBits) {
   using J = nlohmann::ordered_json;
   EXPECT_EQ(decode_open_flags(O_WRONLY | O_CREAT | O_TRUNC), J({"O_WRONLY", "O_CREAT", "O_TRUNC"}));
-  EXPECT_EQ(decode_open_flags(O_RDWR | O_CLOEXEC | O_APPEND), J({"O_RDWR", "O_APPEND", "O_CLOEXEC"}));
+  EXPECT_EQ(decode_open_flags(O_RDWR | O_CLOEXEC | O_APPEND),
+            J({"O_RDWR", "O_APPEND", "O_CLOEXEC"}));
   EXPECT_EQ(decode_open_flags(O_WRONLY | O_SYNC), J({"O_WRONLY", "O_SYNC"}));  // not also O_DSYNC
   EXPECT_EQ(decode_open_flags(O_RDONLY | O_TRUNC), J({"O_RDONLY", "O_TRUNC"}));
   EXPECT_EQ(decode_open_flags(O_WRONLY | 0x80000000u), J({"O_WRONLY", "0x80000000"}));
@@ -68,7 +77,8 @@ TEST(OpenFlags, DecodedInBitOrderWithUnknownBits) {
 
 TEST(Cmdline, SplitOnNul) {
   using J = nlohmann::ordered_json;
-  EXPECT_EQ(split_cmdline(std::string_view("sh\0-c\0echo 5 > x\0", 17)), J({"sh", "-c", "echo 5 > x"}));
+  EXPECT_EQ(split_cmdline(std::string_view("sh\0-c\0echo 5 > x\0", 17)),
+            J({"sh", "-c", "echo 5 > x"}));
   EXPECT_EQ(split_cmdline(std::string_view("a\0\0b", 4)), J({"a", "", "b"}));
   EXPECT_EQ(split_cmdline(""), J::array());
 }
@@ -113,10 +123,12 @@ TEST(DecodeBlocked, FieldsAndJson) {
   EXPECT_EQ(e.sysctl, "net.ipv4.tcp_keepalive_time");
   EXPECT_TRUE(e.failed());
   std::string j = event_to_json(e);
-  EXPECT_NE(j.find(R"("sysctl":"net.ipv4.tcp_keepalive_time","path":"tcp_keepalive_time","errno":"EROFS",)"
-                   R"("blocked_by":"read_only_mount","flags":["O_WRONLY","O_CREAT","O_TRUNC"],"syscall":"openat",)"
-                   R"("cmdline":["sh","-c","echo 5 > tcp_keepalive_time"]})"),
-            std::string::npos)
+  EXPECT_NE(
+      j.find(
+          R"("sysctl":"net.ipv4.tcp_keepalive_time","path":"tcp_keepalive_time","errno":"EROFS",)"
+          R"("blocked_by":"read_only_mount","flags":["O_WRONLY","O_CREAT","O_TRUNC"],"syscall":"openat",)"
+          R"("cmdline":["sh","-c","echo 5 > tcp_keepalive_time"]})"),
+      std::string::npos)
       << j;
   // Replay keeps every field.
   EXPECT_EQ(event_to_json(event_from_json(nlohmann::ordered_json::parse(j))), j);
@@ -144,13 +156,7 @@ TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
 }
 
 namespace {
-class VecSink final : public Sink {
- public:
-  void write(const Event& e) override { events.push_back(e); }
-  bool flush() override { return true; }
-  bool closed() const override { return false; }
-  std::vector<Event> events;
-};
+using sstest::VecSink;
 
 ss_sysctl_event write_record(uint64_t id, uint32_t tid, const char* value) {
   ss_sysctl_event r = sstest::sysctl_record(true, "net/ipv4/tcp_keepalive_time", "", value);
@@ -209,16 +215,10 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
 }
 
 namespace {
-class FakeProbe final : public FeatureProbe {
- public:
-  std::set<std::string> missing;
-  bool btf() const override { return true; }
-  bool cgroup_sysctl() const override { return true; }
-  bool ringbuf() const override { return true; }
-  bool tp_btf() const override { return true; }
-  bool syscall_tracepoint(const std::string& n) const override { return !missing.count(n); }
-};
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+using sstest::FakeProbe;
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 }  // namespace
 
 TEST(Plan, SyscallProgramsFollowTypesAndTracepoints) {
@@ -226,25 +226,26 @@ TEST(Plan, SyscallProgramsFollowTypesAndTracepoints) {
   auto all = plan_programs(probe, ~0u);
   EXPECT_TRUE(all.joins_writes);
   for (auto n : {"ss_exit_openat", "ss_exit_openat2", "ss_exit_creat", "ss_exit_open",
-                 "ss_exit_write", "ss_clear_sendfile64", "ss_clear_io_uring_enter", "ss_clear_exit", "ss_exit_pwrite64", "ss_exit_writev", "ss_exit_pwritev",
-                 "ss_exit_pwritev2"})
+                 "ss_exit_write", "ss_clear_sendfile64", "ss_clear_io_uring_enter", "ss_clear_exit",
+                 "ss_exit_pwrite64", "ss_exit_writev", "ss_exit_pwritev", "ss_exit_pwritev2"})
     EXPECT_TRUE(has(all.load, n)) << n;
 
-  probe.missing = {"sys_exit_open", "sys_exit_creat"};  // arm64 has neither syscall
+  probe.missing_syscalls = {"sys_exit_open", "sys_exit_creat"};  // arm64 has neither syscall
   auto arm = plan_programs(probe, ~0u);
   EXPECT_FALSE(has(arm.load, "ss_exit_open"));
   EXPECT_FALSE(has(arm.load, "ss_exit_creat"));
   EXPECT_TRUE(has(arm.load, "ss_exit_openat"));
 
   // The open/write hooks are exit-only (unshare/setns, rare syscalls, have enter hooks).
-  auto blocked_and_results = plan_programs(probe, SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
-                                                      SS_TYPE_BIT(SS_EV_WRITE_RESULT));
+  auto blocked_and_results =
+      plan_programs(probe, SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                               SS_TYPE_BIT(SS_EV_WRITE_RESULT));
   for (auto& n : blocked_and_results.load)
     EXPECT_EQ(n.rfind("ss_enter_", 0), std::string::npos) << "no enter hooks: " << n;
-  probe.missing = {"sys_exit_write"};
+  probe.missing_syscalls = {"sys_exit_write"};
   EXPECT_FALSE(plan_programs(probe, ~0u).joins_writes) << "results unknown without sys_exit_write";
 
-  probe.missing.clear();
+  probe.missing_syscalls.clear();
   auto blocked_only = plan_programs(probe, SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED));
   EXPECT_FALSE(blocked_only.joins_writes);
   EXPECT_FALSE(has(blocked_only.load, "ss_exit_write"));

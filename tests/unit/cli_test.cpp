@@ -5,11 +5,12 @@
 
 #include <algorithm>
 
+#include <linux/types.h>
 #include "bpf/env.hpp"
 #include "bpf/tracer.hpp"
 #include "core/error.hpp"
+#include "fakes.hpp"
 #include "harness.hpp"
-#include <linux/types.h>
 #include "sysctlscope/event.h"
 
 using sstest::binary;
@@ -54,15 +55,7 @@ TEST(Cli, VersionAndHelp) {
 }
 
 namespace {
-class FakeProbe final : public sysctlscope::FeatureProbe {
- public:
-  bool has_btf = true, has_sysctl = true, has_ringbuf = true, has_tp_btf = true, has_syscalls = true;
-  bool btf() const override { return has_btf; }
-  bool cgroup_sysctl() const override { return has_sysctl; }
-  bool ringbuf() const override { return has_ringbuf; }
-  bool tp_btf() const override { return has_tp_btf; }
-  bool syscall_tracepoint(const std::string&) const override { return has_syscalls; }
-};
+using sstest::FakeProbe;
 }  // namespace
 
 TEST(Probe, MissingCoreFeaturesAreNamed) {

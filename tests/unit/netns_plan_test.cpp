@@ -6,18 +6,11 @@
 
 #include "bpf/env.hpp"
 #include "bpf/tracer.hpp"
+#include "fakes.hpp"
 #include "sysctlscope/event.h"
 
 namespace {
-class Probe final : public sysctlscope::FeatureProbe {
- public:
-  bool with_tp_btf = true;
-  bool btf() const override { return true; }
-  bool cgroup_sysctl() const override { return true; }
-  bool ringbuf() const override { return true; }
-  bool tp_btf() const override { return with_tp_btf; }
-  bool syscall_tracepoint(const std::string&) const override { return true; }
-};
+using Probe = sstest::FakeProbe;
 bool has(const std::vector<std::string>& v, const char* s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }

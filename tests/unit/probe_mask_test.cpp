@@ -4,18 +4,9 @@
 
 #include "bpf/env.hpp"
 #include "core/error.hpp"
+#include "fakes.hpp"
 
-namespace {
-class AllProbe final : public sysctlscope::FeatureProbe {
- public:
-  bool btf() const override { return true; }
-  bool cgroup_sysctl() const override { return true; }
-  bool ringbuf() const override { return true; }
-  bool tp_btf() const override { return true; }
-  bool syscall_tracepoint(const std::string&) const override { return true; }
-  bool tracepoint(const std::string&, const std::string&) const override { return true; }
-};
-}  // namespace
+using AllProbe = sstest::FakeProbe;
 
 TEST(ProbeMask, HidesListedFeaturesOnly) {
   auto p = sysctlscope::make_masked_probe(std::make_unique<AllProbe>(),

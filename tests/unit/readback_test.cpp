@@ -12,11 +12,13 @@
 #include "bpf/tracer.hpp"
 #include "sysctlscope/event.h"
 
+#include "fakes.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/readback.hpp"
 #include "records.hpp"
 
 using namespace sysctlscope;
+using sstest::VecSink;
 
 TEST(Readback, NormalizeCollapsesBlanks) {
   EXPECT_EQ(normalize_value("4096\t131072\t6291456\n"), "4096 131072 6291456");
@@ -71,14 +73,6 @@ TEST(Readback, ParseMode) {
 }
 
 namespace {
-class VecSink final : public Sink {
- public:
-  void write(const Event& e) override { events.push_back(e); }
-  bool flush() override { return true; }
-  bool closed() const override { return false; }
-  std::vector<Event> events;
-};
-
 class FakeSource final : public ValueSource {
  public:
   std::map<std::pair<uint32_t, std::string>, std::string> values;
@@ -178,21 +172,10 @@ TEST(Readback, FailedFilterKeepsNotApplied) {
   EXPECT_TRUE(sink.events[0].failed());
 }
 
-namespace {
-class AllFeatures final : public FeatureProbe {
- public:
-  bool btf() const override { return true; }
-  bool cgroup_sysctl() const override { return true; }
-  bool ringbuf() const override { return true; }
-  bool tp_btf() const override { return true; }
-  bool syscall_tracepoint(const std::string&) const override { return true; }
-};
-}  // namespace
-
 // Readback mode loads no write-family exit nor any program that only clears
 // their pending entries; syscall mode loads all of them.
 TEST(Readback, PlanLoadsNoWriteExitsInReadbackMode) {
-  AllFeatures probe;
+  sstest::FakeProbe probe;
   const std::vector<std::string> write_family = {"ss_exit_write",
                                                  "ss_exit_pwrite64",
                                                  "ss_exit_writev",

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test doubles shared by the unit tests: a feature probe that answers from
+// fields, and a sink that keeps the events it is given.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bpf/env.hpp"
+#include "model/event.hpp"
+#include "output/sink.hpp"
+
+namespace sstest {
+
+// Every feature present, unless switched off.
+class FakeProbe final : public sysctlscope::FeatureProbe {
+ public:
+  bool has_btf = true, has_sysctl = true, has_ringbuf = true, with_tp_btf = true,
+       has_syscalls = true;
+  std::set<std::string> missing_syscalls;  // e.g. "sys_exit_openat2"
+  bool btf() const override { return has_btf; }
+  bool cgroup_sysctl() const override { return has_sysctl; }
+  bool ringbuf() const override { return has_ringbuf; }
+  bool tp_btf() const override { return with_tp_btf; }
+  bool syscall_tracepoint(const std::string& name) const override {
+    return has_syscalls && !missing_syscalls.count(name);
+  }
+  bool tracepoint(const std::string&, const std::string&) const override { return true; }
+};
+
+class VecSink final : public sysctlscope::Sink {
+ public:
+  void write(const sysctlscope::Event& e) override { events.push_back(e); }
+  bool flush() override { return true; }
+  bool closed() const override { return false; }
+  std::vector<sysctlscope::Event> events;
+};
+
+}  // namespace sstest
