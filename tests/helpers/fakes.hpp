@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test doubles shared by the unit tests: a feature probe that answers from
-// fields, and a sink that keeps the events it is given.
+// fields, a sink that keeps the events it is given, and a scratch file tree
+// standing in for /proc, runtime state dirs and cgroupfs.
 #pragma once
 
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,6 +42,28 @@ class VecSink final : public sysctlscope::Sink {
   bool flush() override { return true; }
   bool closed() const override { return false; }
   std::vector<sysctlscope::Event> events;
+};
+
+// A temporary directory tree, removed with the object.
+struct FileTree {
+  std::filesystem::path dir;
+  FileTree() {
+    char t[] = "/tmp/ss-unit-XXXXXX";
+    dir = ::mkdtemp(t);
+  }
+  ~FileTree() { std::filesystem::remove_all(dir); }
+  FileTree(const FileTree&) = delete;
+  FileTree& operator=(const FileTree&) = delete;
+  void write(const std::string& rel, const std::string& text) const {
+    std::filesystem::create_directories((dir / rel).parent_path());
+    std::ofstream(dir / rel) << text;
+  }
+  std::string str() const { return dir.string(); }
+  // Inode of a file in the tree (stands for a namespace inode); 0 if absent.
+  uint32_t ino(const std::string& rel) const {
+    struct stat st {};
+    return ::stat((dir / rel).c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+  }
 };
 
 }  // namespace sstest

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "enrich/enricher.hpp"
+#include "fakes.hpp"
 
 using namespace sysctlscope;
 
@@ -16,23 +17,7 @@ namespace {
 const std::string A = "aaaaaaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdef0123";  // 64 hex
 const std::string B = "bbbbbbbbbbbb0123456789abcdef0123456789abcdef0123456789abcdef0123";
 
-struct Dir {
-  std::filesystem::path dir;
-  Dir() {
-    char t[] = "/tmp/ss-kf-XXXXXX";
-    dir = ::mkdtemp(t);
-  }
-  ~Dir() { std::filesystem::remove_all(dir); }
-  void write(const std::string& rel, const std::string& text) const {
-    std::filesystem::create_directories((dir / rel).parent_path());
-    std::ofstream(dir / rel) << text;
-  }
-  std::string str() const { return dir.string(); }
-  uint32_t ino(const std::string& rel) const {
-    struct stat st {};
-    return ::stat((dir / rel).c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-  }
-};
+using Dir = sstest::FileTree;
 
 EnricherConfig config(const Dir& d) {
   EnricherConfig cfg;

@@ -11,6 +11,7 @@
 #include "enrich/container_meta.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
+#include "fakes.hpp"
 
 using namespace sysctlscope;
 
@@ -141,19 +142,7 @@ TEST(ContainerPaths, SystemdUnescape) {
 }
 
 namespace {
-struct Tmp {
-  std::filesystem::path dir;
-  Tmp() {
-    char t[] = "/tmp/ss-unit-XXXXXX";
-    dir = ::mkdtemp(t);
-  }
-  ~Tmp() { std::filesystem::remove_all(dir); }
-  void write(const std::string& rel, const std::string& text) const {
-    std::filesystem::create_directories((dir / rel).parent_path());
-    std::ofstream(dir / rel) << text;
-  }
-  std::string str() const { return dir.string(); }
-};
+using Tmp = sstest::FileTree;
 }  // namespace
 
 TEST(ContainerMeta, RuncStateBundleAndAnnotations) {
