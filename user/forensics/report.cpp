@@ -13,25 +13,40 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-const char* const kSecurity[] = {
-    "kernel.kptr_restrict",        "kernel.randomize_va_space",      "kernel.yama.ptrace_scope",
-    "kernel.core_pattern",         "kernel.modprobe",                "kernel.unprivileged_bpf_disabled",
-    "kernel.dmesg_restrict",       "kernel.perf_event_paranoid",     "kernel.kexec_load_disabled",
-    "kernel.sysrq",                "kernel.unprivileged_userns_clone", "kernel.io_uring_disabled",
-    "kernel.core_uses_pid",        "kernel.printk",                  "fs.suid_dumpable",
-    "user.max_user_namespaces",    "net.core.bpf_jit_harden",        "net.core.bpf_jit_enable",
-    "vm.mmap_min_addr",            "vm.unprivileged_userfaultfd"};
+const char* const kSecurity[] = {"kernel.kptr_restrict",
+                                 "kernel.randomize_va_space",
+                                 "kernel.yama.ptrace_scope",
+                                 "kernel.core_pattern",
+                                 "kernel.modprobe",
+                                 "kernel.unprivileged_bpf_disabled",
+                                 "kernel.dmesg_restrict",
+                                 "kernel.perf_event_paranoid",
+                                 "kernel.kexec_load_disabled",
+                                 "kernel.sysrq",
+                                 "kernel.unprivileged_userns_clone",
+                                 "kernel.io_uring_disabled",
+                                 "kernel.core_uses_pid",
+                                 "kernel.printk",
+                                 "fs.suid_dumpable",
+                                 "user.max_user_namespaces",
+                                 "net.core.bpf_jit_harden",
+                                 "net.core.bpf_jit_enable",
+                                 "vm.mmap_min_addr",
+                                 "vm.unprivileged_userfaultfd"};
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
 std::string container_label(const ContainerInfo& c) {
   std::string s = "container " + (c.id.empty() ? (c.name.empty() ? "?" : c.name) : short_id(c.id));
   if (!c.name.empty() && !c.id.empty() && c.name != c.id) s += " (" + c.name + ")";
-  if (!c.pod.empty()) s += " pod " + (c.k8s_namespace.empty() ? c.pod : c.k8s_namespace + "/" + c.pod);
+  if (!c.pod.empty())
+    s += " pod " + (c.k8s_namespace.empty() ? c.pod : c.k8s_namespace + "/" + c.pod);
   return s;
 }
 
-std::string group_of(const Event& e) { return e.container ? container_label(*e.container) : "host"; }
+std::string group_of(const Event& e) {
+  return e.container ? container_label(*e.container) : "host";
+}
 
 std::string who_of(const Event& e) {
   return group_of(e) + ": " + e.comm + "[" + std::to_string(e.pid) + "]";
@@ -47,22 +62,6 @@ std::string xstr(const json& j, const char* k) {
   if (it == j.end() || it->is_null()) return {};
   if (it->is_string()) return it->get<std::string>();
   return it->dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// Writers and /proc/sys disagree on separators ("4096 87380" vs "4096\t87380").
-std::string normalize(std::string_view v) {
-  std::string out;
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
 }
 
 struct Owners {
@@ -100,9 +99,10 @@ Report build_report(const Recording& rec) {
   for (const auto& s : rec.sessions) {
     json f = json::object();
     f["file"] = s.file;
-    for (const char* k : {"tool_version", "hostname", "kernel_release", "boot_id", "time", "command_line", "filters",
-                          "host_netns"})
-      if (auto it = s.start.find(k); it != s.start.end()) f[k == std::string("time") ? "start" : k] = *it;
+    for (const char* k : {"tool_version", "hostname", "kernel_release", "boot_id", "time",
+                          "command_line", "filters", "host_netns"})
+      if (auto it = s.start.find(k); it != s.start.end())
+        f[k == std::string("time") ? "start" : k] = *it;
     if (!own.host_netns)
       if (auto it = s.start.find("host_netns"); it != s.start.end() && it->is_number_unsigned())
         own.host_netns = it->get<uint64_t>();
@@ -141,9 +141,11 @@ Report build_report(const Recording& rec) {
   std::vector<const Event*> evs;
   evs.reserve(rec.events.size());
   for (const auto& e : rec.events) evs.push_back(&e);
-  std::stable_sort(evs.begin(), evs.end(), [](const Event* a, const Event* b) { return a->time_ns < b->time_ns; });
+  std::stable_sort(evs.begin(), evs.end(),
+                   [](const Event* a, const Event* b) { return a->time_ns < b->time_ns; });
   for (const Event* e : evs)
-    if (e->netns_container && e->netns) own.netns_owner.emplace(e->netns, container_label(*e->netns_container));
+    if (e->netns_container && e->netns)
+      own.netns_owner.emplace(e->netns, container_label(*e->netns_container));
 
   struct Last {
     std::string value, by;
@@ -198,7 +200,9 @@ Report build_report(const Recording& rec) {
           t.failed = t.result != "ok" && t.result != "unknown";
           g.writes++;
           if (t.failed) g.failed_writes++;
-          if (!t.failed) last[{scope, e.sysctl}] = Last{e.value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+          if (!t.failed)
+            last[{scope, e.sysctl}] =
+                Last{e.value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
         } else {
           t.kind = "blocked";
           t.failed = true;
@@ -219,7 +223,7 @@ Report build_report(const Recording& rec) {
           auto& l = last[{scope, e.sysctl}];
           // A read showing a different value than the last known one means a change we did not see.
           if (l.value != e.value || l.time_ns == 0) {
-            if (!l.from_write || normalize(l.value) != normalize(e.value))
+            if (!l.from_write || normalize_value(l.value) != normalize_value(e.value))
               l = Last{e.value, "", e.time_ns, false};
           }
         }
@@ -256,10 +260,12 @@ Report build_report(const Recording& rec) {
         }
         if (auto d = e.extra.find("differs_from_host"); d != e.extra.end() && d->is_array())
           for (const auto& x : *d)
-            if (x.is_object()) b.differs.push_back({xstr(x, "sysctl"), xstr(x, "value"), xstr(x, "host")});
+            if (x.is_object())
+              b.differs.push_back({xstr(x, "sysctl"), xstr(x, "value"), xstr(x, "host")});
         g.births++;
         // Birth values are the baseline of a namespace born during the session.
-        if (!netns_base.count(e.netns) && !defaults.empty()) netns_base[e.netns] = std::move(defaults);
+        if (!netns_base.count(e.netns) && !defaults.empty())
+          netns_base[e.netns] = std::move(defaults);
         r.births.push_back(std::move(b));
         break;
       }
@@ -282,14 +288,15 @@ Report build_report(const Recording& rec) {
     d.sysctl = sysctl;
     d.final_value = l.value;
     d.time_ns = l.time_ns;
-    d.changed_by = l.from_write ? l.by : "unobserved change (seen by a read at " + hms(l.time_ns) + ")";
+    d.changed_by =
+        l.from_write ? l.by : "unobserved change (seen by a read at " + hms(l.time_ns) + ")";
     if (base) {
       auto it = base->find(sysctl);
       if (it == base->end()) {
         if (!l.from_write) continue;  // a read of something the baseline could not read
         d.has_baseline = false;
       } else {
-        if (normalize(it->second) == normalize(l.value)) continue;
+        if (normalize_value(it->second) == normalize_value(l.value)) continue;
         d.baseline = it->second;
       }
     } else {
@@ -298,9 +305,11 @@ Report build_report(const Recording& rec) {
     }
     r.drift.push_back(std::move(d));
   }
-  std::sort(r.drift.begin(), r.drift.end(), [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; });
+  std::sort(r.drift.begin(), r.drift.end(),
+            [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; });
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
-  std::sort(r.recon.begin(), r.recon.end(), [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
+  std::sort(r.recon.begin(), r.recon.end(),
+            [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
   return r;
 }
 
@@ -315,9 +324,15 @@ std::string render_json(const Report& r) {
   auto& losses = j["lost"]["at"] = json::array();
   for (auto& [t, c] : r.losses) losses.push_back({{"time", format_rfc3339(t)}, {"count", c}});
   auto row = [](const TimelineRow& t) {
-    json x = {{"time", format_rfc3339(t.time_ns)}, {"kind", t.kind},     {"who", t.who},
-              {"group", t.group},                  {"where", t.where},   {"sysctl", t.sysctl},
-              {"result", t.result},                {"failed", t.failed}, {"cross_namespace", t.cross_namespace}};
+    json x = {{"time", format_rfc3339(t.time_ns)},
+              {"kind", t.kind},
+              {"who", t.who},
+              {"group", t.group},
+              {"where", t.where},
+              {"sysctl", t.sysctl},
+              {"result", t.result},
+              {"failed", t.failed},
+              {"cross_namespace", t.cross_namespace}};
     if (t.kind == "write") {
       x["old_value"] = t.old_value;
       x["value"] = t.value;
@@ -333,9 +348,15 @@ std::string render_json(const Report& r) {
   auto& bi = j["netns_births"] = json::array();
   for (const auto& b : r.births) {
     json d = json::array();
-    for (const auto& x : b.differs) d.push_back({{"sysctl", x.sysctl}, {"value", x.value}, {"host", x.host}});
-    bi.push_back({{"time", format_rfc3339(b.time_ns)}, {"netns", b.netns}, {"parent_netns", b.parent_netns},
-                  {"via", b.via}, {"who", b.who}, {"group", b.group}, {"defaults", b.defaults},
+    for (const auto& x : b.differs)
+      d.push_back({{"sysctl", x.sysctl}, {"value", x.value}, {"host", x.host}});
+    bi.push_back({{"time", format_rfc3339(b.time_ns)},
+                  {"netns", b.netns},
+                  {"parent_netns", b.parent_netns},
+                  {"via", b.via},
+                  {"who", b.who},
+                  {"group", b.group},
+                  {"defaults", b.defaults},
                   {"differs_from_host", std::move(d)}});
   }
   auto& dr = j["drift"] = json::array();
@@ -348,12 +369,21 @@ std::string render_json(const Report& r) {
                   {"time", format_rfc3339(d.time_ns)}});
   auto& rc = j["reconnaissance"] = json::array();
   for (const auto& x : r.recon)
-    rc.push_back({{"who", x.who}, {"group", x.group}, {"pid", x.pid}, {"sysctls", x.sysctls}, {"reads", x.reads},
-                  {"first", format_rfc3339(x.first_ns)}, {"last", format_rfc3339(x.last_ns)}});
+    rc.push_back({{"who", x.who},
+                  {"group", x.group},
+                  {"pid", x.pid},
+                  {"sysctls", x.sysctls},
+                  {"reads", x.reads},
+                  {"first", format_rfc3339(x.first_ns)},
+                  {"last", format_rfc3339(x.last_ns)}});
   auto& gr = j["by_container"] = json::object();
   for (const auto& [k, g] : r.groups)
-    gr[k] = {{"writes", g.writes}, {"failed_writes", g.failed_writes}, {"blocked", g.blocked},
-             {"netns_births", g.births}, {"cross_namespace_in", g.cross_in}, {"recon_processes", g.recon}};
+    gr[k] = {{"writes", g.writes},
+             {"failed_writes", g.failed_writes},
+             {"blocked", g.blocked},
+             {"netns_births", g.births},
+             {"cross_namespace_in", g.cross_in},
+             {"recon_processes", g.recon}};
   // Recorded values may hold invalid UTF-8: replace rather than throw.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -368,23 +398,23 @@ std::string render_text(const Report& r) {
   std::string o;
   o += "sysctlscope forensic report\n\n";
   if (r.lost)
-    o += "!! " + std::to_string(r.lost) + " EVENTS LOST (kernel ring buffer full, " + std::to_string(r.lost_events) +
-         " loss reports): the timeline below is incomplete !!\n\n";
+    o += "!! " + std::to_string(r.lost) + " EVENTS LOST (kernel ring buffer full, " +
+         std::to_string(r.lost_events) + " loss reports): the timeline below is incomplete !!\n\n";
   else
     o += "Lost events: 0\n\n";
   for (const auto& w : r.warnings) o += "warning: " + ts(w) + "\n";
   if (!r.warnings.empty()) o += "\n";
   o += "== Sessions\n";
   for (const auto& s : r.sessions) {
-    o += "  " + ts(xstr(s, "file")) + ": host " + ts(xstr(s, "hostname")) + ", kernel " + ts(xstr(s, "kernel_release")) +
-         ", boot " + ts(xstr(s, "boot_id")) + "\n";
-    o += "    " + ts(xstr(s, "start")) + " .. " + (s["end"].is_null() ? "?" : ts(xstr(s, "end"))) + " (" +
-         ts(xstr(s, "end_reason")) + "), " + xstr(s, "events") + " events\n";
+    o += "  " + ts(xstr(s, "file")) + ": host " + ts(xstr(s, "hostname")) + ", kernel " +
+         ts(xstr(s, "kernel_release")) + ", boot " + ts(xstr(s, "boot_id")) + "\n";
+    o += "    " + ts(xstr(s, "start")) + " .. " + (s["end"].is_null() ? "?" : ts(xstr(s, "end"))) +
+         " (" + ts(xstr(s, "end_reason")) + "), " + xstr(s, "events") + " events\n";
     o += "    command: " + ts(xstr(s, "command_line")) + "\n";
   }
   auto row = [&](const TimelineRow& t) {
-    std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") + "  " + ts(t.who) +
-                    "  in " + ts(t.where) + "  " + ts(t.sysctl);
+    std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") +
+                    "  " + ts(t.who) + "  in " + ts(t.where) + "  " + ts(t.sysctl);
     if (t.kind == "write")
       s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [" + ts(t.result) + "]";
     else
@@ -398,16 +428,19 @@ std::string render_text(const Report& r) {
   for (const auto& t : r.cross) o += row(t);
   o += "\n== Network namespace births (" + std::to_string(r.births.size()) + ")\n";
   for (const auto& b : r.births) {
-    o += "  " + hms(b.time_ns) + "  netns " + std::to_string(b.netns) + " via " + ts(b.via) + " by " + ts(b.who) +
-         " (parent " + std::to_string(b.parent_netns) + ", " + std::to_string(b.defaults) + " defaults)\n";
+    o += "  " + hms(b.time_ns) + "  netns " + std::to_string(b.netns) + " via " + ts(b.via) +
+         " by " + ts(b.who) + " (parent " + std::to_string(b.parent_netns) + ", " +
+         std::to_string(b.defaults) + " defaults)\n";
     for (const auto& d : b.differs)
       o += "      " + ts(d.sysctl) + " = " + ts(d.value) + " (host: " + ts(d.host) + ")\n";
   }
   o += "\n== Drift from the baseline (" + std::to_string(r.drift.size()) + ")\n";
   for (const auto& d : r.drift)
-    o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + ": " + (d.has_baseline ? ts(d.baseline) : "(no baseline)") +
-         " -> " + ts(d.final_value) + "  by " + ts(d.changed_by) + "\n";
-  o += "\n== Reconnaissance: reads of security-relevant sysctls (" + std::to_string(r.recon.size()) + ")\n";
+    o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + ": " +
+         (d.has_baseline ? ts(d.baseline) : "(no baseline)") + " -> " + ts(d.final_value) +
+         "  by " + ts(d.changed_by) + "\n";
+  o += "\n== Reconnaissance: reads of security-relevant sysctls (" +
+       std::to_string(r.recon.size()) + ")\n";
   for (const auto& x : r.recon) {
     o += "  " + hms(x.first_ns) + "  " + ts(x.who) + "  " + std::to_string(x.reads) + " reads:";
     for (const auto& s : x.sysctls) o += " " + ts(s);
@@ -415,9 +448,10 @@ std::string render_text(const Report& r) {
   }
   o += "\n== By container\n";
   for (const auto& [k, g] : r.groups) {
-    o += "  " + ts(k) + ": " + std::to_string(g.writes) + " writes (" + std::to_string(g.failed_writes) +
-         " failed), " + std::to_string(g.blocked) + " blocked, " + std::to_string(g.births) + " netns births, " +
-         std::to_string(g.cross_in) + " host writes into it, " + std::to_string(g.recon) + " recon processes\n";
+    o += "  " + ts(k) + ": " + std::to_string(g.writes) + " writes (" +
+         std::to_string(g.failed_writes) + " failed), " + std::to_string(g.blocked) + " blocked, " +
+         std::to_string(g.births) + " netns births, " + std::to_string(g.cross_in) +
+         " host writes into it, " + std::to_string(g.recon) + " recon processes\n";
     for (const auto& t : r.timeline)
       if (t.group == k) o += "  " + row(t);
   }

@@ -7,7 +7,7 @@
 namespace sysctlscope {
 
 namespace {
-constexpr std::string_view kTypeNames[] = {"sysctl_read", "sysctl_write", "sysctl_blocked",
+constexpr std::string_view kTypeNames[] = {"sysctl_read",  "sysctl_write", "sysctl_blocked",
                                            "netns_create", "netns_enter",  "lost"};
 
 std::string swap_separators(std::string_view name) {
@@ -33,12 +33,28 @@ std::optional<EventType> parse_event_type(std::string_view s) {
 bool Event::failed() const {
   if (type == EventType::SysctlBlocked) return true;
   // "unknown" is not a failure we saw (io_uring, splice, ...: docs/events.md).
-  if (type == EventType::SysctlWrite) return !result.empty() && result != "ok" && result != "unknown";
+  if (type == EventType::SysctlWrite)
+    return !result.empty() && result != "ok" && result != "unknown";
   return false;
 }
 
 std::string slash_to_dotted(std::string_view name) { return swap_separators(name); }
 std::string dotted_to_slash(std::string_view name) { return swap_separators(name); }
+
+std::string normalize_value(std::string_view v) {
+  std::string out;
+  bool blank = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      blank = !out.empty();
+      continue;
+    }
+    if (blank) out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
 
 std::string_view strip_one_newline(std::string_view v) {
   if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
@@ -56,8 +72,8 @@ std::string format_rfc3339(uint64_t epoch_ns) {
   if (secs != cached_sec) {
     struct tm tm {};
     gmtime_r(&secs, &tm);
-    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     cached_sec = secs;
   }
   std::string out;

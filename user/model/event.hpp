@@ -84,6 +84,11 @@ std::string dotted_to_slash(std::string_view name);
 // exactly one trailing newline removed, nothing else touched.
 std::string_view strip_one_newline(std::string_view v);
 
+// Runs of blanks (space, tab, newline) collapsed to one space, trimmed:
+// writers and /proc disagree on separators (/proc prints "4096\t131072\t6291456"
+// for what was written as "4096 131072 6291456").
+std::string normalize_value(std::string_view v);
+
 // RFC 3339 UTC with nanoseconds: 2026-11-22T11:00:29.123456789Z
 std::string format_rfc3339(uint64_t epoch_ns);
 std::optional<uint64_t> parse_rfc3339(std::string_view s);

@@ -41,21 +41,6 @@ SysctlScope scope_of(std::string_view d) {
   return SysctlScope::Global;
 }
 
-std::string normalize_value(std::string_view v) {
-  std::string out;
-  bool blank = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      blank = !out.empty();
-      continue;
-    }
-    if (blank) out += ' ';
-    blank = false;
-    out += c;
-  }
-  return out;
-}
-
 std::string judge_readback(const Event& w, const std::optional<std::string>& now) {
   if (!now || w.value_truncated) return "unknown";
   const std::string n = normalize_value(*now), v = normalize_value(w.value);

@@ -31,10 +31,6 @@ uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 enum class SysctlScope { Net, Uts, Ipc, User, Global };
 SysctlScope scope_of(std::string_view dotted);
 
-// Runs of blanks (space, tab, newline) collapsed to one space, trimmed: /proc
-// prints "4096\t131072\t6291456\n" for what was written as "4096 131072 6291456".
-std::string normalize_value(std::string_view v);
-
 // The result of `write` given the value read back afterwards: "ok" when it
 // now holds the written value, "not_applied" when it still holds the old one
 // (and that differs from the written one), "unknown" otherwise (nothing read,
