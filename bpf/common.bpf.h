@@ -164,7 +164,7 @@ static __always_inline void fill_hdr(struct ss_hdr *h, __u32 type, __u32 size)
 	h->task.ppid = task->real_parent->tgid;
 	h->task.netns = task->nsproxy->net_ns->ns.inum;
 	h->task.mntns = task->nsproxy->mnt_ns->ns.inum;
-	/* The kernel keeps comm NUL-terminated and padded (strscpy_pad). */
+	/* NUL-terminated within its 16 bytes; userspace stops at the NUL. */
 	__builtin_memcpy(h->task.comm, task->comm, sizeof(h->task.comm));
 }
 
