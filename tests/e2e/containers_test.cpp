@@ -390,7 +390,10 @@ TEST(ContainersE2E, PodNetnsBelongsToTheSandboxNotTheAppContainer) {
     t.stop();
     ASSERT_TRUE((*ev)["container"].is_object()) << ev->dump();
     EXPECT_EQ((*ev)["container"]["id"], ao.id);
-    EXPECT_EQ((*ev)["container"]["name"], "nginx");
+    // From the cgroup path. The app's name comes from runc's state.json,
+    // which may not exist yet while runc init applies linux.sysctl
+    // (docs/events.md): not asserted here.
+    EXPECT_EQ((*ev)["container"]["pod_uid"], uid);
     ASSERT_TRUE((*ev)["netns_container"].is_object()) << ev->dump();
     EXPECT_EQ((*ev)["netns_container"]["id"], so.id);
     EXPECT_EQ((*ev)["netns_container"]["pod"], "web-0");
