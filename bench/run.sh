@@ -25,7 +25,7 @@ case "${1:-}" in
   *) echo "usage: $0 [--quick|--smoke]" >&2; exit 2 ;;
 esac
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root (BPF, namespaces)" >&2; exit 1; }
-for f in sysctlscope bench/loadgen bench/floor_loader bench/floor.bpf.o; do
+for f in sysctlscope bench/loadgen bench/bpf_hold bench/floor.bpf.o; do
   [[ -e $build/$f ]] || { echo "run.sh: $build/$f missing: build first (./scripts/build.sh)" >&2; exit 1; }
 done
 command -v bpftrace >/dev/null || { echo "run.sh: bpftrace missing (./scripts/deps.sh)" >&2; exit 1; }
@@ -69,7 +69,7 @@ start() {  # condition
     baseline) ;;
     floor)
       mkfifo "$tmp/hold"
-      "$build/bench/floor_loader" "$build/bench/floor.bpf.o" "$cg2" < "$tmp/hold" 2> "$tmp/err" &
+      "$build/bench/bpf_hold" "$build/bench/floor.bpf.o" floor_sysctl "$cg2" < "$tmp/hold" 2> "$tmp/err" &
       pid=$!
       exec 9> "$tmp/hold"
       wait_for "$tmp/err" ready 10 ;;
