@@ -20,18 +20,15 @@ int exit_acct(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(exit_dispatch, struct pt_regs *regs, long ret)
 {
-	long nr;
-
 	if (ret >= 0)
 		return 0;
 #if defined(__TARGET_ARCH_x86)
-	nr = regs->orig_ax;
-	if (nr == 2 || nr == 85 || nr == 257 || nr == 437) /* open creat openat openat2 */
-		hits++;
-#else
-	nr = 0; /* the x86-64 numbers above are the measured case */
-	hits += nr;
+	long nr = regs->orig_ax; /* the measured case: x86-64 numbers */
+
+	if (nr != 2 && nr != 85 && nr != 257 && nr != 437) /* open creat openat openat2 */
+		return 0;
 #endif
+	hits++;
 	return 0;
 }
 
