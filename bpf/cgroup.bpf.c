@@ -28,12 +28,10 @@ static __always_inline int emit_cgroup(struct trace_event_raw_cgroup *ctx, __u32
 		return 0;
 	if (BPF_CORE_READ(ctx, root) != SS_CGROUP2_HIERARCHY_ID)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = ss_reserve(struct ss_cgroup_event);
+	if (!e)
 		return 0;
-	}
-	fill_hdr(&e->hdr, type, sizeof(*e));
+	fill_hdr(&e->hdr, type, sizeof(*e), SS_IN_TP);
 	e->id = BPF_CORE_READ(ctx, id);
 	e->level = BPF_CORE_READ(ctx, level);
 	e->flags = 0;

@@ -14,6 +14,13 @@ const volatile __u32 targ_ct_nnetns = 0;
 const volatile __u32 targ_ct_netns[SS_MAX_TARG_CT] = {};
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 << 10;
+const volatile __u32 tp_task_src = SS_TASK_BTF;
+const volatile __u32 sysctl_task_src = SS_TASK_BTF;
+const volatile bool sysctl_pid_helpers = true;
+const volatile bool tp_ancestor_helper = true;
+const volatile bool sysctl_ancestor_helper = true;
+const volatile bool have_task_pt_regs = true;
+const volatile bool have_task_storage = true;
 __u64 pending_count = 0;
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

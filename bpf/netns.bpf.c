@@ -19,8 +19,13 @@
  * entry-side tracepoint path to every syscall of every task). Task storage
  * is freed with its task: no exit hook. Kept current by the fork hook
  * (children) and the unshare/setns exits; tasks that predate the tracer are
- * seeded from /proc by userspace (Tracer::seed_task_netns, BPF_NOEXIST so it
+ * seeded from /proc by userspace (Tracer::seed_known_netns, BPF_NOEXIST so it
  * never overwrites what these programs stored).
+ *
+ * Without task storage for tracing programs (before 5.11/5.13) userspace
+ * turns this map into a hash keyed by tid (bpf_map__set_type), and
+ * ss_netns_exit deletes a thread's entry when it exits (before its tid can
+ * be reused).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -29,13 +34,37 @@ struct {
 	__type(value, __u32);
 } known_netns SEC(".maps");
 
+/* Stores `now` as the task's known netns and returns the one before (0:
+ * unknown). `task` is a BTF pointer (task storage mode only). */
+static __always_inline __u32 swap_known(struct task_struct *task, __u32 tid, __u32 now)
+{
+	__u32 before = 0, *known;
+
+	if (have_task_storage) {
+		known = bpf_task_storage_get(&known_netns, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!known)
+			return 0;
+		before = *known;
+		*known = now;
+		return before;
+	}
+	known = bpf_map_lookup_elem(&known_netns, &tid);
+	if (known) {
+		before = *known;
+		*known = now;
+		return before;
+	}
+	bpf_map_update_elem(&known_netns, &tid, &now, BPF_ANY);
+	return 0;
+}
+
 /* trace_allowed(), or a child of the tracer itself: the throwaway netns that
  * calibrates the snapshot decoder must get through --pid/--cgroup filters. */
 static __always_inline bool netns_allowed(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
-	return trace_allowed() ||
+	return trace_allowed(SS_IN_TP) ||
 	       (self_tgid && BPF_CORE_READ(task, real_parent, tgid) == self_tgid);
 }
 
@@ -58,12 +87,10 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 	const struct tcp_congestion_ops *cc;
 	__u32 i;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = ss_reserve(struct ss_netns_create_event);
+	if (!e)
 		return;
-	}
-	fill_hdr(&e->hdr, SS_EV_NETNS_CREATE, sizeof(*e));
+	fill_hdr(&e->hdr, SS_EV_NETNS_CREATE, sizeof(*e), SS_IN_TP);
 	e->netns = BPF_CORE_READ(net, ns.inum);
 	e->parent_netns = parent_netns;
 	e->via = via;
@@ -113,8 +140,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		return 0;
 #ifdef __TARGET_ARCH_x86
 	if (know_syscall) {
-		struct pt_regs *regs =
-		    (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		struct pt_regs *regs = cur_user_regs();
 
 		if (BPF_CORE_READ(regs, orig_ax) == SS_NR_CLONE3)
 			via = SS_VIA_CLONE3;
@@ -127,14 +153,8 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(ss_netns_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 *known;
-
-	if (type_enabled(SS_EV_NETNS_CREATE) || type_enabled(SS_EV_NETNS_ENTER)) {
-		known =
-		    bpf_task_storage_get(&known_netns, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (known)
-			*known = child->nsproxy ? child->nsproxy->net_ns->ns.inum : 0;
-	}
+	if (type_enabled(SS_EV_NETNS_CREATE) || type_enabled(SS_EV_NETNS_ENTER))
+		swap_known(child, child->pid, child->nsproxy ? child->nsproxy->net_ns->ns.inum : 0);
 	return on_fork(parent, child, true);
 }
 
@@ -147,24 +167,25 @@ int BPF_PROG(ss_netns_fork_raw, struct task_struct *parent, struct task_struct *
 	return on_fork(parent, child, false);
 }
 
+/* Hash mode of known_netns only: a thread's entry goes with the thread. */
+SEC("raw_tp/sched_process_exit")
+int ss_netns_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&known_netns, &tid);
+	return 0;
+}
+
 /* Stores the caller's netns as known and returns the one known before (0:
  * unknown). */
 static __always_inline __u32 swap_known_netns(__u32 now)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 *known = bpf_task_storage_get(&known_netns, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	__u32 before;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (!known)
-		return 0;
-	before = *known;
-	*known = now;
-	return before;
-}
-
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (have_task_storage)
+		return swap_known(bpf_get_current_task_btf(), tid, now);
+	return swap_known(NULL, tid, now);
 }
 
 /* The syscall's arguments are read back from the saved user registers (as
@@ -178,13 +199,13 @@ int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret != 0)
 		return 0;
-	regs = user_regs();
+	regs = cur_user_regs();
 	if (!(PT_REGS_PARM1_CORE_SYSCALL(regs) & SS_CLONE_NEWNET))
 		return 0;
-	net = bpf_get_current_task_btf()->nsproxy->net_ns;
+	net = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), nsproxy, net_ns);
 	if (!net)
 		return 0;
-	now = net->ns.inum;
+	now = BPF_CORE_READ(net, ns.inum);
 	before = swap_known_netns(now);
 	if (before == now || !type_enabled(SS_EV_NETNS_CREATE) || !netns_allowed())
 		return 0;
@@ -202,23 +223,21 @@ int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
 	if (ctx->ret != 0)
 		return 0;
 	/* 0 = any type (an nsfs fd or a pidfd), else it must include net. */
-	nstype = PT_REGS_PARM2_CORE_SYSCALL(user_regs());
+	nstype = PT_REGS_PARM2_CORE_SYSCALL(cur_user_regs());
 	if (nstype && !(nstype & SS_CLONE_NEWNET))
 		return 0;
-	now = task_netns(bpf_get_current_task_btf());
+	now = task_netns((struct task_struct *)bpf_get_current_task());
 	before = swap_known_netns(now);
 	/* Unknown before (a task the tracer could not seed) counts as a move
 	 * only when the call named the net type explicitly. */
 	if (before == now || (!before && !nstype))
 		return 0;
-	if (!type_enabled(SS_EV_NETNS_ENTER) || !trace_allowed())
+	if (!type_enabled(SS_EV_NETNS_ENTER) || !trace_allowed(SS_IN_TP))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = ss_reserve(struct ss_netns_enter_event);
+	if (!e)
 		return 0;
-	}
-	fill_hdr(&e->hdr, SS_EV_NETNS_ENTER, sizeof(*e));
+	fill_hdr(&e->hdr, SS_EV_NETNS_ENTER, sizeof(*e), SS_IN_TP);
 	e->from_netns = before;
 	e->target_netns = now;
 	emit(e, sizeof(*e));

@@ -80,7 +80,7 @@ struct {
  */
 static __always_inline bool open_args_at_exit(__u32 call, struct open_args *a)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = cur_user_regs();
 	struct open_how how = {};
 
 	a->call = call;
@@ -126,11 +126,18 @@ static __always_inline struct vfsmount *vfs_of(struct mount *m)
 }
 
 /*
- * One step of a path walk (see build_path): prepends one component, or
- * crosses to the parent mount. Run by bpf_loop so the verifier checks the
- * body once instead of once per iteration.
+ * Loops over a step that is a global (not inlined) function: the verifier
+ * checks a global function once, on its own, so a loop of N calls costs it
+ * a few instructions per iteration. Unlike bpf_loop() (5.17) this verifies
+ * on every kernel from 5.10, and a direct call is cheaper than bpf_loop's
+ * indirect one. A step returns non-zero to stop.
  */
-static long path_step(__u32 idx, void *unused)
+
+/*
+ * One step of a path walk (see build_path): prepends one component, or
+ * crosses to the parent mount.
+ */
+__noinline int ss_path_step(void)
 {
 	__u32 zero = 0;
 	struct blocked_scratch *s = bpf_map_lookup_elem(&blocked_scratch, &zero);
@@ -198,13 +205,16 @@ static __always_inline int build_path(struct blocked_scratch *s, struct vfsmount
 				      struct dentry *d, char *dst, __u32 cap, int fs_only)
 {
 	__u32 off, len;
+	int i;
 
 	s->w_vmnt = (__u64)vmnt;
 	s->w_dentry = (__u64)d;
 	s->w_fs_only = fs_only;
 	s->w_off = SS_HALF;
 	s->w_state = 0;
-	bpf_loop(SS_MAX_DEPTH, path_step, NULL, 0);
+	for (i = 0; i < SS_MAX_DEPTH; i++)
+		if (ss_path_step())
+			break;
 	if (s->w_state == 0)
 		return -2;
 	if (s->w_state < 0)
@@ -257,29 +267,34 @@ static __always_inline void visit_mount(struct blocked_scratch *s, struct mount 
 	struct ss_blocked_event *e = &s->ev;
 	struct vfsmount *v = vfs_of(m);
 	struct dentry *root = BPF_CORE_READ(v, mnt_root);
-	__u32 n = e->nr_mounts;
-	struct ss_proc_mount *pm;
+	__u32 n;
 
 	if (BPF_CORE_READ(v, mnt_sb, s_magic) != SS_PROC_SUPER_MAGIC)
 		return;
 	if (!may_hold_sysctls(root))
 		return;
+	n = e->nr_mounts;
 	if (n >= SS_PROC_MOUNTS_MAX) {
 		e->flags |= SS_BF_MOUNTS_TRUNC;
 		return;
 	}
-	pm = &e->mounts[n];
+	/* Masked at each use, not checked once: older verifiers (6.1) lose the
+	 * bound of a value kept across the calls in build_path(). */
+	_Static_assert((SS_PROC_MOUNTS_MAX & (SS_PROC_MOUNTS_MAX - 1)) == 0, "mask");
 	/* Mounts outside the task's root (chroot) are not reachable: skip. */
-	if (build_path(s, v, root, pm->mountpoint, SS_MNT_PATH_MAX, 0) < 0)
+	if (build_path(s, v, root, e->mounts[n & (SS_PROC_MOUNTS_MAX - 1)].mountpoint,
+		       SS_MNT_PATH_MAX, 0) < 0)
 		return;
-	if (build_path(s, v, root, pm->root, SS_MNT_ROOT_MAX, SS_FS_ONLY) < 0)
+	barrier_var(n);
+	if (build_path(s, v, root, e->mounts[n & (SS_PROC_MOUNTS_MAX - 1)].root, SS_MNT_ROOT_MAX,
+		       SS_FS_ONLY) < 0)
 		return;
 	e->nr_mounts = n + 1;
 }
 
 /* One step of the kernel's next_mnt() (fs/namespace.c): pre-order walk of
  * the mount tree below the task's root mount, no stack needed. */
-static long mount_step(__u32 idx, void *unused)
+__noinline int ss_mount_step(void)
 {
 	__u32 zero = 0;
 	struct blocked_scratch *s = bpf_map_lookup_elem(&blocked_scratch, &zero);
@@ -356,11 +371,12 @@ static __always_inline int on_open_exit(long ret, __u32 call)
 	struct fs_struct *fs;
 	__u32 zero = 0;
 	long n;
+	int i;
 
 	/* Every open on the machine passes here: success leaves at once. */
 	if (ret >= 0 || !reportable(-ret) || !type_enabled(SS_EV_SYSCTL_BLOCKED))
 		return 0;
-	if (!open_args_at_exit(call, &a) || !trace_allowed())
+	if (!open_args_at_exit(call, &a) || !trace_allowed(SS_IN_TP))
 		return 0;
 
 	/* ---- rare path: a write-mode open refused ---- */
@@ -368,7 +384,7 @@ static __always_inline int on_open_exit(long ret, __u32 call)
 	if (!s)
 		return 0;
 	e = &s->ev;
-	fill_hdr(&e->hdr, SS_EV_SYSCTL_BLOCKED, sizeof(*e));
+	fill_hdr(&e->hdr, SS_EV_SYSCTL_BLOCKED, sizeof(*e), SS_IN_TP);
 	e->err = -ret;
 	e->open_flags = a.flags;
 	e->call = a.call;
@@ -423,7 +439,9 @@ static __always_inline int on_open_exit(long ret, __u32 call)
 	s->top = (__u64)real_mount((struct vfsmount *)s->root_mnt);
 	s->cur = s->top;
 	s->done = 0;
-	bpf_loop(SS_MAX_MOUNT_STEPS, mount_step, NULL, 0);
+	for (i = 0; i < SS_MAX_MOUNT_STEPS; i++)
+		if (ss_mount_step())
+			break;
 	if (!s->done)
 		e->flags |= SS_BF_MOUNTS_TRUNC;
 
@@ -498,12 +516,10 @@ static __always_inline int on_write_exit(struct trace_event_raw_sys_exit *ctx)
 	if (bpf_map_delete_elem(&pending_writes, &tid) == 0)
 		__sync_fetch_and_sub(&pending_count, 1);
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	e = ss_reserve(struct ss_write_result_event);
+	if (!e)
 		return 0;
-	}
-	fill_hdr(&e->hdr, SS_EV_WRITE_RESULT, sizeof(*e));
+	fill_hdr(&e->hdr, SS_EV_WRITE_RESULT, sizeof(*e), SS_IN_TP);
 	e->write_id = write_id;
 	e->ret = ctx->ret;
 	e->syscall_nr = ctx->id;

@@ -61,30 +61,15 @@ static __always_inline struct sysctl_slot *claim_slot(void)
 
 _Static_assert(SS_SCRATCH_SLOTS == 4, "claim_slot() tries every slot");
 
-SEC("cgroup/sysctl")
-int ss_sysctl(struct bpf_sysctl *ctx)
+/* Fills the record in e (a scratch slot or a ring buffer reservation);
+ * returns its used size. */
+static __always_inline __u32 fill_sysctl(struct bpf_sysctl *ctx, struct ss_sysctl_event *e,
+					 __u32 type, __u32 write)
 {
-	__u32 write = ctx->write;
-	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
-	struct sysctl_slot *slot;
-	struct ss_sysctl_event *e;
 	__u32 nl, vl, wl = 0, size;
 	long ret;
 
-	if (!type_enabled(type))
-		return 1;
-	/* `cat` reads again at EOF with file_pos > 0: one logical read, one event. */
-	if (!write && ctx->file_pos > 0)
-		return 1;
-	if (!trace_allowed())
-		return 1;
-	slot = claim_slot();
-	if (!slot) {
-		count_lost();
-		return 1;
-	}
-	e = &slot->ev;
-	fill_hdr(&e->hdr, type, 0);
+	fill_hdr(&e->hdr, type, 0, SS_IN_SYSCTL);
 	e->file_pos = ctx->file_pos;
 	e->flags = 0;
 	e->write_id = 0;
@@ -94,14 +79,9 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 	ret = bpf_sysctl_get_current_value(ctx, e->data + nl, SS_VALUE_MAX);
 	vl = value_len(ret, SS_VALUE_MAX, &e->flags, SS_F_VALUE_TRUNC) & (SS_VALUE_MAX - 1);
 	if (write) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
 		ret = bpf_sysctl_get_new_value(ctx, e->data + nl + vl, SS_VALUE_MAX);
 		wl = value_len(ret, SS_VALUE_MAX, &e->flags, SS_F_NEW_TRUNC) & (SS_VALUE_MAX - 1);
 		e->write_id = e->hdr.task.ts_boot_ns;
-		/* Only the write-syscall exits consume it (--write-results syscall). */
-		if (type_enabled(SS_EV_WRITE_RESULT))
-			pending_put(tid, &e->write_id);
 	}
 	e->name_len = nl;
 	e->value_len = vl;
@@ -110,10 +90,76 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 	if (size > sizeof(*e))
 		size = sizeof(*e);
 	e->hdr.size = size;
-	if (bpf_ringbuf_output(&events, e, size, wakeup_flag(size)))
+	return size;
+}
+
+/* Only the write-syscall exits consume it (--write-results syscall); added
+ * once the record is out, so a record the ring buffer dropped leaves none. */
+static __always_inline void note_pending(struct ss_sysctl_event *e)
+{
+	__u64 id = e->write_id; /* on the stack: 5.10 takes no ring memory as a map value */
+
+	if (id && e->hdr.task.tid && type_enabled(SS_EV_WRITE_RESULT))
+		pending_put(e->hdr.task.tid, &id);
+}
+
+/* Common checks; false: not an event. */
+static __always_inline bool want_sysctl(struct bpf_sysctl *ctx, __u32 type)
+{
+	if (!type_enabled(type))
+		return false;
+	/* `cat` reads again at EOF with file_pos > 0: one logical read, one event. */
+	if (!ctx->write && ctx->file_pos > 0)
+		return false;
+	return trace_allowed(SS_IN_SYSCTL);
+}
+
+SEC("cgroup/sysctl")
+int ss_sysctl(struct bpf_sysctl *ctx)
+{
+	__u32 write = ctx->write;
+	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+	struct sysctl_slot *slot;
+	__u32 size;
+
+	if (!want_sysctl(ctx, type))
+		return 1;
+	slot = claim_slot();
+	if (!slot) {
 		count_lost();
+		return 1;
+	}
+	size = fill_sysctl(ctx, &slot->ev, type, write);
+	if (bpf_ringbuf_output(&events, &slot->ev, size, wakeup_flag(size)))
+		count_lost();
+	else
+		note_pending(&slot->ev);
 	/* Same CPU only (migration is disabled): a plain store releases it. */
 	barrier();
 	slot->busy = 0;
+	return 1;
+}
+
+/*
+ * Before 5.12 BPF has no compare-and-swap (the verifier rejects the
+ * instruction even in dead code), so the slots above cannot be claimed:
+ * this variant builds the record in a ring buffer reservation of the
+ * maximum size instead. Same records; the ring holds ~10x fewer of them.
+ */
+SEC("cgroup/sysctl")
+int ss_sysctl_reserve(struct bpf_sysctl *ctx)
+{
+	__u32 write = ctx->write;
+	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+	struct ss_sysctl_event *e;
+
+	if (!want_sysctl(ctx, type))
+		return 1;
+	e = ss_reserve(struct ss_sysctl_event);
+	if (!e)
+		return 1;
+	fill_sysctl(ctx, e, type, write);
+	note_pending(e);
+	bpf_ringbuf_submit(e, wakeup_flag(sizeof(*e)));
 	return 1;
 }

@@ -38,6 +38,14 @@ enum ss_event_type {
 /* Bit per event type, for the `type_mask` filter knob. */
 #define SS_TYPE_BIT(t) (1u << (t))
 
+/* Values of the tp_task_src / sysctl_task_src knobs (bpf/common.bpf.h): how
+ * a program type reaches the current task on this kernel. */
+enum ss_task_src {
+	SS_TASK_NONE = 0, /* not at all: only the pid/uid/cgroup helpers it has */
+	SS_TASK_PROBE = 1, /* bpf_get_current_task() + probe reads */
+	SS_TASK_BTF = 2, /* bpf_get_current_task_btf(): plain loads */
+};
+
 /* Flags of struct ss_sysctl_event. */
 enum ss_sysctl_flags {
 	SS_F_NAME_TRUNC = 1u << 0,
@@ -92,13 +100,6 @@ struct ss_write_result_event {
 	__s64 ret; /* bytes written, or -errno */
 	__u32 syscall_nr;
 	__u32 _pad;
-};
-
-/* Who refused an open for writing. */
-enum ss_blocked_by {
-	SS_BLOCKED_OTHER = 0,
-	SS_BLOCKED_READ_ONLY_MOUNT = 1,
-	SS_BLOCKED_PERMISSION = 2,
 };
 
 /* Which open syscall a blocked record came from (arch-neutral). */
@@ -161,7 +162,6 @@ enum ss_netns_via {
 	SS_VIA_CLONE = 1,
 	SS_VIA_CLONE3 = 2,
 	SS_VIA_UNSHARE = 3,
-	SS_VIA_SETNS = 4,
 };
 
 /* A netns joined with setns(). */

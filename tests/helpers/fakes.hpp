@@ -26,6 +26,7 @@ class FakeProbe final : public sysctlscope::FeatureProbe {
   bool has_btf = true, has_sysctl = true, has_ringbuf = true, with_tp_btf = true,
        has_syscalls = true;
   std::set<std::string> missing_syscalls;  // e.g. "sys_exit_openat2"
+  std::set<sysctlscope::Cap> missing_caps;
   bool btf() const override { return has_btf; }
   bool cgroup_sysctl() const override { return has_sysctl; }
   bool ringbuf() const override { return has_ringbuf; }
@@ -34,6 +35,7 @@ class FakeProbe final : public sysctlscope::FeatureProbe {
     return has_syscalls && !missing_syscalls.count(name);
   }
   bool tracepoint(const std::string&, const std::string&) const override { return true; }
+  bool has(sysctlscope::Cap c) const override { return !missing_caps.count(c); }
 };
 
 class VecSink final : public sysctlscope::Sink {

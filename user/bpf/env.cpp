@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bpf/env.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
@@ -87,8 +89,49 @@ void ensure_tracefs() {
 
 namespace {
 
+struct CapInfo {
+  Cap cap;
+  const char* name;
+};
+constexpr CapInfo kCaps[] = {
+    {Cap::TaskBtf, "task_btf"},
+    {Cap::TaskPtRegs, "task_pt_regs"},
+    {Cap::TaskStorage, "task_storage"},
+    {Cap::Atomics, "atomics"},
+    {Cap::SysctlTaskBtf, "sysctl_task_btf"},
+    {Cap::SysctlTask, "sysctl_task"},
+    {Cap::SysctlPidHelpers, "sysctl_pid_helpers"},
+    {Cap::SysctlAncestor, "sysctl_ancestor"},
+    {Cap::TpAncestor, "tp_ancestor"},
+};
+
+bool helper_ok(bpf_prog_type type, bpf_func_id id) {
+  return libbpf_probe_bpf_helper(type, id, nullptr) == 1;
+}
+
+// Loads a socket filter doing one 64-bit compare-and-swap on the stack: the
+// instruction exists from 5.12, and no helper probe can tell.
+bool atomics_ok() {
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},             // r0 = 0
+      {BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0, -8, 0},    // *(u64 *)(r10 - 8) = r0
+      {BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0},    // r1 = r10
+      {BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -8},            // r1 += -8
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 1},             // r2 = 1
+      {BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_1, BPF_REG_2, 0, BPF_CMPXCHG},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},             // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns,
+                         sizeof(insns) / sizeof(insns[0]), nullptr);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
 class KernelProbe final : public FeatureProbe {
  public:
+  ~KernelProbe() override { btf__free(vmlinux_); }
   bool btf() const override { return ::access("/sys/kernel/btf/vmlinux", R_OK) == 0; }
   bool cgroup_sysctl() const override {
     return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SYSCTL, nullptr) == 1;
@@ -101,12 +144,35 @@ class KernelProbe final : public FeatureProbe {
     // libbpf_probe_bpf_prog_type() answers 0 for TRACING even where it works
     // (it needs an attach target), so look for the btf_trace_<tp> typedefs
     // the kernel emits for BTF-typed tracepoints instead.
-    if (!btf()) return false;
-    struct btf* vmlinux = btf__load_vmlinux_btf();
-    if (!vmlinux) return false;
-    bool ok = btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF) > 0;
-    btf__free(vmlinux);
-    return ok;
+    const struct btf* b = vmlinux();
+    return b && btf__find_by_name_kind(b, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF) > 0;
+  }
+  bool has(Cap c) const override {
+    switch (c) {
+      case Cap::TaskBtf:
+        return helper_ok(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf);
+      case Cap::TaskPtRegs:
+        return helper_ok(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs);
+      case Cap::TaskStorage:
+        return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
+               helper_ok(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_storage_get);
+      case Cap::Atomics:
+        return atomics_ok();
+      case Cap::SysctlTaskBtf:
+        return helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_task_btf);
+      case Cap::SysctlTask:
+        return helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_task) &&
+               helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_probe_read_kernel) &&
+               helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_probe_read_kernel_str);
+      case Cap::SysctlPidHelpers:
+        return helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_pid_tgid) &&
+               helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_comm);
+      case Cap::SysctlAncestor:
+        return helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_ancestor_cgroup_id);
+      case Cap::TpAncestor:
+        return helper_ok(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_ancestor_cgroup_id);
+    }
+    return false;
   }
   bool syscall_tracepoint(const std::string& name) const override {
     for (const char* base :
@@ -121,6 +187,16 @@ class KernelProbe final : public FeatureProbe {
     }
     return false;
   }
+
+ private:
+  // The kernel's BTF, parsed once (~12 MiB) for every question that needs it.
+  const struct btf* vmlinux() const {
+    if (!vmlinux_tried_ && btf()) vmlinux_ = btf__load_vmlinux_btf();
+    vmlinux_tried_ = true;
+    return vmlinux_;
+  }
+  mutable struct btf* vmlinux_ = nullptr;
+  mutable bool vmlinux_tried_ = false;
 };
 
 // Reports the features listed in SYSCTLSCOPE_PRETEND_MISSING as absent.
@@ -138,6 +214,7 @@ class MaskedProbe final : public FeatureProbe {
   bool tracepoint(const std::string& category, const std::string& name) const override {
     return !missing_.count(category + ":" + name) && inner_->tracepoint(category, name);
   }
+  bool has(Cap c) const override { return !missing_.count(cap_name(c)) && inner_->has(c); }
 
  private:
   std::unique_ptr<FeatureProbe> inner_;
@@ -153,18 +230,27 @@ std::unique_ptr<FeatureProbe> make_masked_probe(std::unique_ptr<FeatureProbe> in
   for (std::string item; std::getline(in, item, ',');) {
     if (item.empty()) continue;
     auto colon = item.find(':');
+    bool is_cap = false;
+    for (const auto& c : kCaps) is_cap |= item == c.name;
     bool ok =
-        item == "tp_btf" || (colon != std::string::npos && colon > 0 && colon + 1 < item.size() &&
+        item == "tp_btf" || is_cap || (colon != std::string::npos && colon > 0 && colon + 1 < item.size() &&
                              item.find(':', colon + 1) == std::string::npos);
     if (!ok)
       throw UsageError("SYSCTLSCOPE_PRETEND_MISSING: unknown feature '" + item +
-                       "' (expected tp_btf, syscalls:<tracepoint> or <category>:<tracepoint>)");
+                       "' (expected tp_btf, a capability such as task_storage, syscalls:<tracepoint> "
+                       "or <category>:<tracepoint>)");
     missing.insert(item);
   }
   if (missing.empty()) return inner;
   for (const auto& m : missing)
     spdlog::warn("SYSCTLSCOPE_PRETEND_MISSING: treating {} as missing", m);
   return std::make_unique<MaskedProbe>(std::move(inner), std::move(missing));
+}
+
+const char* cap_name(Cap c) {
+  for (const auto& i : kCaps)
+    if (i.cap == c) return i.name;
+  return "?";
 }
 
 std::unique_ptr<FeatureProbe> make_kernel_probe() {

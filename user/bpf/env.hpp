@@ -20,6 +20,22 @@ std::string find_cgroup2_mount();  // "" when none is mounted
 // (classic tracepoints are attached by id through it). Says so when it does.
 void ensure_tracefs();
 
+// Kernel abilities that change how the programs work, not whether the tracer
+// runs (docs/kernels.md has the table: Linux version -> ability -> cost).
+enum class Cap {
+  TaskBtf,          // bpf_get_current_task_btf() in tracing programs (5.11)
+  TaskPtRegs,       // bpf_task_pt_regs() (5.15)
+  TaskStorage,      // task storage maps from tracing programs (5.11-5.13)
+  Atomics,          // BPF compare-and-swap (5.12)
+  SysctlTaskBtf,    // bpf_get_current_task_btf() in cgroup/sysctl
+  SysctlTask,       // bpf_get_current_task() + probe reads in cgroup/sysctl
+  SysctlPidHelpers, // bpf_get_current_pid_tgid()/comm() in cgroup/sysctl (6.1)
+  SysctlAncestor,   // bpf_get_current_ancestor_cgroup_id() in cgroup/sysctl (6.1)
+  TpAncestor,       // bpf_get_current_ancestor_cgroup_id() in tracepoints
+};
+// The name SYSCTLSCOPE_PRETEND_MISSING takes for it ("task_btf", ...).
+const char* cap_name(Cap c);
+
 // Kernel features we depend on, behind an interface so the fallback choices
 // (which programs to load) are unit-testable with a fake.
 class FeatureProbe {
@@ -35,6 +51,11 @@ class FeatureProbe {
     (void)category, (void)name;
     return true;
   }
+  // true by default, like tracepoint().
+  virtual bool has(Cap c) const {
+    (void)c;
+    return true;
+  }
 };
 
 // The running kernel's features, minus those named in the environment
@@ -45,7 +66,8 @@ std::unique_ptr<FeatureProbe> make_kernel_probe();
 // fallback paths on a kernel that has everything (tests, and users working
 // around a broken feature). `spec` is a comma-separated list of `tp_btf`,
 // `syscalls:<tracepoint>` (e.g. syscalls:sys_exit_openat2) and
-// `<category>:<tracepoint>`. Throws UsageError naming an unknown entry.
+// `<category>:<tracepoint>` and the cap_name() of a Cap (e.g. task_storage).
+// Throws UsageError naming an unknown entry.
 std::unique_ptr<FeatureProbe> make_masked_probe(std::unique_ptr<FeatureProbe> inner,
                                                 const std::string& spec);
 

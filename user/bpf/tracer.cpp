@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include <cctype>
 #include <filesystem>
@@ -29,6 +30,9 @@ void LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 void RingBufferDeleter::operator()(ring_buffer* r) const { ring_buffer__free(r); }
 
 namespace {
+// known_netns as a hash (no task storage): threads tracked at once.
+constexpr uint32_t kKnownNetnsHashEntries = 65536;
+
 int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) {
   if (!spdlog::should_log(spdlog::level::debug)) return 0;
   // Verifier logs arrive as one message of many KB: size the buffer to it.
@@ -51,11 +55,49 @@ bool is_cgroup_sysctl(bpf_program* p) {
 
 void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
 
+KernelCaps kernel_caps(const FeatureProbe& probe) {
+  KernelCaps c;
+  auto lack = [&](const char* what) { c.lacks.emplace_back(what); };
+  bool task_btf = probe.has(Cap::TaskBtf);
+  c.tp_task_src = task_btf ? SS_TASK_BTF : SS_TASK_PROBE;
+  // The BTF task helpers below take bpf_get_current_task_btf()'s pointer.
+  c.task_pt_regs = task_btf && probe.has(Cap::TaskPtRegs);
+  c.task_storage = task_btf && probe.has(Cap::TaskStorage);
+  c.atomics = probe.has(Cap::Atomics);
+  c.sysctl_pid_helpers = probe.has(Cap::SysctlPidHelpers);
+  c.sysctl_ancestor_helper = probe.has(Cap::SysctlAncestor);
+  c.tp_ancestor_helper = probe.has(Cap::TpAncestor);
+  if (task_btf && probe.has(Cap::SysctlTaskBtf))
+    c.sysctl_task_src = SS_TASK_BTF;
+  else if (probe.has(Cap::SysctlTask))
+    c.sysctl_task_src = SS_TASK_PROBE;
+  else
+    c.sysctl_task_src = SS_TASK_NONE;
+
+  if (!task_btf) lack("bpf_get_current_task_btf (task fields by probe reads: slower)");
+  if (!c.task_pt_regs) lack("bpf_task_pt_regs (syscall arguments read from the kernel stack)");
+  if (!c.task_storage)
+    lack("task storage (known netns per thread in a hash of 64Ki threads; beyond that the "
+         "netns a thread left is unknown)");
+  if (!c.atomics)
+    lack("BPF compare-and-swap (sysctl records reserved at full size: the ring buffer holds ~10x "
+         "fewer)");
+  if (c.sysctl_task_src == SS_TASK_NONE) {
+    if (c.sysctl_pid_helpers)
+      lack("task access in cgroup/sysctl (sysctl events carry no ppid, netns or mntns)");
+    else
+      lack("task access and pid helpers in cgroup/sysctl (sysctl events carry only cgroup and "
+           "uid: no pid, comm, netns; --pid and --container filter them in userspace only)");
+  }
+  return c;
+}
+
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   ProgramPlan plan;
+  plan.caps = kernel_caps(probe);
   auto want = [&](uint32_t t) { return (type_mask & SS_TYPE_BIT(t)) != 0; };
   if (want(SS_EV_SYSCTL_READ) || want(SS_EV_SYSCTL_WRITE))
-    plan.load.push_back("ss_sysctl");
+    plan.load.push_back(plan.caps.atomics ? "ss_sysctl" : "ss_sysctl_reserve");
   else
     plan.skip.push_back("ss_sysctl: sysctl_read and sysctl_write filtered out");
 
@@ -128,6 +170,8 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   if (want(SS_EV_NETNS_ENTER) && !want(SS_EV_NETNS_CREATE) && probe.tp_btf())
     plan.load.push_back("ss_netns_fork");
   plan.seeds_known_netns = want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER);
+  // Hash mode of known_netns: entries leave with their thread.
+  if (plan.seeds_known_netns && !plan.caps.task_storage) plan.load.push_back("ss_netns_exit");
   // cgroup v2 births and removals: id -> path without racing short-lived
   // containers (the enricher falls back to walking cgroupfs without them).
   if (want(SS_EV_CGROUP_MKDIR) || want(SS_EV_CGROUP_RMDIR)) {
@@ -145,6 +189,14 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
 
 Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   plan_ = plan_programs(probe, cfg.type_mask);
+  if (!plan_.caps.lacks.empty()) {
+    // One line, every time: a degraded field or event is never a silent gap.
+    struct utsname u {};
+    ::uname(&u);
+    std::string all;
+    for (const auto& l : plan_.caps.lacks) all += (all.empty() ? "" : "; ") + l;
+    spdlog::warn("kernel {} lacks {}", u.release, all);
+  }
   skel_.reset(sysctlscope_bpf__open());
   if (!skel_) throw Error("open BPF skeleton", "sysctlscope_bpf", errno);
 
@@ -167,9 +219,28 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   skel_->rodata->targ_ct_nnetns = static_cast<uint32_t>(cfg.container_netns.size());
   skel_->rodata->wakeup_bytes = cfg.wakeup_bytes;
   skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  const KernelCaps& caps = plan_.caps;
+  skel_->rodata->tp_task_src = caps.tp_task_src;
+  skel_->rodata->sysctl_task_src = caps.sysctl_task_src;
+  skel_->rodata->sysctl_pid_helpers = caps.sysctl_pid_helpers;
+  skel_->rodata->sysctl_ancestor_helper = caps.sysctl_ancestor_helper;
+  skel_->rodata->tp_ancestor_helper = caps.tp_ancestor_helper;
+  skel_->rodata->have_task_pt_regs = caps.task_pt_regs;
+  skel_->rodata->have_task_storage = caps.task_storage;
+  if (!caps.task_storage) {
+    // Same key and value sizes: a tid-keyed hash (bpf/netns.bpf.c).
+    if (int err = bpf_map__set_type(skel_->maps.known_netns, BPF_MAP_TYPE_HASH))
+      throw Error("make known_netns a hash", "known_netns", -err);
+    if (int err = bpf_map__set_max_entries(skel_->maps.known_netns, kKnownNetnsHashEntries))
+      throw Error("size known_netns", "known_netns", -err);
+  }
   if (int err = bpf_map__set_max_entries(skel_->maps.events, cfg.ringbuf_bytes))
     throw Error("size ring buffer", "events", -err);
 
+  // A name in the plan that the object lacks is a bug, not a program to skip.
+  for (const auto& n : plan_.load)
+    if (!bpf_object__find_program_by_name(skel_->obj, n.c_str()))
+      throw Error("find BPF program", n, ENOENT, "the load plan names a program the object lacks");
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
     std::string name = bpf_program__name(prog);
@@ -229,17 +300,22 @@ void Tracer::seed_known_netns() {
       if (::stat((task.path() / "ns/net").c_str(), &st) != 0)
         continue;  // exited, or a kernel thread
       const int tid = std::atoi(task.path().filename().c_str());
-      // PIDFD_THREAD (Linux 6.9+) names a thread; older kernels only take
-      // thread-group leaders, so their other threads stay unseeded.
-      Fd pidfd(static_cast<int>(
-          ::syscall(SYS_pidfd_open, tid, tid == std::atoi(pid.c_str()) ? 0 : O_EXCL)));
-      if (!pidfd.valid()) {
-        ++failed;
-        continue;
-      }
-      const int key = pidfd.get();
       const uint32_t inode = static_cast<uint32_t>(st.st_ino);
-      int err = bpf_map_update_elem(map_fd, &key, &inode, BPF_NOEXIST);
+      int err;
+      if (!plan_.caps.task_storage) {
+        err = bpf_map_update_elem(map_fd, &tid, &inode, BPF_NOEXIST);  // tid-keyed hash
+      } else {
+        // PIDFD_THREAD (Linux 6.9+) names a thread; older kernels only take
+        // thread-group leaders, so their other threads stay unseeded.
+        Fd pidfd(static_cast<int>(
+            ::syscall(SYS_pidfd_open, tid, tid == std::atoi(pid.c_str()) ? 0 : O_EXCL)));
+        if (!pidfd.valid()) {
+          ++failed;
+          continue;
+        }
+        const int key = pidfd.get();
+        err = bpf_map_update_elem(map_fd, &key, &inode, BPF_NOEXIST);
+      }
       if (err == 0)
         ++seeded;
       else if (errno != EEXIST)
@@ -268,7 +344,8 @@ uint64_t Tracer::lost_total() const {
   if (ncpu <= 0) return 0;
   std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
   uint32_t key = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.lost_counts), &key, vals.data()) != 0) return 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.lost_counts), &key, vals.data()) != 0)
+    throw Error("read lost-record counters", "lost_counts", errno);
   uint64_t sum = 0;
   for (auto v : vals) sum += v;
   return sum;

@@ -45,6 +45,21 @@ struct RingBufferDeleter {
 };
 using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
 
+// How the programs reach what they need on this kernel (the rodata knobs of
+// bpf/common.bpf.h), and what each missing ability costs, in words.
+struct KernelCaps {
+  uint32_t tp_task_src = 2;      // enum ss_task_src
+  uint32_t sysctl_task_src = 2;  // enum ss_task_src
+  bool sysctl_pid_helpers = true;
+  bool sysctl_ancestor_helper = true;
+  bool tp_ancestor_helper = true;
+  bool task_pt_regs = true;
+  bool task_storage = true;
+  bool atomics = true;
+  std::vector<std::string> lacks;  // "what: cost", one per missing ability
+};
+KernelCaps kernel_caps(const FeatureProbe& probe);
+
 // Which optional programs to load, decided from probes (unit-testable).
 struct ProgramPlan {
   std::vector<std::string> load;   // program names
@@ -52,6 +67,7 @@ struct ProgramPlan {
   bool joins_writes = false;       // write-syscall exits loaded: results known
   bool snapshots_netns = false;    // netns_create records carry birth snapshots
   bool seeds_known_netns = false;  // known_netns seeded from /proc after attach
+  KernelCaps caps;
 };
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);
 
