@@ -311,6 +311,15 @@ static __always_inline struct pt_regs *cur_user_regs(void)
 	return (struct pt_regs *)(BPF_CORE_READ(t, stack) + SS_THREAD_SIZE) - 1;
 }
 
+/* fexit on a syscall's wrapper (struct pt_regs * argument). */
+#if defined(__TARGET_ARCH_x86)
+#define SS_FEXIT_SYSCALL(name) "fexit/__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define SS_FEXIT_SYSCALL(name) "fexit/__arm64_sys_" #name
+#else
+#error "sysctlscope knows the syscall wrappers of x86_64 and arm64 only"
+#endif
+
 /* Reserves a record in the ring buffer, counting it as lost when full. */
 #define ss_reserve(T) ({                                                     \
 	T *__r = bpf_ringbuf_reserve(&events, sizeof(T), 0);                  \

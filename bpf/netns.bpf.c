@@ -190,17 +190,18 @@ static __always_inline __u32 swap_known_netns(__u32 now)
 
 /* The syscall's arguments are read back from the saved user registers (as
  * the open exits do), not remembered by an enter hook. */
-SEC("tracepoint/syscalls/sys_exit_unshare")
-int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
+/*
+ * unshare() and setns() are seen at their exit, by a syscall tracepoint or,
+ * where the kernel has fexit, on the functions behind them (no syscall
+ * tracepoint at all: an enabled one puts every syscall of every task on the
+ * slow path). Arguments come from the saved user registers or the function.
+ */
+static __always_inline int on_unshare(long ret, __u64 flags)
 {
-	struct pt_regs *regs;
 	struct net *net;
 	__u32 before, now;
 
-	if (ctx->ret != 0)
-		return 0;
-	regs = cur_user_regs();
-	if (!(PT_REGS_PARM1_CORE_SYSCALL(regs) & SS_CLONE_NEWNET))
+	if (ret != 0 || !(flags & SS_CLONE_NEWNET))
 		return 0;
 	net = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), nsproxy, net_ns);
 	if (!net)
@@ -213,18 +214,13 @@ int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_setns")
-int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_setns(long ret, __u64 nstype)
 {
 	struct ss_netns_enter_event *e;
-	__u64 nstype;
 	__u32 before, now;
 
-	if (ctx->ret != 0)
-		return 0;
 	/* 0 = any type (an nsfs fd or a pidfd), else it must include net. */
-	nstype = PT_REGS_PARM2_CORE_SYSCALL(cur_user_regs());
-	if (nstype && !(nstype & SS_CLONE_NEWNET))
+	if (ret != 0 || (nstype && !(nstype & SS_CLONE_NEWNET)))
 		return 0;
 	now = task_netns((struct task_struct *)bpf_get_current_task());
 	before = swap_known_netns(now);
@@ -242,4 +238,36 @@ int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
 	e->target_netns = now;
 	emit(e, sizeof(*e));
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unshare")
+int ss_exit_unshare(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret != 0)
+		return 0;
+	return on_unshare(0, PT_REGS_PARM1_CORE_SYSCALL(cur_user_regs()));
+}
+
+SEC("tracepoint/syscalls/sys_exit_setns")
+int ss_exit_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret != 0)
+		return 0;
+	return on_setns(0, PT_REGS_PARM2_CORE_SYSCALL(cur_user_regs()));
+}
+
+/* kernel/fork.c: the body of unshare(2). */
+SEC("fexit/ksys_unshare")
+int BPF_PROG(ss_fexit_unshare, unsigned long flags, int ret)
+{
+	return on_unshare(ret, flags);
+}
+
+/* setns(2) has no body function of its own: its syscall wrapper. */
+SEC(SS_FEXIT_SYSCALL(setns))
+int BPF_PROG(ss_fexit_setns, const struct pt_regs *regs, long ret)
+{
+	if (ret != 0)
+		return 0;
+	return on_setns(0, PT_REGS_PARM2_CORE_SYSCALL(regs));
 }

@@ -450,6 +450,52 @@ static __always_inline int on_open_exit(long ret, __u32 call)
 	return 0;
 }
 
+/*
+ * Where the kernel has fexit: the same, on do_filp_open(), which every open
+ * syscall goes through (fs/open.c do_sys_openat2) and nothing else on the
+ * syscall path does, so no syscall tracepoint is enabled and unrelated
+ * syscalls pay nothing. Which open syscall it was comes from the syscall
+ * number; opens from elsewhere (exec, io_uring, the kernel) are skipped,
+ * as the tracepoints skip them.
+ */
+static __always_inline __u32 open_call_of(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	switch (BPF_CORE_READ(regs, orig_ax)) {
+	case 2:
+		return SS_CALL_OPEN;
+	case 85:
+		return SS_CALL_CREAT;
+	case 257:
+		return SS_CALL_OPENAT;
+	case 437:
+		return SS_CALL_OPENAT2;
+	}
+#elif defined(__TARGET_ARCH_arm64)
+	switch (BPF_CORE_READ(regs, syscallno)) {
+	case 56:
+		return SS_CALL_OPENAT;
+	case 437:
+		return SS_CALL_OPENAT2;
+	}
+#endif
+	return 0;
+}
+
+SEC("fexit/do_filp_open")
+int BPF_PROG(ss_fexit_filp_open, int dfd, struct filename *pathname, const struct open_flags *op,
+	     struct file *ret)
+{
+	long err = (long)ret;
+	__u32 call;
+
+	/* IS_ERR(): success, the common path, leaves here. */
+	if (err >= 0 || err < -4095 || !reportable(-err))
+		return 0;
+	call = open_call_of(cur_user_regs());
+	return call ? on_open_exit(err, call) : 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_open")
 int ss_exit_open(struct trace_event_raw_sys_exit *ctx)
 {

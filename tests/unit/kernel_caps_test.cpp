@@ -22,6 +22,7 @@ bool loads(const sysctlscope::ProgramPlan& p, const std::string& name) {
 
 TEST(KernelCaps, EverythingPresentIsTheFastPathAndLacksNothing) {
   sstest::FakeProbe p;
+  p.missing_caps.clear();
   auto c = kernel_caps(p);
   EXPECT_EQ(c.tp_task_src, SS_TASK_BTF);
   EXPECT_EQ(c.sysctl_task_src, SS_TASK_BTF);
@@ -31,9 +32,27 @@ TEST(KernelCaps, EverythingPresentIsTheFastPathAndLacksNothing) {
   EXPECT_TRUE(loads(plan, "ss_sysctl"));
   EXPECT_FALSE(loads(plan, "ss_sysctl_reserve"));
   EXPECT_FALSE(loads(plan, "ss_netns_exit")) << "task storage needs no exit hook";
+  // fexit: no syscall tracepoint for refused opens or unshare/setns.
+  for (auto n : {"ss_fexit_filp_open", "ss_fexit_unshare", "ss_fexit_setns"})
+    EXPECT_TRUE(loads(plan, n)) << n;
+  for (auto n : {"ss_exit_open", "ss_exit_openat", "ss_exit_openat2", "ss_exit_creat",
+                 "ss_exit_unshare", "ss_exit_setns"})
+    EXPECT_FALSE(loads(plan, n)) << n;
 }
 
-// Linux 5.10 as Debian 11 ships it.
+TEST(KernelCaps, WithoutFexitTheSyscallTracepointsAreUsedAndTheCostNamed) {
+  sstest::FakeProbe p;
+  p.missing_caps = {Cap::Fentry};
+  auto c = kernel_caps(p);
+  ASSERT_EQ(c.lacks.size(), 1u);
+  EXPECT_NE(c.lacks[0].find("slow path"), std::string::npos) << c.lacks[0];
+  auto plan = plan_programs(p, ~0u);
+  for (auto n : {"ss_exit_openat", "ss_exit_unshare", "ss_exit_setns"})
+    EXPECT_TRUE(loads(plan, n)) << n;
+  EXPECT_FALSE(loads(plan, "ss_fexit_filp_open"));
+}
+
+// Linux 5.10 as Debian 11 ships it (with trampolines).
 TEST(KernelCaps, Linux510FallsBackEverywhereAndSaysSo) {
   sstest::FakeProbe p;
   p.missing_caps = {Cap::TaskBtf,          Cap::TaskPtRegs,   Cap::TaskStorage,
@@ -49,6 +68,7 @@ TEST(KernelCaps, Linux510FallsBackEverywhereAndSaysSo) {
   EXPECT_TRUE(loads(plan, "ss_sysctl_reserve"));
   EXPECT_FALSE(loads(plan, "ss_sysctl"));
   EXPECT_TRUE(loads(plan, "ss_netns_exit")) << "tid-keyed known_netns must be cleaned at exit";
+  EXPECT_TRUE(loads(plan, "ss_fexit_filp_open"));
   auto reads = plan_programs(p, SS_TYPE_BIT(SS_EV_SYSCTL_READ));
   EXPECT_FALSE(loads(reads, "ss_netns_exit")) << "no known_netns without netns types";
 }
@@ -57,7 +77,7 @@ TEST(KernelCaps, Linux510FallsBackEverywhereAndSaysSo) {
 // are off even where the kernel has them.
 TEST(KernelCaps, BtfTaskHelpersNeedTheBtfTask) {
   sstest::FakeProbe p;
-  p.missing_caps = {Cap::TaskBtf};
+  p.missing_caps = {Cap::TaskBtf, Cap::Fentry};
   auto c = kernel_caps(p);
   EXPECT_FALSE(c.task_pt_regs);
   EXPECT_FALSE(c.task_storage);

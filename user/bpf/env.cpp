@@ -103,7 +103,16 @@ constexpr CapInfo kCaps[] = {
     {Cap::SysctlPidHelpers, "sysctl_pid_helpers"},
     {Cap::SysctlAncestor, "sysctl_ancestor"},
     {Cap::TpAncestor, "tp_ancestor"},
+    {Cap::Fentry, "fentry"},
 };
+
+#if defined(__x86_64__)
+constexpr const char* kSetnsWrapper = "__x64_sys_setns";
+#elif defined(__aarch64__)
+constexpr const char* kSetnsWrapper = "__arm64_sys_setns";
+#else
+constexpr const char* kSetnsWrapper = "";
+#endif
 
 bool helper_ok(bpf_prog_type type, bpf_func_id id) {
   return libbpf_probe_bpf_helper(type, id, nullptr) == 1;
@@ -126,6 +135,27 @@ bool atomics_ok() {
                          sizeof(insns) / sizeof(insns[0]), nullptr);
   if (fd < 0) return false;
   ::close(fd);
+  return true;
+}
+
+// Loads and attaches an empty fexit program on `func`: kernels built without
+// trampolines (or without ftrace direct calls) load it but refuse to attach.
+bool fexit_attaches(const struct btf* vmlinux, const char* func) {
+  if (!vmlinux) return false;
+  int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+  if (id <= 0) return false;
+  const bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
+              .attach_btf_id = static_cast<__u32>(id));
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
+  if (fd < 0) return false;
+  int link = bpf_raw_tracepoint_open(nullptr, fd);
+  ::close(fd);
+  if (link < 0) return false;
+  ::close(link);
   return true;
 }
 
@@ -171,6 +201,11 @@ class KernelProbe final : public FeatureProbe {
         return helper_ok(BPF_PROG_TYPE_CGROUP_SYSCTL, BPF_FUNC_get_current_ancestor_cgroup_id);
       case Cap::TpAncestor:
         return helper_ok(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_ancestor_cgroup_id);
+      case Cap::Fentry:
+        // The three functions the fexit programs attach to (bpf/*.bpf.c).
+        return fexit_attaches(vmlinux(), "do_filp_open") &&
+               btf__find_by_name_kind(vmlinux(), "ksys_unshare", BTF_KIND_FUNC) > 0 &&
+               btf__find_by_name_kind(vmlinux(), kSetnsWrapper, BTF_KIND_FUNC) > 0;
     }
     return false;
   }

@@ -32,6 +32,7 @@ enum class Cap {
   SysctlPidHelpers, // bpf_get_current_pid_tgid()/comm() in cgroup/sysctl (6.1)
   SysctlAncestor,   // bpf_get_current_ancestor_cgroup_id() in cgroup/sysctl (6.1)
   TpAncestor,       // bpf_get_current_ancestor_cgroup_id() in tracepoints
+  Fentry,           // fexit programs attach (BPF trampolines; 5.5, per architecture)
 };
 // The name SYSCTLSCOPE_PRETEND_MISSING takes for it ("task_btf", ...).
 const char* cap_name(Cap c);

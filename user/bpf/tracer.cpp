@@ -64,6 +64,7 @@ KernelCaps kernel_caps(const FeatureProbe& probe) {
   c.task_pt_regs = task_btf && probe.has(Cap::TaskPtRegs);
   c.task_storage = task_btf && probe.has(Cap::TaskStorage);
   c.atomics = probe.has(Cap::Atomics);
+  c.fentry = probe.has(Cap::Fentry);
   c.sysctl_pid_helpers = probe.has(Cap::SysctlPidHelpers);
   c.sysctl_ancestor_helper = probe.has(Cap::SysctlAncestor);
   c.tp_ancestor_helper = probe.has(Cap::TpAncestor);
@@ -74,6 +75,9 @@ KernelCaps kernel_caps(const FeatureProbe& probe) {
   else
     c.sysctl_task_src = SS_TASK_NONE;
 
+  if (!c.fentry)
+    lack("fexit (refused opens and unshare/setns seen by syscall tracepoints, which put every "
+         "syscall on the host on the slow path)");
   if (!task_btf) lack("bpf_get_current_task_btf (task fields by probe reads: slower)");
   if (!c.task_pt_regs) lack("bpf_task_pt_regs (syscall arguments read from the kernel stack)");
   if (!c.task_storage)
@@ -114,7 +118,13 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
     return true;
   };
   if (want(SS_EV_SYSCTL_BLOCKED)) {
-    for (const char* c : {"open", "openat", "openat2", "creat"}) exit_prog("ss_exit_", c);
+    if (plan.caps.fentry) {
+      // fexit on do_filp_open: only opens pay (bpf/syscalls.bpf.c).
+      plan.load.push_back("ss_fexit_filp_open");
+      plan.skip.push_back("ss_exit_open*: fexit on do_filp_open instead");
+    } else {
+      for (const char* c : {"open", "openat", "openat2", "creat"}) exit_prog("ss_exit_", c);
+    }
   } else {
     plan.skip.push_back("ss_exit_open*: sysctl_blocked filtered out");
   }
@@ -158,7 +168,10 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   // setns() as the parent of its next unshare(); without the unshare exit,
   // `--type netns_enter` would miss a setns() back to the original netns.
   // Each emits only its own type (bpf/netns.bpf.c).
-  if (want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) {
+  if ((want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) && plan.caps.fentry) {
+    plan.load.push_back("ss_fexit_unshare");
+    plan.load.push_back("ss_fexit_setns");
+  } else if (want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) {
     exit_prog("ss_exit_", "unshare");
     exit_prog("ss_exit_", "setns");
   } else {

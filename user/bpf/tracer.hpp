@@ -56,6 +56,7 @@ struct KernelCaps {
   bool task_pt_regs = true;
   bool task_storage = true;
   bool atomics = true;
+  bool fentry = true;
   std::vector<std::string> lacks;  // "what: cost", one per missing ability
 };
 KernelCaps kernel_caps(const FeatureProbe& probe);
