@@ -169,3 +169,24 @@ TEST(Fallback, Linux510AbilitiesGiveTheSameEvents) {
     }
   }
 }
+
+// --btf FILE: CO-RE and the birth snapshots take the kernel's types from the
+// file (a copy of this kernel's BTF here); a missing file is one line, exit 2.
+TEST(Fallback, BtfFromAFile) {
+  TempDir d;
+  const std::string file = d.path() + "/vmlinux.btf";
+  ASSERT_EQ(sh("cp /sys/kernel/btf/vmlinux " + file).status, 0);
+  Tracer t({"--type", "netns_create"}, {"--btf", file, "trace", "-o", "json"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = sh("unshare -n true");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto ev = t.wait_for([](const Json& e) { return is_event(e, "netns_create"); });
+  t.stop();
+  ASSERT_TRUE(ev) << t.stderr_text();
+  EXPECT_EQ((*ev)["defaults"]["net.ipv4.tcp_keepalive_time"], "7200");
+
+  auto bad = run({binary(), "--btf", d.path() + "/nope", "trace"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("nope"), std::string::npos) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/btf_file.hpp"
 #include "core/error.hpp"
 
 namespace sysctlscope {
@@ -162,7 +163,11 @@ bool fexit_attaches(const struct btf* vmlinux, const char* func) {
 class KernelProbe final : public FeatureProbe {
  public:
   ~KernelProbe() override { btf__free(vmlinux_); }
-  bool btf() const override { return ::access("/sys/kernel/btf/vmlinux", R_OK) == 0; }
+  // The kernel's own, or --btf for CO-RE; everything that needs BTF in the
+  // kernel itself (tp_btf, fexit, the BTF task helpers) probes the kernel.
+  bool btf() const override {
+    return !btf_file().empty() || ::access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+  }
   bool cgroup_sysctl() const override {
     return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SYSCTL, nullptr) == 1;
   }
@@ -226,7 +231,8 @@ class KernelProbe final : public FeatureProbe {
  private:
   // The kernel's BTF, parsed once (~12 MiB) for every question that needs it.
   const struct btf* vmlinux() const {
-    if (!vmlinux_tried_ && btf()) vmlinux_ = btf__load_vmlinux_btf();
+    if (!vmlinux_tried_ && ::access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+      vmlinux_ = btf__load_vmlinux_btf();
     vmlinux_tried_ = true;
     return vmlinux_;
   }
@@ -297,12 +303,14 @@ std::unique_ptr<FeatureProbe> make_kernel_probe() {
 void require_core_features(const FeatureProbe& p) {
   if (!p.btf())
     throw EnvironmentError("kernel without BTF", "/sys/kernel/btf/vmlinux", ENOENT,
-                           "sysctlscope needs CONFIG_DEBUG_INFO_BTF=y for CO-RE");
+                           "sysctlscope needs CONFIG_DEBUG_INFO_BTF=y for CO-RE, or the "
+                           "kernel's BTF in a file: --btf FILE");
   if (!p.cgroup_sysctl())
     throw EnvironmentError("kernel without cgroup/sysctl BPF programs", "", 0,
-                           "needs Linux >= 5.2 with CONFIG_CGROUP_BPF=y");
+                           "needs Linux >= 5.10 with CONFIG_CGROUP_BPF=y (docs/kernels.md)");
   if (!p.ringbuf())
-    throw EnvironmentError("kernel without BPF ring buffers", "", 0, "needs Linux >= 5.8");
+    throw EnvironmentError("kernel without BPF ring buffers", "", 0,
+                           "needs Linux >= 5.10 (docs/kernels.md)");
 }
 
 }  // namespace sysctlscope

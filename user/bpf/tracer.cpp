@@ -19,6 +19,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "core/btf_file.hpp"
 #include "core/error.hpp"
 #include "sysctlscope.skel.h"
 #include "sysctlscope/event.h"
@@ -210,7 +211,10 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
     for (const auto& l : plan_.caps.lacks) all += (all.empty() ? "" : "; ") + l;
     spdlog::warn("kernel {} lacks {}", u.release, all);
   }
-  skel_.reset(sysctlscope_bpf__open());
+  // --btf: CO-RE relocates against that file instead of the kernel's BTF.
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+              .btf_custom_path = btf_file().empty() ? nullptr : btf_file().c_str());
+  skel_.reset(sysctlscope_bpf__open_opts(&open_opts));
   if (!skel_) throw Error("open BPF skeleton", "sysctlscope_bpf", errno);
 
   skel_->rodata->type_mask = cfg.type_mask;

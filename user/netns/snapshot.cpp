@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/btf_file.hpp"
 #include "core/error.hpp"
 #include "sysctlscope/event.h"
 
@@ -187,8 +188,9 @@ const std::map<std::string, std::string> kDevconf6Aliases = {
 }  // namespace
 
 BtfLocator::BtfLocator() {
-  btf_ = btf__load_vmlinux_btf();
-  if (!btf_) throw Error("load kernel BTF", "/sys/kernel/btf/vmlinux", errno);
+  const std::string& file = btf_file();
+  btf_ = file.empty() ? btf__load_vmlinux_btf() : btf__parse(file.c_str(), nullptr);
+  if (!btf_) throw Error("load kernel BTF", file.empty() ? "/sys/kernel/btf/vmlinux" : file, errno);
 }
 
 BtfLocator::~BtfLocator() { btf__free(btf_); }
