@@ -3,11 +3,15 @@
 // and that every degradation is named (kernels 5.10 to today).
 #include <gtest/gtest.h>
 
+#include <bpf/libbpf.h>
+
 #include <algorithm>
+#include <set>
 
 #include "bpf/env.hpp"
 #include "bpf/tracer.hpp"
 #include "fakes.hpp"
+#include "sysctlscope.skel.h"
 #include "sysctlscope/event.h"
 
 using sysctlscope::Cap;
@@ -105,4 +109,28 @@ TEST(KernelCaps, PretendMissingTakesCapabilityNames) {
   EXPECT_FALSE(p->has(Cap::SysctlTask));
   EXPECT_TRUE(p->has(Cap::TaskBtf));
   EXPECT_STREQ(sysctlscope::cap_name(Cap::SysctlAncestor), "sysctl_ancestor");
+}
+
+// Every program any plan names exists in the embedded object (a typo would
+// otherwise be a program silently never loaded). Opening the skeleton parses
+// the ELF only: no root, no kernel.
+TEST(KernelCaps, EveryPlannedProgramExistsInTheObject) {
+  sysctlscope_bpf* skel = sysctlscope_bpf__open();
+  ASSERT_NE(skel, nullptr);
+  std::vector<std::set<Cap>> kernels = {
+      {},
+      {Cap::Fentry},
+      {Cap::TaskBtf, Cap::TaskPtRegs, Cap::TaskStorage, Cap::Atomics, Cap::SysctlTaskBtf,
+       Cap::SysctlPidHelpers, Cap::SysctlAncestor, Cap::TpAncestor}};
+  for (const auto& missing : kernels) {
+    for (bool tp_btf : {true, false}) {
+      sstest::FakeProbe p;
+      p.missing_caps = missing;
+      p.with_tp_btf = tp_btf;
+      for (uint32_t mask : {~0u, SS_TYPE_BIT(SS_EV_NETNS_ENTER), SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED)})
+        for (const auto& name : plan_programs(p, mask).load)
+          EXPECT_NE(bpf_object__find_program_by_name(skel->obj, name.c_str()), nullptr) << name;
+    }
+  }
+  sysctlscope_bpf__destroy(skel);
 }
