@@ -291,6 +291,8 @@ run_kernel() {
   log "$series: guest ended after ${walltime[$row]}s (qemu exit $rc$( ((rc == 124)) && echo ', TIMEOUT'))"
   cp "$pkg/boot/config-$kv" "$features/$kv.config" 2>/dev/null || true
   publish_features "$res/out" "$kv" >/dev/null
+  # The guest only collected; judging (jq) runs here at native speed.
+  bash "$guest_sh" --judge --out "$res/out" >>"$res/out/guest.log" 2>&1 || true
   judge "$row" "$res/out" "$rc"
   ((rc == 124)) && detail[$row]+="; timed out after ${guest_timeout}s"
   : "$t0"
