@@ -59,6 +59,13 @@ if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
   die "/bin/busybox must be the static one (package busybox-static)"
 fi
 mkdir -p "$outdir" "$features" "$cache"
+# Helper probe for tracing programs (bpftool cannot list them); optional.
+probe="$outdir/probe_tracing_helpers"
+if ! cc -O2 -Wall -o "$probe" "$here/tests/matrix/probe_tracing_helpers.c" -lbpf 2>"$outdir/probe-build.log"; then
+  log "could not build the tracing helper probe (see $outdir/probe-build.log): features will lack it"
+  rm -f "$probe"
+  probe=""
+fi
 
 # --- Kernel packages: a private apt configuration (never the system's) -------
 mirror_of() { # $1: regex on the URI path; prints the first matching URI of the system's sources
@@ -180,6 +187,7 @@ make_initrd() { # $1 unpacked package dir, $2 kernel version, $3 output file
   cat >"$root/matrix.conf" <<EOF
 GUEST_SH='$guest_sh'
 BIN='$bin'
+PROBE='$probe'
 EOF
   cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
@@ -205,7 +213,7 @@ mkdir -p $R/run/matrix-out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 matrixout $R/run/matrix-out || fail "mount of the results share failed"
 echo "matrix-init: starting $GUEST_SH"
 chroot $R /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-  /bin/bash "$GUEST_SH" --bin "$BIN" --out /run/matrix-out --guest >$R/run/matrix-out/guest.log 2>&1
+  /bin/bash "$GUEST_SH" --bin "$BIN" --probe "$PROBE" --out /run/matrix-out --guest >$R/run/matrix-out/guest.log 2>&1
 echo "matrix-init: guest script exited with $?"
 sync
 umount $R/run/matrix-out
@@ -240,7 +248,10 @@ judge() { # $1 row, $2 results dir, $3 run exit status; sets status/detail
   if [[ ! -s $res/results.txt ]]; then
     status[$row]=FAIL; detail[$row]="no results (guest exit $rc)"; return
   fi
-  fails=$(awk '$1 == "RESULT" && $3 != "PASS" && $3 != "SKIP" {print $2}' "$res/results.txt" | paste -sd, -)
+  fails=$(awk '$1 == "RESULT" && $3 != "PASS" && $3 != "SKIP" && $4 != "not" {print $2}' "$res/results.txt" | paste -sd, -)
+  local notrun
+  notrun=$(grep -c '^RESULT [^ ]* FAIL not run: ' "$res/results.txt" || true)
+  ((notrun > 0)) && fails+=" ($notrun more not run)"
   missing=""
   for c in "${expect[@]}"; do
     grep -q "^RESULT $c " "$res/results.txt" || missing+="${missing:+,}$c"
@@ -259,7 +270,7 @@ run_native() {
   rm -rf "$res" && mkdir -p "$res"
   log "native: running $guest_sh on this host ($(uname -r))"
   t0=$(date +%s)
-  timeout -k 10 "$guest_timeout" bash "$guest_sh" --bin "$bin" --out "$res" --native >"$res/guest.log" 2>&1 || rc=$?
+  timeout -k 10 "$guest_timeout" bash "$guest_sh" --bin "$bin" --probe "$probe" --out "$res" --native >"$res/guest.log" 2>&1 || rc=$?
   walltime[$row]=$(($(date +%s) - t0))
   kvers[$row]=$(publish_features "$res" "native-$(uname -r)")
   judge "$row" "$res" "$rc"

@@ -16,19 +16,20 @@
 # shellcheck disable=SC2016
 set -euo pipefail
 
-bin="" out="" mode=native
+bin="" out="" mode=native probe=""
 start_timeout=${SYSCTLSCOPE_MATRIX_START_TIMEOUT:-300}
 while (($#)); do
   case $1 in
     --bin) bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --probe) probe=$2; shift 2 ;;
     --guest) mode=guest; shift ;;
     --native) mode=native; shift ;;
     --judge) mode=judge; shift ;;
     *) echo "guest.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-usage="usage: guest.sh --out DIR (--bin PATH [--guest|--native] | --judge)"
+usage="usage: guest.sh --out DIR (--bin PATH [--probe PATH] [--guest|--native] | --judge)"
 [[ -d $out ]] || { echo "guest.sh: $usage" >&2; exit 2; }
 [[ $mode == judge || -x $bin ]] || { echo "guest.sh: $usage" >&2; exit 2; }
 export LC_ALL=C
@@ -108,6 +109,11 @@ collect() {
     echo "# kernel $(uname -r) ($mode)"
     echo "# bpftool feature probe kernel"
     bpftool feature probe kernel 2>&1 || echo "# bpftool feature probe failed: $?"
+    # bpftool cannot list the helpers of tracing programs (tp_btf, fentry): probed here.
+    if [[ -x $probe ]]; then
+      echo "# $(basename "$probe") (tracing program helpers)"
+      "$probe" do_sys_openat2 ksys_unshare 2>&1 || echo "# probe failed: $?"
+    fi
     echo "# BTF functions present in /sys/kernel/btf/vmlinux"
     bpftool btf dump file /sys/kernel/btf/vmlinux 2>&1 |
       grep -E "FUNC '(do_sys_openat2|do_filp_open|path_openat|do_dentry_open|ksys_unshare|__x64_sys_setns|ksys_setns|copy_net_ns|setup_net)'" ||
