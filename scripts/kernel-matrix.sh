@@ -138,8 +138,13 @@ fetch_kernel() {
         local kv
         kv=$(basename "$(ls -d "$dir"/lib/modules/*/)")
         depmod -b "$dir" "$kv"
-        rm -f "$deb"
+        rm -f "$deb" "$cache/$name.download.log"
         touch "$dir/.complete"
+        # Only the newest package of a series is kept.
+        local old
+        while read -r old; do
+          [[ $old != "$dir" && $(basename "$old") =~ $re ]] && { log "removing older $(basename "$old")"; rm -rf "$old"; }
+        done < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name "linux-image-${series}[.-]*")
         echo "$dir"
         return 0
       fi

@@ -86,8 +86,16 @@ stop_tracer() { # name: SIGINT, records the exit status
     kill -KILL "$tpid"
   fi
   wait "$tpid" || rc=$?
+  tpid=""
   echo "$rc" >"$s/$name.rc"
   log "tracer $name exited with $rc"
+}
+kill_tracer() { # on an unexpected exit: never leave a tracer running (natively it would stay attached)
+  [[ -n $tpid ]] && kill -0 "$tpid" 2>/dev/null || return 0
+  log "collection aborted: stopping tracer $tpid"
+  kill -INT "$tpid"
+  for _ in $(seq 40); do kill -0 "$tpid" 2>/dev/null || return 0; sleep 0.5; done
+  kill -KILL "$tpid" 2>/dev/null || true
 }
 save_verifier_log() { # rerun with -v: libbpf's log, with the verifier's, for the BPF side
   log "rerunning with -v to capture the verifier log"
@@ -99,6 +107,7 @@ collect() {
   mkdir -p "$s"
   local tmp hostns
   tmp=$(mktemp -d /tmp/ssmatrix.XXXXXX)
+  trap kill_tracer EXIT
   hostns=$(ino /proc/self/ns/net)
   echo "$hostns" >"$s/hostns"
   uname -r >"$out/uname.txt"
@@ -130,25 +139,26 @@ collect() {
     cp /bin/cat "$tmp/ssm_reader"
     "$tmp/ssm_reader" /proc/sys/net/ipv4/tcp_keepalive_time >"$s/read.out" &
     echo $! >"$s/read.pid"
-    wait $!
+    wait $! || log "read workload failed"
     # b. a write in a scratch netns; the writer stays alive so the read-back can enter its netns
     unshare -n sh -c 'echo $$ >"$1/write.pid"; stat -L -c %i /proc/self/ns/net >"$1/write.ns"
       cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/write.before"
       echo 600 >/proc/sys/net/ipv4/tcp_keepalive_time
-      cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/write.after"; sleep 3' sh "$s"
+      cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/write.after"; sleep 3' sh "$s" || log "write workload failed"
     # c. a netns birth whose workload reads every /proc/sys/net file inside it
     unshare -n sh -c 'echo $$ >"$1/birth.pid"; stat -L -c %i /proc/self/ns/net >"$1/birth.ns"
-      find /proc/sys/net -type f -print0 | xargs -0 grep -a -H "" >"$1/birth.dump" 2>"$1/birth.err"; true' sh "$s"
+      find /proc/sys/net -type f -print0 | xargs -0 grep -a -H "" >"$1/birth.dump" 2>"$1/birth.err"; true' sh "$s" ||
+      log "netns birth workload failed"
     # d. setns into another netns
     unshare -n sleep 120 &
     local hpid=$! npid
     for _ in $(seq 100); do [[ $(ino /proc/$hpid/ns/net) != "$hostns" ]] && break; sleep 0.1; done
-    ino /proc/$hpid/ns/net >"$s/enter.target"
+    ino /proc/$hpid/ns/net >"$s/enter.target" || true
     nsenter --net=/proc/$hpid/ns/net true &
     npid=$!
     echo "$npid" >"$s/enter.pid"
     wait "$npid" || true
-    kill "$hpid"
+    kill "$hpid" 2>/dev/null || true
     wait "$hpid" 2>/dev/null || true
     # e. EROFS: /proc/sys bound read-only in a private mount namespace
     unshare -m sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 99
@@ -160,7 +170,7 @@ collect() {
       cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/wr1.before"
       echo 30 >/proc/sys/net/ipv4/tcp_keepalive_intvl
       echo abc >/proc/sys/net/ipv4/tcp_keepalive_time 2>/dev/null; echo $? >"$1/wr1.rc"
-      cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/wr1.after"; sleep 3' sh "$s"
+      cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/wr1.after"; sleep 3' sh "$s" || log "write results workload failed"
     stop_tracer t1
 
     # 3. Tracer 2: --write-results syscall
@@ -169,7 +179,8 @@ collect() {
     elif start_tracer t2 --write-results syscall --type sysctl_write; then
       unshare -n sh -c 'echo $$ >"$1/wr2.pid"; stat -L -c %i /proc/self/ns/net >"$1/wr2.ns"
         echo 30 >/proc/sys/net/ipv4/tcp_keepalive_intvl
-        echo abc >/proc/sys/net/ipv4/tcp_keepalive_time 2>/dev/null; echo $? >"$1/wr2.rc"' sh "$s"
+        echo abc >/proc/sys/net/ipv4/tcp_keepalive_time 2>/dev/null; echo $? >"$1/wr2.rc"' sh "$s" ||
+        log "write results workload failed"
       stop_tracer t2
     fi
   fi
