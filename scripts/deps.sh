@@ -11,6 +11,7 @@ pkgs=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
   runc busybox-static iproute2 procps util-linux jq bpftrace
   python3
+  qemu-system-x86 kmod xz-utils zstd
   chromium
 )
 

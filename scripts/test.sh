@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Builds and runs the whole suite: unit tests (also under ASan+UBSan), then the
-# privileged integration and runc end-to-end tests against the real kernel.
+# privileged integration and runc end-to-end tests against the real kernel,
+# then the real-kernel matrix in QEMU (scripts/kernel-matrix.sh).
 # Must run as root. Fails if any privileged test was skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +33,8 @@ if [[ ${skipped} -ne 0 ]]; then
   echo "test.sh: privileged tests were skipped: not a pass" >&2
   exit 1
 fi
+
+# Real kernels in QEMU (TCG): Linux 5.10, 6.1, 6.12 and this host, each with
+# the privileged end-to-end subset of tests/matrix/guest.sh. See docs/kernel-matrix.md.
+echo "== kernel matrix (QEMU: Debian 5.10, 6.1, 6.12; native)"
+./scripts/kernel-matrix.sh --bin build/sysctlscope
