@@ -259,6 +259,23 @@ TEST(NetnsCommands, ExplainKeepaliveResetWithHostChanged) {
   EXPECT_EQ(e["new_netns"]["fresh"], "7200");
 }
 
+// On a host at the defaults a measurement cannot tell reset from inherited:
+// the kernel's code does, and the evidence says it was not confirmed here.
+TEST(NetnsCommands, ExplainAtHostDefaultsTellsTheSeedLesson) {
+  SysctlGuard g("net.ipv4.tcp_keepalive_time");
+  g.set("7200");
+  Json e = run_json({"explain", "net.ipv4.tcp_keepalive_time", "-o", "json"});
+  EXPECT_EQ(e["new_netns"]["verdict"], "reset");
+  std::string ev = e["new_netns"]["evidence"];
+  EXPECT_NE(ev.find("tcp_sk_init()"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("not confirmed here"), std::string::npos) << ev;
+  Json cc = run_json({"explain", "net.ipv4.tcp_congestion_control", "-o", "json"});
+  EXPECT_EQ(cc["new_netns"]["verdict"], "inherited") << cc.dump();
+  Json rp = run_json({"explain", "net.ipv4.conf.all.rp_filter", "-o", "json"});
+  const std::string mode = read_sysctl("net.core.devconf_inherit_init_net");
+  EXPECT_EQ(rp["new_netns"]["verdict"], mode == "2" ? "reset" : "inherited") << rp.dump();
+}
+
 TEST(NetnsCommands, ExplainIpcUtsAndHostGlobal) {
   std::string shm = read_sysctl("kernel.shm_rmid_forced"), hn = read_sysctl("kernel.hostname");
   Json ipc = run_json({"explain", "kernel.shm_rmid_forced", "-o", "json"});

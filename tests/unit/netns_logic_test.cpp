@@ -28,11 +28,33 @@ TEST(NetnsVerdict, FreshDifferingFromHostIsReset) {
 
 TEST(NetnsVerdict, EqualValuesWithoutEvidenceAreSameNotGuessed) {
   KernelContext k;
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k).birth, Birth::Same);
-  EXPECT_EQ(
-      birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"), S("4096\t131072\t6291456"), k)
-          .birth,
-      Birth::Same);
+  // Not in the kernel-code table: no guess.
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_mtu_probing", S("0"), S("0"), k).birth, Birth::Same);
+}
+
+// The seed's lesson on every host, also one at the defaults: what the
+// kernel's code does, and whether this host could confirm it.
+TEST(NetnsVerdict, KernelCodeDecidesWhereTheHostCannotAndSaysWhich) {
+  KernelContext k;
+  auto ka = birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k);
+  EXPECT_EQ(ka.birth, Birth::Reset);
+  EXPECT_NE(ka.evidence.find("tcp_sk_init()"), std::string::npos) << ka.evidence;
+  EXPECT_NE(ka.evidence.find("not confirmed here"), std::string::npos) << ka.evidence;
+  auto kb = birth_rule("net.ipv4.tcp_keepalive_time", S("600"), S("7200"), k);
+  EXPECT_EQ(kb.birth, Birth::Reset);
+  EXPECT_NE(kb.evidence.find("measured: a fresh netns gets '7200', the host has '600'"),
+            std::string::npos)
+      << kb.evidence;
+  auto rm = birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"),
+                       S("4096\t131072\t6291456"), k);
+  EXPECT_EQ(rm.birth, Birth::Inherited);
+  EXPECT_NE(rm.evidence.find("copies init_net's value"), std::string::npos) << rm.evidence;
+  auto pr = birth_rule("net.ipv4.ip_local_port_range", S("32768\t60999"), S("32768\t60999"), k);
+  EXPECT_EQ(pr.birth, Birth::Reset);
+  EXPECT_NE(pr.evidence.find("'32768\t60999'"), std::string::npos) << pr.evidence;
+  ASSERT_TRUE(kernel_birth("net.core.somaxconn"));
+  EXPECT_EQ(kernel_birth("net.core.somaxconn")->value, "4096");
+  EXPECT_FALSE(kernel_birth("net.ipv4.conf.all.rp_filter")) << "devconf_inherit_init_net decides";
 }
 
 TEST(NetnsVerdict, CongestionControlUsesTheKernelConfigDefault) {
@@ -40,15 +62,17 @@ TEST(NetnsVerdict, CongestionControlUsesTheKernelConfigDefault) {
   k.default_cc = "bbr";
   EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth,
             Birth::Inherited);
-  // Host still at the compiled default: cannot tell.
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("bbr"), S("bbr"), k).birth,
-            Birth::Same);
+  // Host still at the compiled default: the kernel's code says copied; this
+  // host cannot confirm it, and the evidence says so.
+  auto at_default = birth_rule("net.ipv4.tcp_congestion_control", S("bbr"), S("bbr"), k);
+  EXPECT_EQ(at_default.birth, Birth::Inherited);
+  EXPECT_NE(at_default.evidence.find("not confirmed here"), std::string::npos);
   // A fresh netns that does not follow the host is reset whatever the config says.
   EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("reno"), k).birth,
             Birth::Reset);
   k.default_cc.reset();
   EXPECT_EQ(birth_rule("net.ipv4.tcp_congestion_control", S("cubic"), S("cubic"), k).birth,
-            Birth::Same);
+            Birth::Inherited);
 }
 
 TEST(NetnsVerdict, DevconfModes) {
@@ -96,9 +120,8 @@ TEST(NetnsVerdict, RecordedBirthsAreEvidence) {
   EXPECT_EQ(birth_rule("net.ipv4.tcp_rmem", S("4096\t9\t9"), S("4096\t9\t9"), k, tracks).birth,
             Birth::Inherited);
   // A birth identical to today's host value proves nothing.
-  std::vector<RecordedBirth> same{{1, 42, "7200", "7200"}};
-  EXPECT_EQ(birth_rule("net.ipv4.tcp_keepalive_time", S("7200"), S("7200"), k, same).birth,
-            Birth::Same);
+  std::vector<RecordedBirth> same{{1, 42, "1", "1"}};
+  EXPECT_EQ(birth_rule("net.ipv4.tcp_mtu_probing", S("1"), S("1"), k, same).birth, Birth::Same);
 }
 
 TEST(NetnsVerdict, RowVerdicts) {

@@ -97,6 +97,54 @@ namespace {
 
 std::string q(const std::string& v) { return "'" + v + "'"; }
 
+struct KnownBirth {
+  std::string_view name;
+  Birth birth;
+  std::string_view where;
+  std::string_view value;
+};
+
+// From the kernel's per-netns init functions (5.10 to 6.18 agree on these).
+// Only entries whose behaviour does not depend on configuration: the
+// conf.all/conf.default blocks follow devconf_inherit_init_net (below).
+constexpr std::string_view kTcpSkInit = "tcp_sk_init() in net/ipv4/tcp_ipv4.c";
+constexpr std::string_view kInetInitNet = "inet_init_net() in net/ipv4/af_inet.c";
+constexpr KnownBirth kKernelBirths[] = {
+    {"net.core.somaxconn", Birth::Reset, "net_defaults_init_net() in net/core/net_namespace.c",
+     "4096"},
+    {"net.ipv4.ip_local_port_range", Birth::Reset, kInetInitNet, "32768\t60999"},
+    {"net.ipv4.ip_unprivileged_port_start", Birth::Reset, kInetInitNet, "1024"},
+    {"net.ipv4.ping_group_range", Birth::Reset, kInetInitNet, "1\t0"},
+    {"net.ipv4.ip_local_reserved_ports", Birth::Reset,
+     "ipv4_sysctl_init_net() in net/ipv4/sysctl_net_ipv4.c", ""},
+    {"net.ipv4.tcp_congestion_control", Birth::Inherited, kTcpSkInit, ""},
+    {"net.ipv4.tcp_ecn", Birth::Reset, kTcpSkInit, "2"},
+    {"net.ipv4.tcp_fin_timeout", Birth::Reset, kTcpSkInit, "60"},
+    {"net.ipv4.tcp_keepalive_intvl", Birth::Reset, kTcpSkInit, "75"},
+    {"net.ipv4.tcp_keepalive_probes", Birth::Reset, kTcpSkInit, "9"},
+    {"net.ipv4.tcp_keepalive_time", Birth::Reset, kTcpSkInit, "7200"},
+    {"net.ipv4.tcp_orphan_retries", Birth::Reset, kTcpSkInit, "0"},
+    {"net.ipv4.tcp_retries1", Birth::Reset, kTcpSkInit, "3"},
+    {"net.ipv4.tcp_retries2", Birth::Reset, kTcpSkInit, "15"},
+    {"net.ipv4.tcp_rmem", Birth::Inherited, kTcpSkInit, ""},
+    {"net.ipv4.tcp_sack", Birth::Reset, kTcpSkInit, "1"},
+    {"net.ipv4.tcp_syn_retries", Birth::Reset, kTcpSkInit, "6"},
+    {"net.ipv4.tcp_synack_retries", Birth::Reset, kTcpSkInit, "5"},
+    {"net.ipv4.tcp_syncookies", Birth::Reset, kTcpSkInit, "1"},
+    {"net.ipv4.tcp_timestamps", Birth::Reset, kTcpSkInit, "1"},
+    {"net.ipv4.tcp_tw_reuse", Birth::Reset, kTcpSkInit, "2"},
+    {"net.ipv4.tcp_window_scaling", Birth::Reset, kTcpSkInit, "1"},
+    {"net.ipv4.tcp_wmem", Birth::Inherited, kTcpSkInit, ""},
+};
+
+std::string kernel_says(const KernelBirth& kb) {
+  if (kb.birth == Birth::Inherited)
+    return "the kernel copies init_net's value (" + std::string(kb.where) + ")";
+  std::string v(kb.value);
+  return "the kernel sets it to " + (v.empty() ? std::string("its empty default") : q(v)) +
+         " in every new netns (" + std::string(kb.where) + ")";
+}
+
 // Evidence from recorded births (see the header comment); nullopt if none decides.
 std::optional<BirthRule> from_recorded(const std::string& host,
                                        const std::vector<RecordedBirth>& rec) {
@@ -113,6 +161,12 @@ std::optional<BirthRule> from_recorded(const std::string& host,
 }
 
 }  // namespace
+
+std::optional<KernelBirth> kernel_birth(std::string_view dotted) {
+  for (const auto& k : kKernelBirths)
+    if (k.name == dotted) return KernelBirth{k.birth, k.where, k.value};
+  return std::nullopt;
+}
 
 BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>& host,
                      const std::optional<std::string>& fresh, const KernelContext& k,
@@ -144,6 +198,29 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
                                   " while the host has " + q(*host)};
       }
     }
+  }
+
+  // The kernel's code, where known; confirmed by measurement when the host
+  // differs from what it predicts, said to be unconfirmable here otherwise.
+  if (auto kb = kernel_birth(name)) {
+    std::string says = "kernel source: " + kernel_says(*kb);
+    if (kb->birth == Birth::Reset && *host != *fresh)
+      return {Birth::Reset, says + "; measured: a fresh netns gets " + q(*fresh) +
+                                ", the host has " + q(*host)};
+    if (kb->birth == Birth::Reset)
+      return {Birth::Reset, says + "; not confirmed here: the host has that value too"};
+    if (*host == *fresh) {
+      bool confirmed = name == "net.ipv4.tcp_congestion_control" && k.default_cc &&
+                       *k.default_cc != *host;
+      return {Birth::Inherited,
+              says + (confirmed ? "; measured: a fresh netns got the host's " + q(*host) +
+                                      ", not the compiled default " + q(*k.default_cc)
+                                : "; not confirmed here: a fresh netns got the host's " +
+                                      q(*host) + ", which may equal the compiled default")};
+    }
+    // Inherited by the code, yet different: the observation wins; say so.
+    return {Birth::Reset, says + ", but a fresh netns got " + q(*fresh) + " while the host has " +
+                              q(*host)};
   }
 
   if (*host != *fresh) {

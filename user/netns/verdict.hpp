@@ -55,6 +55,17 @@ struct KernelContext {
   std::optional<std::string> default_cc;  // CONFIG_DEFAULT_TCP_CONG, when the config is readable
 };
 
+// What the kernel's own code does with a sysctl when a netns is created, for
+// the sysctls whose init function is known (kernel_birth_table() in
+// verdict.cpp, with the function and file): Reset to a compiled constant,
+// or Inherited (copied from init_net). nullopt: not in the table.
+struct KernelBirth {
+  Birth birth = Birth::Same;
+  std::string_view where;  // "tcp_sk_init() in net/ipv4/tcp_ipv4.c"
+  std::string_view value;  // the compiled default as /proc/sys prints it (Reset only)
+};
+std::optional<KernelBirth> kernel_birth(std::string_view dotted);
+
 struct BirthRule {
   Birth birth = Birth::Same;
   std::string evidence;  // one sentence a user can check
