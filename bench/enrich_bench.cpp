@@ -79,8 +79,7 @@ struct Fixture {
 
 static void BM_EnrichCacheHit(benchmark::State& state) {
   Fixture fx(static_cast<int>(state.range(0)));
-  Event e;
-  e.type = EventType::SysctlRead;
+  Event e(SysctlRead{});
   size_t i = 0;
   for (auto _ : state) {
     auto [c, n] = fx.keys[i++ % fx.keys.size()];

@@ -119,8 +119,8 @@ TEST(DecodeBlocked, FieldsAndJson) {
   ASSERT_TRUE(out.has_value());
   ASSERT_TRUE(out->event);
   const Event& e = *out->event;
-  EXPECT_EQ(e.type, EventType::SysctlBlocked);
-  EXPECT_EQ(e.sysctl, "net.ipv4.tcp_keepalive_time");
+  ASSERT_TRUE(e.is<SysctlBlocked>());
+  EXPECT_EQ(e.as<SysctlBlocked>().sysctl, "net.ipv4.tcp_keepalive_time");
   EXPECT_TRUE(e.failed());
   std::string j = event_to_json(e);
   EXPECT_NE(
@@ -137,9 +137,9 @@ TEST(DecodeBlocked, FieldsAndJson) {
 TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
   Decoder d(BootClock(0));
   auto acc = blocked_record("/proc/sys/kernel/kptr_restrict", "", EACCES);
-  EXPECT_EQ(d.decode(&acc, sizeof acc)->event->extra["blocked_by"], "permission");
+  EXPECT_EQ(d.decode(&acc, sizeof acc)->event->as<SysctlBlocked>().blocked_by, "permission");
   auto perm = blocked_record("/proc/sys/kernel/kptr_restrict", "", EPERM);
-  EXPECT_EQ(d.decode(&perm, sizeof perm)->event->extra["blocked_by"], "permission");
+  EXPECT_EQ(d.decode(&perm, sizeof perm)->event->as<SysctlBlocked>().blocked_by, "permission");
   auto tmp = blocked_record("/tmp/ro/x", "", EROFS);
   auto none = d.decode(&tmp, sizeof tmp);
   ASSERT_TRUE(none.has_value());
@@ -147,9 +147,10 @@ TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
   auto bad = blocked_record("/proc/sys/net/\xff\x1b", "", EROFS);
   auto ev = d.decode(&bad, sizeof bad);
   ASSERT_TRUE(ev->event);
-  EXPECT_EQ(ev->event->extra["path_hex"], "2f70726f632f7379732f6e65742fff1b");
   std::string line = event_to_json(*ev->event);
-  EXPECT_NO_THROW(nlohmann::json::parse(line)) << line;
+  auto parsed = nlohmann::json::parse(line);
+  EXPECT_EQ(parsed["path_hex"], "2f70726f632f7379732f6e65742fff1b") << line;
+  EXPECT_EQ(event_from_json(parsed).as<SysctlBlocked>().path, "/proc/sys/net/\xff\x1b");
   auto lost_base = blocked_record("tcp_sack", "", EROFS);
   lost_base.flags = SS_BF_BASE_UNKNOWN;
   EXPECT_FALSE(d.decode(&lost_base, sizeof lost_base)->event) << "relative to an unknown directory";
@@ -195,8 +196,8 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   feed(write_record(4, 13, "650\n"));  // never gets a result: unknown is not a failure
   p.expire_writes(0, true);
   ASSERT_EQ(sink.events.size(), 2u);
-  EXPECT_EQ(sink.events[0].result, "EINVAL");
-  EXPECT_EQ(sink.events[1].result, "EPERM");
+  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "EINVAL");
+  EXPECT_EQ(sink.events[1].as<SysctlWrite>().result, "EPERM");
 
   VecSink all;
   Pipeline q(Filter{}, nullptr, all, true);
@@ -208,10 +209,11 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   q.on_record(&r3, sizeof r3);
   q.expire_writes(0, true);  // no result ever came (io_uring, splice, ...)
   ASSERT_EQ(all.events.size(), 2u);
-  EXPECT_EQ(all.events[0].result, "ok");
-  EXPECT_EQ(all.events[0].extra["bytes_written"], 3);
-  EXPECT_EQ(all.events[1].result, "unknown");
-  EXPECT_FALSE(all.events[1].extra.contains("bytes_written"));
+  EXPECT_EQ(all.events[0].as<SysctlWrite>().result, "ok");
+  EXPECT_EQ(all.events[0].as<SysctlWrite>().bytes_written, 3u);
+  EXPECT_EQ(all.events[1].as<SysctlWrite>().result, "unknown");
+  EXPECT_FALSE(all.events[1].as<SysctlWrite>().bytes_written);
+  EXPECT_EQ(all.events[1].as<SysctlWrite>().result_source, "syscall");
 }
 
 namespace {

@@ -21,10 +21,8 @@ const ContainerInfo kWeb{"3f2a9c1d8e7b6a5f4e3d", "containerd", "nginx", "web-0",
 const ContainerInfo kDb{"0badc0ffee00", "runc", "", "", "", ""};
 
 Event ev(std::optional<ContainerInfo> actor, std::optional<ContainerInfo> owner) {
-  Event e;
-  e.type = EventType::SysctlWrite;
+  Event e(SysctlWrite{.sysctl = "net.ipv4.tcp_syncookies"});
   e.pid = 1;
-  e.sysctl = "net.ipv4.tcp_syncookies";
   e.container = std::move(actor);
   e.netns_container = std::move(owner);
   return e;
@@ -73,9 +71,7 @@ TEST(ContainerFilter, PodNamespaceHostAndLossesStay) {
   EXPECT_FALSE(build(h).matches(ev(kWeb, kWeb)));
   EXPECT_FALSE(build(h).matches(ev(std::nullopt, std::nullopt)));
 
-  Event lost;
-  lost.type = EventType::Lost;
-  EXPECT_TRUE(build(h).matches(lost));
+  EXPECT_TRUE(build(h).matches(Event(Lost{})));
 
   cli::FilterOptions bad;
   bad.containers = {""};
@@ -141,7 +137,7 @@ TEST(CgroupRecords, DecodeAndFeedTheEnricherOnly) {
 
 TEST(CgroupRecords, AlwaysRequestedFromTheKernel) {
   Filter f;
-  f.types = {EventType::SysctlRead};
+  f.types = {kTypeOf<SysctlRead>};
   EXPECT_TRUE(f.kernel_type_mask() & SS_TYPE_BIT(SS_EV_CGROUP_MKDIR));
   EXPECT_TRUE(f.kernel_type_mask() & SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
 }

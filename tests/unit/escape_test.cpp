@@ -17,9 +17,14 @@ std::string random_bytes(std::mt19937_64& rng, size_t max_len) {
   for (auto& c : s) {
     // Bias toward the interesting ranges: controls, ASCII, UTF-8 lead bytes.
     switch (kind(rng)) {
-      case 0: c = static_cast<char>(byte(rng) & 0x1f); break;
-      case 1: c = static_cast<char>(0x20 + byte(rng) % 0x5f); break;
-      default: c = static_cast<char>(byte(rng));
+      case 0:
+        c = static_cast<char>(byte(rng) & 0x1f);
+        break;
+      case 1:
+        c = static_cast<char>(0x20 + byte(rng) % 0x5f);
+        break;
+      default:
+        c = static_cast<char>(byte(rng));
     }
   }
   return s;
@@ -47,24 +52,21 @@ TEST(Escape, JsonStringIsValidAndRoundTripsForRandomBytes) {
 TEST(Escape, EventValuesRoundTripThroughJsonWithHexFallback) {
   std::mt19937_64 rng(99);
   for (int i = 0; i < 5000; ++i) {
-    Event e;
-    e.type = EventType::SysctlWrite;
+    Event e(SysctlWrite{.sysctl = "net.ipv4.tcp_keepalive_time",
+                        .old_value = random_bytes(rng, 40),
+                        .value = random_bytes(rng, 40),
+                        .result = "ok"});
     e.time_ns = 1700000000123456789ull;
     e.pid = 42;
     e.comm = random_bytes(rng, 15);
-    e.sysctl = "net.ipv4.tcp_keepalive_time";
-    e.old_value = random_bytes(rng, 40);
-    e.value = random_bytes(rng, 40);
-    e.result = "ok";
     std::string line = event_to_json(e);
     ASSERT_TRUE(is_valid_utf8(line));
     auto j = nlohmann::ordered_json::parse(line);
     Event back = event_from_json(j);
-    EXPECT_EQ(back.value, e.value);
-    EXPECT_EQ(back.old_value, e.old_value);
+    EXPECT_EQ(back.as<SysctlWrite>(), e.as<SysctlWrite>());
     EXPECT_EQ(back.comm, e.comm);
     EXPECT_EQ(back.time_ns, e.time_ns);
-    EXPECT_EQ(j.contains("value_hex"), !is_valid_utf8(e.value));
+    EXPECT_EQ(j.contains("value_hex"), !is_valid_utf8(e.as<SysctlWrite>().value));
   }
 }
 
@@ -81,8 +83,12 @@ TEST(Escape, TerminalSafeNeutralisesControlSequences) {
   EXPECT_EQ(terminal_safe("4096\t131072\t6291456"), "4096\\t131072\\t6291456");
   EXPECT_EQ(terminal_safe("\x1b[2J"), "\\x1b[2J");
   EXPECT_EQ(terminal_safe("a\\b"), "a\\\\b");
-  EXPECT_EQ(terminal_safe("\xC2\x9B" "31m"), "\\u{009B}31m");  // C1 CSI
-  EXPECT_EQ(terminal_safe("\xE2\x80\xAE" "evil"), "\\u{202E}evil");  // RLO
+  EXPECT_EQ(terminal_safe("\xC2\x9B"
+                          "31m"),
+            "\\u{009B}31m");  // C1 CSI
+  EXPECT_EQ(terminal_safe("\xE2\x80\xAE"
+                          "evil"),
+            "\\u{202E}evil");  // RLO
   EXPECT_EQ(terminal_safe("\xff"), "\\xff");
   EXPECT_EQ(terminal_safe("caf\xC3\xA9"), "caf\xC3\xA9");
   std::mt19937_64 rng(7);

@@ -20,13 +20,16 @@ const std::string kHost = "4026531833";
 const std::string kCtrNs = "4026532300";
 
 std::string start_line(int version = 1, const std::string& format = "sysctlscope-recording") {
-  return R"({"record":"session_start","format":")" + format + R"(","version":)" + std::to_string(version) +
+  return R"({"record":"session_start","format":")" + format + R"(","version":)" +
+         std::to_string(version) +
          R"(,"tool":"sysctlscope","tool_version":"0.1.0","hostname":"vm","kernel_release":"6.18","boot_id":"b-1",)"
          R"("time":"2026-11-22T11:00:00.000000000Z","command_line":["sysctlscope","record","-o","x"],"filters":{},)"
-         R"("host_netns":)" + kHost + "}\n";
+         R"("host_netns":)" +
+         kHost + "}\n";
 }
 std::string baseline_host() {
-  return R"({"record":"baseline","time":"2026-11-22T11:00:00.100000000Z","scope":"host","netns":)" + kHost +
+  return R"({"record":"baseline","time":"2026-11-22T11:00:00.100000000Z","scope":"host","netns":)" +
+         kHost +
          R"(,"values":{"net.ipv4.tcp_keepalive_time":"7200","kernel.kptr_restrict":"1","net.ipv4.tcp_rmem":"4096\t131072\t6291456"},)"
          R"("errors":{"net.ipv6.conf.lo.stable_secret":"EIO"}})"
          "\n";
@@ -35,23 +38,26 @@ std::string end_line() {
   return R"({"record":"session_end","time":"2026-11-22T11:10:00.000000000Z","reason":"signal","events":3,"by_type":{},"lost":0})"
          "\n";
 }
-const char* kCtr = R"({"id":"3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a","runtime":"containerd","name":"web","pod":"web-0","namespace":"shop","pod_uid":"u1"})";
+const char* kCtr =
+    R"({"id":"3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a9c0d1e2b3f2a","runtime":"containerd","name":"web","pod":"web-0","namespace":"shop","pod_uid":"u1"})";
 
-std::string common(const std::string& time, const std::string& event, const std::string& comm, int pid,
-                   const std::string& netns, const std::string& container, const std::string& netns_container,
-                   bool cross) {
+std::string common(const std::string& time, const std::string& event, const std::string& comm,
+                   int pid, const std::string& netns, const std::string& container,
+                   const std::string& netns_container, bool cross) {
   return R"({"time":"2026-11-22T11:)" + time + R"(Z","event":")" + event + R"(","proc":{"pid":)" +
          std::to_string(pid) + R"(,"tid":)" + std::to_string(pid) + R"(,"ppid":1,"comm":")" + comm +
-         R"(","uid":0},"cgroup":{"id":1,"path":"/"},"netns":)" + netns + R"(,"container":)" + container +
-         R"(,"netns_container":)" + netns_container + R"(,"cross_namespace":)" + (cross ? "true" : "false");
+         R"(","uid":0},"cgroup":{"id":1,"path":"/"},"netns":)" + netns + R"(,"container":)" +
+         container + R"(,"netns_container":)" + netns_container + R"(,"cross_namespace":)" +
+         (cross ? "true" : "false");
 }
-std::string write_line(const std::string& time, const std::string& comm, int pid, const std::string& netns,
-                       const std::string& container, const std::string& netns_container, bool cross,
-                       const std::string& sysctl, const std::string& old_value, const std::string& value,
+std::string write_line(const std::string& time, const std::string& comm, int pid,
+                       const std::string& netns, const std::string& container,
+                       const std::string& netns_container, bool cross, const std::string& sysctl,
+                       const std::string& old_value, const std::string& value,
                        const std::string& result = "ok") {
-  return common(time, "sysctl_write", comm, pid, netns, container, netns_container, cross) + R"(,"sysctl":")" + sysctl +
-         R"(","old_value":")" + old_value + R"(","value":")" + value + R"(","result":")" + result +
-         R"(","file_pos":0})" + "\n";
+  return common(time, "sysctl_write", comm, pid, netns, container, netns_container, cross) +
+         R"(,"sysctl":")" + sysctl + R"(","old_value":")" + old_value + R"(","value":")" + value +
+         R"(","result":")" + result + R"(","file_pos":0})" + "\n";
 }
 
 Recording parse(const std::string& data, const std::string& name = "rec.jsonl") {
@@ -78,24 +84,35 @@ bool has_warning(const Recording& r, const std::string& needle) {
 // netns, a netns birth with non-host defaults, a recon read and a loss.
 std::string scenario() {
   std::string s = start_line() + baseline_host();
-  s += common("01:00.000000000", "netns_create", "runc:[1:CHILD]", 50, kCtrNs, kCtr, kCtr, false) +
-       R"(,"parent_netns":)" + kHost +
-       R"(,"via":"unshare","defaults":{"net.ipv4.tcp_keepalive_time":"7200","net.ipv4.tcp_congestion_control":"cubic"},)"
-       R"("differs_from_host":[{"sysctl":"net.ipv4.tcp_keepalive_time","value":"7200","host":"600"}]})" "\n";
-  s += write_line("01:00.100000000", "runc:[2:INIT]", 51, kCtrNs, kCtr, kCtr, false, "net.ipv4.tcp_keepalive_time", "7200", "600");
-  s += common("01:05.000000000", "sysctl_blocked", "sh", 60, kCtrNs, kCtr, kCtr, false) +
-       R"(,"sysctl":"net.ipv4.tcp_keepalive_time","path":"/proc/sys/net/ipv4/tcp_keepalive_time","errno":"EROFS","blocked_by":"read_only_mount","flags":"O_WRONLY|O_CREAT|O_TRUNC"})"
-       "\n";
-  s += write_line("02:00.000000000", "sh", 70, kCtrNs, "null", kCtr, true, "net.ipv4.tcp_keepalive_time", "600", "900");
+  s +=
+      common("01:00.000000000", "netns_create", "runc:[1:CHILD]", 50, kCtrNs, kCtr, kCtr, false) +
+      R"(,"parent_netns":)" + kHost +
+      R"(,"via":"unshare","defaults":{"net.ipv4.tcp_keepalive_time":"7200","net.ipv4.tcp_congestion_control":"cubic"},)"
+      R"("differs_from_host":[{"sysctl":"net.ipv4.tcp_keepalive_time","value":"7200","host":"600"}]})"
+      "\n";
+  s += write_line("01:00.100000000", "runc:[2:INIT]", 51, kCtrNs, kCtr, kCtr, false,
+                  "net.ipv4.tcp_keepalive_time", "7200", "600");
+  s +=
+      common("01:05.000000000", "sysctl_blocked", "sh", 60, kCtrNs, kCtr, kCtr, false) +
+      R"(,"sysctl":"net.ipv4.tcp_keepalive_time","path":"/proc/sys/net/ipv4/tcp_keepalive_time","errno":"EROFS","blocked_by":"read_only_mount","flags":"O_WRONLY|O_CREAT|O_TRUNC"})"
+      "\n";
+  s += write_line("02:00.000000000", "sh", 70, kCtrNs, "null", kCtr, true,
+                  "net.ipv4.tcp_keepalive_time", "600", "900");
   s += common("03:00.000000000", "sysctl_read", "exploit", 80, kHost, "null", "null", false) +
-       R"(,"sysctl":"kernel.kptr_restrict","value":"1","file_pos":0})" "\n";
-  s += common("03:00.100000000", "sysctl_read", "exploit", 80, kHost, "null", "null", false) +
-       R"(,"sysctl":"kernel.yama.ptrace_scope","value":"1","file_pos":0})" "\n";
-  s += write_line("04:00.000000000", "sysctl", 90, kHost, "null", "null", false, "net.ipv4.tcp_keepalive_time", "7200", "300");
-  s += write_line("04:30.000000000", "sysctl", 91, kHost, "null", "null", false, "net.ipv4.tcp_rmem", "4096\\t131072\\t6291456", "4096 131072 6291456");
-  s += write_line("05:00.000000000", "echo", 92, kHost, "null", "null", false, "net.ipv4.tcp_congestion_control", "cubic", "nope", "ENOENT");
-  s += R"({"time":"2026-11-22T11:06:00.000000000Z","event":"lost","proc":null,"cgroup":null,"netns":null,"container":null,"netns_container":null,"cross_namespace":false,"count":42})"
+       R"(,"sysctl":"kernel.kptr_restrict","value":"1","file_pos":0})"
        "\n";
+  s += common("03:00.100000000", "sysctl_read", "exploit", 80, kHost, "null", "null", false) +
+       R"(,"sysctl":"kernel.yama.ptrace_scope","value":"1","file_pos":0})"
+       "\n";
+  s += write_line("04:00.000000000", "sysctl", 90, kHost, "null", "null", false,
+                  "net.ipv4.tcp_keepalive_time", "7200", "300");
+  s += write_line("04:30.000000000", "sysctl", 91, kHost, "null", "null", false,
+                  "net.ipv4.tcp_rmem", "4096\\t131072\\t6291456", "4096 131072 6291456");
+  s += write_line("05:00.000000000", "echo", 92, kHost, "null", "null", false,
+                  "net.ipv4.tcp_congestion_control", "cubic", "nope", "ENOENT");
+  s +=
+      R"({"time":"2026-11-22T11:06:00.000000000Z","event":"lost","proc":null,"cgroup":null,"netns":null,"container":null,"netns_container":null,"cross_namespace":false,"count":42})"
+      "\n";
   return s + end_line();
 }
 
@@ -109,14 +126,20 @@ TEST(RecordingReader, EmptyAndBlankFilesAreErrorsNamingTheFile) {
 }
 
 TEST(RecordingReader, ForeignFilesAreRejectedOnLineOne) {
-  EXPECT_NE(parse_error("hello world\n").find("rec.jsonl:1: not a sysctlscope recording"), std::string::npos);
-  EXPECT_NE(parse_error("\x7f" "ELF\x02\x01\x01\0\0\0garbage").find("rec.jsonl:1:"), std::string::npos);
-  EXPECT_NE(parse_error("{\"foo\":1}\n").find("rec.jsonl:1: not a sysctlscope recording"), std::string::npos);
+  EXPECT_NE(parse_error("hello world\n").find("rec.jsonl:1: not a sysctlscope recording"),
+            std::string::npos);
+  EXPECT_NE(parse_error("\x7f"
+                        "ELF\x02\x01\x01\0\0\0garbage")
+                .find("rec.jsonl:1:"),
+            std::string::npos);
+  EXPECT_NE(parse_error("{\"foo\":1}\n").find("rec.jsonl:1: not a sysctlscope recording"),
+            std::string::npos);
   EXPECT_NE(parse_error("[1,2,3]\n").find("rec.jsonl:1:"), std::string::npos);
   // A plain `trace -o json` stream is recognised and the user told what to use.
   std::string trace = write_line("00:01.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2");
   EXPECT_NE(parse_error(trace).find("trace -o json"), std::string::npos);
-  EXPECT_NE(parse_error(start_line(1, "other-tool")).find("format 'other-tool'"), std::string::npos);
+  EXPECT_NE(parse_error(start_line(1, "other-tool")).find("format 'other-tool'"),
+            std::string::npos);
 }
 
 TEST(RecordingReader, FutureAndInvalidVersionsAreRejected) {
@@ -127,7 +150,8 @@ TEST(RecordingReader, FutureAndInvalidVersionsAreRejected) {
 
 TEST(RecordingReader, TruncatedHeaderIsAnError) {
   std::string s = start_line();
-  EXPECT_NE(parse_error(s.substr(0, s.size() / 2)).find("rec.jsonl:1: file ends inside the session_start"),
+  EXPECT_NE(parse_error(s.substr(0, s.size() / 2))
+                .find("rec.jsonl:1: file ends inside the session_start"),
             std::string::npos);
 }
 
@@ -140,8 +164,8 @@ TEST(RecordingReader, CompleteRecordingParsesWithoutWarnings) {
   EXPECT_EQ(r.sessions[0].baselines[0].values.at("net.ipv4.tcp_keepalive_time"), "7200");
   EXPECT_EQ(r.sessions[0].baselines[0].errors.at("net.ipv6.conf.lo.stable_secret"), "EIO");
   EXPECT_EQ(r.events.size(), 10u);
-  EXPECT_EQ(r.events[2].type, EventType::SysctlBlocked);
-  EXPECT_EQ(r.events[2].extra["blocked_by"], "read_only_mount");
+  ASSERT_TRUE(r.events[2].is<SysctlBlocked>());
+  EXPECT_EQ(r.events[2].as<SysctlBlocked>().blocked_by, "read_only_mount");
 }
 
 TEST(RecordingReader, CutLastLineIsAWarningAndEverythingBeforeIsKept) {
@@ -157,12 +181,18 @@ TEST(RecordingReader, CutLastLineIsAWarningAndEverythingBeforeIsKept) {
 }
 
 TEST(RecordingReader, CorruptedLinesInTheMiddleAreSkippedWithTheirLineNumber) {
-  std::string s = start_line() + baseline_host() + "{\"time\":garbage\n" + std::string(30, '\0') + "\n" +
-                  R"({"record":"from_the_future","x":1})" "\n" +
+  std::string s = start_line() + baseline_host() + "{\"time\":garbage\n" + std::string(30, '\0') +
+                  "\n" +
+                  R"({"record":"from_the_future","x":1})"
+                  "\n" +
                   write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2") +
-                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_teleport"})" "\n" +
-                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_write","proc":{"pid":"x"}})" "\n" +
-                  R"({"time":"not a time","event":"sysctl_read"})" "\n" + end_line();
+                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_teleport"})"
+                  "\n" +
+                  R"({"time":"2026-11-22T11:00:01Z","event":"sysctl_write","proc":{"pid":"x"}})"
+                  "\n" +
+                  R"({"time":"not a time","event":"sysctl_read"})"
+                  "\n" +
+                  end_line();
   Recording r = parse(s);
   EXPECT_EQ(r.events.size(), 1u);
   EXPECT_TRUE(has_warning(r, "rec.jsonl:3: not a JSON object"));
@@ -182,7 +212,8 @@ TEST(RecordingReader, MostlyGarbageAfterAValidHeaderIsAnError) {
 
 TEST(RecordingReader, WarningsAreCappedPerFile) {
   std::string s = start_line() + baseline_host();
-  for (int i = 0; i < 12; ++i) s += write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2");
+  for (int i = 0; i < 12; ++i)
+    s += write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2");
   for (int i = 0; i < 12; ++i) s += "junk\n";
   Recording r = parse(s + end_line());
   EXPECT_EQ(r.skipped_lines, 12u);
@@ -190,7 +221,9 @@ TEST(RecordingReader, WarningsAreCappedPerFile) {
 }
 
 TEST(RecordingReader, RecordsAfterSessionEndAreIgnored) {
-  Recording r = parse(start_line() + end_line() + write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2"));
+  Recording r =
+      parse(start_line() + end_line() +
+            write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "2"));
   EXPECT_TRUE(r.events.empty());
   EXPECT_TRUE(has_warning(r, "rec.jsonl:3: event after session_end"));
 }
@@ -214,7 +247,11 @@ TEST(RecordingReader, BaselineValuesRoundTripIncludingInvalidUtf8) {
 
 TEST(RecordingReader, DeepNestingAndHugeNumbersDoNotCrash) {
   std::string deep(20000, '[');
-  Recording r = parse(start_line() + deep + "\n" + R"({"event":"sysctl_write","time":"2026-11-22T11:00:01Z","proc":{"pid":99999999999999999999999}})" "\n" + end_line());
+  Recording r = parse(
+      start_line() + deep + "\n" +
+      R"({"event":"sysctl_write","time":"2026-11-22T11:00:01Z","proc":{"pid":99999999999999999999999}})"
+      "\n" +
+      end_line());
   EXPECT_EQ(r.skipped_lines, 2u);
 }
 
@@ -249,12 +286,14 @@ TEST(ReportModel, HostIntoContainerWritesAreListed) {
 }
 
 TEST(ReportModel, CrossNamespaceIsInferredFromTheBaselineOwnerWhenNotCaptured) {
-  std::string s = start_line() + baseline_host() +
-                  R"({"record":"baseline","time":"2026-11-22T11:00:00.2Z","scope":"netns","netns":)" + kCtrNs +
-                  R"(,"container":{"id":"abc","runtime":"runc","name":null},"values":{"net.ipv4.tcp_keepalive_time":"7200"},"errors":{}})"
-                  "\n" +
-                  write_line("01:00.0", "nsenter", 7, kCtrNs, "null", "null", false, "net.ipv4.tcp_keepalive_time", "7200", "600") +
-                  end_line();
+  std::string s =
+      start_line() + baseline_host() +
+      R"({"record":"baseline","time":"2026-11-22T11:00:00.2Z","scope":"netns","netns":)" + kCtrNs +
+      R"(,"container":{"id":"abc","runtime":"runc","name":null},"values":{"net.ipv4.tcp_keepalive_time":"7200"},"errors":{}})"
+      "\n" +
+      write_line("01:00.0", "nsenter", 7, kCtrNs, "null", "null", false,
+                 "net.ipv4.tcp_keepalive_time", "7200", "600") +
+      end_line();
   Report r = build_report(parse(s));
   ASSERT_EQ(r.cross.size(), 1u);
   EXPECT_EQ(r.cross[0].where, "container abc");
@@ -294,7 +333,8 @@ TEST(ReportModel, ReconnaissanceGroupsSecurityReadsPerProcess) {
   ASSERT_EQ(r.recon.size(), 1u);
   EXPECT_EQ(r.recon[0].who, "host: exploit[80]");
   EXPECT_EQ(r.recon[0].reads, 2u);
-  EXPECT_EQ(r.recon[0].sysctls, (std::vector<std::string>{"kernel.kptr_restrict", "kernel.yama.ptrace_scope"}));
+  EXPECT_EQ(r.recon[0].sysctls,
+            (std::vector<std::string>{"kernel.kptr_restrict", "kernel.yama.ptrace_scope"}));
   EXPECT_TRUE(is_security_relevant("fs.protected_symlinks"));
   EXPECT_TRUE(is_security_relevant("kernel.modprobe"));
   EXPECT_FALSE(is_security_relevant("net.ipv4.tcp_keepalive_time"));
@@ -332,9 +372,11 @@ TEST(ReportModel, IncompleteSessionStillReports) {
 }
 
 TEST(ReportModel, JsonRenderingIsValidJsonEvenWithInvalidUtf8) {
-  std::string s = start_line() + write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "x") + end_line();
+  std::string s = start_line() +
+                  write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "x") +
+                  end_line();
   Recording rec = parse(s);
-  rec.events[0].value = std::string("\xff\xfe", 2);
+  rec.events[0].as<SysctlWrite>().value = std::string("\xff\xfe", 2);
   auto j = nlohmann::json::parse(render_json(build_report(rec)));
   EXPECT_EQ(j["timeline"].size(), 1u);
   EXPECT_EQ(j["timeline"][0]["sysctl"], "a.b");
@@ -343,25 +385,31 @@ TEST(ReportModel, JsonRenderingIsValidJsonEvenWithInvalidUtf8) {
 // ----------------------------------------------------------- escaping ---
 
 TEST(ReportEscaping, HtmlEscapesEveryHostileString) {
-  EXPECT_EQ(html_escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+  EXPECT_EQ(html_escape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
   EXPECT_EQ(html_escape(std::string("a\x1b[31m\xff", 7)), "a\\x1b[31m\\xff");
   // Bidi override cannot reorder the page.
-  EXPECT_EQ(html_escape("\xE2\x80\xAE" "abc").find("\xE2\x80\xAE"), std::string::npos);
+  EXPECT_EQ(html_escape("\xE2\x80\xAE"
+                        "abc")
+                .find("\xE2\x80\xAE"),
+            std::string::npos);
 }
 
 TEST(ReportEscaping, HostileValuesNeverReachTheHtmlRaw) {
   const std::string evil = R"(<img src=x onerror=alert(1)><script>fetch('http://evil/')</script>)";
   nlohmann::json esc = evil;
   std::string e = esc.dump();  // quoted JSON string
-  std::string ctr = R"({"id":)" + e + R"(,"runtime":"docker","name":)" + e + R"(,"pod":null,"namespace":null,"pod_uid":null})";
-  std::string s = start_line() +
-                  common("01:00.0", "sysctl_write", evil.substr(0, 15), 1, kHost, ctr, "null", false) +
-                  R"(,"sysctl":)" + e + R"(,"old_value":)" + e + R"(,"value":)" + e + R"(,"result":)" + e + "}\n" +
-                  common("01:01.0", "sysctl_blocked", "sh", 2, kHost, ctr, "null", false) + R"(,"sysctl":"a.b","path":)" + e +
-                  R"(,"errno":)" + e + R"(,"blocked_by":)" + e + "}\n" +
-                  common("01:02.0", "netns_create", "sh", 3, kHost, ctr, "null", false) + R"(,"parent_netns":1,"via":)" + e +
-                  R"(,"defaults":{},"differs_from_host":[{"sysctl":)" + e + R"(,"value":)" + e + R"(,"host":)" + e + "}]}\n" +
-                  end_line();
+  std::string ctr = R"({"id":)" + e + R"(,"runtime":"docker","name":)" + e +
+                    R"(,"pod":null,"namespace":null,"pod_uid":null})";
+  std::string s =
+      start_line() +
+      common("01:00.0", "sysctl_write", evil.substr(0, 15), 1, kHost, ctr, "null", false) +
+      R"(,"sysctl":)" + e + R"(,"old_value":)" + e + R"(,"value":)" + e + R"(,"result":)" + e +
+      "}\n" + common("01:01.0", "sysctl_blocked", "sh", 2, kHost, ctr, "null", false) +
+      R"(,"sysctl":"a.b","path":)" + e + R"(,"errno":)" + e + R"(,"blocked_by":)" + e + "}\n" +
+      common("01:02.0", "netns_create", "sh", 3, kHost, ctr, "null", false) +
+      R"(,"parent_netns":1,"via":)" + e + R"(,"defaults":{},"differs_from_host":[{"sysctl":)" + e +
+      R"(,"value":)" + e + R"(,"host":)" + e + "}]}\n" + end_line();
   std::string html = render_html(build_report(parse(s)));
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<img"), std::string::npos);
@@ -375,7 +423,8 @@ TEST(ReportEscaping, HostileValuesNeverReachTheHtmlRaw) {
 
 TEST(ReportEscaping, TextReportIsTerminalSafe) {
   std::string s = start_line() +
-                  write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1", "\\u001b]0;pwned\\u0007") +
+                  write_line("01:00.0", "sh", 1, kHost, "null", "null", false, "a.b", "1",
+                             "\\u001b]0;pwned\\u0007") +
                   end_line();
   std::string text = render_text(build_report(parse(s)));
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
@@ -385,8 +434,11 @@ TEST(ReportEscaping, TextReportIsTerminalSafe) {
 
 TEST(ReportModel, SeveralFilesMergeInTimeOrder) {
   Recording rec;
-  std::string a = start_line() + write_line("05:00.0", "late", 2, kHost, "null", "null", false, "a.b", "1", "2") + end_line();
-  std::string b = start_line() + write_line("01:00.0", "early", 1, kHost, "null", "null", false, "a.b", "0", "1");
+  std::string a = start_line() +
+                  write_line("05:00.0", "late", 2, kHost, "null", "null", false, "a.b", "1", "2") +
+                  end_line();
+  std::string b = start_line() +
+                  write_line("01:00.0", "early", 1, kHost, "null", "null", false, "a.b", "0", "1");
   parse_recording(a, "a.jsonl", rec);
   parse_recording(b, "b.jsonl", rec);
   ASSERT_EQ(rec.sessions.size(), 2u);

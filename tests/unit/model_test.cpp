@@ -9,15 +9,17 @@
 #include "model/event.hpp"
 #include "model/filter.hpp"
 #include "output/sink.hpp"
-#include "sysctlscope/event.h"
 #include "records.hpp"
+#include "sysctlscope/event.h"
 
 using namespace sysctlscope;
 
 TEST(Names, SlashAndDottedFormsConvertBothWays) {
   EXPECT_EQ(slash_to_dotted("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
-  EXPECT_EQ(slash_to_dotted("net/ipv4/conf/eth0.100/rp_filter"), "net.ipv4.conf.eth0/100.rp_filter");
-  EXPECT_EQ(dotted_to_slash("net.ipv4.conf.eth0/100.rp_filter"), "net/ipv4/conf/eth0.100/rp_filter");
+  EXPECT_EQ(slash_to_dotted("net/ipv4/conf/eth0.100/rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(dotted_to_slash("net.ipv4.conf.eth0/100.rp_filter"),
+            "net/ipv4/conf/eth0.100/rp_filter");
   EXPECT_EQ(dotted_to_slash(slash_to_dotted("kernel/core_pattern")), "kernel/core_pattern");
 }
 
@@ -37,9 +39,10 @@ TEST(Time, Rfc3339RoundTrip) {
 }
 
 namespace {
-ss_sysctl_event make_record(bool write, const char* name, std::string_view value, std::string_view nv,
-                            uint32_t flags = 0) {
-  ss_sysctl_event r = sstest::sysctl_record(write, name, value, write ? nv : std::string_view(), flags);
+ss_sysctl_event make_record(bool write, const char* name, std::string_view value,
+                            std::string_view nv, uint32_t flags = 0) {
+  ss_sysctl_event r =
+      sstest::sysctl_record(write, name, value, write ? nv : std::string_view(), flags);
   r.hdr.task.pid = 10;
   r.hdr.task.tid = 11;
   r.hdr.task.ppid = 1;
@@ -59,13 +62,13 @@ TEST(Decode, ReadRecord) {
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
   const Event& e = *out->event;
-  EXPECT_EQ(e.type, EventType::SysctlRead);
-  EXPECT_EQ(e.sysctl, "net.ipv4.tcp_rmem");
-  EXPECT_EQ(e.value, "4096\t131072\t6291456");
+  ASSERT_EQ(e.type(), kTypeOf<SysctlRead>);
+  EXPECT_EQ(e.as<SysctlRead>().sysctl, "net.ipv4.tcp_rmem");
+  EXPECT_EQ(e.as<SysctlRead>().value, "4096\t131072\t6291456");
   EXPECT_EQ(e.time_ns, 1005u);
   EXPECT_EQ(e.comm, "cat");
   EXPECT_EQ(e.netns, 4026531840u);
-  EXPECT_FALSE(e.value_truncated);
+  EXPECT_FALSE(e.as<SysctlRead>().truncated);
 }
 
 TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
@@ -74,9 +77,10 @@ TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
   auto r = make_record(true, "kernel/core_pattern", "core\n", big, SS_F_NEW_TRUNC);
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->event->old_value, "core");
-  EXPECT_EQ(out->event->value, big);
-  EXPECT_TRUE(out->event->value_truncated);
+  const auto& w = out->event->as<SysctlWrite>();
+  EXPECT_EQ(w.old_value, "core");
+  EXPECT_EQ(w.value, big);
+  EXPECT_TRUE(w.value_truncated);
   auto j = nlohmann::ordered_json::parse(event_to_json(*out->event));
   EXPECT_EQ(j["truncated"], true);
   EXPECT_EQ(j["result"], "unknown");
@@ -104,23 +108,19 @@ TEST(Filter, TypesGlobsAndFailed) {
 
   Filter f;
   f.sysctl_globs = {"net.ipv4.tcp_*"};
-  Event e;
-  e.type = EventType::SysctlRead;
-  e.sysctl = "net.ipv4.tcp_keepalive_time";
+  Event e(SysctlRead{.sysctl = "net.ipv4.tcp_keepalive_time"});
   EXPECT_TRUE(f.matches(e));
-  e.sysctl = "net.ipv4.ip_forward";
+  e.as<SysctlRead>().sysctl = "net.ipv4.ip_forward";
   EXPECT_FALSE(f.matches(e));
 
   Filter failed;
   failed.failed_only = true;
-  e.type = EventType::SysctlWrite;
-  e.result = "ok";
-  EXPECT_FALSE(failed.matches(e));
-  e.result = "EINVAL";
-  EXPECT_TRUE(failed.matches(e));
+  Event w(SysctlWrite{.result = "ok"});
+  EXPECT_FALSE(failed.matches(w));
+  w.as<SysctlWrite>().result = "EINVAL";
+  EXPECT_TRUE(failed.matches(w));
   EXPECT_EQ(failed.kernel_type_mask() & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
 
-  Event lost;
-  lost.type = EventType::Lost;
+  Event lost(Lost{});
   EXPECT_TRUE(failed.matches(lost));  // losses are never filtered
 }

@@ -185,7 +185,7 @@ TEST(NetnsVerdict, RecordingGivesBirthAndLastWrite) {
   EXPECT_EQ(r.births["net.ipv4.tcp_keepalive_time"][0].host, "600");
   auto w = r.last_write.at({4026532250u, "net.ipv4.tcp_keepalive_time"});
   EXPECT_EQ(w.comm, "sh");
-  EXPECT_EQ(w.value, "1000");
+  EXPECT_EQ(w.as<SysctlWrite>().value, "1000");
 
   SysctlMap host{{"net.ipv4.tcp_keepalive_time", {"7200", 0}}};
   SysctlMap target{{"net.ipv4.tcp_keepalive_time", {"1000", 0}}};
@@ -286,5 +286,7 @@ TEST(NetnsWire, EncodeDecodeKeepsAnyBytes) {
   EXPECT_EQ(back["a.b"].value, std::string("x\0y\n:12", 7));
   EXPECT_EQ(back["c"].err, 5);
   EXPECT_EQ(back["d"].value, "4096\t1\t2");
-  EXPECT_THROW(decode_map("5:abc"), std::runtime_error);
+  EXPECT_THROW(decode_map("5:abc"), Error);
+  EXPECT_THROW(decode_map("x:abc"), Error);
+  EXPECT_THROW(decode_map("1:a1:z0:"), Error);
 }

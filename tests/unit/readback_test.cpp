@@ -29,8 +29,7 @@ TEST(Readback, NormalizeCollapsesBlanks) {
 }
 
 TEST(Readback, JudgeOkNotAppliedUnknown) {
-  Event w;
-  w.type = EventType::SysctlWrite;
+  SysctlWrite w;
   w.old_value = "7200";
   w.value = "600";
   EXPECT_EQ(judge_readback(w, std::string("600")), "ok");
@@ -80,7 +79,7 @@ class FakeSource final : public ValueSource {
   std::vector<std::pair<uint32_t, uint32_t>> seen;
   std::optional<std::string> current_value(const Event& w) override {
     ++reads;
-    auto it = values.find({w.netns, w.sysctl});
+    auto it = values.find({w.netns, w.as<SysctlWrite>().sysctl});
     if (it == values.end()) return std::nullopt;
     return it->second;
   }
@@ -127,9 +126,10 @@ TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
                            {"900", "unknown"}};
   for (size_t i = 0; i < 5; ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(sink.events[i].value, want[i][0]);
-    EXPECT_EQ(sink.events[i].result, want[i][1]);
-    EXPECT_EQ(sink.events[i].extra.value("result_source", ""), "readback");
+    const auto& w = sink.events[i].as<SysctlWrite>();
+    EXPECT_EQ(w.value, want[i][0]);
+    EXPECT_EQ(w.result, want[i][1]);
+    EXPECT_EQ(w.result_source, "readback");
   }
 }
 
@@ -149,7 +149,7 @@ TEST(Readback, EachWriteOfABurstJudgedByWhatTheNextOneFound) {
   ASSERT_EQ(sink.events.size(), 4u);
   EXPECT_EQ(src.reads, 1);
   const char* want[] = {"ok", "not_applied", "unknown", "ok"};
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(sink.events[i].result, want[i]) << i;
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(sink.events[i].as<SysctlWrite>().result, want[i]) << i;
 }
 
 TEST(Readback, FailedFilterKeepsNotApplied) {
@@ -167,8 +167,8 @@ TEST(Readback, FailedFilterKeepsNotApplied) {
   p.on_record(&b, b.hdr.size);
   p.expire_writes(0, true);  // at exit: everything, whatever its age
   ASSERT_EQ(sink.events.size(), 1u);
-  EXPECT_EQ(sink.events[0].value, "abc");
-  EXPECT_EQ(sink.events[0].result, "not_applied");
+  EXPECT_EQ(sink.events[0].as<SysctlWrite>().value, "abc");
+  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "not_applied");
   EXPECT_TRUE(sink.events[0].failed());
 }
 

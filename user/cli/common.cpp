@@ -26,21 +26,25 @@ void install_stop_handlers() {
 }
 
 void add_filter_options(CLI::App* app, FilterOptions& o) {
-  app->add_option("--type", o.types, "Event types, comma separated (sysctl_read, sysctl_write, "
-                                     "sysctl_blocked, netns_create, netns_enter)")
+  app->add_option("--type", o.types, "Event types, comma separated (" + public_type_names() + ")")
       ->delimiter(',');
-  app->add_option("--sysctl", o.sysctls, "Only sysctls matching this glob on dotted names, e.g. "
-                                         "'net.ipv4.tcp_*' (repeatable)");
+  app->add_option("--sysctl", o.sysctls,
+                  "Only sysctls matching this glob on dotted names, e.g. "
+                  "'net.ipv4.tcp_*' (repeatable)");
   app->add_option("--pid", o.pid, "Only this process id");
   app->add_option("--comm", o.comms, "Only processes with this command name (repeatable)");
   app->add_flag("--failed", o.failed, "Only failed writes (result not ok) and blocked writes");
-  app->add_option("--container", o.containers,
-                  "Only events of this container (id prefix or name), as the actor or as the owner of the "
-                  "netns touched (repeatable)");
-  app->add_option("--pod", o.pods, "Only events of this Kubernetes pod (actor or netns owner; repeatable)");
-  app->add_option("--k8s-namespace", o.k8s_namespaces,
-                  "Only events of pods in this Kubernetes namespace (actor or netns owner; repeatable)");
-  app->add_flag("--host", o.host, "Only events of host processes (not in a container); with --container/--pod: host "
+  app->add_option(
+      "--container", o.containers,
+      "Only events of this container (id prefix or name), as the actor or as the owner of the "
+      "netns touched (repeatable)");
+  app->add_option("--pod", o.pods,
+                  "Only events of this Kubernetes pod (actor or netns owner; repeatable)");
+  app->add_option(
+      "--k8s-namespace", o.k8s_namespaces,
+      "Only events of pods in this Kubernetes namespace (actor or netns owner; repeatable)");
+  app->add_flag("--host", o.host,
+                "Only events of host processes (not in a container); with --container/--pod: host "
                 "processes acting in that container's netns");
 }
 
@@ -50,14 +54,16 @@ Filter FilterOptions::build() const {
   for (const auto& g : sysctls) Filter::validate_glob(g);
   f.sysctl_globs = sysctls;
   if (pid != -1) {
-    if (pid <= 0 || pid > 4194304) throw UsageError("--pid must be a process id, got " + std::to_string(pid));
+    if (pid <= 0 || pid > 4194304)
+      throw UsageError("--pid must be a process id, got " + std::to_string(pid));
     f.pid = static_cast<uint32_t>(pid);
   }
   f.comms = comms;
   f.failed_only = failed;
   for (const auto* list : {&containers, &pods, &k8s_namespaces})
     for (const auto& v : *list)
-      if (v.empty()) throw UsageError("--container, --pod and --k8s-namespace need a non-empty value");
+      if (v.empty())
+        throw UsageError("--container, --pod and --k8s-namespace need a non-empty value");
   // --host with --container X is meaningful: host processes acting in X's netns.
   f.containers = containers;
   f.pods = pods;
@@ -65,8 +71,14 @@ Filter FilterOptions::build() const {
   f.host_only = host;
   if (f.failed_only && !f.types.empty()) {
     bool any = false;
-    for (auto t : f.types) any |= (t == EventType::SysctlWrite || t == EventType::SysctlBlocked);
-    if (!any) throw UsageError("--failed keeps only sysctl_write and sysctl_blocked events; --type excludes both");
+    std::string can_fail;
+    for_each_event_type([&](auto t) {
+      using T = typename decltype(t)::type;
+      if (!T::kInfo.can_fail || !T::kInfo.is_public) return;
+      can_fail += (can_fail.empty() ? "" : " and ") + std::string(T::kInfo.name);
+      for (auto w : f.types) any |= w == kTypeOf<T>;
+    });
+    if (!any) throw UsageError("--failed keeps only " + can_fail + " events; --type excludes them");
   }
   return f;
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/live.hpp"
-#include "core/clock.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -12,7 +11,9 @@
 #include "bpf/env.hpp"
 #include "bpf/tracer.hpp"
 #include "cli/commands.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/path.hpp"
 #include "netns/births.hpp"
 #include "sysctlscope/event.h"
 
@@ -57,6 +58,14 @@ uint32_t parse_ringbuf_size(const std::string& s) {
   return static_cast<uint32_t>(rb);
 }
 
+std::string cgroup_dir_of(const std::string& root, const std::string& arg) {
+  // An absolute path already below the mount is taken as is; anything else
+  // (including "/sys/fs/cgroup2/x" when the mount is /sys/fs/cgroup) is a
+  // path below the mount.
+  if (arg.front() == '/' && path_under(arg, root)) return arg;
+  return root + (arg.front() == '/' ? "" : "/") + arg;
+}
+
 WriteResultMode parse_write_results(const std::string& s) {
   if (auto m = parse_write_result_mode(s)) return *m;
   throw UsageError("--write-results must be readback or syscall, not '" + s + "'");
@@ -75,18 +84,11 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();
   if (!opt.cgroup.empty()) {
-    std::string p = opt.cgroup.front() == '/' && opt.cgroup.rfind(cfg.cgroup_root, 0) == 0
-                        ? opt.cgroup
-                        : cfg.cgroup_root + "/" + opt.cgroup;
+    std::string p = cgroup_dir_of(cfg.cgroup_root, opt.cgroup);
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) throw UsageError("--cgroup: no such cgroup: " + opt.cgroup);
     cfg.cgroup_id = st.st_ino;
-    // Level = number of components below the root.
-    std::string rel = p.substr(cfg.cgroup_root.size());
-    uint32_t level = 0;
-    for (size_t i = 0; i < rel.size(); ++i)
-      if (rel[i] == '/' && i + 1 < rel.size() && rel[i + 1] != '/') ++level;
-    cfg.cgroup_level = level;
+    cfg.cgroup_level = static_cast<uint32_t>(path_level(p.substr(cfg.cgroup_root.size())));
   }
   ensure_tracefs();
 
@@ -153,7 +155,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
       opt.duration_s > 0 ? start + static_cast<uint64_t>(std::llround(opt.duration_s * 1e9)) : 0;
   while (!stop_requested() && !pipe.done() && !sink.closed()) {
     tracer.poll(kPollMs);
-    pipe.expire_writes(epoch_ns(), false);
+    pipe.expire_writes(boot_ns(), false);
     pipe.on_lost_total(tracer.lost_total(), epoch_ns());
     sink.flush();
     if (tick) tick(pipe.stats());
@@ -161,7 +163,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   }
   // Drain what is already in the ring, then release held writes.
   if (!pipe.done() && !sink.closed()) tracer.poll(0);
-  pipe.expire_writes(epoch_ns(), true);
+  pipe.expire_writes(boot_ns(), true);
   pipe.on_lost_total(tracer.lost_total(), epoch_ns());
   sink.flush();
   spdlog::debug("{} records from the kernel", pipe.stats().records);

@@ -36,6 +36,11 @@ using TickFn = std::function<void(const PipelineStats&)>;
 
 PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick = {});
 
+// --cgroup ARG -> the cgroup directory: ARG itself when it is an absolute
+// path below the cgroup2 mount `root` (on a '/' boundary), else ARG taken
+// relative to `root`. ARG is not empty.
+std::string cgroup_dir_of(const std::string& root, const std::string& arg);
+
 // Parses "8M", "64k", "1048576" (bytes); throws UsageError.
 uint64_t parse_size(const std::string& s, const char* what);
 // --ringbuf-size: a power of two between 64k and 1G; throws UsageError.

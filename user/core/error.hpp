@@ -39,11 +39,12 @@ class EnvironmentError : public Error {
 };
 
 // Recoverable failures travel as values. std::expected is C++23; this is the
-// minimal subset we need until the toolchain (g++ 12) has it.
+// minimal subset we need until the toolchain (g++ 12) has it. [[nodiscard]]:
+// a result that is not looked at is a failure that goes unnoticed.
 template <class T>
-class Expected {
+class [[nodiscard]] Expected {
  public:
-  Expected(T v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T v) : v_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
   Expected(Error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <utility>
@@ -33,6 +34,23 @@ class Fd {
 
  private:
   int fd_ = -1;
+};
+
+// Owner of an open directory stream (opendir); readdir() through get().
+class Dir {
+ public:
+  explicit Dir(const char* path) : d_(::opendir(path)) {}
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  ~Dir() {
+    if (d_) ::closedir(d_);
+  }
+  bool valid() const { return d_ != nullptr; }
+  // The next entry, or nullptr at the end.
+  dirent* next() { return d_ ? ::readdir(d_) : nullptr; }
+
+ private:
+  DIR* d_;
 };
 
 }  // namespace sysctlscope

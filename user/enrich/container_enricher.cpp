@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/clock.hpp"
+#include "core/path.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
 
@@ -263,19 +264,6 @@ std::optional<ContainerInfo> ContainerEnricher::netns_owner(uint32_t netns) cons
   return *it->second->info;
 }
 
-namespace {
-size_t path_level(const std::string& p) {
-  size_t n = 0;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i] == '/' && i + 1 < p.size() && p[i + 1] != '/') ++n;
-  return n;
-}
-bool under(const std::string& p, const std::string& root) {
-  return p == root ||
-         (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && p[root.size()] == '/');
-}
-}  // namespace
-
 std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
     const std::vector<std::string>& values, size_t max_each, std::string* why) {
   auto fail = [&](std::string m) {
@@ -320,7 +308,7 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
   std::sort(roots.begin(), roots.end());
   std::vector<std::string> kept;
   for (const auto& p : roots)
-    if (kept.empty() || !under(p, kept.back())) kept.push_back(p);
+    if (kept.empty() || !path_under(p, kept.back())) kept.push_back(p);
   for (const auto& p : kept)
     for (const auto& [id, q] : paths_.all())
       if (q == p) f.cgroups.emplace_back(id, static_cast<uint32_t>(path_level(p)));
@@ -334,19 +322,13 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
 void ContainerEnricher::warn_if_uncovered(const Known& k, const std::string& path) {
   if (std::find(kernel_ids_.begin(), kernel_ids_.end(), k.info->id) == kernel_ids_.end()) return;
   for (const auto& p : kernel_paths_)
-    if (under(path, p)) return;
+    if (path_under(path, p)) return;
   // A restart (same id, new cgroup and netns): the filter was fixed at load.
   spdlog::warn(
       "container {} has a new cgroup {} (restarted?): the in-kernel --container filter set at "
       "start "
       "does not cover it; restart trace to follow it",
       k.info->id, path);
-}
-
-std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root) {
-  EnricherConfig cfg;
-  cfg.cgroup_root = cgroup_root;
-  return std::make_unique<ContainerEnricher>(cfg);
 }
 
 }  // namespace sysctlscope

@@ -35,29 +35,37 @@ bool runc_state_dir_exists(const std::string& root, const std::string& id) {
   return ::stat((root + "/" + id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool read_runc_state_file(const std::string& path, RuncState& out) {
+  auto j = load_json(path);
+  if (!j.is_object()) return false;
+  out = RuncState{};
+  out.id = str_at(j, "id");
+  if (auto it = j.find("init_process_pid"); it != j.end() && it->is_number_integer())
+    out.pid = it->get<int>();
+  if (auto it = j.find("init_process_start"); it != j.end() && it->is_number_unsigned())
+    out.init_start = it->get<uint64_t>();
+  if (auto cfg = j.find("config"); cfg != j.end() && cfg->is_object()) {
+    if (auto labels = cfg->find("labels"); labels != cfg->end() && labels->is_array()) {
+      for (const auto& l : *labels) {
+        if (!l.is_string()) continue;
+        const auto& s = l.get_ref<const std::string&>();
+        size_t eq = s.find('=');
+        if (eq == std::string::npos) continue;
+        if (s.compare(0, eq, "bundle") == 0)
+          out.bundle = s.substr(eq + 1);
+        else
+          out.labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+      }
+    }
+  }
+  return true;
+}
+
 bool read_runc_state(const std::vector<std::string>& roots, const std::string& id, RuncState& out) {
   if (!safe_id(id)) return false;
   for (const auto& root : roots) {
-    auto j = load_json(root + "/" + id + "/state.json");
-    if (!j.is_object()) continue;
-    out = RuncState{};
+    if (!read_runc_state_file(root + "/" + id + "/state.json", out)) continue;
     out.root = root;
-    if (auto it = j.find("init_process_pid"); it != j.end() && it->is_number_integer())
-      out.pid = it->get<int>();
-    if (auto cfg = j.find("config"); cfg != j.end() && cfg->is_object()) {
-      if (auto labels = cfg->find("labels"); labels != cfg->end() && labels->is_array()) {
-        for (const auto& l : *labels) {
-          if (!l.is_string()) continue;
-          const auto& s = l.get_ref<const std::string&>();
-          size_t eq = s.find('=');
-          if (eq == std::string::npos) continue;
-          if (s.compare(0, eq, "bundle") == 0)
-            out.bundle = s.substr(eq + 1);
-          else
-            out.labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-        }
-      }
-    }
     return true;
   }
   return false;

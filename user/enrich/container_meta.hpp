@@ -5,6 +5,7 @@
 // degrades to fewer fields on a missing or malformed file; none throws.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,17 @@ struct MetaSources {
 };
 
 struct RuncState {
-  std::string root;                                         // the state root it was found under
-  std::string bundle;                                       // "" when unknown
-  int pid = 0;                                              // init pid (host view), 0 when unknown
+  std::string root;         // the state root it was found under
+  std::string id;           // "id" ("" when absent)
+  std::string bundle;       // "" when unknown
+  int pid = 0;              // init pid (host view), 0 when unknown
+  uint64_t init_start = 0;  // init_process_start (clock ticks since boot): rejects a reused pid
   std::vector<std::pair<std::string, std::string>> labels;  // config.labels "k=v" (annotations)
 };
 
+// One runc state.json (the only reader of that format: the enricher and
+// `netns list` both use it); false if it is missing or does not parse.
+bool read_runc_state_file(const std::string& path, RuncState& out);
 // <root>/<id>/state.json from the first root that has it; false if none does
 // or it does not parse.
 bool read_runc_state(const std::vector<std::string>& roots, const std::string& id, RuncState& out);

@@ -144,6 +144,4 @@ class ContainerEnricher final : public Enricher {
   uint64_t events_ = 0;
 };
 
-std::unique_ptr<Enricher> make_default_enricher(const std::string& cgroup_root);
-
 }  // namespace sysctlscope

@@ -14,6 +14,7 @@
 #include "bpf/env.hpp"
 #include "cli/commands.hpp"
 #include "cli/live.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "forensics/recording.hpp"
@@ -30,12 +31,6 @@ using json = nlohmann::ordered_json;
 using namespace sysctlscope::forensics;
 
 namespace {
-
-uint64_t now_ns(clockid_t c = CLOCK_REALTIME) {
-  timespec ts{};
-  clock_gettime(c, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string read_small(const char* path) {
   std::ifstream f(path);
@@ -55,38 +50,39 @@ class RecordSink final : public Sink {
   static constexpr uint64_t kReserve = 4096;  // room kept for session_end under --max-size
 
   RecordSink(int fd, uint64_t max_size, uint64_t already)
-      : fd_(fd), max_(max_size), written_(already) {}
+      : fd_(fd), out_(fd, kBufMax), max_(max_size), written_(already) {}
 
   void write(const Event& e) override {
-    if (full_ || err_) {
+    if (full_ || error()) {
       ++not_recorded_;
       return;
     }
-    size_t before = buf_.size();
-    append_event_json(buf_, e);
-    buf_.push_back('\n');
-    if (max_ && written_ + buf_.size() + kReserve > max_) {
-      buf_.resize(before);
+    std::string& buf = out_.buffer();
+    size_t before = buf.size();
+    append_event_json(buf, e);
+    buf.push_back('\n');
+    if (max_ && written_ + buf.size() + kReserve > max_) {
+      buf.resize(before);
       full_ = true;
       ++not_recorded_;
       return;
     }
-    ++by_type_[static_cast<size_t>(e.type)];
+    ++by_type_[index_of(e.type())];
     ++events_;
-    if (buf_.size() >= kBufMax) write_out();
+    if (buf.size() >= kBufMax) write_out();
   }
   bool flush() override {
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
-    if (!buf_.empty() && (now - last_write_ >= kWriteNs || full_)) write_out();
+    uint64_t now = mono_ns();
+    if (!out_.buffer().empty() && (now - last_write_ >= kWriteNs || full_)) write_out();
     if (dirty_ && now - last_sync_ >= kSyncNs) sync();
     return !closed();
   }
-  bool closed() const override { return full_ || err_ != 0; }
+  bool closed() const override { return full_ || error() != 0; }
 
   // Appends a record line (session_start, baseline, session_end) immediately.
   void record_line(const json& j) {
-    buf_ += j.dump(-1, ' ', false, json::error_handler_t::replace);
-    buf_.push_back('\n');
+    out_.buffer() += j.dump(-1, ' ', false, json::error_handler_t::replace);
+    out_.buffer().push_back('\n');
     write_out();
   }
   void finish() {
@@ -94,44 +90,34 @@ class RecordSink final : public Sink {
     sync();
   }
   bool full() const { return full_; }
-  int error() const { return err_; }
-  uint64_t bytes() const { return written_ + buf_.size(); }
+  int error() const { return sync_err_ ? sync_err_ : out_.error(); }
+  uint64_t bytes() const { return written_ + out_.buffer().size(); }
   uint64_t events() const { return events_; }
   uint64_t not_recorded() const { return not_recorded_; }
   const uint64_t* by_type() const { return by_type_; }
 
  private:
   void write_out() {
-    size_t off = 0;
-    while (!err_ && off < buf_.size()) {
-      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        err_ = errno;
-        break;
-      }
-      off += static_cast<size_t>(n);
-      written_ += static_cast<uint64_t>(n);
-    }
-    buf_.clear();
+    written_ += out_.buffer().size();  // exact unless the write fails, which ends the recording
+    out_.flush();
     dirty_ = true;
-    last_write_ = now_ns(CLOCK_MONOTONIC);
+    last_write_ = mono_ns();
   }
   void sync() {
-    if (!err_ && ::fdatasync(fd_) != 0 && errno != EINVAL) err_ = errno;
+    if (!error() && ::fdatasync(fd_) != 0 && errno != EINVAL) sync_err_ = errno;
     dirty_ = false;
-    last_sync_ = now_ns(CLOCK_MONOTONIC);
+    last_sync_ = mono_ns();
   }
 
   int fd_;
+  OutStream out_;  // write(2) with EINTR retries; the first error ends it
   uint64_t max_;
   uint64_t written_;
-  std::string buf_;
   bool full_ = false, dirty_ = false;
-  int err_ = 0;
+  int sync_err_ = 0;
   uint64_t last_write_ = 0, last_sync_ = 0;
   uint64_t events_ = 0, not_recorded_ = 0;
-  uint64_t by_type_[6] = {};
+  uint64_t by_type_[kEventTypeCount] = {};
 };
 
 json session_start(const Filter& f, const std::string& cgroup, double duration, uint64_t max_size) {
@@ -150,7 +136,7 @@ json session_start(const Filter& f, const std::string& cgroup, double duration, 
   j["kernel_version"] = u.version;
   j["machine"] = u.machine;
   j["boot_id"] = read_small("/proc/sys/kernel/random/boot_id");
-  j["time"] = format_rfc3339(now_ns());
+  j["time"] = format_rfc3339(epoch_ns());
   // argv as the kernel has it: main() does not hand argv to commands.
   json argv = json::array();
   {
@@ -187,7 +173,7 @@ Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) 
 void write_baseline(RecordSink& sink) {
   uint64_t self_ns = netns::netns_inode_of_pid(getpid());
   sink.record_line(
-      baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), now_ns()));
+      baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), epoch_ns()));
   auto src = netns::make_runc_state_source();
   for (const auto& n : netns::list_netns(*src)) {
     if (n.inode == self_ns) continue;
@@ -211,7 +197,7 @@ void write_baseline(RecordSink& sink) {
     } else {
       b.error = m.error().what();
     }
-    sink.record_line(baseline_json(b, now_ns()));
+    sink.record_line(baseline_json(b, epoch_ns()));
   }
 }
 
@@ -267,7 +253,7 @@ int run_record(const RecordArgs& a) {
 
   install_stop_handlers();
   const bool tty = isatty(STDERR_FILENO);
-  const uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+  const uint64_t t0 = mono_ns();
   uint64_t last_status = 0;
   bool status_shown = false;
   bool announced = false;
@@ -280,7 +266,7 @@ int run_record(const RecordArgs& a) {
       announced = true;
     }
     if (!tty) return;
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    uint64_t now = mono_ns();
     if (now - last_status < 250'000'000) return;  // at most 4 refreshes a second
     last_status = now;
     status_shown = true;
@@ -297,13 +283,12 @@ int run_record(const RecordArgs& a) {
                                           : "duration";
   json end = json::object();
   end["record"] = "session_end";
-  end["time"] = format_rfc3339(now_ns());
+  end["time"] = format_rfc3339(epoch_ns());
   end["reason"] = reason;
   end["events"] = sink.events();
   json by = json::object();
   for (auto t : kAllEventTypes)
-    if (sink.by_type()[static_cast<size_t>(t)])
-      by[std::string(to_string(t))] = sink.by_type()[static_cast<size_t>(t)];
+    if (uint64_t n = sink.by_type()[index_of(t)]) by[std::string(to_string(t))] = n;
   end["by_type"] = std::move(by);
   end["lost"] = st.lost;
   end["malformed"] = st.malformed;
@@ -405,7 +390,7 @@ The file format is described in docs/recording.md.)");
       install_stop_handlers();
       for (auto& e : rec.events) {
         if (sink->closed() || stop_requested()) break;
-        if (e.type == EventType::Lost) {
+        if (e.is<Lost>()) {
           sink->write(e);  // never filtered, and not re-counted by the pipeline
           continue;
         }

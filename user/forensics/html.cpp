@@ -17,12 +17,23 @@ std::string html_escape(std::string_view bytes) {
   out.reserve(safe.size());
   for (char c : safe) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -30,10 +41,6 @@ std::string html_escape(std::string_view bytes) {
 
 namespace {
 
-std::string hms(uint64_t ns) {
-  std::string t = format_rfc3339(ns);
-  return t.size() >= 23 ? t.substr(11, 12) : t;
-}
 std::string hm(uint64_t ns) {
   std::string t = format_rfc3339(ns);
   return t.size() >= 19 ? t.substr(11, 8) : t;
@@ -43,14 +50,9 @@ std::string num(double v) {
   std::snprintf(b, sizeof b, "%.1f", v);
   return b;
 }
-std::string jstr(const nlohmann::ordered_json& j, const char* k) {
-  auto it = j.find(k);
-  if (it == j.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
-const char* kCss = R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a202c;background:#fff}
+const char* kCss =
+    R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a202c;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #cbd5e0}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #e2e8f0;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#edf2f7}td.v{font-family:monospace;overflow-wrap:anywhere;min-width:4ch}tr.failed td{background:#fff5f5}tr.cross td{background:#fffaf0}
@@ -63,25 +65,32 @@ svg text{font:12px system-ui,sans-serif}.legend span{margin-right:16px})";
 std::string render_html(const Report& r) {
   std::string o;
   o += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+       "'unsafe-inline'\">"
        "<title>sysctlscope forensic report</title><style>";
   o += kCss;
   o += "</style></head><body>\n<h1>sysctlscope forensic report</h1>\n";
   if (r.lost)
     o += "<div class=\"lost\" id=\"lost\">" + std::to_string(r.lost) + " events LOST (" +
-         std::to_string(r.lost_events) + " loss reports): the kernel ring buffer was full; the timeline is incomplete.</div>\n";
+         std::to_string(r.lost_events) +
+         " loss reports): the kernel ring buffer was full; the timeline is incomplete.</div>\n";
   else
     o += "<div class=\"ok\" id=\"lost\">No events lost.</div>\n";
-  for (const auto& w : r.warnings) o += "<div class=\"warn\">warning: " + html_escape(w) + "</div>\n";
+  for (const auto& w : r.warnings)
+    o += "<div class=\"warn\">warning: " + html_escape(w) + "</div>\n";
 
-  o += "<h2>Sessions</h2>\n<table id=\"sessions\"><tr><th>file</th><th>host</th><th>kernel</th><th>boot id</th>"
+  o += "<h2>Sessions</h2>\n<table "
+       "id=\"sessions\"><tr><th>file</th><th>host</th><th>kernel</th><th>boot id</th>"
        "<th>start</th><th>end</th><th>ended because</th><th>events</th><th>command</th></tr>\n";
   for (const auto& s : r.sessions)
-    o += "<tr><td>" + html_escape(jstr(s, "file")) + "</td><td>" + html_escape(jstr(s, "hostname")) + "</td><td>" +
-         html_escape(jstr(s, "kernel_release")) + "</td><td class=\"v\">" + html_escape(jstr(s, "boot_id")) +
-         "</td><td>" + html_escape(jstr(s, "start")) + "</td><td>" + html_escape(jstr(s, "end")) + "</td><td>" +
-         html_escape(jstr(s, "end_reason")) + "</td><td>" + html_escape(jstr(s, "events")) + "</td><td class=\"v\">" +
-         html_escape(jstr(s, "command_line")) + "</td></tr>\n";
+    o += "<tr><td>" + html_escape(json_text(s, "file")) + "</td><td>" +
+         html_escape(json_text(s, "hostname")) + "</td><td>" +
+         html_escape(json_text(s, "kernel_release")) + "</td><td class=\"v\">" +
+         html_escape(json_text(s, "boot_id")) + "</td><td>" + html_escape(json_text(s, "start")) +
+         "</td><td>" + html_escape(json_text(s, "end")) + "</td><td>" +
+         html_escape(json_text(s, "end_reason")) + "</td><td>" +
+         html_escape(json_text(s, "events")) + "</td><td class=\"v\">" +
+         html_escape(json_text(s, "command_line")) + "</td></tr>\n";
   o += "</table>\n";
 
   // ---- timeline chart: one lane per container (host first), time on x.
@@ -103,17 +112,22 @@ std::string render_html(const Report& r) {
     double f = t <= t0 ? 0.0 : static_cast<double>(t - t0) / static_cast<double>(t1 - t0);
     return left + std::min(1.0, f) * plot;
   };
-  auto y_of = [&](const std::string& g) { return top + lane_h * static_cast<double>(lane_of(g)) + lane_h / 2; };
+  auto y_of = [&](const std::string& g) {
+    return top + lane_h * static_cast<double>(lane_of(g)) + lane_h / 2;
+  };
   o += "<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"color:#2b6cb0\">&#9679; write</span>"
-       "<span style=\"color:#c53030\">&#9679; failed write</span><span style=\"color:#c53030\">&#9632; blocked write</span>"
-       "<span style=\"color:#dd6b20\">&#9675; host into container</span><span style=\"color:#2f855a\">&#9670; netns birth</span>"
+       "<span style=\"color:#c53030\">&#9679; failed write</span><span "
+       "style=\"color:#c53030\">&#9632; blocked write</span>"
+       "<span style=\"color:#dd6b20\">&#9675; host into container</span><span "
+       "style=\"color:#2f855a\">&#9670; netns birth</span>"
        "<span style=\"color:#c53030\">&#8942; events lost</span></div>\n";
-  o += "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) + "\" height=\"" + num(height) +
-       "\" viewBox=\"0 0 " + num(width) + " " + num(height) + "\" role=\"img\" aria-label=\"timeline\">\n";
+  o += "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) +
+       "\" height=\"" + num(height) + "\" viewBox=\"0 0 " + num(width) + " " + num(height) +
+       "\" role=\"img\" aria-label=\"timeline\">\n";
   for (size_t i = 0; i < lanes.size(); ++i) {
     double y = top + lane_h * static_cast<double>(i);
-    o += "<rect x=\"0\" y=\"" + num(y) + "\" width=\"" + num(width) + "\" height=\"" + num(lane_h) + "\" fill=\"" +
-         (i % 2 ? "#f7fafc" : "#ffffff") + "\"/>";
+    o += "<rect x=\"0\" y=\"" + num(y) + "\" width=\"" + num(width) + "\" height=\"" + num(lane_h) +
+         "\" fill=\"" + (i % 2 ? "#f7fafc" : "#ffffff") + "\"/>";
     std::string label = lanes[i].size() > 40 ? lanes[i].substr(0, 40) + "..." : lanes[i];
     o += "<text x=\"6\" y=\"" + num(y + lane_h / 2 + 4) + "\">" + html_escape(label) + "</text>\n";
   }
@@ -123,93 +137,117 @@ std::string render_html(const Report& r) {
     uint64_t t = t0 + (t1 - t0) / 4 * static_cast<uint64_t>(k);
     double x = x_of(t);
     const char* anchor = k == 0 ? "start" : k == 4 ? "end" : "middle";
-    o += "<line x1=\"" + num(x) + "\" y1=\"" + num(top - 4) + "\" x2=\"" + num(x) + "\" y2=\"" + num(height - 26) +
-         "\" stroke=\"#cbd5e0\"/><text x=\"" + num(x) + "\" y=\"" + num(top - 10) + "\" text-anchor=\"" + anchor +
-         "\">" + (fine ? hms(t) : hm(t)) + "</text>\n";
+    o += "<line x1=\"" + num(x) + "\" y1=\"" + num(top - 4) + "\" x2=\"" + num(x) + "\" y2=\"" +
+         num(height - 26) + "\" stroke=\"#cbd5e0\"/><text x=\"" + num(x) + "\" y=\"" +
+         num(top - 10) + "\" text-anchor=\"" + anchor + "\">" + (fine ? hms(t) : hm(t)) +
+         "</text>\n";
   }
   for (const auto& t : r.timeline) {
     double x = x_of(t.time_ns), y = y_of(t.group);
-    std::string tip = "<title>" + html_escape(hms(t.time_ns) + " " + t.who + " " + t.sysctl + " " + t.old_value +
-                                              " -> " + t.value + " [" + t.result + "] in " + t.where) +
-                      "</title>";
+    std::string tip =
+        "<title>" +
+        html_escape(hms(t.time_ns) + " " + t.who + " " + t.sysctl + " " + t.old_value + " -> " +
+                    t.value + " [" + t.result + "] in " + t.where) +
+        "</title>";
     std::string color = t.failed ? "#c53030" : "#2b6cb0";
     if (t.kind == "blocked")
-      o += "<rect class=\"m-blocked\" x=\"" + num(x - 5) + "\" y=\"" + num(y - 5) + "\" width=\"10\" height=\"10\" fill=\"" +
-           color + "\">" + tip + "</rect>\n";
+      o += "<rect class=\"m-blocked\" x=\"" + num(x - 5) + "\" y=\"" + num(y - 5) +
+           "\" width=\"10\" height=\"10\" fill=\"" + color + "\">" + tip + "</rect>\n";
     else
-      o += "<circle class=\"m-write\" cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"6\" fill=\"" + color + "\"" +
-           (t.cross_namespace ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") + ">" + tip + "</circle>\n";
+      o += "<circle class=\"m-write\" cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"6\" fill=\"" +
+           color + "\"" + (t.cross_namespace ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") +
+           ">" + tip + "</circle>\n";
   }
   // Losses cut across every lane: nothing is known there.
   for (const auto& [t, c] : r.losses) {
     double x = x_of(t);
-    o += "<line class=\"m-lost\" x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" +
-         num(height - 26) + "\" stroke=\"#c53030\" stroke-width=\"2\" stroke-dasharray=\"4 3\"><title>" + hms(t) +
+    o += "<line class=\"m-lost\" x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) +
+         "\" y2=\"" + num(height - 26) +
+         "\" stroke=\"#c53030\" stroke-width=\"2\" stroke-dasharray=\"4 3\"><title>" + hms(t) +
          " " + std::to_string(c) + " events lost</title></line>\n";
   }
   for (const auto& b : r.births) {
     double x = x_of(b.time_ns), y = y_of(b.group);
-    o += "<polygon class=\"m-birth\" points=\"" + num(x) + "," + num(y - 7) + " " + num(x + 7) + "," + num(y) + " " +
-         num(x) + "," + num(y + 7) + " " + num(x - 7) + "," + num(y) + "\" fill=\"#2f855a\"><title>" +
-         html_escape(hms(b.time_ns) + " netns " + std::to_string(b.netns) + " born via " + b.via + " by " + b.who) +
+    o += "<polygon class=\"m-birth\" points=\"" + num(x) + "," + num(y - 7) + " " + num(x + 7) +
+         "," + num(y) + " " + num(x) + "," + num(y + 7) + " " + num(x - 7) + "," + num(y) +
+         "\" fill=\"#2f855a\"><title>" +
+         html_escape(hms(b.time_ns) + " netns " + std::to_string(b.netns) + " born via " + b.via +
+                     " by " + b.who) +
          "</title></polygon>\n";
   }
-  o += "<text x=\"" + num(left) + "\" y=\"" + num(height - 8) + "\">" + html_escape(format_rfc3339(t0)) +
-       "</text><text x=\"" + num(width - 20) + "\" y=\"" + num(height - 8) + "\" text-anchor=\"end\">" +
-       html_escape(format_rfc3339(t1)) + "</text>\n</svg>\n";
+  o += "<text x=\"" + num(left) + "\" y=\"" + num(height - 8) + "\">" +
+       html_escape(format_rfc3339(t0)) + "</text><text x=\"" + num(width - 20) + "\" y=\"" +
+       num(height - 8) + "\" text-anchor=\"end\">" + html_escape(format_rfc3339(t1)) +
+       "</text>\n</svg>\n";
 
-  auto rows = [&](const std::vector<TimelineRow>& v, const std::string& id, const std::string* only) {
-    std::string s = "<table id=\"" + id + "\"><tr><th>time (UTC)</th><th>kind</th><th>who</th><th>where (netns owner)</th>"
-                    "<th>sysctl</th><th>old</th><th>new</th><th>result</th></tr>\n";
+  auto rows = [&](const std::vector<TimelineRow>& v, const std::string& id,
+                  const std::string* only) {
+    std::string s =
+        "<table id=\"" + id +
+        "\"><tr><th>time (UTC)</th><th>kind</th><th>who</th><th>where (netns owner)</th>"
+        "<th>sysctl</th><th>old</th><th>new</th><th>result</th></tr>\n";
     for (const auto& t : v) {
       if (only && t.group != *only) continue;
       std::string cls = t.failed ? "failed" : (t.cross_namespace ? "cross" : "");
       s += "<tr class=\"" + cls + "\"><td>" + hms(t.time_ns) + "</td><td>" + t.kind +
-           (t.cross_namespace ? " (host into container)" : "") + "</td><td>" + html_escape(t.who) + "</td><td>" +
-           html_escape(t.where) + "</td><td class=\"v\">" + html_escape(t.sysctl) + "</td><td class=\"v\">" +
-           html_escape(t.old_value) + "</td><td class=\"v\">" + html_escape(t.kind == "write" ? t.value : t.detail) +
-           "</td><td>" + html_escape(t.result) + "</td></tr>\n";
+           (t.cross_namespace ? " (host into container)" : "") + "</td><td>" + html_escape(t.who) +
+           "</td><td>" + html_escape(t.where) + "</td><td class=\"v\">" + html_escape(t.sysctl) +
+           "</td><td class=\"v\">" + html_escape(t.old_value) + "</td><td class=\"v\">" +
+           html_escape(t.kind == "write" ? t.value : t.detail) + "</td><td>" +
+           html_escape(t.result) + "</td></tr>\n";
     }
     return s + "</table>\n";
   };
-  o += "<h2>Writes and blocked writes (" + std::to_string(r.timeline.size()) + ")</h2>\n" + rows(r.timeline, "timeline", nullptr);
-  o += "<h2>Host-into-container writes (" + std::to_string(r.cross.size()) + ")</h2>\n" + rows(r.cross, "cross", nullptr);
+  o += "<h2>Writes and blocked writes (" + std::to_string(r.timeline.size()) + ")</h2>\n" +
+       rows(r.timeline, "timeline", nullptr);
+  o += "<h2>Host-into-container writes (" + std::to_string(r.cross.size()) + ")</h2>\n" +
+       rows(r.cross, "cross", nullptr);
 
-  o += "<h2>Network namespace births (" + std::to_string(r.births.size()) + ")</h2>\n<table id=\"births\"><tr><th>time</th>"
-       "<th>netns</th><th>via</th><th>who</th><th>parent</th><th>defaults that differ from the host</th></tr>\n";
+  o += "<h2>Network namespace births (" + std::to_string(r.births.size()) +
+       ")</h2>\n<table id=\"births\"><tr><th>time</th>"
+       "<th>netns</th><th>via</th><th>who</th><th>parent</th><th>defaults that differ from the "
+       "host</th></tr>\n";
   for (const auto& b : r.births) {
     std::string d;
     for (const auto& x : b.differs)
-      d += html_escape(x.sysctl) + " = " + html_escape(x.value) + " (host " + html_escape(x.host) + ")<br>";
-    o += "<tr><td>" + hms(b.time_ns) + "</td><td>" + std::to_string(b.netns) + "</td><td>" + html_escape(b.via) +
-         "</td><td>" + html_escape(b.who) + "</td><td>" + std::to_string(b.parent_netns) + "</td><td class=\"v\">" + d +
-         "</td></tr>\n";
+      d += html_escape(x.sysctl) + " = " + html_escape(x.value) + " (host " + html_escape(x.host) +
+           ")<br>";
+    o += "<tr><td>" + hms(b.time_ns) + "</td><td>" + std::to_string(b.netns) + "</td><td>" +
+         html_escape(b.via) + "</td><td>" + html_escape(b.who) + "</td><td>" +
+         std::to_string(b.parent_netns) + "</td><td class=\"v\">" + d + "</td></tr>\n";
   }
-  o += "</table>\n<h2>Drift from the baseline (" + std::to_string(r.drift.size()) + ")</h2>\n<table id=\"drift\"><tr>"
+  o += "</table>\n<h2>Drift from the baseline (" + std::to_string(r.drift.size()) +
+       ")</h2>\n<table id=\"drift\"><tr>"
        "<th>scope</th><th>sysctl</th><th>baseline</th><th>final</th><th>changed by</th></tr>\n";
   for (const auto& d : r.drift)
-    o += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) + "</td><td class=\"v\">" +
-         (d.has_baseline ? html_escape(d.baseline) : "<i>none</i>") + "</td><td class=\"v\">" +
-         html_escape(d.final_value) + "</td><td>" + html_escape(d.changed_by) + "</td></tr>\n";
-  o += "</table>\n<h2>Reconnaissance: reads of security-relevant sysctls (" + std::to_string(r.recon.size()) +
-       ")</h2>\n<table id=\"recon\"><tr><th>first</th><th>who</th><th>reads</th><th>sysctls</th></tr>\n";
+    o += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) +
+         "</td><td class=\"v\">" + (d.has_baseline ? html_escape(d.baseline) : "<i>none</i>") +
+         "</td><td class=\"v\">" + html_escape(d.final_value) + "</td><td>" +
+         html_escape(d.changed_by) + "</td></tr>\n";
+  o += "</table>\n<h2>Reconnaissance: reads of security-relevant sysctls (" +
+       std::to_string(r.recon.size()) +
+       ")</h2>\n<table "
+       "id=\"recon\"><tr><th>first</th><th>who</th><th>reads</th><th>sysctls</th></tr>\n";
   for (const auto& x : r.recon) {
     std::string s;
     for (const auto& n : x.sysctls) s += (s.empty() ? "" : ", ") + html_escape(n);
-    o += "<tr><td>" + hms(x.first_ns) + "</td><td>" + html_escape(x.who) + "</td><td>" + std::to_string(x.reads) +
-         "</td><td class=\"v\">" + s + "</td></tr>\n";
+    o += "<tr><td>" + hms(x.first_ns) + "</td><td>" + html_escape(x.who) + "</td><td>" +
+         std::to_string(x.reads) + "</td><td class=\"v\">" + s + "</td></tr>\n";
   }
-  o += "</table>\n<h2>By container</h2>\n<table id=\"groups\"><tr><th>container</th><th>writes</th><th>failed</th>"
-       "<th>blocked</th><th>netns births</th><th>host writes into it</th><th>recon processes</th></tr>\n";
+  o += "</table>\n<h2>By container</h2>\n<table "
+       "id=\"groups\"><tr><th>container</th><th>writes</th><th>failed</th>"
+       "<th>blocked</th><th>netns births</th><th>host writes into it</th><th>recon "
+       "processes</th></tr>\n";
   for (const auto& [k, g] : r.groups)
     o += "<tr><td>" + html_escape(k) + "</td><td>" + std::to_string(g.writes) + "</td><td>" +
          std::to_string(g.failed_writes) + "</td><td>" + std::to_string(g.blocked) + "</td><td>" +
-         std::to_string(g.births) + "</td><td>" + std::to_string(g.cross_in) + "</td><td>" + std::to_string(g.recon) +
-         "</td></tr>\n";
+         std::to_string(g.births) + "</td><td>" + std::to_string(g.cross_in) + "</td><td>" +
+         std::to_string(g.recon) + "</td></tr>\n";
   o += "</table>\n";
   for (const auto& [k, g] : r.groups) {
     if (!g.writes && !g.blocked) continue;
-    o += "<h3>" + html_escape(k) + "</h3>\n" + rows(r.timeline, "group-" + std::to_string(lane_of(k)), &k);
+    o += "<h3>" + html_escape(k) + "</h3>\n" +
+         rows(r.timeline, "group-" + std::to_string(lane_of(k)), &k);
   }
   o += "</body></html>\n";
   return o;

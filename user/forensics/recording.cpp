@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "output/escape.hpp"
+#include "output/json_lines.hpp"
 #include "output/sink.hpp"
 
 namespace sysctlscope::forensics {
@@ -22,7 +23,9 @@ namespace {
 // a badly damaged file must not flood the terminal.
 constexpr int kMaxWarningsPerFile = 10;
 
-std::string where(const std::string& name, uint64_t line) { return name + ":" + std::to_string(line) + ": "; }
+std::string where(const std::string& name, uint64_t line) {
+  return name + ":" + std::to_string(line) + ": ";
+}
 
 // A short, terminal-safe excerpt of hostile input for error messages.
 std::string excerpt(std::string_view s) {
@@ -55,10 +58,12 @@ std::map<std::string, std::string> string_map(const json& j, const char* k, bool
   if (it == j.end()) return m;
   if (!it->is_object()) throw std::invalid_argument(std::string("'") + k + "' is not an object");
   for (auto v = it->begin(); v != it->end(); ++v) {
-    if (!v->is_string()) throw std::invalid_argument(std::string("'") + k + "' holds a non-string value");
+    if (!v->is_string())
+      throw std::invalid_argument(std::string("'") + k + "' holds a non-string value");
     if (hex) {
       auto raw = hex_decode(v->get_ref<const std::string&>());
-      if (!raw) throw std::invalid_argument(std::string("'") + k + "' holds a value that is not hex");
+      if (!raw)
+        throw std::invalid_argument(std::string("'") + k + "' holds a value that is not hex");
       m[v.key()] = *raw;
     } else {
       m[v.key()] = v->get<std::string>();
@@ -70,8 +75,10 @@ std::map<std::string, std::string> string_map(const json& j, const char* k, bool
 Baseline parse_baseline(const json& j) {
   Baseline b;
   b.scope = str(j, "scope");
-  if (b.scope != "host" && b.scope != "netns") throw std::invalid_argument("baseline scope must be host or netns");
-  if (auto n = j.find("netns"); n != j.end() && n->is_number_unsigned()) b.netns = n->get<uint64_t>();
+  if (b.scope != "host" && b.scope != "netns")
+    throw std::invalid_argument("baseline scope must be host or netns");
+  if (auto n = j.find("netns"); n != j.end() && n->is_number_unsigned())
+    b.netns = n->get<uint64_t>();
   b.container = container_of(j);
   b.values = string_map(j, "values", false);
   for (auto& [k, v] : string_map(j, "values_hex", true)) b.values[k] = v;
@@ -90,7 +97,8 @@ json baseline_json(const Baseline& b, uint64_t time_ns) {
   j["netns"] = b.netns;
   if (b.scope == "netns") {
     if (b.container) {
-      j["container"] = {{"id", b.container->id}, {"runtime", b.container->runtime}, {"name", b.container->name}};
+      j["container"] = {
+          {"id", b.container->id}, {"runtime", b.container->runtime}, {"name", b.container->name}};
     } else {
       j["container"] = nullptr;
     }
@@ -120,7 +128,7 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
   Session s;
   s.file = name;
   s.first_event = rec.events.size();
-  uint64_t line_no = 0, good = 0, bad = 0;
+  uint64_t good = 0, bad = 0;
   int warned = 0;
   auto warn = [&](uint64_t line, const std::string& msg) {
     ++bad;
@@ -128,53 +136,53 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
     if (warned++ < kMaxWarningsPerFile) rec.warnings.push_back(where(name, line) + msg);
   };
 
-  size_t pos = 0;
-  while (pos < data.size()) {
-    size_t nl = data.find('\n', pos);
-    bool last_cut = nl == std::string_view::npos;  // no newline: the writer was interrupted
-    std::string_view line = data.substr(pos, last_cut ? std::string_view::npos : nl - pos);
-    pos = last_cut ? data.size() : nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-
-    json j = json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+  const uint64_t lines = for_each_json_line(data, [&](const JsonLine& l, json& j) {
+    const uint64_t line_no = l.number;
+    if (l.damage != LineDamage::None) {
       if (line_no == 1) {
-        if (last_cut && line.substr(0, 1) == "{")
-          throw UsageError(where(name, 1) + "file ends inside the session_start line: nothing was recorded");
-        throw UsageError(where(name, 1) + "not a sysctlscope recording (expected a JSON session_start line, got '" +
-                         excerpt(line) + "')");
+        if (l.damage == LineDamage::Cut && l.text.substr(0, 1) == "{")
+          throw UsageError(where(name, 1) +
+                           "file ends inside the session_start line: nothing was recorded");
+        throw UsageError(where(name, 1) +
+                         "not a sysctlscope recording (expected a JSON session_start line, got '" +
+                         excerpt(l.text) + "')");
       }
-      if (last_cut) {
+      if (l.damage == LineDamage::Cut) {
         s.incomplete_tail = true;
         ++rec.skipped_lines;
-        rec.warnings.push_back(where(name, line_no) + "last line is incomplete (" + std::to_string(line.size()) +
+        rec.warnings.push_back(where(name, line_no) + "last line is incomplete (" +
+                               std::to_string(l.text.size()) +
                                " bytes): the recorder stopped mid-write; ignored");
-      } else if (line.find('\0') != std::string_view::npos) {
+      } else if (l.damage == LineDamage::NulBytes) {
         warn(line_no, "line of NUL bytes (unwritten blocks after a power loss?); ignored");
       } else {
         warn(line_no, "not a JSON object; ignored");
       }
-      continue;
+      return;
     }
 
     if (line_no == 1) {
       // The header decides whether the file is ours and readable at all.
       if (str(j, "record") != "session_start")
-        throw UsageError(where(name, 1) + "not a sysctlscope recording (the first line is not a session_start record" +
-                         (j.contains("event") ? "; an event stream from `trace -o json`? use `record`" : "") + ")");
+        throw UsageError(
+            where(name, 1) +
+            "not a sysctlscope recording (the first line is not a session_start record" +
+            (j.contains("event") ? "; an event stream from `trace -o json`? use `record`" : "") +
+            ")");
       if (str(j, "format") != kFormat)
-        throw UsageError(where(name, 1) + "not a sysctlscope recording (format '" + excerpt(str(j, "format")) + "')");
+        throw UsageError(where(name, 1) + "not a sysctlscope recording (format '" +
+                         excerpt(str(j, "format")) + "')");
       auto v = j.find("version");
       if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() < 1)
         throw UsageError(where(name, 1) + "session_start has no valid format version");
       if (v->get<int64_t>() > kFormatVersion)
-        throw UsageError(where(name, 1) + "recording format version " + std::to_string(v->get<int64_t>()) +
-                         " is newer than this sysctlscope reads (" + std::to_string(kFormatVersion) +
-                         "): upgrade sysctlscope");
+        throw UsageError(where(name, 1) + "recording format version " +
+                         std::to_string(v->get<int64_t>()) +
+                         " is newer than this sysctlscope reads (" +
+                         std::to_string(kFormatVersion) + "): upgrade sysctlscope");
       s.start = std::move(j);
       ++good;
-      continue;
+      return;
     }
 
     std::string record = str(j, "record");
@@ -191,37 +199,42 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
         } else if (record == "session_start") {
           warn(line_no, "second session_start in one file; ignored");
         } else {
-          warn(line_no, "unknown record type '" + excerpt(record) + "' (written by a newer sysctlscope?); ignored");
+          warn(line_no, "unknown record type '" + excerpt(record) +
+                            "' (written by a newer sysctlscope?); ignored");
         }
-        continue;
+        return;
       }
       if (!j.contains("event")) {
         warn(line_no, "neither an event nor a record; ignored");
-        continue;
+        return;
       }
       if (s.end) {
         warn(line_no, "event after session_end; ignored");
-        continue;
+        return;
       }
       rec.events.push_back(event_from_json(j));
       ++good;
     } catch (const std::exception& e) {
       // Invalid field types (json::type_error) or a malformed event.
-      warn(line_no, std::string(record.empty() ? "bad event: " : "bad " + excerpt(record) + " record: ") + e.what() +
-                        "; ignored");
+      warn(line_no,
+           std::string(record.empty() ? "bad event: " : "bad " + excerpt(record) + " record: ") +
+               e.what() + "; ignored");
     }
-  }
-  s.lines = line_no;
+  });
+  s.lines = lines;
   s.events = rec.events.size() - s.first_event;
   if (warned > kMaxWarningsPerFile)
-    rec.warnings.push_back(name + ": " + std::to_string(warned - kMaxWarningsPerFile) + " more damaged lines ignored");
+    rec.warnings.push_back(name + ": " + std::to_string(warned - kMaxWarningsPerFile) +
+                           " more damaged lines ignored");
   // Mostly garbage after a valid header is not a recording we can vouch for.
   if (bad > 16 && bad > good)
     throw UsageError(name + ": " + std::to_string(bad) + " of " + std::to_string(bad + good) +
                      " lines are damaged; not a usable recording");
   if (!s.end)
-    rec.warnings.push_back(name + ": no session_end: the recorder did not finish (killed or crashed); the report covers " +
-                           std::to_string(s.events) + " events up to line " + std::to_string(line_no));
+    rec.warnings.push_back(
+        name +
+        ": no session_end: the recorder did not finish (killed or crashed); the report covers " +
+        std::to_string(s.events) + " events up to line " + std::to_string(lines));
   rec.sessions.push_back(std::move(s));
 }
 

@@ -52,18 +52,6 @@ std::string who_of(const Event& e) {
   return group_of(e) + ": " + e.comm + "[" + std::to_string(e.pid) + "]";
 }
 
-std::string hms(uint64_t ns) {
-  std::string t = format_rfc3339(ns);  // 2026-11-22T11:00:29.123456789Z
-  return t.size() >= 23 ? t.substr(11, 12) : t;
-}
-
-std::string xstr(const json& j, const char* k) {
-  auto it = j.find(k);
-  if (it == j.end() || it->is_null()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 struct Owners {
   uint64_t host_netns = 0;
   std::map<uint64_t, std::string> netns_owner;  // netns -> container label
@@ -83,6 +71,18 @@ struct Owners {
 };
 
 }  // namespace
+
+std::string hms(uint64_t ns) {
+  std::string t = format_rfc3339(ns);  // 2026-11-22T11:00:29.123456789Z
+  return t.size() >= 23 ? t.substr(11, 12) : t;
+}
+
+std::string json_text(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 bool is_security_relevant(const std::string& s) {
   if (s.rfind("fs.protected_", 0) == 0) return true;
@@ -107,8 +107,8 @@ Report build_report(const Recording& rec) {
       if (auto it = s.start.find("host_netns"); it != s.start.end() && it->is_number_unsigned())
         own.host_netns = it->get<uint64_t>();
     if (s.end) {
-      f["end"] = xstr(*s.end, "time");
-      f["end_reason"] = xstr(*s.end, "reason");
+      f["end"] = json_text(*s.end, "time");
+      f["end_reason"] = json_text(*s.end, "reason");
       if (auto it = s.end->find("lost"); it != s.end->end() && it->is_number_unsigned()) {
         f["lost"] = *it;
       }
@@ -130,10 +130,11 @@ Report build_report(const Recording& rec) {
       }
     }
     f["baseline_namespaces"] = ns_count;
-    auto start = parse_rfc3339(xstr(s.start, "time"));
+    auto start = parse_rfc3339(json_text(s.start, "time"));
     if (start && (!r.start_ns || *start < r.start_ns)) r.start_ns = *start;
     if (s.end)
-      if (auto end = parse_rfc3339(xstr(*s.end, "time")); end && *end > r.end_ns) r.end_ns = *end;
+      if (auto end = parse_rfc3339(json_text(*s.end, "time")); end && *end > r.end_ns)
+        r.end_ns = *end;
     r.sessions.push_back(std::move(f));
   }
 
@@ -161,18 +162,19 @@ Report build_report(const Recording& rec) {
     r.events++;
     if (r.end_ns < e.time_ns) r.end_ns = e.time_ns;
     if (!r.start_ns || e.time_ns < r.start_ns) r.start_ns = e.time_ns;
-    if (e.type == EventType::Lost) {
-      r.lost += e.count;
+    if (const auto* l = e.get_if<Lost>()) {
+      r.lost += l->count;
       r.lost_events++;
-      r.losses.emplace_back(e.time_ns, e.count);
+      r.losses.emplace_back(e.time_ns, l->count);
       continue;
     }
     std::string group = group_of(e);
     auto& g = r.groups[group];
     // Scope of a value: net.* lives in a netns; other namespaced sysctls
     // (ipc, uts) follow the container; the rest is the host's.
+    const std::string sysctl(e.sysctl());
     std::string scope;
-    if (e.sysctl.rfind("net.", 0) == 0) {
+    if (sysctl.rfind("net.", 0) == 0) {
       std::string w = own.where(e);
       if (own.host_netns && e.netns == own.host_netns)
         scope = "host";
@@ -182,95 +184,87 @@ Report build_report(const Recording& rec) {
     } else {
       scope = e.container ? group : "host";
     }
-    switch (e.type) {
-      case EventType::SysctlWrite:
-      case EventType::SysctlBlocked: {
-        TimelineRow t;
-        t.time_ns = e.time_ns;
-        t.who = who_of(e);
-        t.group = group;
-        t.where = own.where(e);
-        t.sysctl = e.sysctl;
-        t.cross_namespace = own.cross(e);
-        if (e.type == EventType::SysctlWrite) {
-          t.kind = "write";
-          t.old_value = e.old_value;
-          t.value = e.value;
-          t.result = e.result.empty() ? "unknown" : e.result;
-          t.failed = t.result != "ok" && t.result != "unknown";
-          g.writes++;
-          if (t.failed) g.failed_writes++;
-          if (!t.failed)
-            last[{scope, e.sysctl}] =
-                Last{e.value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
-        } else {
-          t.kind = "blocked";
-          t.failed = true;
-          t.result = xstr(e.extra, "errno");
-          std::string by = xstr(e.extra, "blocked_by");
-          t.detail = (by.empty() ? "" : by + " ") + "path=" + xstr(e.extra, "path");
-          g.blocked++;
-        }
-        if (t.cross_namespace) {
-          r.groups[t.where].cross_in++;
-          r.cross.push_back(t);
-        }
-        r.timeline.push_back(std::move(t));
-        break;
+    auto timeline_row = [&] {
+      TimelineRow t;
+      t.time_ns = e.time_ns;
+      t.who = who_of(e);
+      t.group = group;
+      t.where = own.where(e);
+      t.sysctl = sysctl;
+      t.cross_namespace = own.cross(e);
+      return t;
+    };
+    auto add_row = [&](TimelineRow t) {
+      if (t.cross_namespace) {
+        r.groups[t.where].cross_in++;
+        r.cross.push_back(t);
       }
-      case EventType::SysctlRead: {
-        if (!e.value_error && !e.value_truncated) {
-          auto& l = last[{scope, e.sysctl}];
-          // A read showing a different value than the last known one means a change we did not see.
-          if (l.value != e.value || l.time_ns == 0) {
-            if (!l.from_write || normalize_value(l.value) != normalize_value(e.value))
-              l = Last{e.value, "", e.time_ns, false};
-          }
+      r.timeline.push_back(std::move(t));
+    };
+    if (const auto* w = e.get_if<SysctlWrite>()) {
+      TimelineRow t = timeline_row();
+      t.kind = "write";
+      t.old_value = w->old_value;
+      t.value = w->value;
+      t.result = w->result.empty() ? "unknown" : w->result;
+      t.failed = SysctlWrite::failed(*w);
+      g.writes++;
+      if (t.failed) g.failed_writes++;
+      if (!t.failed)
+        last[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+      add_row(std::move(t));
+    } else if (const auto* bl = e.get_if<SysctlBlocked>()) {
+      TimelineRow t = timeline_row();
+      t.kind = "blocked";
+      t.failed = true;
+      t.result = bl->err;
+      t.detail = (bl->blocked_by.empty() ? "" : bl->blocked_by + " ") + "path=" + bl->path;
+      g.blocked++;
+      add_row(std::move(t));
+    } else if (const auto* rd = e.get_if<SysctlRead>()) {
+      if (!rd->value_error && !rd->truncated) {
+        auto& l = last[{scope, sysctl}];
+        // A read showing a different value than the last known one means a change we did not see.
+        if (l.value != rd->value || l.time_ns == 0) {
+          if (!l.from_write || normalize_value(l.value) != normalize_value(rd->value))
+            l = Last{rd->value, "", e.time_ns, false};
         }
-        if (is_security_relevant(e.sysctl)) {
-          auto& rr = recon[{e.pid, e.comm, group}];
-          if (!rr.reads) {
-            rr.who = who_of(e);
-            rr.group = group;
-            rr.pid = e.pid;
-            rr.first_ns = e.time_ns;
-            g.recon++;
-          }
-          rr.reads++;
-          rr.last_ns = e.time_ns;
-          if (std::find(rr.sysctls.begin(), rr.sysctls.end(), e.sysctl) == rr.sysctls.end())
-            rr.sysctls.push_back(e.sysctl);
-        }
-        break;
       }
-      case EventType::NetnsCreate: {
-        BirthRow b;
-        b.time_ns = e.time_ns;
-        b.netns = e.netns;
-        if (auto p = e.extra.find("parent_netns"); p != e.extra.end() && p->is_number_unsigned())
-          b.parent_netns = p->get<uint64_t>();
-        b.who = who_of(e);
-        b.group = group;
-        b.via = xstr(e.extra, "via");
-        std::map<std::string, std::string> defaults;
-        if (auto d = e.extra.find("defaults"); d != e.extra.end() && d->is_object()) {
-          b.defaults = d->size();
-          for (auto it = d->begin(); it != d->end(); ++it)
-            if (it->is_string()) defaults[it.key()] = it->get<std::string>();
+      if (is_security_relevant(sysctl)) {
+        auto& rr = recon[{e.pid, e.comm, group}];
+        if (!rr.reads) {
+          rr.who = who_of(e);
+          rr.group = group;
+          rr.pid = e.pid;
+          rr.first_ns = e.time_ns;
+          g.recon++;
         }
-        if (auto d = e.extra.find("differs_from_host"); d != e.extra.end() && d->is_array())
-          for (const auto& x : *d)
-            if (x.is_object())
-              b.differs.push_back({xstr(x, "sysctl"), xstr(x, "value"), xstr(x, "host")});
-        g.births++;
-        // Birth values are the baseline of a namespace born during the session.
-        if (!netns_base.count(e.netns) && !defaults.empty())
-          netns_base[e.netns] = std::move(defaults);
-        r.births.push_back(std::move(b));
-        break;
+        rr.reads++;
+        rr.last_ns = e.time_ns;
+        if (std::find(rr.sysctls.begin(), rr.sysctls.end(), sysctl) == rr.sysctls.end())
+          rr.sysctls.push_back(sysctl);
       }
-      default:
-        break;
+    } else if (const auto* n = e.get_if<NetnsCreate>()) {
+      BirthRow b;
+      b.time_ns = e.time_ns;
+      b.netns = e.netns;
+      b.parent_netns = n->parent_netns;
+      b.who = who_of(e);
+      b.group = group;
+      b.via = n->via;
+      std::map<std::string, std::string> defaults;
+      if (n->defaults) {
+        b.defaults = n->defaults->size();
+        defaults.insert(n->defaults->begin(), n->defaults->end());
+      }
+      if (n->differs_from_host)
+        for (const auto& x : *n->differs_from_host)
+          b.differs.push_back({x.sysctl, x.value, x.host});
+      g.births++;
+      // Birth values are the baseline of a namespace born during the session.
+      if (!netns_base.count(e.netns) && !defaults.empty())
+        netns_base[e.netns] = std::move(defaults);
+      r.births.push_back(std::move(b));
     }
   }
 
@@ -406,11 +400,12 @@ std::string render_text(const Report& r) {
   if (!r.warnings.empty()) o += "\n";
   o += "== Sessions\n";
   for (const auto& s : r.sessions) {
-    o += "  " + ts(xstr(s, "file")) + ": host " + ts(xstr(s, "hostname")) + ", kernel " +
-         ts(xstr(s, "kernel_release")) + ", boot " + ts(xstr(s, "boot_id")) + "\n";
-    o += "    " + ts(xstr(s, "start")) + " .. " + (s["end"].is_null() ? "?" : ts(xstr(s, "end"))) +
-         " (" + ts(xstr(s, "end_reason")) + "), " + xstr(s, "events") + " events\n";
-    o += "    command: " + ts(xstr(s, "command_line")) + "\n";
+    o += "  " + ts(json_text(s, "file")) + ": host " + ts(json_text(s, "hostname")) + ", kernel " +
+         ts(json_text(s, "kernel_release")) + ", boot " + ts(json_text(s, "boot_id")) + "\n";
+    o += "    " + ts(json_text(s, "start")) + " .. " +
+         (s["end"].is_null() ? "?" : ts(json_text(s, "end"))) + " (" +
+         ts(json_text(s, "end_reason")) + "), " + json_text(s, "events") + " events\n";
+    o += "    command: " + ts(json_text(s, "command_line")) + "\n";
   }
   auto row = [&](const TimelineRow& t) {
     std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") +

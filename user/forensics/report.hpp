@@ -18,10 +18,10 @@ namespace sysctlscope::forensics {
 // One row of the write timeline: a sysctl_write or a sysctl_blocked.
 struct TimelineRow {
   uint64_t time_ns = 0;
-  std::string kind;  // "write" or "blocked"
-  std::string who;   // "host: nsenter[812]" or "container abc (pod ns/p): sh[9]"
-  std::string group; // container label the row is grouped under ("host" for host processes)
-  std::string where; // owner of the netns: "host netns", "container X", "netns N"
+  std::string kind;   // "write" or "blocked"
+  std::string who;    // "host: nsenter[812]" or "container abc (pod ns/p): sh[9]"
+  std::string group;  // container label the row is grouped under ("host" for host processes)
+  std::string where;  // owner of the netns: "host netns", "container X", "netns N"
   std::string sysctl, old_value, value;
   std::string result;  // writes: ok/errno/unknown; blocked: errno
   std::string detail;  // blocked: "read_only_mount path=/proc/sys/..."
@@ -81,6 +81,13 @@ Report build_report(const Recording& rec);
 std::string render_text(const Report& r);
 std::string render_json(const Report& r);
 std::string render_html(const Report& r);
+
+// Helpers shared by the renderings.
+// "11:00:29.123" (UTC) of a Unix time in ns.
+std::string hms(uint64_t ns);
+// A member of a session object as text: strings as they are, other values
+// dumped as JSON, absent or null as "".
+std::string json_text(const nlohmann::ordered_json& j, const char* key);
 
 // HTML text/attribute escaping of arbitrary bytes (invalid UTF-8 -> U+FFFD,
 // controls -> visible escapes): recorded values are hostile.

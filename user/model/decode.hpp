@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Raw ring-buffer records (include/sysctlscope/event.h) -> Event.
+// Raw ring-buffer records (include/sysctlscope/event.h) -> Event. Which
+// record makes which event, and how, is the registry's (model/event_types.hpp);
+// write results and cgroup changes are not events and are decoded here.
 #pragma once
 
 #include <cstddef>
@@ -9,11 +11,6 @@
 
 #include "core/error.hpp"
 #include "model/event.hpp"
-
-struct ss_hdr;
-struct ss_blocked_event;
-struct ss_netns_create_event;
-struct ss_netns_enter_event;
 
 namespace sysctlscope {
 
@@ -29,7 +26,7 @@ struct CgroupChange {
   bool removed = false;
   uint64_t id = 0;
   int32_t level = 0;
-  std::string path;  // from the cgroup2 root; "" when the kernel's was cut
+  std::string path;      // from the cgroup2 root; "" when the kernel's was cut
   uint64_t time_ns = 0;  // Unix epoch
 };
 
@@ -44,7 +41,9 @@ class BootClock {
  public:
   BootClock();  // measures CLOCK_REALTIME - CLOCK_BOOTTIME now
   explicit BootClock(int64_t offset_ns) : offset_(offset_ns) {}
-  uint64_t to_epoch(uint64_t boot_ns) const { return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + offset_); }
+  uint64_t to_epoch(uint64_t boot_ns) const {
+    return static_cast<uint64_t>(static_cast<int64_t>(boot_ns) + offset_);
+  }
 
  private:
   int64_t offset_;
@@ -60,11 +59,5 @@ class Decoder {
   void fill_common(const ss_hdr& h, Event& e) const;
   BootClock clock_;
 };
-
-// Per-type decoders for the rarer records (own files per concern).
-// false: the refused open was not of a sysctl file (no event).
-bool decode_blocked(const ss_blocked_event& r, size_t len, Event& e);
-void decode_netns_create(const ss_netns_create_event& r, size_t len, Event& e);
-void decode_netns_enter(const ss_netns_enter_event& r, size_t len, Event& e);
 
 }  // namespace sysctlscope

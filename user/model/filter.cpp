@@ -14,12 +14,8 @@ namespace sysctlscope {
 std::vector<EventType> Filter::parse_types(const std::vector<std::string>& names) {
   std::vector<EventType> out;
   for (const auto& n : names) {
-    auto t = parse_event_type(n);
-    if (!t) {
-      std::string known;
-      for (auto k : kAllEventTypes) known += (known.empty() ? "" : ", ") + std::string(to_string(k));
-      throw UsageError("unknown event type '" + n + "' (known: " + known + ")");
-    }
+    auto t = parse_event_type(n, /*public_only=*/true);
+    if (!t) throw UsageError("unknown event type '" + n + "' (known: " + public_type_names() + ")");
     out.push_back(*t);
   }
   return out;
@@ -46,8 +42,8 @@ bool Filter::wants(EventType t) const {
 }
 
 bool Filter::matches(const Event& e) const {
-  if (e.type == EventType::Lost) return true;  // never hide losses
-  if (!wants(e.type)) return false;
+  if (e.is<Lost>()) return true;  // never hide losses
+  if (!wants(e.type())) return false;
   if (failed_only && !e.failed()) return false;
   if (pid && e.pid != *pid) return false;
   if (!comms.empty() && std::find(comms.begin(), comms.end(), e.comm) == comms.end()) return false;
@@ -65,16 +61,20 @@ bool Filter::matches(const Event& e) const {
           return c.id.compare(0, w.size(), w) == 0 || (!c.name.empty() && c.name == w);
         }))
       return false;
-    if (!any_of(pods, [](const ContainerInfo& c, const std::string& w) { return c.pod == w; })) return false;
-    if (!any_of(k8s_namespaces, [](const ContainerInfo& c, const std::string& w) { return c.k8s_namespace == w; }))
+    if (!any_of(pods, [](const ContainerInfo& c, const std::string& w) { return c.pod == w; }))
+      return false;
+    if (!any_of(k8s_namespaces,
+                [](const ContainerInfo& c, const std::string& w) { return c.k8s_namespace == w; }))
       return false;
   }
   if (!sysctl_globs.empty()) {
-    if (e.sysctl.empty()) return false;
+    const std::string_view name = e.sysctl();
+    if (name.empty()) return false;
     bool any = false;
     for (const auto& g : sysctl_globs) {
       // No FNM_PATHNAME: '*' spans dots, as users expect from 'net.ipv4.*'.
-      if (fnmatch(g.c_str(), e.sysctl.c_str(), 0) == 0) {
+      // Every type's sysctl is a std::string: data() is NUL-terminated.
+      if (fnmatch(g.c_str(), name.data(), 0) == 0) {
         any = true;
         break;
       }
@@ -86,11 +86,12 @@ bool Filter::matches(const Event& e) const {
 
 uint32_t Filter::kernel_type_mask() const {
   uint32_t m = 0;
-  if (wants(EventType::SysctlRead) && !failed_only) m |= SS_TYPE_BIT(SS_EV_SYSCTL_READ);
-  if (wants(EventType::SysctlWrite)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT);
-  if (wants(EventType::SysctlBlocked)) m |= SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED);
-  if (wants(EventType::NetnsCreate) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_CREATE);
-  if (wants(EventType::NetnsEnter) && !failed_only) m |= SS_TYPE_BIT(SS_EV_NETNS_ENTER);
+  for_each_event_type([&](auto t) {
+    using T = typename decltype(t)::type;
+    constexpr TypeInfo i = T::kInfo;
+    if (i.record && wants(kTypeOf<T>) && (i.can_fail || !failed_only))
+      m |= SS_TYPE_BIT(i.record) | i.also_needs;
+  });
   // Not events of their own: they keep cgroup id -> path current (enricher).
   if (m) m |= SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
   return m;

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "model/event.hpp"
 
 namespace sysctlscope {
 
 struct Filter {
-  std::vector<EventType> types;          // empty: all
+  std::vector<EventType> types;           // empty: all
   std::vector<std::string> sysctl_globs;  // on dotted names; empty: all
   std::optional<uint32_t> pid;
   std::vector<std::string> comms;

@@ -4,8 +4,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace sysctlscope {
@@ -53,7 +51,8 @@ std::optional<std::string> resolve_sysctl_path(std::string_view path, std::strin
       continue;
     }
     cur.push_back(std::move(c));
-    if (cur.back() == "root" && cur.size() >= 2 && (cur[cur.size() - 2] == "self" || cur[cur.size() - 2] == "thread-self")) {
+    if (cur.back() == "root" && cur.size() >= 2 &&
+        (cur[cur.size() - 2] == "self" || cur[cur.size() - 2] == "thread-self")) {
       Parts dir(cur.begin(), cur.end() - 2);
       for (size_t i = 0; i < mounts.size(); ++i)
         if (mounts[i].root == "/" && mps[i] == dir) {
@@ -66,11 +65,13 @@ std::optional<std::string> resolve_sysctl_path(std::string_view path, std::strin
   // The deepest procfs mount the path is under decides.
   int best = -1;
   for (size_t i = 0; i < mounts.size(); ++i)
-    if (has_prefix(cur, mps[i]) && (best < 0 || mps[i].size() > mps[static_cast<size_t>(best)].size()))
+    if (has_prefix(cur, mps[i]) &&
+        (best < 0 || mps[i].size() > mps[static_cast<size_t>(best)].size()))
       best = static_cast<int>(i);
   if (best < 0) return std::nullopt;
   Parts fs = split(mounts[static_cast<size_t>(best)].root);
-  fs.insert(fs.end(), cur.begin() + static_cast<long>(mps[static_cast<size_t>(best)].size()), cur.end());
+  fs.insert(fs.end(), cur.begin() + static_cast<long>(mps[static_cast<size_t>(best)].size()),
+            cur.end());
   if (fs.size() < 2 || fs[0] != "sys") return std::nullopt;
   std::string name;
   for (size_t i = 1; i < fs.size(); ++i) {
@@ -80,13 +81,21 @@ std::optional<std::string> resolve_sysctl_path(std::string_view path, std::strin
   return name;
 }
 
-nlohmann::ordered_json decode_open_flags(uint32_t flags) {
-  auto out = nlohmann::ordered_json::array();
+std::vector<std::string> decode_open_flags(uint32_t flags) {
+  std::vector<std::string> out;
   switch (flags & O_ACCMODE) {
-    case O_RDONLY: out.push_back("O_RDONLY"); break;
-    case O_WRONLY: out.push_back("O_WRONLY"); break;
-    case O_RDWR: out.push_back("O_RDWR"); break;
-    default: out.push_back("O_ACCMODE"); break;
+    case O_RDONLY:
+      out.push_back("O_RDONLY");
+      break;
+    case O_WRONLY:
+      out.push_back("O_WRONLY");
+      break;
+    case O_RDWR:
+      out.push_back("O_RDWR");
+      break;
+    default:
+      out.push_back("O_ACCMODE");
+      break;
   }
   uint32_t rest = flags & ~static_cast<uint32_t>(O_ACCMODE);
   // Multi-bit flags first so their bits are not also named singly.
@@ -94,12 +103,12 @@ nlohmann::ordered_json decode_open_flags(uint32_t flags) {
     uint32_t bits;
     const char* name;
   } kFlags[] = {
-      {O_SYNC, "O_SYNC"},       {O_TMPFILE, "O_TMPFILE"},   {O_CREAT, "O_CREAT"},
-      {O_EXCL, "O_EXCL"},       {O_NOCTTY, "O_NOCTTY"},     {O_TRUNC, "O_TRUNC"},
-      {O_APPEND, "O_APPEND"},   {O_NONBLOCK, "O_NONBLOCK"}, {O_DSYNC, "O_DSYNC"},
-      {O_ASYNC, "O_ASYNC"},     {O_DIRECT, "O_DIRECT"},     {O_LARGEFILE, "O_LARGEFILE"},
+      {O_SYNC, "O_SYNC"},           {O_TMPFILE, "O_TMPFILE"},   {O_CREAT, "O_CREAT"},
+      {O_EXCL, "O_EXCL"},           {O_NOCTTY, "O_NOCTTY"},     {O_TRUNC, "O_TRUNC"},
+      {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"}, {O_DSYNC, "O_DSYNC"},
+      {O_ASYNC, "O_ASYNC"},         {O_DIRECT, "O_DIRECT"},     {O_LARGEFILE, "O_LARGEFILE"},
       {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
-      {O_CLOEXEC, "O_CLOEXEC"}, {O_PATH, "O_PATH"},
+      {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},
   };
   std::vector<std::pair<uint32_t, const char*>> found;
   for (auto& f : kFlags) {
@@ -109,7 +118,8 @@ nlohmann::ordered_json decode_open_flags(uint32_t flags) {
     }
   }
   // Report in bit order (lowest bit of each flag), as strace does.
-  std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return (a.first & -a.first) < (b.first & -b.first); });
+  std::sort(found.begin(), found.end(),
+            [](auto& a, auto& b) { return (a.first & -a.first) < (b.first & -b.first); });
   for (auto& f : found) out.push_back(f.second);
   if (rest) {
     std::ostringstream hex;
@@ -119,28 +129,17 @@ nlohmann::ordered_json decode_open_flags(uint32_t flags) {
   return out;
 }
 
-nlohmann::ordered_json split_cmdline(std::string_view raw) {
-  auto out = nlohmann::ordered_json::array();
+std::vector<std::string> split_cmdline(std::string_view raw) {
+  std::vector<std::string> out;
   if (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
   size_t i = 0;
   while (i <= raw.size() && !raw.empty()) {
     size_t j = raw.find('\0', i);
     if (j == std::string_view::npos) j = raw.size();
-    out.push_back(std::string(raw.substr(i, j - i)));
+    out.emplace_back(raw.substr(i, j - i));
     i = j + 1;
   }
   return out;
-}
-
-std::optional<std::string> read_proc_cmdline(uint32_t pid, uint32_t tid, std::string_view comm) {
-  std::string dir = "/proc/" + std::to_string(pid);
-  std::ifstream c(dir + "/task/" + std::to_string(tid) + "/comm");
-  std::string now;
-  if (!std::getline(c, now) || now != comm) return std::nullopt;
-  std::ifstream in(dir + "/cmdline", std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (s.empty()) return std::nullopt;
-  return s;
 }
 
 }  // namespace sysctlscope

@@ -10,8 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "nlohmann/json.hpp"
-
 namespace sysctlscope {
 
 struct ProcMount {
@@ -29,14 +27,10 @@ std::optional<std::string> resolve_sysctl_path(std::string_view path, std::strin
 
 // ["O_WRONLY","O_CREAT","O_TRUNC"]: access mode first, then the other flags
 // in bit order; unknown bits as one "0x..." entry.
-nlohmann::ordered_json decode_open_flags(uint32_t flags);
+std::vector<std::string> decode_open_flags(uint32_t flags);
 
 // NUL-separated arguments -> array of strings (a trailing NUL is not an
 // empty argument).
-nlohmann::ordered_json split_cmdline(std::string_view raw);
-
-// /proc/<pid>/cmdline while the process still runs, and only if
-// /proc/<pid>/task/<tid>/comm still is `comm` (the pid was not reused).
-std::optional<std::string> read_proc_cmdline(uint32_t pid, uint32_t tid, std::string_view comm);
+std::vector<std::string> split_cmdline(std::string_view raw);
 
 }  // namespace sysctlscope

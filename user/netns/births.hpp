@@ -19,9 +19,11 @@ class Births {
   // The tool's own throwaway netns whose record calibrates the decoder.
   void expect_calibration(FreshNetns f) { calib_ = std::move(f); }
 
-  // True: `e` got its birth fields. False: drop it (our calibration netns,
-  // or a record before calibration, i.e. before tracing was announced).
-  bool fill(const ss_netns_create_event& r, Event& e);
+  // True: `out` got its birth fields (defaults, differs_from_host,
+  // unmapped) from the record's snapshot `r`. False: drop the event (our
+  // calibration netns, or a record before calibration, i.e. before tracing
+  // was announced).
+  bool fill(const ss_netns_create_event& r, NetnsCreate& out);
   bool calibrated() const { return dec_->calibrated(); }
   // A sysctl write was observed: re-read the host's values at the next birth.
   void host_changed() { host_read_ns_ = 0; }

@@ -113,10 +113,11 @@ std::string why(const DiffRow& r) {
   if (r.verdict != Verdict::Changed) return r.rule.evidence;
   std::string s;
   if (r.last_write) {
-    const Event& w = *r.last_write;
-    s = "last write by " + w.comm + "[" + std::to_string(w.pid) + "]";
-    if (w.container) s += " in container " + w.container->id;
-    s += " at " + format_rfc3339(w.time_ns) + ": '" + w.old_value + "' -> '" + w.value + "' (" +
+    const Event& e = *r.last_write;
+    const auto& w = e.as<SysctlWrite>();
+    s = "last write by " + e.comm + "[" + std::to_string(e.pid) + "]";
+    if (e.container) s += " in container " + e.container->id;
+    s += " at " + format_rfc3339(e.time_ns) + ": '" + w.old_value + "' -> '" + w.value + "' (" +
          (w.result.empty() ? "unknown" : w.result) + ")";
   } else {
     s = "differs from what a new netns gets";
@@ -126,11 +127,12 @@ std::string why(const DiffRow& r) {
   return s;
 }
 
-Json write_json(const Event& w) {
+Json write_json(const Event& e) {
+  const auto& w = e.as<SysctlWrite>();
   Json c = nullptr;
-  if (w.container) c = Json{{"id", w.container->id}, {"runtime", w.container->runtime}};
-  return Json{{"time", format_rfc3339(w.time_ns)},
-              {"proc", Json{{"pid", w.pid}, {"comm", w.comm}}},
+  if (e.container) c = Json{{"id", e.container->id}, {"runtime", e.container->runtime}};
+  return Json{{"time", format_rfc3339(e.time_ns)},
+              {"proc", Json{{"pid", e.pid}, {"comm", e.comm}}},
               {"container", c},
               {"old_value", w.old_value},
               {"value", w.value},

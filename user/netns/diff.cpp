@@ -5,9 +5,9 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "core/error.hpp"
+#include "output/json_lines.hpp"
 #include "output/sink.hpp"
 
 namespace sysctlscope::netns {
@@ -75,47 +75,39 @@ KernelContext read_kernel_context() {
 
 Recording parse_recording(const std::string& text, const std::string& where) {
   Recording r;
-  std::istringstream in(text);
-  std::string line;
-  for (size_t lineno = 1; std::getline(in, line); ++lineno) {
-    if (line.empty()) continue;
-    auto j = nlohmann::ordered_json::parse(line, nullptr, false);
-    if (j.is_discarded())
-      throw UsageError(where + ":" + std::to_string(lineno) + ": not a JSON line");
+  for_each_json_line(text, [&](const JsonLine& l, nlohmann::ordered_json& j) {
+    // A last line cut by a killed writer is ignored, as `report` and
+    // `replay` ignore it (forensics/recording.cpp): the rest is sound.
+    if (l.damage == LineDamage::Cut) return;
+    if (l.damage != LineDamage::None)
+      throw UsageError(where + ":" + std::to_string(l.number) + ": not a JSON line");
     // `record` files also hold session records (session_start, baseline,
     // session_end: docs/recording.md); only event lines matter here.
-    if (j.is_object() && j.contains("record") && !j.contains("event")) continue;
+    if (j.contains("record") && !j.contains("event")) return;
     Event e;
     try {
       e = event_from_json(j);
     } catch (const std::exception& ex) {
-      throw UsageError(where + ":" + std::to_string(lineno) + ": " + ex.what());
+      throw UsageError(where + ":" + std::to_string(l.number) + ": " + ex.what());
     }
     ++r.events;
-    if (e.type == EventType::SysctlWrite && !e.sysctl.empty()) {
-      auto key = std::make_pair(uint64_t{e.netns}, e.sysctl);
+    if (const auto* w = e.get_if<SysctlWrite>(); w && !w->sysctl.empty()) {
+      auto key = std::make_pair(uint64_t{e.netns}, w->sysctl);
       auto it = r.last_write.find(key);
       if (it == r.last_write.end() || it->second.time_ns <= e.time_ns) r.last_write[key] = e;
-    } else if (e.type == EventType::NetnsCreate) {
-      auto d = e.extra.find("defaults");
-      if (d == e.extra.end() || !d->is_object()) continue;
+    } else if (const auto* n = e.get_if<NetnsCreate>(); n && n->defaults) {
       std::map<std::string, std::string> host_then;
-      if (auto df = e.extra.find("differs_from_host"); df != e.extra.end() && df->is_array())
-        for (const auto& x : *df)
-          if (x.is_object() && x.contains("sysctl") && x["sysctl"].is_string() &&
-              x.contains("host") && x["host"].is_string())
-            host_then[x["sysctl"].get<std::string>()] = x["host"].get<std::string>();
+      if (n->differs_from_host)
+        for (const auto& x : *n->differs_from_host) host_then[x.sysctl] = x.host;
       auto& defs = r.defaults[e.netns];
       r.born_at[e.netns] = e.time_ns;
-      for (auto it = d->begin(); it != d->end(); ++it) {
-        if (!it.value().is_string()) continue;  // unmapped fields
-        std::string v = it.value().get<std::string>();
-        defs[it.key()] = v;
-        auto h = host_then.find(it.key());
-        r.births[it.key()].push_back({e.time_ns, e.netns, v, h == host_then.end() ? v : h->second});
+      for (const auto& [name, v] : *n->defaults) {
+        defs[name] = v;
+        auto h = host_then.find(name);
+        r.births[name].push_back({e.time_ns, e.netns, v, h == host_then.end() ? v : h->second});
       }
     }
-  }
+  });
   return r;
 }
 

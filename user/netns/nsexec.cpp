@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
-#include <stdexcept>
 
 #include "core/fd.hpp"
 #include "model/event.hpp"
@@ -19,9 +19,8 @@ namespace sysctlscope::netns {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what, int err) {
-  throw std::runtime_error(what + ": " + std::strerror(err));
-}
+// Only in the forked child: run_in_child() turns the throw into an Error.
+[[noreturn]] void fail(const std::string& what, int err) { throw Error(what, "", err); }
 
 SysctlValue read_one(const std::string& path) {
   SysctlValue v;
@@ -49,15 +48,15 @@ SysctlValue read_one(const std::string& path) {
 // Recursive walk with openat-free plain paths: /proc/sys is shallow (<= 6 levels).
 void walk(const std::string& dir, const std::string& rel, bool read_values, SysctlMap* values,
           std::vector<std::string>* names) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
   std::vector<std::pair<std::string, bool>> entries;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
-    entries.emplace_back(n, e->d_type == DT_DIR);
+  {
+    Dir d(dir.c_str());
+    while (dirent* e = d.next()) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      entries.emplace_back(n, e->d_type == DT_DIR);
+    }
   }
-  ::closedir(d);
   for (auto& [n, is_dir] : entries) {
     std::string path = dir + "/" + n, r = rel.empty() ? n : rel + "/" + n;
     if (is_dir) {
@@ -75,7 +74,7 @@ void walk(const std::string& dir, const std::string& rel, bool read_values, Sysc
 
 std::string rel_of(const std::string& dir) {
   const std::string root = "/proc/sys";
-  if (dir.rfind(root, 0) != 0) throw std::invalid_argument("not below /proc/sys: " + dir);
+  if (dir.rfind(root, 0) != 0) throw Error("walk sysctls", dir, EINVAL, "not below /proc/sys");
   std::string r = dir.substr(root.size());
   while (!r.empty() && r.front() == '/') r.erase(0, 1);
   return r;
@@ -87,11 +86,16 @@ void put_field(std::string& out, const std::string& s) {
   out += s;
 }
 
+[[noreturn]] void corrupt() {
+  throw Error("decode helper output", "", EPROTO, "corrupt length-prefixed field");
+}
+
 std::string get_field(const std::string& s, size_t& pos) {
   auto colon = s.find(':', pos);
-  if (colon == std::string::npos) throw std::runtime_error("corrupt child output");
-  size_t len = std::stoull(s.substr(pos, colon - pos));
-  if (colon + 1 + len > s.size()) throw std::runtime_error("corrupt child output");
+  if (colon == std::string::npos) corrupt();
+  size_t len = 0;
+  auto r = std::from_chars(s.data() + pos, s.data() + colon, len);
+  if (r.ec != std::errc() || r.ptr != s.data() + colon || len > s.size() - colon - 1) corrupt();
   std::string f = s.substr(colon + 1, len);
   pos = colon + 1 + len;
   return f;
@@ -137,7 +141,9 @@ SysctlMap decode_map(const std::string& s) {
   while (pos < s.size()) {
     std::string k = get_field(s, pos);
     SysctlValue v;
-    v.err = std::stoi(get_field(s, pos));
+    std::string err = get_field(s, pos);
+    if (std::from_chars(err.data(), err.data() + err.size(), v.err).ptr != err.data() + err.size())
+      corrupt();
     v.value = get_field(s, pos);
     m.emplace(std::move(k), std::move(v));
   }

@@ -49,7 +49,8 @@ struct NsProbe {
 Expected<NsProbe> value_in_new_ns(int clone_flag, const std::string& dotted,
                                   const std::optional<std::string>& write = std::nullopt);
 
-// Wire format between child and parent (length-prefixed; values may hold any byte).
+// Wire format between child and parent (length-prefixed; values may hold any
+// byte). decode_map throws Error on malformed input.
 std::string encode(const SysctlMap& m);
 SysctlMap decode_map(const std::string& s);
 

@@ -13,11 +13,11 @@
 #include <cerrno>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "enrich/container_meta.hpp"
 #include "output/escape.hpp"
 
 namespace sysctlscope::netns {
@@ -26,13 +26,11 @@ namespace {
 
 std::vector<std::string> subdirs(const std::string& dir) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
+  Dir d(dir.c_str());
+  while (dirent* e = d.next()) {
     std::string n = e->d_name;
     if (n != "." && n != "..") out.push_back(n);
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -64,16 +62,13 @@ class RuncStateSource final : public ContainerSource {
     std::vector<ContainerRef> out;
     for (const auto& [root, runtime] : roots_) {
       for (const auto& id : subdirs(root)) {
-        std::ifstream in(root + "/" + id + "/state.json");
-        if (!in) continue;
-        nlohmann::json st = nlohmann::json::parse(in, nullptr, false);
-        if (st.is_discarded() || !st.is_object()) continue;
+        RuncState st;
+        if (!read_runc_state_file(root + "/" + id + "/state.json", st)) continue;
         ContainerRef c;
-        c.id = st.value("id", id);
+        c.id = st.id.empty() ? id : st.id;
         c.runtime = runtime;
-        c.init_pid = st.value("init_process_pid", 0);
-        uint64_t start = st.value("init_process_start", uint64_t{0});
-        if (c.init_pid > 0 && start_time_of(c.init_pid) == start)
+        c.init_pid = st.pid;
+        if (c.init_pid > 0 && start_time_of(c.init_pid) == st.init_start)
           c.netns = netns_inode_of_pid(c.init_pid);
         out.push_back(std::move(c));
       }

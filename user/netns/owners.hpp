@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Who owns a network namespace, and every namespace on the host.
-// Container lookup sits behind ContainerSource so the full resolver in
-// user/enrich/ (docker/containerd/CRI-O/podman, pods) can replace the runc
-// state reader without touching the commands.
+// Who owns a network namespace, and every namespace on the host (`netns
+// list`, `diff`, `explain`, record's baseline). Containers come from runc
+// state directories (enrich/container_meta.hpp reads state.json) through
+// ContainerSource, whose one implementation is make_runc_state_source().
 #pragma once
 
 #include <sys/types.h>

@@ -55,7 +55,14 @@ bool is_valid_utf8(std::string_view s) {
 
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
+
+// `prefix` then the byte as two lowercase hex digits ("\\u00" + "1b").
+void append_escaped_byte(std::string& out, std::string_view prefix, unsigned char c) {
+  out += prefix;
+  out.push_back(kHex[c >> 4]);
+  out.push_back(kHex[c & 15]);
 }
+}  // namespace
 
 bool append_json_string(std::string& out, std::string_view bytes) {
   auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -74,17 +81,29 @@ bool append_json_string(std::string& out, std::string_view bytes) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
+          append_escaped_byte(out, "\\u00", c);
       }
       ++i;
       continue;
@@ -107,10 +126,7 @@ bool append_json_string(std::string& out, std::string_view bytes) {
 std::string hex_encode(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
+  for (unsigned char c : bytes) append_escaped_byte(out, {}, c);
   return out;
 }
 
@@ -134,11 +150,11 @@ std::optional<std::string> hex_decode(std::string_view hex) {
 
 namespace {
 bool invisible(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) ||     // C1 controls (0x9B is CSI)
-         cp == 0xAD ||                     // soft hyphen
-         (cp >= 0x200B && cp <= 0x200F) || // zero-width, LRM/RLM
-         (cp >= 0x2028 && cp <= 0x202E) || // separators, bidi embeddings
-         (cp >= 0x2060 && cp <= 0x206F) || // invisible operators, bidi isolates
+  return (cp >= 0x80 && cp <= 0x9F) ||      // C1 controls (0x9B is CSI)
+         cp == 0xAD ||                      // soft hyphen
+         (cp >= 0x200B && cp <= 0x200F) ||  // zero-width, LRM/RLM
+         (cp >= 0x2028 && cp <= 0x202E) ||  // separators, bidi embeddings
+         (cp >= 0x2060 && cp <= 0x206F) ||  // invisible operators, bidi isolates
          cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB);
 }
 }  // namespace
@@ -161,9 +177,7 @@ void append_terminal_safe(std::string& out, std::string_view bytes) {
       } else if (c == '\t') {
         out += "\\t";
       } else {
-        out += "\\x";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
+        append_escaped_byte(out, "\\x", c);
       }
       ++i;
       continue;
@@ -171,9 +185,7 @@ void append_terminal_safe(std::string& out, std::string_view bytes) {
     uint32_t cp;
     size_t l = utf8_sequence(p + i, n - i, &cp);
     if (!l) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      append_escaped_byte(out, "\\x", c);
       ++i;
     } else if (invisible(cp)) {
       std::snprintf(buf, sizeof buf, "\\u{%04X}", cp);

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// JSON lines writer and reader for events (docs/events.md).
+// JSON lines writer and reader for events (docs/events.md). Both walk the
+// registry's field lists (model/event_types.hpp): one visit per event picks
+// the type, then every field is a direct, inlined call.
+#include <array>
 #include <charconv>
 #include <stdexcept>
+#include <vector>
 
+#include "model/rfc3339.hpp"
 #include "output/escape.hpp"
 #include "output/sink.hpp"
 
@@ -10,19 +15,20 @@ namespace sysctlscope {
 
 namespace {
 
+// A literal without the strlen() of `out += "..."` (the hot path).
+template <size_t N>
+void lit(std::string& out, const char (&s)[N]) {
+  out.append(s, N - 1);
+}
+
 void key(std::string& out, std::string_view k) {
   out.push_back('"');
   out.append(k);
-  out += "\":";
+  lit(out, "\":");
 }
 
-void num(std::string& out, uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
-void snum(std::string& out, int64_t v) {
+template <class T>
+void num(std::string& out, T v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
@@ -33,9 +39,9 @@ void value_field(std::string& out, std::string_view name, std::string_view bytes
   out.push_back(',');
   key(out, name);
   if (!append_json_string(out, bytes)) {
-    out += ",\"";
+    lit(out, ",\"");
     out.append(name);
-    out += "_hex\":\"";
+    lit(out, "_hex\":\"");
     out += hex_encode(bytes);
     out.push_back('"');
   }
@@ -43,106 +49,181 @@ void value_field(std::string& out, std::string_view name, std::string_view bytes
 
 void string_or_null(std::string& out, std::string_view s) {
   if (s.empty())
-    out += "null";
+    lit(out, "null");
   else
     append_json_string(out, s);
 }
 
 void container_obj(std::string& out, const std::optional<ContainerInfo>& c) {
   if (!c) {
-    out += "null";
+    lit(out, "null");
     return;
   }
-  out += "{\"id\":";
+  lit(out, "{\"id\":");
   string_or_null(out, c->id);
-  out += ",\"runtime\":";
+  lit(out, ",\"runtime\":");
   string_or_null(out, c->runtime);
-  out += ",\"name\":";
+  lit(out, ",\"name\":");
   string_or_null(out, c->name);
-  out += ",\"pod\":";
+  lit(out, ",\"pod\":");
   string_or_null(out, c->pod);
-  out += ",\"namespace\":";
+  lit(out, ",\"namespace\":");
   string_or_null(out, c->k8s_namespace);
-  out += ",\"pod_uid\":";
+  lit(out, ",\"pod_uid\":");
   string_or_null(out, c->pod_uid);
   out.push_back('}');
 }
 
+// The type's fields, as fields() lists them.
+struct JsonWriter {
+  std::string& out;
+  // Members a reader kept verbatim because they had an unexpected JSON type
+  // (event_from_json): written back as they were, so not written typed.
+  std::string_view verbatim;
+
+  bool kept(std::string_view k) const {
+    if (verbatim.empty()) return false;  // always, but for odd replayed lines
+    for (size_t at = verbatim.find(k); at != std::string_view::npos; at = verbatim.find(k, at + 1))
+      if (at >= 2 && verbatim.compare(at - 2, 2, ",\"") == 0 &&
+          verbatim.compare(at + k.size(), 2, "\":") == 0)
+        return true;
+    return false;
+  }
+
+  void key(std::string_view k) {
+    lit(out, ",\"");
+    out.append(k.data(), k.size());
+    lit(out, "\":");
+  }
+  void text(std::string_view k, const std::string& v) {
+    if (kept(k)) return;
+    key(k);
+    append_json_string(out, v);
+  }
+  void text_or(std::string_view k, const std::string& v, std::string_view dflt) {
+    if (kept(k)) return;
+    key(k);
+    append_json_string(out, v.empty() ? dflt : std::string_view(v));
+  }
+  void opt_text(std::string_view k, const std::string& v) {
+    if (!v.empty()) text(k, v);
+  }
+  void bytes(std::string_view k, const std::string& v) {
+    if (!kept(k)) value_field(out, k, v);
+  }
+  template <class T>
+  void num(std::string_view k, T v) {
+    if (kept(k)) return;
+    key(k);
+    sysctlscope::num(out, v);
+  }
+  void opt_num(std::string_view k, const std::optional<uint64_t>& v) {
+    if (v) num(k, *v);
+  }
+  void inode(std::string_view k, uint32_t v) {
+    if (kept(k)) return;
+    key(k);
+    if (v)
+      sysctlscope::num(out, v);
+    else
+      lit(out, "null");
+  }
+  void flag(std::string_view k, bool v) {
+    if (!v || kept(k)) return;
+    key(k);
+    lit(out, "true");
+  }
+  void truncation(std::string_view k, const std::string&, bool a, const std::string&, bool b) {
+    flag(k, a || b);
+  }
+  void texts(std::string_view k, const std::vector<std::string>& v, Empty empty) {
+    if ((v.empty() && empty == Empty::Omit) || kept(k)) return;
+    key(k);
+    if (v.empty() && empty == Empty::Null) {
+      lit(out, "null");
+      return;
+    }
+    out.push_back('[');
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, v[i]);
+    }
+    out.push_back(']');
+  }
+  void text_map(std::string_view k,
+                const std::optional<std::vector<std::pair<std::string, std::string>>>& m) {
+    if (!m || kept(k)) return;
+    key(k);
+    out.push_back('{');
+    for (size_t i = 0; i < m->size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, (*m)[i].first);
+      out.push_back(':');
+      append_json_string(out, (*m)[i].second);
+    }
+    out.push_back('}');
+  }
+  void host_diffs(std::string_view k, const std::optional<std::vector<HostDiff>>& d) {
+    if (!d || kept(k)) return;
+    key(k);
+    out.push_back('[');
+    for (size_t i = 0; i < d->size(); ++i) {
+      const HostDiff& x = (*d)[i];
+      out += i ? ",{\"sysctl\":" : "{\"sysctl\":";
+      append_json_string(out, x.sysctl);
+      lit(out, ",\"value\":");
+      append_json_string(out, x.value);
+      lit(out, ",\"host\":");
+      append_json_string(out, x.host);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+};
+
 }  // namespace
 
 void append_event_json(std::string& out, const Event& e) {
-  out += "{\"time\":\"";
-  out += format_rfc3339(e.time_ns);
-  out += "\",\"event\":\"";
-  out += to_string(e.type);
-  out += "\",\"proc\":";
-  if (e.pid == 0 && e.type == EventType::Lost) {
-    out += "null,\"cgroup\":null,\"netns\":null";
+  lit(out, "{\"time\":\"");
+  append_rfc3339(out, e.time_ns);
+  lit(out, "\",\"event\":\"");
+  out += to_string(e.type());
+  lit(out, "\",\"proc\":");
+  if (!has_actor(e.type())) {
+    lit(out, "null,\"cgroup\":null,\"netns\":");
+    if (e.netns)
+      num(out, e.netns);
+    else
+      lit(out, "null");
   } else {
-    out += "{\"pid\":";
+    lit(out, "{\"pid\":");
     num(out, e.pid);
-    out += ",\"tid\":";
+    lit(out, ",\"tid\":");
     num(out, e.tid);
-    out += ",\"ppid\":";
+    lit(out, ",\"ppid\":");
     num(out, e.ppid);
     value_field(out, "comm", e.comm);
-    out += ",\"uid\":";
+    lit(out, ",\"uid\":");
     num(out, e.uid);
-    out += "},\"cgroup\":{\"id\":";
+    lit(out, "},\"cgroup\":{\"id\":");
     num(out, e.cgroup_id);
-    out += ",\"path\":";
+    lit(out, ",\"path\":");
     string_or_null(out, e.cgroup_path);
-    out += "},\"netns\":";
+    lit(out, "},\"netns\":");
     num(out, e.netns);
   }
-  out += ",\"container\":";
+  lit(out, ",\"container\":");
   container_obj(out, e.container);
-  out += ",\"netns_container\":";
+  lit(out, ",\"netns_container\":");
   container_obj(out, e.netns_container);
-  out += ",\"cross_namespace\":";
-  out += e.cross_namespace ? "true" : "false";
-
-  switch (e.type) {
-    case EventType::SysctlRead:
-      out += ",\"sysctl\":";
-      append_json_string(out, e.sysctl);
-      value_field(out, "value", e.value);
-      break;
-    case EventType::SysctlWrite:
-      out += ",\"sysctl\":";
-      append_json_string(out, e.sysctl);
-      value_field(out, "old_value", e.old_value);
-      value_field(out, "value", e.value);
-      out += ",\"result\":";
-      append_json_string(out, e.result.empty() ? "unknown" : e.result);
-      break;
-    case EventType::SysctlBlocked:
-      out += ",\"sysctl\":";
-      append_json_string(out, e.sysctl);
-      break;
-    case EventType::Lost:
-      out += ",\"count\":";
-      num(out, e.count);
-      break;
-    default:
-      break;
-  }
-  if (e.type == EventType::SysctlRead || e.type == EventType::SysctlWrite) {
-    out += ",\"file_pos\":";
-    snum(out, e.file_pos);
-    if (e.value_truncated || e.old_truncated) out += ",\"truncated\":true";
-    if (e.value_error) out += ",\"value_error\":true";
-  }
-  if (!e.extra.empty()) {
-    for (auto it = e.extra.begin(); it != e.extra.end(); ++it) {
-      out.push_back(',');
-      append_json_string(out, it.key());
-      out.push_back(':');
-      // Extra values are built by us from decoded strings; dump with
-      // replacement keeps the line valid even if one slipped through.
-      out += it.value().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-    }
-  }
+  lit(out, ",\"cross_namespace\":");
+  if (e.cross_namespace)
+    lit(out, "true");
+  else
+    lit(out, "false");
+  JsonWriter w{out, e.unknown_json};
+  std::visit([&](const auto& p) { std::decay_t<decltype(p)>::fields(w, p); }, e.data);
+  if (!e.unknown_json.empty()) out += e.unknown_json;
   out.push_back('}');
 }
 
@@ -154,22 +235,24 @@ std::string event_to_json(const Event& e) {
 
 namespace {
 
-std::string bytes_field(const nlohmann::ordered_json& j, const char* name) {
+std::string bytes_field(const nlohmann::ordered_json& j, std::string_view name) {
   std::string hex = std::string(name) + "_hex";
   if (auto it = j.find(hex); it != j.end() && it->is_string()) {
     if (auto raw = hex_decode(it->get_ref<const std::string&>())) return *raw;
-    throw std::invalid_argument(std::string("field '") + hex + "' is not hex");
+    throw std::invalid_argument("field '" + hex + "' is not hex");
   }
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return {};
-  if (!it->is_string()) throw std::invalid_argument(std::string("field '") + name + "' is not a string");
+  if (!it->is_string())
+    throw std::invalid_argument("field '" + std::string(name) + "' is not a string");
   return it->get<std::string>();
 }
 
 std::optional<ContainerInfo> container_from(const nlohmann::ordered_json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return std::nullopt;
-  if (!it->is_object()) throw std::invalid_argument(std::string("field '") + name + "' is not an object");
+  if (!it->is_object())
+    throw std::invalid_argument(std::string("field '") + name + "' is not an object");
   ContainerInfo c;
   auto s = [&](const char* k) -> std::string {
     auto f = it->find(k);
@@ -185,13 +268,111 @@ std::optional<ContainerInfo> container_from(const nlohmann::ordered_json& j, con
 }
 
 template <class T>
-T uint_field(const nlohmann::ordered_json& obj, const char* name) {
+T uint_field(const nlohmann::ordered_json& obj, std::string_view name) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return 0;
   if (!it->is_number_unsigned() && !it->is_number_integer())
-    throw std::invalid_argument(std::string("field '") + name + "' is not a number");
+    throw std::invalid_argument("field '" + std::string(name) + "' is not a number");
   return it->get<T>();
 }
+
+// Fills a payload from its JSON fields, noting which members it used. A
+// member of the wrong JSON type is not used: it stays in the event verbatim
+// (Event::unknown_json), as every type-specific member did before the
+// registry, so a damaged or foreign field never costs the whole event.
+struct JsonReader {
+  using Json = nlohmann::ordered_json;
+  const Json& j;
+  std::vector<std::string> used;
+
+  // The member `k` if present with the wanted type (nullptr otherwise);
+  // absent, null and well-typed members count as used.
+  template <class Pred>
+  const Json* take(std::string_view k, Pred ok) {
+    auto it = j.find(k);
+    if (it == j.end() || it->is_null()) {
+      used.emplace_back(k);
+      return nullptr;
+    }
+    if (!ok(*it)) return nullptr;
+    used.emplace_back(k);
+    return &*it;
+  }
+  void text(std::string_view k, std::string& v) {
+    const std::string hex = std::string(k) + "_hex";
+    if (auto* h = take(hex, [](const Json& x) { return x.is_string(); })) {
+      auto raw = hex_decode(h->get_ref<const std::string&>());
+      if (!raw) throw std::invalid_argument("field '" + hex + "' is not hex");
+      v = std::move(*raw);
+      used.emplace_back(k);  // the U+FFFD form of the same bytes
+      return;
+    }
+    if (auto* x = take(k, [](const Json& y) { return y.is_string(); })) v = x->get<std::string>();
+  }
+  void text_or(std::string_view k, std::string& v, std::string_view) { text(k, v); }
+  void opt_text(std::string_view k, std::string& v) { text(k, v); }
+  void bytes(std::string_view k, std::string& v) { text(k, v); }
+  template <class T>
+  void num(std::string_view k, T& v) {
+    if (auto* x = take(k, [](const Json& y) { return y.is_number_integer(); }))
+      v = x->template get<T>();
+  }
+  void opt_num(std::string_view k, std::optional<uint64_t>& v) {
+    if (auto* x = take(k, [](const Json& y) { return y.is_number_unsigned(); }))
+      v = x->get<uint64_t>();
+  }
+  void inode(std::string_view k, uint32_t& v) { num(k, v); }
+  void flag(std::string_view k, bool& v) {
+    auto* x = take(k, [](const Json& y) { return y.is_boolean(); });
+    v = x && x->get<bool>();
+  }
+  // One `truncated` flag covers both values of a write. The kernel cuts a
+  // value at exactly kValueCapture bytes, and an old value (as /proc printed
+  // it, newline removed) that is whole is shorter: so a cut old value is one
+  // of that length, and the new value was cut when the old one was not, or
+  // when it has that length too.
+  void truncation(std::string_view k, const std::string& a, bool& at, const std::string& b,
+                  bool& bt) {
+    bool any = false;
+    flag(k, any);
+    at = any && a.size() >= kValueCapture;
+    bt = any && (!at || b.size() >= kValueCapture);
+  }
+  void texts(std::string_view k, std::vector<std::string>& v, Empty) {
+    if (auto* x = take(k, [](const Json& y) { return y.is_array(); }))
+      for (const auto& e : *x)
+        if (e.is_string()) v.push_back(e.get<std::string>());
+  }
+  void text_map(std::string_view k,
+                std::optional<std::vector<std::pair<std::string, std::string>>>& m) {
+    auto* x = take(k, [](const Json& y) { return y.is_object(); });
+    if (!x) return;
+    m.emplace();
+    for (auto it = x->begin(); it != x->end(); ++it)
+      if (it->is_string()) m->emplace_back(it.key(), it->get<std::string>());
+  }
+  void host_diffs(std::string_view k, std::optional<std::vector<HostDiff>>& d) {
+    auto* x = take(k, [](const Json& y) { return y.is_array(); });
+    if (!x) return;
+    d.emplace();
+    auto s = [](const Json& o, const char* f) {
+      auto it = o.find(f);
+      return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    for (const auto& e : *x)
+      if (e.is_object()) d->push_back({s(e, "sysctl"), s(e, "value"), s(e, "host")});
+  }
+};
+
+template <class T>
+void read_payload(const nlohmann::ordered_json&, Event& e, JsonReader& r) {
+  T& p = e.data.emplace<T>();
+  T::fields(r, p);
+}
+
+using ReadFn = void (*)(const nlohmann::ordered_json&, Event&, JsonReader&);
+constexpr auto kReaders =
+    registry_table([](auto t) -> ReadFn { return &read_payload<typename decltype(t)::type>; });
 
 }  // namespace
 
@@ -202,7 +383,6 @@ Event event_from_json(const nlohmann::ordered_json& j) {
   if (ev == j.end() || !ev->is_string()) throw std::invalid_argument("no 'event' field");
   auto t = parse_event_type(ev->get<std::string>());
   if (!t) throw std::invalid_argument("unknown event type '" + ev->get<std::string>() + "'");
-  e.type = *t;
   auto tm = j.find("time");
   if (tm == j.end() || !tm->is_string()) throw std::invalid_argument("no 'time' field");
   auto ns = parse_rfc3339(tm->get<std::string>());
@@ -222,29 +402,25 @@ Event event_from_json(const nlohmann::ordered_json& j) {
   e.netns = uint_field<uint32_t>(j, "netns");
   e.container = container_from(j, "container");
   e.netns_container = container_from(j, "netns_container");
-  if (auto x = j.find("cross_namespace"); x != j.end() && x->is_boolean()) e.cross_namespace = x->get<bool>();
-  e.sysctl = bytes_field(j, "sysctl");
-  if (e.type == EventType::SysctlWrite) {
-    e.old_value = bytes_field(j, "old_value");
-    e.result = bytes_field(j, "result");
-  }
-  if (e.type == EventType::SysctlRead || e.type == EventType::SysctlWrite) {
-    e.value = bytes_field(j, "value");
-    if (auto fp = j.find("file_pos"); fp != j.end() && fp->is_number_integer()) e.file_pos = fp->get<int64_t>();
-    if (auto tr = j.find("truncated"); tr != j.end() && tr->is_boolean() && tr->get<bool>())
-      e.value_truncated = true;
-    if (auto ve = j.find("value_error"); ve != j.end() && ve->is_boolean()) e.value_error = ve->get<bool>();
-  }
-  if (e.type == EventType::Lost) e.count = uint_field<uint64_t>(j, "count");
+  if (auto x = j.find("cross_namespace"); x != j.end() && x->is_boolean())
+    e.cross_namespace = x->get<bool>();
+  JsonReader r{j, {}};
+  kReaders[index_of(*t)](j, e, r);
 
+  // Members neither common nor the type's: kept verbatim for replay.
   static constexpr std::string_view kCommon[] = {
-      "time",     "event",    "proc",     "cgroup",        "netns",       "container",
-      "netns_container", "cross_namespace", "sysctl", "value", "value_hex", "old_value",
-      "old_value_hex",   "result",          "file_pos", "truncated", "value_error", "count"};
+      "time",      "event",           "proc",           "cgroup", "netns",
+      "container", "netns_container", "cross_namespace"};
   for (auto it = j.begin(); it != j.end(); ++it) {
-    bool common = false;
-    for (auto k : kCommon) common |= (it.key() == k);
-    if (!common) e.extra[it.key()] = it.value();
+    bool known = false;
+    for (auto k : kCommon) known |= it.key() == k;
+    for (const auto& k : r.used) known |= it.key() == k;
+    if (known) continue;
+    e.unknown_json.push_back(',');
+    append_json_string(e.unknown_json, it.key());
+    e.unknown_json.push_back(':');
+    e.unknown_json +=
+        it.value().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
   return e;
 }

@@ -27,7 +27,6 @@ bool OutStream::flush() {
       break;
     }
     off += static_cast<size_t>(n);
-    written_ += static_cast<uint64_t>(n);
   }
   buf_.clear();
   return !closed_;
@@ -35,40 +34,40 @@ bool OutStream::flush() {
 
 namespace {
 
-class JsonSink final : public Sink {
+// JSON lines or table rows: the same buffered stream either way.
+class LineSink final : public Sink {
  public:
-  explicit JsonSink(int fd) : out_(fd) {}
+  LineSink(OutputFormat fmt, int fd) : fmt_(fmt), out_(fd) {}
   void write(const Event& e) override {
-    append_event_json(out_.buffer(), e);
-    out_.buffer().push_back('\n');
-    out_.maybe_flush();
-  }
-  bool flush() override { return out_.flush(); }
-  bool closed() const override { return out_.closed(); }
-
- private:
-  OutStream out_;
-};
-
-class TableSink final : public Sink {
- public:
-  explicit TableSink(int fd) : out_(fd) {}
-  void write(const Event& e) override {
-    if (!header_done_) {
-      out_.buffer() += table_header();
-      out_.buffer().push_back('\n');
-      header_done_ = true;
+    std::string& b = out_.buffer();
+    if (fmt_ == OutputFormat::Json) {
+      append_event_json(b, e);
+    } else {
+      if (!header_done_) {
+        b += table_header();
+        b.push_back('\n');
+        header_done_ = true;
+      }
+      append_event_row(b, e);
     }
-    append_event_row(out_.buffer(), e);
-    out_.buffer().push_back('\n');
+    b.push_back('\n');
     out_.maybe_flush();
   }
   bool flush() override { return out_.flush(); }
   bool closed() const override { return out_.closed(); }
 
  private:
+  OutputFormat fmt_;
   OutStream out_;
   bool header_done_ = false;
+};
+
+// The table's detail column: the registry's row() writes through this.
+struct RowWriter {
+  std::string& out;
+  void text(std::string_view s) { append_terminal_safe(out, s); }
+  void lit(std::string_view s) { out += s; }
+  void num(uint64_t v) { out += std::to_string(v); }
 };
 
 void pad(std::string& out, size_t start, size_t width) {
@@ -81,20 +80,22 @@ void pad(std::string& out, size_t start, size_t width) {
 }  // namespace
 
 std::unique_ptr<Sink> make_sink(OutputFormat fmt, int fd) {
-  if (fmt == OutputFormat::Json) return std::make_unique<JsonSink>(fd);
-  return std::make_unique<TableSink>(fd);
+  return std::make_unique<LineSink>(fmt, fd);
 }
 
 std::string table_header() {
   return "TIME         CONTAINER    PID     COMM             EVENT          SYSCTL / DETAIL";
 }
 
+namespace {
 std::string container_label(const std::optional<ContainerInfo>& c) {
   if (!c) return "host";
   std::string s = c->id.substr(0, 12);
   if (s.empty()) s = c->name.empty() ? "?" : c->name;
   return s;
 }
+
+}  // namespace
 
 void append_event_row(std::string& out, const Event& e) {
   time_t secs = static_cast<time_t>(e.time_ns / 1000000000ull);
@@ -112,64 +113,17 @@ void append_event_row(std::string& out, const Event& e) {
   pad(out, start, 12);
 
   start = out.size();
-  if (e.type != EventType::Lost) out += std::to_string(e.pid);
+  if (has_actor(e.type())) out += std::to_string(e.pid);
   pad(out, start, 7);
   start = out.size();
   append_terminal_safe(out, e.comm);
   pad(out, start, 16);
   start = out.size();
-  out += to_string(e.type);
+  out += to_string(e.type());
   pad(out, start, 14);
 
-  switch (e.type) {
-    case EventType::SysctlRead:
-      append_terminal_safe(out, e.sysctl);
-      out += " = ";
-      append_terminal_safe(out, e.value);
-      if (e.value_truncated) out += " [truncated]";
-      break;
-    case EventType::SysctlWrite:
-      append_terminal_safe(out, e.sysctl);
-      out += ": ";
-      append_terminal_safe(out, e.old_value);
-      out += " -> ";
-      append_terminal_safe(out, e.value);
-      if (e.value_truncated || e.old_truncated) out += " [truncated]";
-      out += " [";
-      out += e.result.empty() ? "unknown" : e.result;
-      out += "]";
-      break;
-    case EventType::SysctlBlocked: {
-      // net.ipv4.tcp_keepalive_time: open refused [EROFS read_only_mount] path=... cmd=...
-      auto str = [&](const char* k) -> std::string {
-        auto it = e.extra.find(k);
-        return it != e.extra.end() && it->is_string() ? it->get<std::string>() : std::string();
-      };
-      append_terminal_safe(out, e.sysctl);
-      out += ": open refused [";
-      append_terminal_safe(out, str("errno"));
-      out += " ";
-      append_terminal_safe(out, str("blocked_by"));
-      out += "] path=";
-      append_terminal_safe(out, str("path"));
-      if (auto it = e.extra.find("cmdline"); it != e.extra.end() && it->is_array() && !it->empty()) {
-        std::string cmd;
-        for (const auto& a : *it) {
-          if (!cmd.empty()) cmd.push_back(' ');
-          if (a.is_string()) cmd += a.get<std::string>();
-        }
-        out += " cmd=";
-        append_terminal_safe(out, cmd);
-      }
-      break;
-    }
-    case EventType::Lost:
-      out += std::to_string(e.count) + " events lost";
-      break;
-    default:
-      if (!e.sysctl.empty()) append_terminal_safe(out, e.sysctl);
-      break;
-  }
+  RowWriter w{out};
+  std::visit([&](const auto& p) { p.row(w); }, e.data);
   if (e.netns_container && e.netns_container != e.container) {
     out += " (netns of ";
     append_terminal_safe(out, container_label(e.netns_container));

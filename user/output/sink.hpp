@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "model/event.hpp"
 
 namespace sysctlscope {
@@ -24,13 +26,13 @@ class OutStream {
   OutStream(const OutStream&) = delete;
   OutStream& operator=(const OutStream&) = delete;
   std::string& buffer() { return buf_; }
+  const std::string& buffer() const { return buf_; }
   void maybe_flush() {
     if (buf_.size() >= flush_at_) flush();
   }
   bool flush();
   bool closed() const { return closed_; }
   int error() const { return err_; }
-  uint64_t bytes_written() const { return written_; }
 
  private:
   int fd_;
@@ -38,14 +40,13 @@ class OutStream {
   std::string buf_;
   bool closed_ = false;
   int err_ = 0;
-  uint64_t written_ = 0;
 };
 
 class Sink {
  public:
   virtual ~Sink() = default;
   virtual void write(const Event& e) = 0;
-  virtual bool flush() = 0;       // false once the output is gone
+  virtual bool flush() = 0;  // false once the output is gone
   virtual bool closed() const = 0;
 };
 

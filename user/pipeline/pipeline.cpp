@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "enrich/proc.hpp"
+#include "model/sysctl_path.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope {
@@ -49,22 +51,28 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (!d->event) return;
   Event& e = *d->event;
   if (readback_ && e.netns && e.pid) readback_->saw(e.netns, e.pid);
-  if (e.type == EventType::NetnsCreate && births_ && len >= sizeof(ss_netns_create_event)) {
+  if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
     if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
-    if (!births_->fill(*static_cast<const ss_netns_create_event*>(data), e)) return;
+    if (!births_->fill(*b->snapshot, *b)) return;
+    b->snapshot.reset();  // decoded: the 12 KiB copy is not needed any more
   }
+  if (auto* b = e.get_if<SysctlBlocked>(); b && b->cmdline_unread) {
+    // The kernel could not read the argument pages: best effort from /proc.
+    if (auto c = read_proc_cmdline(e.pid, e.tid, e.comm)) b->cmdline = split_cmdline(*c);
+  }
+  auto* w = e.get_if<SysctlWrite>();
   // Host values cached for differs_from_host are stale after any write seen.
-  if (e.type == EventType::SysctlWrite && births_) births_->host_changed();
+  if (w && births_) births_->host_changed();
   if (discarding_) return;
-  if (e.type == EventType::SysctlWrite && readback_) {
+  if (w && readback_) {
     held_.push_back(std::move(e));
     return;
   }
-  if (e.type == EventType::SysctlWrite && join_writes_) {
-    auto it = early_results_.find(e.write_id);
+  if (w && join_writes_) {
+    auto it = early_results_.find(w->write_id);
     if (it != early_results_.end() && it->second.tid == e.tid) {
-      e.result = result_of(it->second.ret);
-      e.extra["result_source"] = "syscall";
+      w->result = result_of(it->second.ret);
+      w->result_source = "syscall";
       early_results_.erase(it);
       feed(std::move(e));
       return;
@@ -77,13 +85,14 @@ void Pipeline::on_record(const void* data, size_t len) {
 
 void Pipeline::apply_result(const WriteResult& r) {
   for (auto it = held_.begin(); it != held_.end(); ++it) {
-    if (it->write_id == r.write_id && it->tid == r.tid) {
-      it->result = result_of(r.ret);
-      it->extra["result_source"] = "syscall";
+    auto& w = it->as<SysctlWrite>();
+    if (w.write_id == r.write_id && it->tid == r.tid) {
+      w.result = result_of(r.ret);
+      w.result_source = "syscall";
       // Partial write: compare with the bytes passed, not the value shown
       // (one trailing newline is stripped from it).
-      if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < it->new_len && !it->value_truncated)
-        it->extra["bytes_written"] = r.ret;
+      if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < w.new_len && !w.value_truncated)
+        w.bytes_written = static_cast<uint64_t>(r.ret);
       Event e = std::move(*it);
       held_.erase(it);
       feed(std::move(e));
@@ -93,24 +102,25 @@ void Pipeline::apply_result(const WriteResult& r) {
   if (early_results_.size() < 4096) early_results_.emplace(r.write_id, r);
 }
 
-void Pipeline::expire_writes(uint64_t now_epoch_ns, bool all) {
+void Pipeline::expire_writes(uint64_t now_boot_ns, bool all) {
   if (readback_) {
-    resolve_readbacks(now_epoch_ns, all);
+    resolve_readbacks(now_boot_ns, all);
     return;
   }
-  while (!held_.empty() && (all || held_.front().time_ns + kWriteHoldNs < now_epoch_ns)) {
+  while (!held_.empty() && (all || held_.front().boot_ns + kWriteHoldNs < now_boot_ns)) {
     Event e = std::move(held_.front());
     held_.pop_front();
-    e.result = "unknown";
-    e.extra["result_source"] = "syscall";
+    auto& w = e.as<SysctlWrite>();
+    w.result = "unknown";
+    w.result_source = "syscall";
     feed(std::move(e));
   }
   if (all) early_results_.clear();
 }
 
-void Pipeline::resolve_readbacks(uint64_t now_epoch_ns, bool all) {
+void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
   size_t ready = 0;
-  while (ready < held_.size() && (all || held_[ready].time_ns + kReadbackAfterNs <= now_epoch_ns))
+  while (ready < held_.size() && (all || held_[ready].boot_ns + kReadbackAfterNs <= now_boot_ns))
     ++ready;
   if (!ready) return;
   // What each write left behind is what the next write to the same sysctl in
@@ -119,10 +129,10 @@ void Pipeline::resolve_readbacks(uint64_t now_epoch_ns, bool all) {
   // costs one read per place, and each write still gets its own verdict.
   std::vector<std::optional<std::string>> after(ready);
   std::vector<bool> read_back(ready);
-  std::map<std::pair<uint32_t, std::string_view>, const Event*> next;
+  std::map<std::pair<uint32_t, std::string_view>, const SysctlWrite*> next;
   for (size_t i = ready; i-- > 0;) {
-    const Event& w = held_[i];
-    const uint32_t where = scope_of(w.sysctl) == SysctlScope::Global ? 0 : w.netns;
+    const auto& w = held_[i].as<SysctlWrite>();
+    const uint32_t where = scope_of(w.sysctl) == SysctlScope::Global ? 0 : held_[i].netns;
     auto [it, first] = next.try_emplace({where, w.sysctl}, &w);
     if (first) {
       read_back[i] = true;
@@ -135,8 +145,9 @@ void Pipeline::resolve_readbacks(uint64_t now_epoch_ns, bool all) {
   for (size_t i = 0; i < ready; ++i) {
     Event e = std::move(held_.front());
     held_.pop_front();
-    e.result = judge_readback(e, read_back[i] ? readback_->current_value(e) : after[i]);
-    e.extra["result_source"] = "readback";
+    auto& w = e.as<SysctlWrite>();
+    w.result = judge_readback(w, read_back[i] ? readback_->current_value(e) : after[i]);
+    w.result_source = "readback";
     feed(std::move(e));
   }
 }
@@ -150,20 +161,18 @@ void Pipeline::feed(Event&& e) {
 void Pipeline::emit(Event& e) {
   if (done()) return;
   ++stats_.emitted;
-  ++stats_.by_type[static_cast<size_t>(e.type)];
+  ++stats_.by_type[index_of(e.type())];
   sink_.write(e);
 }
 
 void Pipeline::on_lost_total(uint64_t total, uint64_t now_epoch_ns) {
   if (total <= lost_seen_) return;
-  Event e;
-  e.type = EventType::Lost;
+  Event e(Lost{total - lost_seen_});
   e.time_ns = now_epoch_ns;
-  e.count = total - lost_seen_;
   lost_seen_ = total;
   stats_.lost = total;
   // Losses bypass --count and the filter: they must never be hidden.
-  ++stats_.by_type[static_cast<size_t>(e.type)];
+  ++stats_.by_type[index_of(e.type())];
   sink_.write(e);
 }
 

@@ -19,11 +19,11 @@
 namespace sysctlscope {
 
 struct PipelineStats {
-  uint64_t records = 0;    // ring-buffer records seen
-  uint64_t emitted = 0;    // events written to the sink
-  uint64_t lost = 0;       // records the kernel dropped (ring buffer full)
-  uint64_t malformed = 0;  // records we could not decode
-  uint64_t by_type[6] = {};
+  uint64_t records = 0;                    // ring-buffer records seen
+  uint64_t emitted = 0;                    // events written to the sink
+  uint64_t lost = 0;                       // records the kernel dropped (ring buffer full)
+  uint64_t malformed = 0;                  // records we could not decode
+  uint64_t by_type[kEventTypeCount] = {};  // indexed by index_of(EventType)
 };
 
 class Pipeline {
@@ -38,8 +38,11 @@ class Pipeline {
   void on_lost_total(uint64_t total, uint64_t now_epoch_ns);
   // Syscall results: emits held writes whose result did not come within
   // 250 ms (result stays "unknown"). Read-back results: judges and emits
-  // held writes at least 1 ms old. All of them when `all`.
-  void expire_writes(uint64_t now_epoch_ns, bool all);
+  // held writes at least 1 ms old. All of them when `all`. Ages are taken
+  // on CLOCK_BOOTTIME (core/clock.hpp boot_ns()), the kernel's stamp of each
+  // record: monotonic, so a wall-clock step neither holds writes back nor
+  // releases them early.
+  void expire_writes(uint64_t now_boot_ns, bool all);
   // Write results by reading the sysctl back (readback.hpp) instead of
   // joining write-syscall results. Not owned; set before the first record.
   void set_readback(ValueSource* src) { readback_ = src; }
@@ -56,7 +59,7 @@ class Pipeline {
  private:
   void emit(Event& e);
   void apply_result(const WriteResult& r);
-  void resolve_readbacks(uint64_t now_epoch_ns, bool all);
+  void resolve_readbacks(uint64_t now_boot_ns, bool all);
 
   Filter filter_;
   Enricher* enricher_;

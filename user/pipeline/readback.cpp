@@ -41,7 +41,7 @@ SysctlScope scope_of(std::string_view d) {
   return SysctlScope::Global;
 }
 
-std::string judge_readback(const Event& w, const std::optional<std::string>& now) {
+std::string judge_readback(const SysctlWrite& w, const std::optional<std::string>& now) {
   if (!now || w.value_truncated) return "unknown";
   const std::string n = normalize_value(*now), v = normalize_value(w.value);
   if (n == v) return "ok";
@@ -121,41 +121,42 @@ ProcValueSource::ProcValueSource()
       own_user_(inode_of("/proc/self/ns/user")) {}
 
 std::optional<std::string> ProcValueSource::current_value(const Event& w) {
-  switch (scope_of(w.sysctl)) {
+  const std::string& name = w.as<SysctlWrite>().sysctl;
+  switch (scope_of(name)) {
     case SysctlScope::Global:
-      return read_here(w.sysctl);
+      return read_here(name);
     case SysctlScope::Net: {
-      if (w.netns == own_net_) return read_here(w.sysctl);
+      if (w.netns == own_net_) return read_here(name);
       std::vector<uint32_t> pids = {w.tid, w.pid};
       for (const Seen& s : seen_[w.netns % seen_.size()])
         if (s.netns == w.netns) pids.push_back(s.pid);
       for (uint32_t pid : pids) {
         Fd fd = open_ns(pid, "net", w.netns);
-        if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+        if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, name);
       }
       // The writer (often a one-shot `sysctl -w`) is gone: look for the
       // netns by name, then for any process in it (a few ms, once per write).
       Fd fd = find_netns(w.netns);
-      if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, w.sysctl);
+      if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, name);
       return std::nullopt;  // nobody left in that netns: it is gone
     }
     case SysctlScope::Uts:
     case SysctlScope::Ipc: {
-      const bool uts = scope_of(w.sysctl) == SysctlScope::Uts;
+      const bool uts = scope_of(name) == SysctlScope::Uts;
       Fd fd = open_ns(w.tid, uts ? "uts" : "ipc", 0);
       if (!fd.valid()) return std::nullopt;  // the writer is gone: its namespace is unknown
       struct stat st {};
       if (::fstat(fd.get(), &st) == 0 && st.st_ino == (uts ? own_uts_ : own_ipc_))
-        return read_here(w.sysctl);
-      return read_in(fd.get(), uts ? CLONE_NEWUTS : CLONE_NEWIPC, w.sysctl);
+        return read_here(name);
+      return read_in(fd.get(), uts ? CLONE_NEWUTS : CLONE_NEWIPC, name);
     }
     case SysctlScope::User: {
-      const bool pid_ns = w.sysctl == "kernel.ns_last_pid";
+      const bool pid_ns = name == "kernel.ns_last_pid";
       Fd fd = open_ns(w.tid, pid_ns ? "pid" : "user", 0);
       struct stat st {};
       if (!fd.valid() || ::fstat(fd.get(), &st) != 0) return std::nullopt;
       if (st.st_ino != (pid_ns ? inode_of("/proc/self/ns/pid") : own_user_)) return std::nullopt;
-      return read_here(w.sysctl);
+      return read_here(name);
     }
   }
   return std::nullopt;

@@ -35,7 +35,7 @@ SysctlScope scope_of(std::string_view dotted);
 // now holds the written value, "not_applied" when it still holds the old one
 // (and that differs from the written one), "unknown" otherwise (nothing read,
 // a truncated value, or changed by someone else since).
-std::string judge_readback(const Event& write, const std::optional<std::string>& now);
+std::string judge_readback(const SysctlWrite& write, const std::optional<std::string>& now);
 
 // Where the current value comes from (an interface so the pipeline's use of
 // it is unit-testable without a kernel).

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+// The event-type registry: every event type is declared here, once.
+//
+// A type is a payload struct with
+//   kInfo       a TypeInfo: its name, kernel record, `--failed` and actor flags,
+//   decode()    record -> payload (only when kInfo.record != 0),
+//   failed()    which events of a kInfo.can_fail type `--failed` keeps,
+//   fields()    its JSON fields in output order (a visitor: the JSON writer and
+//               reader in user/output/json.cpp walk it, no per-field dispatch),
+//   row()       the table's SYSCTL / DETAIL column.
+// EventData (the list at the bottom) holds one of them; everything that
+// handles events by type (decoder, filter, sinks, per-type counters,
+// recording, report) iterates over that list or visits the variant.
+//
+// Adding a type: its record in include/sysctlscope/event.h, its BPF program,
+// a struct here (and a line in EventData), tests and docs/events.md.
+#pragma once
+
+#include <linux/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sysctlscope/event.h"
+
+namespace sysctlscope {
+
+struct Event;
+
+// A record as the ring buffer handed it over (valid during decode only).
+struct RawRecord {
+  const ss_hdr& hdr;
+  const void* data;
+  size_t len;
+};
+
+enum class DecodeStatus {
+  Event,    // decoded
+  NoEvent,  // well-formed, but nothing to report (a refused open of a non-sysctl file)
+  Short,    // shorter than its type's fixed part
+  Corrupt,  // lengths that do not fit the record
+};
+
+// How absent / empty lists are written.
+enum class Empty { Array, Null, Omit };
+
+// One `differs_from_host` entry of a netns birth.
+struct HostDiff {
+  std::string sysctl, value, host;
+  bool operator==(const HostDiff&) const = default;
+};
+
+// What the registry says about a type besides its fields.
+struct TypeInfo {
+  std::string_view name;    // JSON `event` (docs/events.md)
+  uint32_t record = 0;      // the kernel record it is decoded from (0: made in userspace)
+  uint32_t also_needs = 0;  // other kernel records it needs (SS_TYPE_BIT mask)
+  bool can_fail = false;    // `--failed` may keep some (failed() says which)
+  bool actor = true;        // has an acting task (`proc`, `cgroup` not null)
+  bool is_public = true;    // users may name it (`--type`, help, docs/events.md)
+};
+
+// The longest value the kernel captures (SS_VALUE_MAX minus the NUL): a
+// value cut there has exactly this many bytes.
+inline constexpr size_t kValueCapture = SS_VALUE_MAX - 1;
+
+// ------------------------------------------------------------ sysctl_read --
+struct SysctlRead {
+  static constexpr TypeInfo kInfo{.name = "sysctl_read", .record = SS_EV_SYSCTL_READ};
+
+  std::string sysctl;  // dotted, as sysctl(8) prints it
+  std::string value;
+  int64_t file_pos = 0;
+  bool truncated = false;
+  bool value_error = false;  // the kernel could not format the value
+
+  static DecodeStatus decode(const RawRecord& r, SysctlRead& p, Event& e);
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("sysctl", p.sysctl);
+    v.bytes("value", p.value);
+    v.num("file_pos", p.file_pos);
+    v.flag("truncated", p.truncated);
+    v.flag("value_error", p.value_error);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.text(sysctl);
+    r.lit(" = ");
+    r.text(value);
+    if (truncated) r.lit(" [truncated]");
+  }
+  bool operator==(const SysctlRead&) const = default;
+};
+
+// ----------------------------------------------------------- sysctl_write --
+struct SysctlWrite {
+  static constexpr TypeInfo kInfo{.name = "sysctl_write",
+                                  .record = SS_EV_SYSCTL_WRITE,
+                                  .also_needs = SS_TYPE_BIT(SS_EV_WRITE_RESULT),
+                                  .can_fail = true};
+
+  std::string sysctl;
+  std::string old_value;
+  std::string value;          // the bytes written, one trailing newline removed
+  std::string result;         // "ok", "not_applied", an errno name; "" = unknown
+  std::string result_source;  // "readback", "syscall"; "" = absent (old recordings)
+  int64_t file_pos = 0;
+  bool old_truncated = false, value_truncated = false;
+  bool value_error = false;
+  std::optional<uint64_t> bytes_written;  // a partial write (syscall results)
+  uint64_t write_id = 0;                  // internal: joins the write with its syscall result
+  uint32_t new_len = 0;                   // internal: bytes passed, before the newline strip
+
+  static DecodeStatus decode(const RawRecord& r, SysctlWrite& p, Event& e);
+  // "unknown" is not a failure we saw (io_uring, splice, ...: docs/events.md).
+  static bool failed(const SysctlWrite& p) {
+    return !p.result.empty() && p.result != "ok" && p.result != "unknown";
+  }
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("sysctl", p.sysctl);
+    v.bytes("old_value", p.old_value);
+    v.bytes("value", p.value);
+    v.text_or("result", p.result, "unknown");
+    v.num("file_pos", p.file_pos);
+    // One `truncated` for both values: which one it was is told by length.
+    v.truncation("truncated", p.old_value, p.old_truncated, p.value, p.value_truncated);
+    v.flag("value_error", p.value_error);
+    v.opt_text("result_source", p.result_source);
+    v.opt_num("bytes_written", p.bytes_written);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.text(sysctl);
+    r.lit(": ");
+    r.text(old_value);
+    r.lit(" -> ");
+    r.text(value);
+    if (value_truncated || old_truncated) r.lit(" [truncated]");
+    r.lit(" [");
+    r.text(result.empty() ? "unknown" : result);
+    r.lit("]");
+  }
+  bool operator==(const SysctlWrite&) const = default;
+};
+
+// --------------------------------------------------------- sysctl_blocked --
+struct SysctlBlocked {
+  static constexpr TypeInfo kInfo{
+      .name = "sysctl_blocked", .record = SS_EV_SYSCTL_BLOCKED, .can_fail = true};
+
+  std::string sysctl;
+  std::string path;  // as the process passed it
+  bool path_truncated = false;
+  std::string err;         // "EROFS", "EACCES", "EPERM"
+  std::string blocked_by;  // "read_only_mount", "permission", "other"
+  std::vector<std::string> flags;
+  std::string syscall;
+  std::vector<std::string> cmdline;  // empty: null
+  bool cmdline_truncated = false;
+  // Internal: the kernel could not read the arguments; the pipeline may take
+  // them from /proc while the task still runs (user/enrich/proc.hpp).
+  bool cmdline_unread = false;
+
+  static DecodeStatus decode(const RawRecord& r, SysctlBlocked& p, Event& e);
+  static bool failed(const SysctlBlocked&) { return true; }
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("sysctl", p.sysctl);
+    v.bytes("path", p.path);
+    v.flag("path_truncated", p.path_truncated);
+    v.text("errno", p.err);
+    v.text("blocked_by", p.blocked_by);
+    v.texts("flags", p.flags, Empty::Array);
+    v.text("syscall", p.syscall);
+    v.texts("cmdline", p.cmdline, Empty::Null);
+    v.flag("cmdline_truncated", p.cmdline_truncated);
+  }
+  // net.ipv4.tcp_keepalive_time: open refused [EROFS read_only_mount] path=... cmd=...
+  template <class R>
+  void row(R& r) const {
+    r.text(sysctl);
+    r.lit(": open refused [");
+    r.text(err);
+    r.lit(" ");
+    r.text(blocked_by);
+    r.lit("] path=");
+    r.text(path);
+    if (!cmdline.empty()) {
+      r.lit(" cmd=");
+      for (size_t i = 0; i < cmdline.size(); ++i) {
+        if (i) r.lit(" ");
+        r.text(cmdline[i]);
+      }
+    }
+  }
+  bool operator==(const SysctlBlocked&) const = default;
+};
+
+// ----------------------------------------------------------- netns_create --
+struct NetnsCreate {
+  static constexpr TypeInfo kInfo{.name = "netns_create", .record = SS_EV_NETNS_CREATE};
+
+  uint32_t parent_netns = 0;  // 0: unknown (null)
+  std::string via;            // clone, clone3, unshare
+  uint32_t userns = 0;
+  // Birth values (user/netns/births.cpp); absent until decoded from `snapshot`.
+  std::optional<std::vector<std::pair<std::string, std::string>>> defaults;  // sorted by name
+  std::optional<std::vector<HostDiff>> differs_from_host;
+  std::vector<std::string> unmapped;
+  // Internal: the raw namespace snapshot, kept for the birth decoder (live
+  // only; nullptr when replayed or when the record was short).
+  std::shared_ptr<const ss_netns_create_event> snapshot;
+
+  static DecodeStatus decode(const RawRecord& r, NetnsCreate& p, Event& e);
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.inode("parent_netns", p.parent_netns);
+    v.text("via", p.via);
+    v.num("userns", p.userns);
+    v.text_map("defaults", p.defaults);
+    v.host_diffs("differs_from_host", p.differs_from_host);
+    v.texts("unmapped", p.unmapped, Empty::Omit);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.lit("via ");
+    r.text(via);
+    r.lit(" from netns ");
+    r.num(parent_netns);
+    if (differs_from_host) {
+      r.lit(", ");
+      r.num(differs_from_host->size());
+      r.lit(" defaults differ from the host");
+    }
+  }
+  bool operator==(const NetnsCreate& o) const {
+    return parent_netns == o.parent_netns && via == o.via && userns == o.userns &&
+           defaults == o.defaults && differs_from_host == o.differs_from_host &&
+           unmapped == o.unmapped;
+  }
+};
+
+// ------------------------------------------------------------ netns_enter --
+struct NetnsEnter {
+  static constexpr TypeInfo kInfo{.name = "netns_enter", .record = SS_EV_NETNS_ENTER};
+
+  uint32_t from_netns = 0;  // 0: unknown (null)
+
+  static DecodeStatus decode(const RawRecord& r, NetnsEnter& p, Event& e);
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.inode("from_netns", p.from_netns);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.lit("from netns ");
+    r.num(from_netns);
+  }
+  bool operator==(const NetnsEnter&) const = default;
+};
+
+// ------------------------------------------------------------------- lost --
+struct Lost {
+  static constexpr TypeInfo kInfo{.name = "lost", .actor = false};
+
+  uint64_t count = 0;
+
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.num("count", p.count);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.num(count);
+    r.lit(" events lost");
+  }
+  bool operator==(const Lost&) const = default;
+};
+
+// ---------------------------------------------------------- sysctl_drift --
+// Prepared for the policy checker (not emitted yet, so not public): a sysctl
+// whose value differs from what a policy expects. Made in userspace: no
+// kernel record. `netns` and `container` are the common fields.
+struct SysctlDrift {
+  static constexpr TypeInfo kInfo{.name = "sysctl_drift", .actor = false, .is_public = false};
+
+  std::string sysctl;
+  std::string expected;
+  std::string value;
+  std::string policy;  // "file:line" of the rule
+
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("sysctl", p.sysctl);
+    v.bytes("expected", p.expected);
+    v.bytes("value", p.value);
+    v.text("policy", p.policy);
+  }
+  template <class R>
+  void row(R& r) const {
+    r.text(sysctl);
+    r.lit(" = ");
+    r.text(value);
+    r.lit(" (expected ");
+    r.text(expected);
+    r.lit(" by ");
+    r.text(policy);
+    r.lit(")");
+  }
+  bool operator==(const SysctlDrift&) const = default;
+};
+
+// The registry. The order is EventType's (and per-type counters'), and the
+// order of `--type` names in help texts.
+using EventData = std::variant<SysctlRead, SysctlWrite, SysctlBlocked, NetnsCreate, NetnsEnter,
+                               Lost, SysctlDrift>;
+inline constexpr size_t kEventTypeCount = std::variant_size_v<EventData>;
+
+// --failed keeps it (a type without failed() never fails).
+template <class T>
+bool failed(const T& p) {
+  if constexpr (requires { T::failed(p); })
+    return T::failed(p);
+  else
+    return false;
+}
+
+// Calls f(std::type_identity<T>{}) for each registered type, in order.
+template <class F>
+constexpr void for_each_event_type(F&& f) {
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (f(std::type_identity<std::variant_alternative_t<I, EventData>>{}), ...);
+  }
+  (std::make_index_sequence<kEventTypeCount>{});
+}
+
+// A constexpr table indexed like EventData: {f(type 0), f(type 1), ...}.
+template <class F>
+constexpr auto registry_table(F f) {
+  using R = decltype(f(std::type_identity<std::variant_alternative_t<0, EventData>>{}));
+  std::array<R, kEventTypeCount> a{};
+  size_t i = 0;
+  for_each_event_type([&](auto t) { a[i++] = f(t); });
+  return a;
+}
+
+}  // namespace sysctlscope
