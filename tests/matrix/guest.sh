@@ -5,7 +5,8 @@
 # Two phases:
 #   collect (needs the kernel under test, root): kernel features, then the
 #     tracer and the workloads; raw evidence goes to <out>/state, the tracers'
-#     output to <out>/t1.jsonl, t2.jsonl, their stderr to t1.err, t2.err.
+#     output to <out>/t1.jsonl, t2.jsonl, t3.jsonl (t3: the syscall-tracepoint
+#     programs, SYSCTLSCOPE_PRETEND_MISSING=fentry), their stderr to t*.err.
 #   judge (anywhere, only reads <out>): "RESULT <check> PASS|FAIL|SKIP <detail>"
 #     lines into <out>/results.txt, then "DONE".
 # --guest collects only (inside a QEMU guest, chrooted into the host's
@@ -102,6 +103,27 @@ save_verifier_log() { # rerun with -v: libbpf's log, with the verifier's, for th
   timeout 300 "$bin" -v trace -o json --duration 1 >/dev/null 2>"$out/verifier.log" || true
 }
 
+enter_workload() { # state prefix, host netns inode: setns into another netns
+  local p=$1 hostns=$2 hpid npid
+  unshare -n sleep 120 &
+  hpid=$!
+  for _ in $(seq 100); do [[ $(ino /proc/$hpid/ns/net) != "$hostns" ]] && break; sleep 0.1; done
+  ino /proc/$hpid/ns/net >"$s/$p.target" || true
+  nsenter --net=/proc/$hpid/ns/net true &
+  npid=$!
+  echo "$npid" >"$s/$p.pid"
+  wait "$npid" || true
+  kill "$hpid" 2>/dev/null || true
+  wait "$hpid" 2>/dev/null || true
+}
+
+blocked_workload() { # state prefix: a write refused by a read-only /proc/sys bind mount
+  unshare -m sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 99
+    echo $$ >"$1/$2.pid"
+    { echo 1 >/proc/sys/net/ipv4/tcp_syncookies; } 2>"$1/$2.err"; echo $? >"$1/$2.rc"' sh "$s" "$1" ||
+    log "blocked workload: mount setup failed ($?)"
+}
+
 collect() {
   rm -rf "$s"
   mkdir -p "$s"
@@ -150,21 +172,9 @@ collect() {
       find /proc/sys/net -type f -print0 | xargs -0 grep -a -H "" >"$1/birth.dump" 2>"$1/birth.err"; true' sh "$s" ||
       log "netns birth workload failed"
     # d. setns into another netns
-    unshare -n sleep 120 &
-    local hpid=$! npid
-    for _ in $(seq 100); do [[ $(ino /proc/$hpid/ns/net) != "$hostns" ]] && break; sleep 0.1; done
-    ino /proc/$hpid/ns/net >"$s/enter.target" || true
-    nsenter --net=/proc/$hpid/ns/net true &
-    npid=$!
-    echo "$npid" >"$s/enter.pid"
-    wait "$npid" || true
-    kill "$hpid" 2>/dev/null || true
-    wait "$hpid" 2>/dev/null || true
+    enter_workload enter "$hostns"
     # e. EROFS: /proc/sys bound read-only in a private mount namespace
-    unshare -m sh -c 'mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 99
-      echo $$ >"$1/blocked.pid"
-      { echo 1 >/proc/sys/net/ipv4/tcp_syncookies; } 2>"$1/blocked.err"; echo $? >"$1/blocked.rc"' sh "$s" ||
-      log "blocked workload: mount setup failed ($?)"
+    blocked_workload blocked
     # f. a valid and an invalid write (read-back results)
     unshare -n sh -c 'echo $$ >"$1/wr1.pid"; stat -L -c %i /proc/self/ns/net >"$1/wr1.ns"
       cat /proc/sys/net/ipv4/tcp_keepalive_time >"$1/wr1.before"
@@ -182,6 +192,14 @@ collect() {
         echo abc >/proc/sys/net/ipv4/tcp_keepalive_time 2>/dev/null; echo $? >"$1/wr2.rc"' sh "$s" ||
         log "write results workload failed"
       stop_tracer t2
+    fi
+
+    # 4. Tracer 3: the syscall-tracepoint programs that fexit replaces where
+    # trampolines attach, so both paths are proven on every kernel.
+    if SYSCTLSCOPE_PRETEND_MISSING=fentry start_tracer t3 --type sysctl_blocked,netns_enter; then
+      enter_workload enter3 "$hostns"
+      blocked_workload blocked3
+      stop_tracer t3
     fi
   fi
   # g. what is left once the tracers are gone
@@ -242,6 +260,20 @@ assert() { # "lhs|rhs" pairs: exactly one event, each field equal; ok with a sum
   done
   p+=" end ] | if length == 0 then \"ok \\(\$all[0] | {pid: .proc.pid, comm: .proc.comm, sysctl, value, old_value, result, netns, from_netns, errno, blocked_by} | with_entries(select(.value != null)) | tojson)\" else join(\"; \") end"
   echo "$p"
+}
+judge_enter() { # check name, state prefix, host netns
+  check "$1" "$(val "$2.pid")" '.event == "netns_enter"' "$(assert \
+    '.netns|'"$(val "$2.target")" '.from_netns|'"$3" '.proc.comm|"nsenter"')"
+}
+judge_blocked() { # check name, state prefix, host netns
+  if [[ ! -f $s/$2.pid || $(val "$2.rc") == 0 ]] || ! grep -q 'Read-only file system' "$s/$2.err"; then
+    result "$1" FAIL "workload: the write was not refused with EROFS (rc $(val "$2.rc"): $(val "$2.err"))"
+  else
+    check "$1" "$(val "$2.pid")" '.event == "sysctl_blocked"' "$(assert \
+      '.sysctl|"net.ipv4.tcp_syncookies"' '.path|"/proc/sys/net/ipv4/tcp_syncookies"' '.errno|"EROFS"' \
+      '.blocked_by|"read_only_mount"' '.flags|["O_WRONLY","O_CREAT","O_TRUNC"]' '.syscall|"openat"' \
+      '.cmdline[0:2]|["sh","-c"]' '.netns|'"$3")"
+  fi
 }
 bpf_objects() { # label: "prog ID NAME", "link ID PROG", "cgroup PATH ID NAME" lines
   jq -r '.[]? | "prog \(.id) \(.name // "")"' "$s/$1.prog.json" 2>/dev/null || true
@@ -335,17 +367,20 @@ judge() {
   if [[ $r == ok* && $nfiles -gt 0 ]]; then result netns_create PASS "${r#ok }"; else result netns_create FAIL "$r ($nfiles files read)"; fi
 
   # d. setns
-  check netns_enter "$(val enter.pid)" '.event == "netns_enter"' "$(assert \
-    '.netns|'"$(val enter.target)" '.from_netns|'"$hostns" '.proc.comm|"nsenter"')"
+  judge_enter netns_enter enter "$hostns"
 
   # e. EROFS
-  if [[ ! -f $s/blocked.pid || $(val blocked.rc) == 0 ]] || ! grep -q 'Read-only file system' "$s/blocked.err"; then
-    result blocked FAIL "workload: the write was not refused with EROFS (rc $(val blocked.rc): $(val blocked.err))"
+  judge_blocked blocked blocked "$hostns"
+
+  # d, e again through the syscall tracepoints (tracer 3)
+  if [[ ! -f $out/t3.jsonl ]]; then
+    result netns_enter_tp FAIL "not run: tracer 3 (SYSCTLSCOPE_PRETEND_MISSING=fentry) did not start"
+    result blocked_tp FAIL "not run: tracer 3 (SYSCTLSCOPE_PRETEND_MISSING=fentry) did not start"
   else
-    check blocked "$(val blocked.pid)" '.event == "sysctl_blocked"' "$(assert \
-      '.sysctl|"net.ipv4.tcp_syncookies"' '.path|"/proc/sys/net/ipv4/tcp_syncookies"' '.errno|"EROFS"' \
-      '.blocked_by|"read_only_mount"' '.flags|["O_WRONLY","O_CREAT","O_TRUNC"]' '.syscall|"openat"' \
-      '.cmdline[0:2]|["sh","-c"]' '.netns|'"$hostns")"
+    tname=t3
+    judge_enter netns_enter_tp enter3 "$hostns"
+    judge_blocked blocked_tp blocked3 "$hostns"
+    tname=t1
   fi
 
   # f. write results: valid write ok, invalid write refused
