@@ -39,7 +39,9 @@ void CgroupPaths::rescan() {
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
     if (::stat(it->path().c_str(), &st) != 0) continue;
     const std::string& p = it->path().native();
-    paths_.insert_or_assign(st.st_ino, "/" + p.substr(std::min(skip, p.size())));
+    std::string rel = "/";  // not `"/" + substr`: GCC 12 -O3 false -Wrestrict (PR 105329)
+    rel.append(p, std::min(skip, p.size()));
+    paths_.insert_or_assign(st.st_ino, std::move(rel));
     seen.insert(st.st_ino);
   }
   // Gone since we learnt them (their rmdir record was missed): evict after

@@ -34,6 +34,16 @@ std::string excerpt(std::string_view s) {
   return out;
 }
 
+// Messages are built by appending: `"text '" + excerpt(s)` (a literal plus a
+// temporary string) makes GCC 12 at -O3 emit a false -Wrestrict (PR 105329),
+// which breaks Release builds with -Werror.
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+  std::string out;
+  ((out += parts), ...);
+  return out;
+}
+
 std::string str(const json& j, const char* k) {
   auto it = j.find(k);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -189,7 +199,7 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
     try {
       if (!record.empty()) {
         if (s.end) {
-          warn(line_no, "'" + excerpt(record) + "' record after session_end; ignored");
+          warn(line_no, concat("'", excerpt(record), "' record after session_end; ignored"));
         } else if (record == "baseline") {
           s.baselines.push_back(parse_baseline(j));
           ++good;
@@ -199,8 +209,8 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
         } else if (record == "session_start") {
           warn(line_no, "second session_start in one file; ignored");
         } else {
-          warn(line_no, "unknown record type '" + excerpt(record) +
-                            "' (written by a newer sysctlscope?); ignored");
+          warn(line_no, concat("unknown record type '", excerpt(record),
+                               "' (written by a newer sysctlscope?); ignored"));
         }
         return;
       }
@@ -216,9 +226,12 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
       ++good;
     } catch (const std::exception& e) {
       // Invalid field types (json::type_error) or a malformed event.
-      warn(line_no,
-           std::string(record.empty() ? "bad event: " : "bad " + excerpt(record) + " record: ") +
-               e.what() + "; ignored");
+      std::string msg = "bad ";
+      msg += record.empty() ? std::string("event") : excerpt(record) + " record";
+      msg += ": ";
+      msg += e.what();
+      msg += "; ignored";
+      warn(line_no, msg);
     }
   });
   s.lines = lines;

@@ -437,8 +437,19 @@ std::string render_text(const Report& r) {
   o += "\n== Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) + ")\n";
   for (const auto& x : r.recon) {
-    o += "  " + hms(x.first_ns) + "  " + ts(x.who) + "  " + std::to_string(x.reads) + " reads:";
-    for (const auto& s : x.sysctls) o += " " + ts(s);
+    // Appended piece by piece: `"  " + hms(...)` makes GCC 12 at -O3 emit a
+    // false -Wrestrict (PR 105329), which breaks Release builds with -Werror.
+    o += "  ";
+    o += hms(x.first_ns);
+    o += "  ";
+    o += ts(x.who);
+    o += "  ";
+    o += std::to_string(x.reads);
+    o += " reads:";
+    for (const auto& s : x.sysctls) {
+      o += " ";
+      o += ts(s);
+    }
     o += "\n";
   }
   o += "\n== By container\n";

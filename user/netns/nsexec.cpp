@@ -162,7 +162,8 @@ Expected<std::string> run_in_child(const std::function<std::string()>& fn,
     std::string out;
     int status = 0;
     try {
-      out = "O" + fn();
+      out = "O";
+      out += fn();  // not `"O" + fn()`: GCC 12 -O3 false -Wrestrict (PR 105329)
     } catch (const std::exception& e) {
       out = std::string("E") + e.what();
       status = 1;
