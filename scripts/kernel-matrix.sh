@@ -55,6 +55,7 @@ bin=$(realpath "$bin")
 guest_sh=${SYSCTLSCOPE_MATRIX_GUEST:-$here/tests/matrix/guest.sh}
 custom_guest=${SYSCTLSCOPE_MATRIX_GUEST:+1}
 [[ -f $guest_sh ]] || die "missing $guest_sh"
+guest_sh=$(realpath "$guest_sh") # the guest sees the host's / at /
 for tool in qemu-system-x86_64 apt-get apt-cache dpkg-deb depmod modprobe jq bpftool xz gzip timeout; do
   command -v "$tool" >/dev/null || die "missing $tool (run scripts/deps.sh)"
 done
