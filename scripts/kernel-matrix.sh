@@ -71,6 +71,23 @@ if ! cc -O2 -Wall -o "$probe" "$here/tests/matrix/probe_tracing_helpers.c" -lbpf
   probe=""
 fi
 
+# The guest's /tmp and /run are fresh tmpfs: a checkout, binary or probe
+# below them (CI clones into a temporary directory) is shared again and
+# mounted at the same path.
+shares=()
+for d in "$here" "$(dirname "$bin")" "$(dirname "$guest_sh")" ${probe:+"$(dirname "$probe")"}; do
+  d=$(realpath "$d")
+  case $d in /tmp | /tmp/* | /run | /run/*) ;; *) continue ;; esac
+  dup=0
+  for x in "${shares[@]}"; do [[ $d == "$x" || $d == "$x"/* ]] && dup=1; done
+  ((dup)) || shares+=("$d")
+done
+share_args=()
+for i in "${!shares[@]}"; do
+  [[ ${shares[$i]} != *[[:space:]]* ]] || die "cannot share a path with spaces: ${shares[$i]}"
+  share_args+=(-virtfs "local,path=${shares[$i]},mount_tag=share$i,security_model=none,readonly=on,multidevs=remap")
+done
+
 # --- Kernel packages: a private apt configuration (never the system's) -------
 mirror_of() { # $1: regex on the URI path; prints the first matching URI of the system's sources
   { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
@@ -197,6 +214,7 @@ make_initrd() { # $1 unpacked package dir, $2 kernel version, $3 output file
 GUEST_SH='$guest_sh'
 BIN='$bin'
 PROBE='$probe'
+SHARES='${shares[*]}'
 EOF
   cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
@@ -218,6 +236,12 @@ mount -t proc proc $R/proc && mount -t sysfs sysfs $R/sys && mount -t devtmpfs d
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || echo "matrix-init: cgroup2 mount failed"
 mount -t tracefs tracefs $R/sys/kernel/tracing || echo "matrix-init: tracefs mount failed"
 mount -t bpf bpf $R/sys/fs/bpf || echo "matrix-init: bpffs mount failed"
+i=0
+for d in $SHARES; do
+  mkdir -p $R$d && mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288 share$i $R$d ||
+    fail "mount of $d failed"
+  i=$((i + 1))
+done
 mkdir -p $R/run/matrix-out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 matrixout $R/run/matrix-out || fail "mount of the results share failed"
 echo "matrix-init: starting $GUEST_SH"
@@ -306,6 +330,7 @@ run_kernel() {
     -append "console=ttyS0 panic=-1 lsm=lockdown,capability,bpf" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$res/out,mount_tag=matrixout,security_model=none,multidevs=remap" \
+    "${share_args[@]}" \
     </dev/null >"$res/qemu.log" 2>&1 || rc=$?
   walltime[$row]=$(($(date +%s) - t1))
   log "$series: guest ended after ${walltime[$row]}s (qemu exit $rc$( ((rc == 124)) && echo ', TIMEOUT'))"
