@@ -40,8 +40,11 @@ start_tracer() { # $1: SYSCTLSCOPE_PRETEND_MISSING value ("" = none)
 stop_tracer() { kill -INT "$tracer_pid"; wait "$tracer_pid" || true; }
 
 declare -A samples
+conds=(baseline fexit tracepoints)
 for ((r = 0; r < reps; r++)); do
-  for cond in baseline fexit tracepoints; do
+  # Rotated each repetition: no condition always runs first (warm-up bias).
+  for ((c = 0; c < 3; c++)); do
+    cond=${conds[(r + c) % 3]}
     case $cond in
       fexit) start_tracer "" ;;
       tracepoints) start_tracer fentry ;;
