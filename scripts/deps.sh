@@ -12,6 +12,7 @@ pkgs=(
   runc busybox-static iproute2 procps util-linux jq bpftrace
   python3
   qemu-system-x86 kmod xz-utils zstd
+  docker.io podman containerd
   chromium
 )
 

@@ -18,7 +18,11 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYSCTLSCOPE_SANITIZ
 cmake --build build-asan --target unit_tests sysctlscope
 (cd build-asan && ctest -L unit --output-on-failure -j2)
 
-echo "== all tests (unit, privileged integration, runc e2e)"
+echo "== container runtimes (containerd, dockerd, podman) for the end-to-end tests"
+./scripts/runtimes.sh start
+trap './scripts/runtimes.sh stop' EXIT
+
+echo "== all tests (unit, privileged integration, runc/Docker/Podman/containerd e2e)"
 log=$(mktemp)
 set +e
 (cd build && ctest --output-on-failure --timeout 600) 2>&1 | tee "$log"
