@@ -63,7 +63,7 @@ import_images() {
     docker import -c 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" "$image" >/dev/null
   fi
   if ! podman image exists "$image" 2>/dev/null; then
-    podman import -c 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" "$image" >/dev/null
+    podman import -c 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" "$image" >/dev/null 2>&1
   fi
   if ! ctr -n "$ctr_ns" images ls -q | grep -qx "docker.io/library/$image"; then
     docker save "$image" -o "$tmp/image.tar"
