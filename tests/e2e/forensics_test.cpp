@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -114,6 +115,10 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
                  "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time"});
   ASSERT_EQ(ns.status, 0) << ns.err;
   ASSERT_EQ(scratch.exec("echo 1234 > /proc/sys/net/ipv4/tcp_keepalive_time").status, 0);
+  // Issue 19: a refused write is a finding, never drift.
+  scratch.exec("echo abc > /proc/sys/net/ipv4/tcp_fin_timeout");
+  // Sysctls that change by themselves, read during the session.
+  ASSERT_EQ(sh("cat /proc/sys/kernel/random/uuid /proc/sys/fs/file-nr >/dev/null").status, 0);
   auto cat = c.exec({"cat", "/proc/sys/kernel/kptr_restrict"});
   ASSERT_EQ(cat.status, 0) << cat.err;
   ASSERT_TRUE(wait_file_event(file, [&](const Json& e) {
@@ -222,6 +227,22 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
            r["sysctls"][0] == "kernel.kptr_restrict";
   });
   ASSERT_NE(recon, nullptr) << rj.out;
+  const Json* refused = find_row(rep["failed_writes"], [](const Json& r) {
+    return r["sysctl"] == "net.ipv4.tcp_fin_timeout" && r["value"] == "abc";
+  });
+  ASSERT_NE(refused, nullptr) << rj.out;
+  EXPECT_EQ((*refused)["result"], "not_applied");
+  EXPECT_EQ((*refused)["applied"], false);
+  EXPECT_EQ(find_row(rep["drift"], [](const Json& r) { return r["sysctl"] == "net.ipv4.tcp_fin_timeout"; }),
+            nullptr)
+      << rj.out;
+  EXPECT_EQ(find_row(rep["drift"], [](const Json& r) { return r["sysctl"] == "kernel.random.uuid"; }), nullptr);
+  const Json* uuid = find_row(rep["volatile"], [](const Json& r) { return r["sysctl"] == "kernel.random.uuid"; });
+  ASSERT_NE(uuid, nullptr) << rj.out;
+  EXPECT_NE((*uuid)["reason"].get<std::string>().find("random"), std::string::npos);
+  ASSERT_TRUE(host_base["volatile"].is_array()) << "the baseline is read twice";
+  EXPECT_NE(std::find(host_base["volatile"].begin(), host_base["volatile"].end(), "kernel.random.uuid"),
+            host_base["volatile"].end());
 
   // `diff --from` reads the same file: who last changed the container's value.
   auto df = run({binary(), "diff", std::to_string(cpid), "--from", file, "-o", "json"});
@@ -278,6 +299,9 @@ TEST(Forensics, RecordSeedScenarioThenReport) {
                          "path=/proc/sys/net/ipv4/tcp_keepalive_time</td><td>EROFS</td>"),
             std::string::npos);
   EXPECT_NE(dom.out.find("class=\"m-blocked\""), std::string::npos);
+  EXPECT_NE(dom.out.find("<i>unchanged</i>, refused: abc"), std::string::npos);
+  EXPECT_NE(dom.out.find("<details id=\"volatile\"><summary>Volatile sysctls"), std::string::npos);
+  EXPECT_EQ(dom.out.find("<td class=\"v\">abc</td>"), std::string::npos) << "never shown as a new value";
   auto shot_argv = chromium;
   shot_argv.insert(shot_argv.end(),
                    {"--screenshot=" + png, "--window-size=1280,2000", "file://" + html});

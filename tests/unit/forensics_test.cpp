@@ -458,3 +458,141 @@ TEST(RecordingReader, NetnsDiffFromAcceptsRecordFiles) {
   EXPECT_EQ(rec.events, 10u);
   EXPECT_EQ(rec.defaults.at(std::stoull(kCtrNs)).at("net.ipv4.tcp_keepalive_time"), "7200");
 }
+
+// ------------------------------------------------- truth in the report ---
+
+namespace {
+std::string read_line(const std::string& time, const std::string& sysctl, const std::string& value) {
+  return common(time, "sysctl_read", "cat", 40, kHost, "null", "null", false) +
+         R"(,"sysctl":")" + sysctl + R"(","value":")" + value + R"(","file_pos":0})" + "\n";
+}
+std::string baseline_with(const std::string& values, const std::string& extra = "") {
+  return R"({"record":"baseline","time":"2026-11-22T11:00:00.100000000Z","scope":"host","netns":)" +
+         kHost + R"(,"values":{)" + values + R"(},"errors":{})" + extra + "}\n";
+}
+}  // namespace
+
+// The issue's case: `echo abc > tcp_fin_timeout` came back not_applied (or
+// unknown); the report said "60 -> abc" under drift.
+TEST(ReportTruth, RefusedAndUnknownWritesAreNeverAChangeOfValue) {
+  std::string s =
+      start_line() + baseline_with(R"("net.ipv4.tcp_fin_timeout":"60","net.ipv4.tcp_keepalive_time":"7200")") +
+      write_line("01:00.0", "sh", 5, kHost, "null", "null", false, "net.ipv4.tcp_fin_timeout", "60",
+                 "abc", "not_applied") +
+      write_line("01:01.0", "sh", 6, kHost, "null", "null", false, "net.ipv4.tcp_keepalive_time",
+                 "7200", "321", "unknown") +
+      write_line("01:02.0", "sh", 7, kHost, "null", "null", false, "net.ipv4.tcp_fin_timeout", "60",
+                 "x", "EINVAL") +
+      end_line();
+  Report r = build_report(parse(s));
+  EXPECT_TRUE(r.drift.empty()) << r.drift[0].sysctl << ": " << r.drift[0].final_value;
+  ASSERT_EQ(r.failed_writes.size(), 2u);
+  EXPECT_EQ(r.failed_writes[0].result, "not_applied");
+  EXPECT_EQ(r.failed_writes[1].result, "EINVAL");
+  ASSERT_EQ(r.unknown_writes.size(), 1u);
+  EXPECT_EQ(r.unknown_writes[0].sysctl, "net.ipv4.tcp_keepalive_time");
+
+  std::string text = render_text(r);
+  EXPECT_EQ(text.find("60 -> abc"), std::string::npos) << text;
+  EXPECT_EQ(text.find("7200 -> 321"), std::string::npos) << text;
+  EXPECT_NE(text.find("net.ipv4.tcp_fin_timeout: refused abc (stays 60) [not_applied]"), std::string::npos) << text;
+  EXPECT_NE(text.find("net.ipv4.tcp_keepalive_time: wrote 321 (was 7200), outcome unknown [unknown]"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("== Failed writes: refused, the value did not change (2)"), std::string::npos);
+  EXPECT_NE(text.find("== Drift from the baseline (0)"), std::string::npos);
+
+  auto j = nlohmann::json::parse(render_json(r));
+  EXPECT_TRUE(j["drift"].empty());
+  ASSERT_EQ(j["failed_writes"].size(), 2u);
+  EXPECT_EQ(j["failed_writes"][0]["applied"], false);
+  ASSERT_EQ(j["unknown_writes"].size(), 1u);
+  EXPECT_TRUE(j["unknown_writes"][0]["applied"].is_null());
+
+  std::string html = render_html(r);
+  EXPECT_NE(html.find("<i>unchanged</i>, refused: abc"), std::string::npos);
+  EXPECT_NE(html.find("<i>unknown</i>, attempted: 321"), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"failed-writes\">"), std::string::npos);
+  EXPECT_EQ(html.find("<td class=\"v\">abc</td>"), std::string::npos) << "never shown as a new value";
+}
+
+// A write of unknown outcome becomes drift only when a later read shows its value.
+TEST(ReportTruth, UnknownWriteConfirmedByAReadIsDriftAndSaysSo) {
+  std::string s = start_line() + baseline_with(R"("net.ipv4.tcp_keepalive_time":"7200")") +
+                  write_line("01:00.0", "sh", 6, kHost, "null", "null", false,
+                             "net.ipv4.tcp_keepalive_time", "7200", "321", "unknown") +
+                  read_line("01:05.0", "net.ipv4.tcp_keepalive_time", "321") + end_line();
+  Report r = build_report(parse(s));
+  ASSERT_EQ(r.drift.size(), 1u);
+  EXPECT_EQ(r.drift[0].final_value, "321");
+  EXPECT_EQ(r.drift[0].changed_by,
+            "host: sh[6] at 11:01:00.000 (write result unknown; its value was seen by a read at 11:01:05.000)");
+}
+
+TEST(ReportTruth, SysctlsThatChangeByThemselvesAreAVolatileGroup) {
+  std::string s =
+      start_line() +
+      baseline_with(R"("fs.file-nr":"1\t0\t9","kernel.random.uuid":"a","fs.odd_counter":"1","kernel.ns_last_pid":"10","kernel.kptr_restrict":"1")",
+                    R"(,"volatile":["fs.odd_counter"])") +
+      read_line("01:00.0", "fs.file-nr", "5\t0\t9") + read_line("01:00.1", "kernel.random.uuid", "b") +
+      read_line("01:00.2", "fs.odd_counter", "7") + read_line("01:00.3", "kernel.kptr_restrict", "0") +
+      // A write to a volatile sysctl is a write: drift.
+      write_line("01:01.0", "sh", 6, kHost, "null", "null", false, "kernel.ns_last_pid", "10", "999") +
+      end_line();
+  Report r = build_report(parse(s));
+  ASSERT_EQ(r.drift.size(), 2u);
+  EXPECT_EQ(r.drift[0].sysctl, "kernel.kptr_restrict");
+  EXPECT_EQ(r.drift[1].sysctl, "kernel.ns_last_pid");
+  ASSERT_EQ(r.volatile_drift.size(), 3u);
+  EXPECT_EQ(r.volatile_drift[0].sysctl, "fs.file-nr");
+  EXPECT_EQ(r.volatile_drift[0].volatile_reason, volatile_reason("fs.file-nr"));
+  EXPECT_EQ(r.volatile_drift[2].sysctl, "fs.odd_counter");
+  EXPECT_EQ(r.volatile_drift[2].volatile_reason, "changed between two reads of the baseline with no write");
+  for (const char* n : {"fs.dentry-state", "fs.inode-nr", "fs.inode-state", "kernel.random.entropy_avail"})
+    EXPECT_NE(volatile_reason(n), nullptr) << n;
+  EXPECT_EQ(volatile_reason("kernel.kptr_restrict"), nullptr);
+
+  auto j = nlohmann::json::parse(render_json(r));
+  EXPECT_EQ(j["volatile"].size(), 3u);
+  EXPECT_EQ(j["volatile"][1]["reason"], volatile_reason("kernel.random.uuid"));
+  std::string html = render_html(r);
+  // Collapsed: a <details> without `open`.
+  EXPECT_NE(html.find("<details id=\"volatile\"><summary>Volatile sysctls: changed by themselves, not drift (3)"),
+            std::string::npos);
+  std::string text = render_text(r);
+  EXPECT_LT(text.find("== Drift from the baseline (2)"), text.find("== Volatile sysctls"));
+}
+
+TEST(ReportTruth, BaselineVolatileNamesRoundTrip) {
+  Baseline b;
+  b.scope = "host";
+  b.netns = 1;
+  b.values = {{"fs.file-nr", "1"}};
+  b.volatile_names = {"fs.file-nr"};
+  std::string s = start_line() + baseline_json(b, 1).dump() + "\n" + end_line();
+  Recording rec = parse(s);
+  ASSERT_EQ(rec.sessions[0].baselines.size(), 1u);
+  EXPECT_EQ(rec.sessions[0].baselines[0].volatile_names, std::vector<std::string>{"fs.file-nr"});
+}
+
+// Hundreds of writes in one second: one numbered marker per lane, not a blot.
+TEST(ReportTruth, BusySecondBecomesOneNumberedMarkerPerLane) {
+  std::string s = start_line() + baseline_host();
+  for (int i = 0; i < 300; ++i) {
+    char t[32];
+    std::snprintf(t, sizeof t, "01:00.%09d", i * 1000000);
+    s += write_line(t, "sh", 100 + i, kCtrNs, kCtr, kCtr, false, "net.ipv4.tcp_keepalive_time",
+                    "7200", std::to_string(1000 + i), i % 3 ? "ok" : "not_applied");
+  }
+  s += write_line("09:00.0", "sh", 9, kHost, "null", "null", false, "net.ipv4.tcp_keepalive_time",
+                  "7200", "300");
+  s += end_line();
+  std::string html = render_html(build_report(parse(s)));
+  size_t clusters = 0;
+  for (size_t p = 0; (p = html.find("class=\"m-cluster\"", p)) != std::string::npos; ++p) ++clusters;
+  EXPECT_EQ(clusters, 1u);
+  EXPECT_NE(html.find("class=\"m-cluster\" data-count=\"300\""), std::string::npos);
+  EXPECT_NE(html.find("300 events (100 failed, 0 blocked, 0 unknown"), std::string::npos);
+  size_t singles = 0;
+  for (size_t p = 0; (p = html.find("class=\"m-write\"", p)) != std::string::npos; ++p) ++singles;
+  EXPECT_EQ(singles, 1u) << "the lone host write keeps its own marker";
+}

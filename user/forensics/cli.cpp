@@ -172,8 +172,15 @@ Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) 
 // Taken before the probes attach so the recorder's own reads stay out of the events.
 void write_baseline(RecordSink& sink) {
   uint64_t self_ns = netns::netns_inode_of_pid(getpid());
-  sink.record_line(
-      baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), epoch_ns()));
+  uint64_t at = epoch_ns();
+  Baseline host = from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns);
+  // Read twice: what differs between two reads a few ms apart changes by
+  // itself (counters, random values), and the report keeps it out of drift.
+  Baseline again = from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns);
+  for (const auto& [k, v] : host.values)
+    if (auto it = again.values.find(k); it != again.values.end() && it->second != v)
+      host.volatile_names.push_back(k);
+  sink.record_line(baseline_json(host, at));
   auto src = netns::make_runc_state_source();
   for (const auto& n : netns::list_netns(*src)) {
     if (n.inode == self_ns) continue;

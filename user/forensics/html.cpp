@@ -3,6 +3,7 @@
 // resource, every recorded string escaped (values are attacker-controlled).
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "forensics/report.hpp"
@@ -55,7 +56,7 @@ const char* kCss =
     R"(body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a202c;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #cbd5e0}
 table{border-collapse:collapse;width:100%;margin:8px 0}th,td{border:1px solid #e2e8f0;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#edf2f7}td.v{font-family:monospace;overflow-wrap:anywhere;min-width:4ch}tr.failed td{background:#fff5f5}tr.cross td{background:#fffaf0}
+th{background:#edf2f7}td.v{font-family:monospace;overflow-wrap:anywhere;min-width:4ch}tr.failed td{background:#fff5f5}tr.unknown td{background:#f7fafc;color:#4a5568}tr.cross td{background:#fffaf0}
 .lost{background:#c53030;color:#fff;padding:10px;font-weight:bold;font-size:16px}.ok{background:#f0fff4;border:1px solid #9ae6b4;padding:8px}
 .warn{background:#fffbeb;border:1px solid #f6e05e;padding:6px;margin:4px 0;font-family:monospace}
 svg text{font:12px system-ui,sans-serif}.legend span{margin-right:16px})";
@@ -116,7 +117,9 @@ std::string render_html(const Report& r) {
     return top + lane_h * static_cast<double>(lane_of(g)) + lane_h / 2;
   };
   o += "<h2>Timeline</h2>\n<div class=\"legend\"><span style=\"color:#2b6cb0\">&#9679; write</span>"
-       "<span style=\"color:#c53030\">&#9679; failed write</span><span "
+       "<span style=\"color:#c53030\">&#9679; failed write</span>"
+       "<span style=\"color:#718096\">&#9679; outcome unknown</span>"
+       "<span style=\"color:#2b6cb0\">&#10122; n events at once</span><span "
        "style=\"color:#c53030\">&#9632; blocked write</span>"
        "<span style=\"color:#dd6b20\">&#9675; host into container</span><span "
        "style=\"color:#2f855a\">&#9670; netns birth</span>"
@@ -142,21 +145,66 @@ std::string render_html(const Report& r) {
          num(top - 10) + "\" text-anchor=\"" + anchor + "\">" + (fine ? hms(t) : hm(t)) +
          "</text>\n";
   }
-  for (const auto& t : r.timeline) {
-    double x = x_of(t.time_ns), y = y_of(t.group);
-    std::string tip =
-        "<title>" +
-        html_escape(hms(t.time_ns) + " " + t.who + " " + t.sysctl + " " + t.old_value + " -> " +
-                    t.value + " [" + t.result + "] in " + t.where) +
-        "</title>";
-    std::string color = t.failed ? "#c53030" : "#2b6cb0";
-    if (t.kind == "blocked")
-      o += "<rect class=\"m-blocked\" x=\"" + num(x - 5) + "\" y=\"" + num(y - 5) +
-           "\" width=\"10\" height=\"10\" fill=\"" + color + "\">" + tip + "</rect>\n";
-    else
-      o += "<circle class=\"m-write\" cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"6\" fill=\"" +
-           color + "\"" + (t.cross_namespace ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") +
-           ">" + tip + "</circle>\n";
+  // Events closer than a marker's width in one lane become one numbered
+  // marker (hundreds of writes in one second stay one readable mark); the
+  // tables below list each of them.
+  const double bucket_px = 14;
+  std::map<std::pair<size_t, long>, std::vector<const TimelineRow*>> buckets;
+  for (const auto& t : r.timeline)
+    buckets[{lane_of(t.group), static_cast<long>((x_of(t.time_ns) - left) / bucket_px)}].push_back(&t);
+  for (const auto& [key, rows_in] : buckets) {
+    const TimelineRow& t = *rows_in.front();
+    double y = y_of(t.group);
+    if (rows_in.size() == 1) {
+      double x = x_of(t.time_ns);
+      std::string what = t.applied() ? t.old_value + " -> " + t.value
+                                     : (t.kind == "write" ? "attempted " + t.value : t.detail);
+      std::string tip = "<title>" +
+                        html_escape(hms(t.time_ns) + " " + t.who + " " + t.sysctl + " " + what +
+                                    " [" + t.result + "] in " + t.where) +
+                        "</title>";
+      std::string color = t.failed ? "#c53030" : t.result == "unknown" ? "#718096" : "#2b6cb0";
+      if (t.kind == "blocked")
+        o += "<rect class=\"m-blocked\" x=\"" + num(x - 5) + "\" y=\"" + num(y - 5) +
+             "\" width=\"10\" height=\"10\" fill=\"" + color + "\">" + tip + "</rect>\n";
+      else
+        o += "<circle class=\"m-write\" cx=\"" + num(x) + "\" cy=\"" + num(y) +
+             "\" r=\"6\" fill=\"" + color + "\"" +
+             (t.cross_namespace ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") + ">" + tip +
+             "</circle>\n";
+      continue;
+    }
+    size_t failed = 0, blocked = 0, unknown = 0, cross = 0;
+    std::map<std::string, size_t> names;
+    for (const TimelineRow* x : rows_in) {
+      failed += x->failed && x->kind == "write";
+      blocked += x->kind == "blocked";
+      unknown += x->result == "unknown";
+      cross += x->cross_namespace;
+      names[x->sysctl]++;
+    }
+    std::string tip = hms(rows_in.front()->time_ns) + " .. " + hms(rows_in.back()->time_ns) + ": " +
+                      std::to_string(rows_in.size()) + " events (" + std::to_string(failed) +
+                      " failed, " + std::to_string(blocked) + " blocked, " +
+                      std::to_string(unknown) + " unknown, " + std::to_string(cross) +
+                      " host into container)";
+    size_t shown = 0;
+    for (const auto& [n, c] : names) {
+      if (shown++ == 8) {
+        tip += "\n...";
+        break;
+      }
+      tip += "\n" + n + " x" + std::to_string(c);
+    }
+    double x = left + (static_cast<double>(key.second) + 0.5) * bucket_px;
+    std::string color = failed || blocked ? "#c53030" : "#2b6cb0";
+    o += "<g class=\"m-cluster\" data-count=\"" + std::to_string(rows_in.size()) +
+         "\"><circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"10\" fill=\"" + color + "\"" +
+         (cross ? " stroke=\"#dd6b20\" stroke-width=\"3\"" : "") + "/><text x=\"" + num(x) +
+         "\" y=\"" + num(y + 4) +
+         "\" text-anchor=\"middle\" fill=\"#fff\" style=\"font-size:9px;font-weight:bold\">" +
+         (rows_in.size() > 999 ? std::string("1k+") : std::to_string(rows_in.size())) +
+         "</text><title>" + html_escape(tip) + "</title></g>\n";
   }
   // Losses cut across every lane: nothing is known there.
   for (const auto& [t, c] : r.losses) {
@@ -189,12 +237,19 @@ std::string render_html(const Report& r) {
     for (const auto& t : v) {
       if (only && t.group != *only) continue;
       std::string cls = t.failed ? "failed" : (t.cross_namespace ? "cross" : "");
+      if (t.result == "unknown") cls = "unknown";
+      // A write that did not (or may not) take effect shows what was
+      // attempted, never a new value.
+      std::string now = t.kind != "write" ? html_escape(t.detail)
+                        : t.applied()     ? html_escape(t.value)
+                        : t.result == "unknown"
+                            ? "<i>unknown</i>, attempted: " + html_escape(t.value)
+                            : "<i>unchanged</i>, refused: " + html_escape(t.value);
       s += "<tr class=\"" + cls + "\"><td>" + hms(t.time_ns) + "</td><td>" + t.kind +
            (t.cross_namespace ? " (host into container)" : "") + "</td><td>" + html_escape(t.who) +
            "</td><td>" + html_escape(t.where) + "</td><td class=\"v\">" + html_escape(t.sysctl) +
-           "</td><td class=\"v\">" + html_escape(t.old_value) + "</td><td class=\"v\">" +
-           html_escape(t.kind == "write" ? t.value : t.detail) + "</td><td>" +
-           html_escape(t.result) + "</td></tr>\n";
+           "</td><td class=\"v\">" + html_escape(t.old_value) + "</td><td class=\"v\">" + now +
+           "</td><td>" + html_escape(t.result) + "</td></tr>\n";
     }
     return s + "</table>\n";
   };
@@ -216,15 +271,30 @@ std::string render_html(const Report& r) {
          html_escape(b.via) + "</td><td>" + html_escape(b.who) + "</td><td>" +
          std::to_string(b.parent_netns) + "</td><td class=\"v\">" + d + "</td></tr>\n";
   }
-  o += "</table>\n<h2>Drift from the baseline (" + std::to_string(r.drift.size()) +
-       ")</h2>\n<table id=\"drift\"><tr>"
-       "<th>scope</th><th>sysctl</th><th>baseline</th><th>final</th><th>changed by</th></tr>\n";
-  for (const auto& d : r.drift)
-    o += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) +
-         "</td><td class=\"v\">" + (d.has_baseline ? html_escape(d.baseline) : "<i>none</i>") +
-         "</td><td class=\"v\">" + html_escape(d.final_value) + "</td><td>" +
-         html_escape(d.changed_by) + "</td></tr>\n";
-  o += "</table>\n<h2>Reconnaissance: reads of security-relevant sysctls (" +
+  o += "</table>\n<h2>Failed writes: refused, the value did not change (" +
+       std::to_string(r.failed_writes.size()) + ")</h2>\n" +
+       rows(r.failed_writes, "failed-writes", nullptr);
+  o += "<h2>Writes of unknown outcome: not counted as changes (" +
+       std::to_string(r.unknown_writes.size()) + ")</h2>\n" +
+       rows(r.unknown_writes, "unknown-writes", nullptr);
+  auto drift_table = [&](const std::vector<DriftRow>& v, const char* id, bool reason) {
+    std::string s = std::string("<table id=\"") + id +
+                    "\"><tr><th>scope</th><th>sysctl</th><th>baseline</th><th>final</th><th>" +
+                    (reason ? "why it changes by itself" : "changed by") + "</th></tr>\n";
+    for (const auto& d : v)
+      s += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) +
+           "</td><td class=\"v\">" + (d.has_baseline ? html_escape(d.baseline) : "<i>none</i>") +
+           "</td><td class=\"v\">" + html_escape(d.final_value) + "</td><td>" +
+           html_escape(reason ? d.volatile_reason : d.changed_by) + "</td></tr>\n";
+    return s + "</table>\n";
+  };
+  o += "<h2>Drift from the baseline (" + std::to_string(r.drift.size()) + ")</h2>\n" +
+       drift_table(r.drift, "drift", false);
+  // Collapsed: these change by themselves and would drown the drift above.
+  o += "<details id=\"volatile\"><summary>Volatile sysctls: changed by themselves, not drift (" +
+       std::to_string(r.volatile_drift.size()) + ")</summary>\n" +
+       drift_table(r.volatile_drift, "volatile-table", true) + "</details>\n";
+  o += "<h2>Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) +
        ")</h2>\n<table "
        "id=\"recon\"><tr><th>first</th><th>who</th><th>reads</th><th>sysctls</th></tr>\n";

@@ -94,6 +94,9 @@ Baseline parse_baseline(const json& j) {
   for (auto& [k, v] : string_map(j, "values_hex", true)) b.values[k] = v;
   b.errors = string_map(j, "errors", false);
   b.error = str(j, "error");
+  if (auto v = j.find("volatile"); v != j.end() && v->is_array())
+    for (const auto& n : *v)
+      if (n.is_string()) b.volatile_names.push_back(n.get<std::string>());
   return b;
 }
 
@@ -128,6 +131,7 @@ json baseline_json(const Baseline& b, uint64_t time_ns) {
   j["values"] = std::move(values);
   if (!hex.empty()) j["values_hex"] = std::move(hex);
   j["errors"] = std::move(errors);
+  if (!b.volatile_names.empty()) j["volatile"] = b.volatile_names;
   return j;
 }
 

@@ -29,6 +29,9 @@ struct Baseline {
   std::map<std::string, std::string> values;
   std::map<std::string, std::string> errors;  // sysctl -> errno name
   std::string error;                          // the whole namespace could not be read
+  // Names whose value changed between two back-to-back reads of this
+  // baseline with no write in between: they change by themselves.
+  std::vector<std::string> volatile_names;
 };
 
 struct Session {

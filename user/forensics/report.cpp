@@ -34,6 +34,35 @@ const char* const kSecurity[] = {"kernel.kptr_restrict",
                                  "vm.mmap_min_addr",
                                  "vm.unprivileged_userfaultfd"};
 
+// Sysctls that change with no write: their drift is noise, kept apart.
+struct Volatile {
+  const char* name;
+  const char* reason;
+};
+const Volatile kVolatile[] = {
+    {"fs.dentry-state", "dentry cache counters (fs/dcache.c)"},
+    {"fs.file-nr", "count of allocated file handles (fs/file_table.c)"},
+    {"fs.inode-nr", "inode cache counters (fs/inode.c)"},
+    {"fs.inode-state", "inode cache counters (fs/inode.c)"},
+    {"fs.aio-nr", "count of AIO contexts in use (fs/aio.c)"},
+    {"fs.quota.allocated_dquots", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.cache_hits", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.drops", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.free_dquots", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.lookups", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.reads", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.syncs", "quota statistics (fs/quota/dquot.c)"},
+    {"fs.quota.writes", "quota statistics (fs/quota/dquot.c)"},
+    {"kernel.ns_last_pid", "the last PID allocated, moves with every fork (kernel/pid_namespace.c)"},
+    {"kernel.random.uuid", "a new random UUID on every read (drivers/char/random.c)"},
+    {"kernel.random.entropy_avail", "the entropy estimate of the input pool (drivers/char/random.c)"},
+    {"kernel.pty.nr", "count of allocated pseudo-terminals (drivers/tty/pty.c)"},
+    {"kernel.hung_task_detect_count", "count of hung tasks detected (kernel/hung_task.c)"},
+    {"kernel.perf_event_max_sample_rate",
+     "lowered by the kernel when perf interrupts take too long (kernel/events/core.c)"},
+    {"net.netfilter.nf_conntrack_count", "count of tracked connections (nf_conntrack_standalone.c)"},
+};
+
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
 std::string container_label(const ContainerInfo& c) {
@@ -84,6 +113,12 @@ std::string json_text(const json& j, const char* k) {
   return it->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+const char* volatile_reason(const std::string& s) {
+  for (const auto& v : kVolatile)
+    if (s == v.name) return v.reason;
+  return nullptr;
+}
+
 bool is_security_relevant(const std::string& s) {
   if (s.rfind("fs.protected_", 0) == 0) return true;
   return std::find(std::begin(kSecurity), std::end(kSecurity), s) != std::end(kSecurity);
@@ -95,6 +130,7 @@ Report build_report(const Recording& rec) {
   Owners own;
   // Host baseline values and per-netns baselines, from the first session that has them.
   std::map<std::string, std::string> host_base;
+  std::set<std::string> base_volatile;  // changed between the baseline's two reads
   std::map<uint64_t, std::map<std::string, std::string>> netns_base;
   for (const auto& s : rec.sessions) {
     json f = json::object();
@@ -120,6 +156,7 @@ Report build_report(const Recording& rec) {
     f["incomplete_last_line"] = s.incomplete_tail;
     size_t ns_count = 0;
     for (const auto& b : s.baselines) {
+      base_volatile.insert(b.volatile_names.begin(), b.volatile_names.end());
       if (b.scope == "host") {
         if (host_base.empty()) host_base = b.values;
         if (!own.host_netns) own.host_netns = b.netns;
@@ -154,6 +191,9 @@ Report build_report(const Recording& rec) {
     bool from_write = false;
   };
   std::map<std::pair<std::string, std::string>, Last> last;  // (scope, sysctl)
+  // The latest write of unknown outcome per (scope, sysctl): a later read
+  // showing its value is the only evidence that it took effect.
+  std::map<std::pair<std::string, std::string>, Last> unknown;
   std::map<std::string, uint64_t> scope_netns;
   std::map<std::tuple<uint32_t, std::string, std::string>, ReconRow> recon;
 
@@ -210,8 +250,17 @@ Report build_report(const Recording& rec) {
       t.failed = SysctlWrite::failed(*w);
       g.writes++;
       if (t.failed) g.failed_writes++;
-      if (!t.failed)
+      // Only an `ok` write changed the value: a refused write is a finding
+      // of its own, an unknown one is shown as unknown, neither as drift.
+      if (t.applied()) {
         last[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+        unknown.erase({scope, sysctl});
+      } else if (t.result == "unknown") {
+        unknown[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+        r.unknown_writes.push_back(t);
+      } else {
+        r.failed_writes.push_back(t);
+      }
       add_row(std::move(t));
     } else if (const auto* bl = e.get_if<SysctlBlocked>()) {
       TimelineRow t = timeline_row();
@@ -224,6 +273,13 @@ Report build_report(const Recording& rec) {
     } else if (const auto* rd = e.get_if<SysctlRead>()) {
       if (!rd->value_error && !rd->truncated) {
         auto& l = last[{scope, sysctl}];
+        if (auto u = unknown.find({scope, sysctl}); u != unknown.end()) {
+          if (normalize_value(u->second.value) == normalize_value(rd->value)) {
+            l = u->second;
+            l.by += " (write result unknown; its value was seen by a read at " + hms(e.time_ns) + ")";
+          }
+          unknown.erase(u);  // the read settles it either way
+        }
         // A read showing a different value than the last known one means a change we did not see.
         if (l.value != rd->value || l.time_ns == 0) {
           if (!l.from_write || normalize_value(l.value) != normalize_value(rd->value))
@@ -297,10 +353,17 @@ Report build_report(const Recording& rec) {
       if (!l.from_write) continue;
       d.has_baseline = false;  // no baseline for this scope (namespace born without a snapshot)
     }
-    r.drift.push_back(std::move(d));
+    // A change nobody wrote, of a sysctl that changes by itself, is noise.
+    if (!l.from_write) {
+      if (const char* why = volatile_reason(sysctl)) d.volatile_reason = why;
+      else if (base_volatile.count(sysctl))
+        d.volatile_reason = "changed between two reads of the baseline with no write";
+    }
+    (d.volatile_reason.empty() ? r.drift : r.volatile_drift).push_back(std::move(d));
   }
-  std::sort(r.drift.begin(), r.drift.end(),
-            [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; });
+  auto by_time = [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; };
+  std::sort(r.drift.begin(), r.drift.end(), by_time);
+  std::sort(r.volatile_drift.begin(), r.volatile_drift.end(), by_time);
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
   std::sort(r.recon.begin(), r.recon.end(),
             [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
@@ -330,6 +393,7 @@ std::string render_json(const Report& r) {
     if (t.kind == "write") {
       x["old_value"] = t.old_value;
       x["value"] = t.value;
+      x["applied"] = t.result == "unknown" ? json(nullptr) : json(t.applied());
     } else {
       x["detail"] = t.detail;
     }
@@ -353,14 +417,24 @@ std::string render_json(const Report& r) {
                   {"defaults", b.defaults},
                   {"differs_from_host", std::move(d)}});
   }
+  auto& fw = j["failed_writes"] = json::array();
+  for (const auto& t : r.failed_writes) fw.push_back(row(t));
+  auto& uw = j["unknown_writes"] = json::array();
+  for (const auto& t : r.unknown_writes) uw.push_back(row(t));
+  auto drift_row = [](const DriftRow& d) {
+    json x = {{"scope", d.scope},
+              {"sysctl", d.sysctl},
+              {"baseline", d.has_baseline ? json(d.baseline) : json(nullptr)},
+              {"final", d.final_value},
+              {"changed_by", d.changed_by},
+              {"time", format_rfc3339(d.time_ns)}};
+    if (!d.volatile_reason.empty()) x["reason"] = d.volatile_reason;
+    return x;
+  };
   auto& dr = j["drift"] = json::array();
-  for (const auto& d : r.drift)
-    dr.push_back({{"scope", d.scope},
-                  {"sysctl", d.sysctl},
-                  {"baseline", d.has_baseline ? json(d.baseline) : json(nullptr)},
-                  {"final", d.final_value},
-                  {"changed_by", d.changed_by},
-                  {"time", format_rfc3339(d.time_ns)}});
+  for (const auto& d : r.drift) dr.push_back(drift_row(d));
+  auto& vo = j["volatile"] = json::array();
+  for (const auto& d : r.volatile_drift) vo.push_back(drift_row(d));
   auto& rc = j["reconnaissance"] = json::array();
   for (const auto& x : r.recon)
     rc.push_back({{"who", x.who},
@@ -410,8 +484,12 @@ std::string render_text(const Report& r) {
   auto row = [&](const TimelineRow& t) {
     std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") +
                     "  " + ts(t.who) + "  in " + ts(t.where) + "  " + ts(t.sysctl);
-    if (t.kind == "write")
-      s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [" + ts(t.result) + "]";
+    if (t.applied())
+      s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [ok]";
+    else if (t.kind == "write" && t.result == "unknown")
+      s += ": wrote " + ts(t.value) + " (was " + ts(t.old_value) + "), outcome unknown [unknown]";
+    else if (t.kind == "write")
+      s += ": refused " + ts(t.value) + " (stays " + ts(t.old_value) + ") [" + ts(t.result) + "]";
     else
       s += ": " + ts(t.result) + " " + ts(t.detail);
     if (t.cross_namespace) s += "  (host into container)";
@@ -429,11 +507,22 @@ std::string render_text(const Report& r) {
     for (const auto& d : b.differs)
       o += "      " + ts(d.sysctl) + " = " + ts(d.value) + " (host: " + ts(d.host) + ")\n";
   }
+  o += "\n== Failed writes: refused, the value did not change (" +
+       std::to_string(r.failed_writes.size()) + ")\n";
+  for (const auto& t : r.failed_writes) o += row(t);
+  o += "\n== Writes of unknown outcome: not counted as changes (" +
+       std::to_string(r.unknown_writes.size()) + ")\n";
+  for (const auto& t : r.unknown_writes) o += row(t);
   o += "\n== Drift from the baseline (" + std::to_string(r.drift.size()) + ")\n";
   for (const auto& d : r.drift)
     o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + ": " +
          (d.has_baseline ? ts(d.baseline) : "(no baseline)") + " -> " + ts(d.final_value) +
          "  by " + ts(d.changed_by) + "\n";
+  // Collapsed to one line each: these change by themselves.
+  o += "\n== Volatile sysctls: changed by themselves, not drift (" +
+       std::to_string(r.volatile_drift.size()) + ")\n";
+  for (const auto& d : r.volatile_drift)
+    o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + "  (" + ts(d.volatile_reason) + ")\n";
   o += "\n== Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) + ")\n";
   for (const auto& x : r.recon) {

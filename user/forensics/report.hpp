@@ -23,10 +23,13 @@ struct TimelineRow {
   std::string group;  // container label the row is grouped under ("host" for host processes)
   std::string where;  // owner of the netns: "host netns", "container X", "netns N"
   std::string sysctl, old_value, value;
-  std::string result;  // writes: ok/errno/unknown; blocked: errno
+  std::string result;  // writes: ok/not_applied/errno/unknown; blocked: errno
   std::string detail;  // blocked: "read_only_mount path=/proc/sys/..."
   bool cross_namespace = false;
   bool failed = false;
+  // Only a write whose result is `ok` changed the value; every other write
+  // is shown as an attempt, never as old -> new.
+  bool applied() const { return kind == "write" && result == "ok"; }
 };
 
 struct BirthRow {
@@ -46,6 +49,9 @@ struct DriftRow {
   bool has_baseline = true;
   std::string changed_by;  // who + time of the last write, or "unobserved (seen by a read)"
   uint64_t time_ns = 0;
+  // Non-empty: the sysctl changes by itself and no write changed it; the row
+  // is in Report::volatile_drift, not in Report::drift.
+  std::string volatile_reason;
 };
 
 struct ReconRow {
@@ -69,13 +75,18 @@ struct Report {
   std::vector<TimelineRow> timeline;
   std::vector<BirthRow> births;
   std::vector<TimelineRow> cross;  // host-into-container rows (also in timeline)
+  std::vector<TimelineRow> failed_writes;   // writes refused: not_applied or an errno
+  std::vector<TimelineRow> unknown_writes;  // writes whose outcome is not known
   std::vector<DriftRow> drift;
+  std::vector<DriftRow> volatile_drift;  // changes of sysctls that change by themselves
   std::vector<ReconRow> recon;
   std::map<std::string, GroupSummary> groups;
 };
 
 // Sysctls whose reading is typical reconnaissance before an exploit.
 bool is_security_relevant(const std::string& sysctl);
+// Why a sysctl changes by itself (counters, random values), or nullptr.
+const char* volatile_reason(const std::string& sysctl);
 
 Report build_report(const Recording& rec);
 std::string render_text(const Report& r);
