@@ -81,6 +81,72 @@ static __always_inline void snap_part(struct ss_netns_create_event *e, int part,
 		e->part_len[part] = size;
 }
 
+/* The address of a shared structure (8 bytes), then its head: userspace
+ * tells a per-netns table from the host's by the address. */
+static __always_inline void snap_addr_part(struct ss_netns_create_event *e, int part, __u32 off,
+					   const void *src, __u32 size)
+{
+	__u64 addr = (__u64)src;
+
+	if (!src)
+		return;
+	if (size > SS_SNAP_HASH_MAX - 8) {
+		size = SS_SNAP_HASH_MAX - 8;
+		e->truncated |= 1u << part;
+	}
+	__builtin_memcpy(e->snap + off, &addr, 8);
+	if (bpf_probe_read_kernel(e->snap + off + 8, size, src) == 0)
+		e->part_len[part] = 8 + size;
+}
+
+/*
+ * conf.lo.* and neigh.lo.*: the loopback device is registered by
+ * loopback_net_init during setup_net, so its in_device/inet6_dev (and their
+ * devconf and neigh parms, copied from conf.default and the neigh table's
+ * defaults) exist before the creating syscall returns.
+ */
+static __always_inline void snap_lo(struct ss_netns_create_event *e, struct net *net)
+{
+	struct in_device *in4 = BPF_CORE_READ(net, loopback_dev, ip_ptr);
+
+	if (in4) {
+		snap_part(e, SS_SNAP_DEVCONF4_LO, SS_SNAP_DC4_LO_OFF, SS_SNAP_DC4_MAX, &in4->cnf,
+			  bpf_core_type_size(struct ipv4_devconf));
+		snap_part(e, SS_SNAP_NEIGH4_LO, SS_SNAP_NEIGH4_LO_OFF, SS_SNAP_NEIGH_MAX,
+			  BPF_CORE_READ(in4, arp_parms), bpf_core_type_size(struct neigh_parms));
+	}
+	if (bpf_core_field_exists(struct net_device, ip6_ptr)) {
+		struct inet6_dev *in6 = BPF_CORE_READ(net, loopback_dev, ip6_ptr);
+
+		if (in6) {
+			snap_part(e, SS_SNAP_DEVCONF6_LO, SS_SNAP_DC6_LO_OFF, SS_SNAP_DC6_MAX,
+				  &in6->cnf, bpf_core_type_size(struct ipv6_devconf));
+			snap_part(e, SS_SNAP_NEIGH6_LO, SS_SNAP_NEIGH6_LO_OFF, SS_SNAP_NEIGH_MAX,
+				  BPF_CORE_READ(in6, nd_parms),
+				  bpf_core_type_size(struct neigh_parms));
+		}
+	}
+}
+
+/* ipfrag_* (struct fqdir, allocated by ipv4_frags_init_net), and the TCP
+ * established / UDP hash tables behind tcp_ehash_entries, udp_hash_entries. */
+static __always_inline void snap_frag_hash(struct ss_netns_create_event *e, struct net *net)
+{
+	if (bpf_core_field_exists(net->ipv4.fqdir))
+		snap_part(e, SS_SNAP_FQDIR4, SS_SNAP_FQDIR4_OFF, SS_SNAP_FQDIR_MAX,
+			  BPF_CORE_READ(net, ipv4.fqdir), bpf_core_type_size(struct fqdir));
+	if (bpf_core_field_exists(net->ipv6) && bpf_core_field_exists(net->ipv6.fqdir))
+		snap_part(e, SS_SNAP_FQDIR6, SS_SNAP_FQDIR6_OFF, SS_SNAP_FQDIR_MAX,
+			  BPF_CORE_READ(net, ipv6.fqdir), bpf_core_type_size(struct fqdir));
+	if (bpf_core_field_exists(net->ipv4.tcp_death_row.hashinfo))
+		snap_addr_part(e, SS_SNAP_TCP_HASH, SS_SNAP_TCP_HASH_OFF,
+			       BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo),
+			       bpf_core_type_size(struct inet_hashinfo));
+	if (bpf_core_field_exists(net->ipv4.udp_table))
+		snap_addr_part(e, SS_SNAP_UDP_TABLE, SS_SNAP_UDP_TABLE_OFF,
+			       BPF_CORE_READ(net, ipv4.udp_table), bpf_core_type_size(struct udp_table));
+}
+
 static __always_inline void emit_netns_create(struct net *net, __u32 parent_netns, __u32 via)
 {
 	struct ss_netns_create_event *e;
@@ -114,6 +180,8 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 			  BPF_CORE_READ(net, ipv6.devconf_dflt),
 			  bpf_core_type_size(struct ipv6_devconf));
 	}
+	snap_lo(e, net);
+	snap_frag_hash(e, net);
 	cc = BPF_CORE_READ(net, ipv4.tcp_congestion_control);
 	if (cc) {
 		long n =

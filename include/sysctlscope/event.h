@@ -179,25 +179,44 @@ struct ss_netns_enter_event {
  * bytes with the running kernel's BTF (user/netns/snapshot.cpp).
  */
 enum ss_snap_part {
-	SS_SNAP_NET = 0, /* struct net (holds netns_ipv4, netns_core, ipv6.sysctl, unx) */
+	SS_SNAP_NET = 0, /* struct net (holds netns_ipv4, netns_core, ipv6.sysctl, unx, ct) */
 	SS_SNAP_DEVCONF4_ALL, /* *net->ipv4.devconf_all (struct ipv4_devconf) */
 	SS_SNAP_DEVCONF4_DFLT,
 	SS_SNAP_DEVCONF6_ALL, /* *net->ipv6.devconf_all (struct ipv6_devconf) */
 	SS_SNAP_DEVCONF6_DFLT,
 	SS_SNAP_CC_NAME, /* net->ipv4.tcp_congestion_control->name */
+	SS_SNAP_DEVCONF4_LO, /* net->loopback_dev->ip_ptr->cnf (struct ipv4_devconf) */
+	SS_SNAP_DEVCONF6_LO, /* net->loopback_dev->ip6_ptr->cnf (struct ipv6_devconf) */
+	SS_SNAP_NEIGH4_LO, /* *net->loopback_dev->ip_ptr->arp_parms (struct neigh_parms) */
+	SS_SNAP_NEIGH6_LO, /* *net->loopback_dev->ip6_ptr->nd_parms */
+	SS_SNAP_FQDIR4, /* head of *net->ipv4.fqdir (struct fqdir: ipfrag_*) */
+	SS_SNAP_FQDIR6, /* head of *net->ipv6.fqdir */
+	SS_SNAP_TCP_HASH, /* head of *net->ipv4.tcp_death_row.hashinfo + its address */
+	SS_SNAP_UDP_TABLE, /* *net->ipv4.udp_table + its address */
 	SS_SNAP_PARTS
 };
 #define SS_SNAP_NET_OFF 0
 #define SS_SNAP_NET_MAX 8192
 #define SS_SNAP_DC4_MAX 512
 #define SS_SNAP_DC6_MAX 1024
+#define SS_SNAP_NEIGH_MAX 256
+#define SS_SNAP_FQDIR_MAX 64
+#define SS_SNAP_HASH_MAX 128 /* 8 bytes of address, then the struct */
 #define SS_SNAP_DC4_ALL_OFF (SS_SNAP_NET_OFF + SS_SNAP_NET_MAX)
 #define SS_SNAP_DC4_DFLT_OFF (SS_SNAP_DC4_ALL_OFF + SS_SNAP_DC4_MAX)
 #define SS_SNAP_DC6_ALL_OFF (SS_SNAP_DC4_DFLT_OFF + SS_SNAP_DC4_MAX)
 #define SS_SNAP_DC6_DFLT_OFF (SS_SNAP_DC6_ALL_OFF + SS_SNAP_DC6_MAX)
 #define SS_SNAP_CC_OFF (SS_SNAP_DC6_DFLT_OFF + SS_SNAP_DC6_MAX)
 #define SS_SNAP_CC_MAX 16
-#define SS_NETNS_SNAP_MAX (SS_SNAP_CC_OFF + SS_SNAP_CC_MAX)
+#define SS_SNAP_DC4_LO_OFF (SS_SNAP_CC_OFF + SS_SNAP_CC_MAX)
+#define SS_SNAP_DC6_LO_OFF (SS_SNAP_DC4_LO_OFF + SS_SNAP_DC4_MAX)
+#define SS_SNAP_NEIGH4_LO_OFF (SS_SNAP_DC6_LO_OFF + SS_SNAP_DC6_MAX)
+#define SS_SNAP_NEIGH6_LO_OFF (SS_SNAP_NEIGH4_LO_OFF + SS_SNAP_NEIGH_MAX)
+#define SS_SNAP_FQDIR4_OFF (SS_SNAP_NEIGH6_LO_OFF + SS_SNAP_NEIGH_MAX)
+#define SS_SNAP_FQDIR6_OFF (SS_SNAP_FQDIR4_OFF + SS_SNAP_FQDIR_MAX)
+#define SS_SNAP_TCP_HASH_OFF (SS_SNAP_FQDIR6_OFF + SS_SNAP_FQDIR_MAX)
+#define SS_SNAP_UDP_TABLE_OFF (SS_SNAP_TCP_HASH_OFF + SS_SNAP_HASH_MAX)
+#define SS_NETNS_SNAP_MAX (SS_SNAP_UDP_TABLE_OFF + SS_SNAP_HASH_MAX)
 
 /* Flags of struct ss_netns_create_event. */
 enum ss_netns_flags {

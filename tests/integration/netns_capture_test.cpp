@@ -8,6 +8,8 @@
 
 #include <time.h>
 
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "harness.hpp"
@@ -354,4 +356,80 @@ TEST(NetnsCapture, TracerOwnHostReReadsAreNotEvents) {
     return is_event(e, "sysctl_read") && e["proc"]["pid"] == static_cast<int64_t>(t.pid());
   });
   EXPECT_EQ(own.size(), 0u) << (own.empty() ? "" : own[0].dump());
+}
+
+// Issue 19: every entry of a fresh netns's /proc/sys/net is in the birth
+// record: decoded (equal to /proc), global (the host's value, equal to
+// /proc) or unmapped with the reason. Nothing wrong, nothing unexplained.
+TEST(NetnsCapture, BirthSnapshotAccountsForEveryEntryOfAFreshNetns) {
+  Tracer t(kArgs);
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  HeldNetns held({"-n"});
+  ASSERT_GT(held.pid, 0);
+  const uint64_t ino = held.netns();
+  ASSERT_NE(ino, netns_of(0));
+  auto ev = t.wait_for([&](const Json& e) { return create_of(e, ino, held.pid); });
+  ASSERT_TRUE(ev) << t.stderr_text();
+  // Every readable file, read inside the netns: "path\0value\0" pairs.
+  auto r = run({"nsenter", "-t", std::to_string(held.pid), "-n", "sh", "-c",
+                "find /proc/sys/net -type f | while read -r f; do v=$(cat \"$f\" 2>/dev/null) && "
+                "printf '%s\\0%s\\0' \"$f\" \"$v\"; done"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::map<std::string, std::string> proc;
+  {
+    std::vector<std::string> f;
+    std::string cur;
+    for (char c : r.out) {
+      if (c) {
+        cur.push_back(c);
+        continue;
+      }
+      f.push_back(cur);
+      cur.clear();
+    }
+    for (size_t i = 0; i + 1 < f.size(); i += 2) {
+      std::string name;
+      for (char c : f[i].substr(std::string("/proc/sys/").size())) name.push_back(c == '/' ? '.' : c == '.' ? '/' : c);
+      proc[name] = f[i + 1];
+    }
+  }
+  ASSERT_GT(proc.size(), 200u);
+  const Json& d = (*ev)["defaults"];
+  const Json g = ev->contains("global") ? (*ev)["global"] : Json::object();
+  const Json um = ev->contains("unmapped") ? (*ev)["unmapped"] : Json::array();
+  const Json why = ev->contains("unmapped_reasons") ? (*ev)["unmapped_reasons"] : Json::object();
+  std::set<std::string> unmapped;
+  for (const auto& n : um) unmapped.insert(n.get<std::string>());
+  size_t decoded = 0, global = 0, explained = 0;
+  std::vector<std::string> unexplained;
+  for (const auto& [name, value] : proc) {
+    if (d.contains(name)) {
+      EXPECT_EQ(d[name], value) << name << " decoded wrong";
+      ++decoded;
+    } else if (g.contains(name)) {
+      EXPECT_EQ(g[name], value) << name << " (global)";
+      ++global;
+    } else if (unmapped.count(name) && why.contains(name)) {
+      ++explained;
+    } else {
+      unexplained.push_back(name);
+    }
+  }
+  std::cout << "[ coverage ] " << proc.size() << " readable entries: " << decoded << " decoded, " << global
+            << " global, " << explained << " unmapped with a reason, " << unexplained.size()
+            << " unexplained\n";
+  EXPECT_TRUE(unexplained.empty()) << unexplained.size() << " neither decoded nor explained, first: "
+                                   << (unexplained.empty() ? "" : unexplained[0]);
+  for (const char* must : {"net.ipv4.conf.lo.rp_filter", "net.ipv6.conf.lo.disable_ipv6", "net.ipv4.neigh.lo.unres_qlen",
+                           "net.ipv6.neigh.lo.retrans_time_ms", "net.ipv4.ipfrag_time", "net.ipv4.tcp_ehash_entries",
+                           "net.ipv6.icmp.ratemask", "net.ipv4.tcp_fastopen_key"})
+    if (proc.count(must)) {
+      EXPECT_TRUE(d.contains(must)) << must;
+    }
+  if (proc.count("net.core.rmem_max")) {
+    EXPECT_TRUE(g.contains("net.core.rmem_max"));
+  }
+  if (proc.count("net.netfilter.nf_conntrack_tcp_timeout_established")) {
+    EXPECT_TRUE(d.contains("net.netfilter.nf_conntrack_tcp_timeout_established"));
+  }
 }

@@ -274,6 +274,14 @@ TEST(NetnsCommands, ExplainAtHostDefaultsTellsTheSeedLesson) {
   Json rp = run_json({"explain", "net.ipv4.conf.all.rp_filter", "-o", "json"});
   const std::string mode = read_sysctl("net.core.devconf_inherit_init_net");
   EXPECT_EQ(rp["new_netns"]["verdict"], mode == "2" ? "reset" : "inherited") << rp.dump();
+  // The kernel's code, and whether this host confirmed it (at defaults it cannot).
+  std::string rpe = rp["new_netns"]["evidence"];
+  EXPECT_NE(rpe.find("devinet_init_net() in net/ipv4/devinet.c"), std::string::npos) << rpe;
+  if (read_sysctl("net.ipv4.conf.all.rp_filter") == "0") {
+    EXPECT_NE(rpe.find("not confirmed here"), std::string::npos) << rpe;
+  }
+  std::string cce = cc["new_netns"]["evidence"];
+  EXPECT_NE(cce.find("tcp_sk_init()"), std::string::npos) << cce;
 }
 
 TEST(NetnsCommands, ExplainIpcUtsAndHostGlobal) {

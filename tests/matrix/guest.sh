@@ -347,11 +347,12 @@ judge() {
   events "$bpid" ".event == \"netns_create\" and .netns == $bns" >"$s/birth.event"
   r=$(jq -rs --slurpfile f "$s/birth.json" --argjson pid "$bpid" --argjson host "$hostns" '
     if length != 1 then "expected 1 netns_create event for the netns, got \(length)" else .[0] as $x | $f[0] as $files |
-    ($x.defaults // {}) as $d | ($x.unmapped // []) as $um |
+    ($x.defaults // {}) as $d | ($x.unmapped // []) as $um | ($x.global // {}) as $g |
+    ($x.unmapped_reasons // {}) as $ur | [ $um[] | select($ur[.] == null) ] as $noreason |
     def topath: "/proc/sys/" + (split(".") | map(gsub("/"; ".")) | join("/"));
-    [ $d | to_entries[] | {k: .key, v: .value, got: $files[.key | topath]} ] as $cmp |
+    [ ($d, $g) | to_entries[] | {k: .key, v: .value, got: $files[.key | topath]} ] as $cmp |
     [ $cmp[] | select(.got != .v) | "\(.k): event \(.v | tojson), /proc \(.got | tojson)" ] as $mis |
-    ([ $d | keys[] | topath ] + [ $um[] | topath ] | map({(.): true}) | add // {}) as $known |
+    ([ $d | keys[] | topath ] + [ $g | keys[] | topath ] + [ $um[] | topath ] | map({(.): true}) | add // {}) as $known |
     [ $files | keys[] | select($known[.] | not) ] as $unacc |
     [ (if $x.via != "unshare" then "via \($x.via)" else empty end),
       (if $x.parent_netns != $host then "parent_netns \($x.parent_netns) != \($host)" else empty end),
@@ -360,7 +361,7 @@ judge() {
       (if ($mis | length) > 0 then "\($mis | length) mismatch(es): \($mis | join(", "))" else empty end),
       (if ($unacc | length) > 0 then "\($unacc | length) file(s) neither in defaults nor in unmapped" else empty end) ] as $bad |
     (if ($bad | length) == 0 then "ok " else "" end) +
-    "compared \($cmp | length) of \($files | length) files read in the netns, \($um | length) unmapped, \($unacc | length) neither decoded nor listed unmapped" +
+    "compared \($cmp | length) of \($files | length) files read in the netns (\($g | length) global), \($um | length) unmapped (\($noreason | length) without a reason\(if ($noreason | length) > 0 then ": " + ($noreason[0:8] | join(", ")) else "" end)), \($unacc | length) neither decoded nor listed unmapped" +
     (if ($unacc | length) > 0 then " (\($unacc[0:5] | join(", "))\(if ($unacc | length) > 5 then ", ..." else "" end))" else "" end) +
     (if ($bad | length) > 0 then ": " + ($bad | join("; ")) else "" end)
     end' "$s/birth.event" 2>&1) || r="jq failed: $r"

@@ -290,3 +290,37 @@ TEST(NetnsWire, EncodeDecodeKeepsAnyBytes) {
   EXPECT_THROW(decode_map("x:abc"), Error);
   EXPECT_THROW(decode_map("1:a1:z0:"), Error);
 }
+
+// Issue 19: conf.all/conf.default carry the kernel source and say whether
+// this host confirmed the rule by measurement.
+TEST(NetnsLogic, DevconfEvidenceNamesTheKernelSourceAndWhetherMeasured) {
+  KernelContext k;
+  k.devconf_mode = 0;
+  auto at_default = birth_rule("net.ipv4.conf.all.rp_filter", S("0"), S("0"), k);
+  EXPECT_EQ(at_default.birth, Birth::Inherited);
+  EXPECT_NE(at_default.evidence.find("devinet_init_net() in net/ipv4/devinet.c"), std::string::npos)
+      << at_default.evidence;
+  EXPECT_NE(at_default.evidence.find("not confirmed here"), std::string::npos) << at_default.evidence;
+  EXPECT_NE(at_default.evidence.find("also the compiled default"), std::string::npos) << at_default.evidence;
+  auto changed_host = birth_rule("net.ipv4.conf.all.rp_filter", S("1"), S("1"), k);
+  EXPECT_EQ(changed_host.birth, Birth::Inherited);
+  EXPECT_NE(changed_host.evidence.find("measured: a fresh netns got the host's '1', not the compiled default '0'"),
+            std::string::npos)
+      << changed_host.evidence;
+  auto v6 = birth_rule("net.ipv6.conf.all.forwarding", S("0"), S("0"), k);
+  EXPECT_EQ(v6.birth, Birth::Reset);
+  EXPECT_NE(v6.evidence.find("addrconf_init_net() in net/ipv6/addrconf.c"), std::string::npos) << v6.evidence;
+  EXPECT_NE(v6.evidence.find("not confirmed here"), std::string::npos) << v6.evidence;
+  auto v6m = birth_rule("net.ipv6.conf.all.forwarding", S("1"), S("0"), k);
+  EXPECT_NE(v6m.evidence.find("measured: a fresh netns gets '0', the host has '1'"), std::string::npos)
+      << v6m.evidence;
+  auto dev = birth_rule("net.ipv4.conf.lo.rp_filter", S("1"), S("0"), k);
+  EXPECT_NE(dev.evidence.find("inetdev_init()"), std::string::npos) << dev.evidence;
+}
+
+TEST(NetnsLogic, GlobalSysctlsAreSharedNotCopied) {
+  KernelContext k;
+  auto r = birth_rule("net.core.rmem_max", S("212992"), S("212992"), k);
+  EXPECT_EQ(r.birth, Birth::Inherited);
+  EXPECT_NE(r.evidence.find("not per netns, sysctl_rmem_max"), std::string::npos) << r.evidence;
+}

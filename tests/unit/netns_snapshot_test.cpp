@@ -250,3 +250,91 @@ TEST(NetnsSnapshot, ChildUserNamespaceHidesUnregisteredTables) {
   EXPECT_TRUE(contains(res.unmapped, "net.ipv4.tcp_min_snd_mss"));
   EXPECT_EQ(res.defaults["net.ipv4.tcp_keepalive_time"], "7200");
 }
+
+// Issue 19: pointer-decided values, hash sizes, bitmaps, neigh unres_qlen,
+// globals and the reasons of what stays unmapped.
+TEST(NetnsSnapshot, PointersHashesBitmapsQlenGlobalsAndReasons) {
+  using K = FieldLoc::Kind;
+  FieldLocs locs = locations();
+  locs["net.ipv4.tcp_fastopen_key"] = loc(SS_SNAP_NET, 64, 8, 1, false, K::NullPointer);
+  locs["net.netfilter.nf_log.2"] = loc(SS_SNAP_NET, 72, 8, 1, false, K::StaticPointer);
+  locs["net.ipv4.tcp_ehash_entries"] = loc(SS_SNAP_TCP_HASH, 8 + 16, 4, 1, false, K::HashEntries);
+  locs["net.ipv4.udp_hash_entries"] = loc(SS_SNAP_UDP_TABLE, 8 + 24, 4, 1, false, K::HashEntries);
+  locs["net.ipv6.icmp.ratemask"] = loc(SS_SNAP_NET, 80, 8, 4, false, K::BitmapList);
+  FieldLoc q = loc(SS_SNAP_NEIGH4_LO, 40, 4, 1, true, K::QlenBytes);
+  q.div = 2090;
+  locs["net.ipv4.neigh.lo.unres_qlen"] = q;
+  locs["net.ipv4.neigh.lo.unres_qlen_bytes"] = loc(SS_SNAP_NEIGH4_LO, 40, 4);
+
+  auto fill = [](ss_netns_create_event& r, uint64_t fastopen, uint64_t logger, uint64_t tcp_table,
+                 uint32_t tcp_mask, uint64_t udp_table, uint32_t qlen_bytes) {
+    put<uint64_t>(r, SS_SNAP_NET_OFF, 64, fastopen);
+    put<uint64_t>(r, SS_SNAP_NET_OFF, 72, logger);
+    r.part_len[SS_SNAP_TCP_HASH] = SS_SNAP_HASH_MAX;
+    put<uint64_t>(r, SS_SNAP_TCP_HASH_OFF, 0, tcp_table);
+    put<uint32_t>(r, SS_SNAP_TCP_HASH_OFF, 8 + 16, tcp_mask);
+    r.part_len[SS_SNAP_UDP_TABLE] = SS_SNAP_HASH_MAX;
+    put<uint64_t>(r, SS_SNAP_UDP_TABLE_OFF, 0, udp_table);
+    put<uint32_t>(r, SS_SNAP_UDP_TABLE_OFF, 8 + 24, 16383);
+    put<uint64_t>(r, SS_SNAP_NET_OFF, 80, ~uint64_t{0} & ~uint64_t{4});  // bits 0-1, 3-63
+    put<uint64_t>(r, SS_SNAP_NET_OFF, 88, ~uint64_t{0});                 // 64-127
+    r.part_len[SS_SNAP_NEIGH4_LO] = SS_SNAP_NEIGH_MAX;
+    put<int32_t>(r, SS_SNAP_NEIGH4_LO_OFF, 40, static_cast<int32_t>(qlen_bytes));
+  };
+  auto fresh = fresh_record();
+  fill(*fresh, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull, 212992);
+  SysctlMap proc = fresh_proc();
+  proc["net.netfilter.nf_log.2"] = {"nf_log_ipv4"};
+  proc["net.ipv4.tcp_ehash_entries"] = {"-262144"};
+  proc["net.ipv4.udp_hash_entries"] = {"-16384"};
+  proc["net.ipv6.icmp.ratemask"] = {"0-1,3-127"};
+  proc["net.ipv4.neigh.lo.unres_qlen"] = {"101"};
+  proc["net.ipv4.neigh.lo.unres_qlen_bytes"] = {"212992"};
+  proc["net.core.rmem_max"] = {"212992"};           // global: no location needed
+  proc["net.mptcp.enabled"] = {"1"};                // no location: unmapped, with the reason
+  SnapshotDecoder d;
+  d.calibrate(*fresh, proc, locs);
+
+  auto same = fresh_record();
+  fill(*same, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull, 212992);
+  auto res = d.decode(*same);
+  EXPECT_EQ(res.defaults["net.ipv4.tcp_fastopen_key"], "00000000-00000000-00000000-00000000");
+  EXPECT_EQ(res.defaults["net.netfilter.nf_log.2"], "nf_log_ipv4");
+  EXPECT_EQ(res.defaults["net.ipv4.tcp_ehash_entries"], "-262144");
+  EXPECT_EQ(res.defaults["net.ipv4.udp_hash_entries"], "-16384");
+  EXPECT_EQ(res.defaults["net.ipv6.icmp.ratemask"], "0-1,3-127");
+  EXPECT_EQ(res.defaults["net.ipv4.neigh.lo.unres_qlen"], "101");
+  EXPECT_EQ(res.global, std::vector<std::string>{"net.core.rmem_max"});
+  EXPECT_FALSE(res.defaults.count("net.core.rmem_max"));
+  ASSERT_TRUE(contains(res.unmapped, "net.mptcp.enabled"));
+  EXPECT_NE(res.unmapped_reasons["net.mptcp.enabled"].find("net_generic"), std::string::npos);
+
+  // A netns with its own TCP table (tcp_child_ehash_entries), a key already
+  // set and another logger: positive size; the unseen pointers are unmapped.
+  auto other = fresh_record();
+  fill(*other, 0xffff888812340000ull, 0xffffffff8d000000ull, 0xffff888800001000ull, 1023, 0xffffffff8c000000ull,
+       2090 * 7);
+  res = d.decode(*other);
+  EXPECT_EQ(res.defaults["net.ipv4.tcp_ehash_entries"], "1024");
+  EXPECT_EQ(res.defaults["net.ipv4.neigh.lo.unres_qlen"], "7");
+  EXPECT_FALSE(res.defaults.count("net.ipv4.tcp_fastopen_key"));
+  EXPECT_FALSE(res.defaults.count("net.netfilter.nf_log.2"));
+  EXPECT_TRUE(contains(res.unmapped, "net.ipv4.tcp_fastopen_key"));
+  EXPECT_TRUE(contains(res.unmapped, "net.netfilter.nf_log.2"));
+}
+
+TEST(NetnsSnapshot, HashSizeUnknowableWhenTheCalibrationNetnsHadItsOwnTable) {
+  FieldLocs locs;
+  locs["net.ipv4.tcp_ehash_entries"] = loc(SS_SNAP_TCP_HASH, 8 + 16, 4, 1, false, FieldLoc::Kind::HashEntries);
+  auto fresh = record();
+  fresh->part_len[SS_SNAP_TCP_HASH] = SS_SNAP_HASH_MAX;
+  put<uint64_t>(*fresh, SS_SNAP_TCP_HASH_OFF, 0, 0xffff888800001000ull);
+  put<uint32_t>(*fresh, SS_SNAP_TCP_HASH_OFF, 8 + 16, 1023);
+  SysctlMap proc;
+  proc["net.ipv4.tcp_ehash_entries"] = {"1024"};  // positive: its own table, the shared one unknown
+  SnapshotDecoder d;
+  d.calibrate(*fresh, proc, locs);
+  auto res = d.decode(*fresh);
+  EXPECT_FALSE(res.defaults.count("net.ipv4.tcp_ehash_entries"));
+  EXPECT_TRUE(contains(res.unmapped, "net.ipv4.tcp_ehash_entries"));
+}

@@ -215,7 +215,10 @@ struct NetnsCreate {
   // Birth values (user/netns/births.cpp); absent until decoded from `snapshot`.
   std::optional<std::vector<std::pair<std::string, std::string>>> defaults;  // sorted by name
   std::optional<std::vector<HostDiff>> differs_from_host;
+  // Sysctls that are one kernel variable for every netns: the host's value.
+  std::optional<std::vector<std::pair<std::string, std::string>>> global;
   std::vector<std::string> unmapped;
+  std::optional<std::vector<std::pair<std::string, std::string>>> unmapped_reasons;
   // Internal: the raw namespace snapshot, kept for the birth decoder (live
   // only; nullptr when replayed or when the record was short).
   std::shared_ptr<const ss_netns_create_event> snapshot;
@@ -228,7 +231,9 @@ struct NetnsCreate {
     v.num("userns", p.userns);
     v.text_map("defaults", p.defaults);
     v.host_diffs("differs_from_host", p.differs_from_host);
+    v.text_map("global", p.global);
     v.texts("unmapped", p.unmapped, Empty::Omit);
+    v.text_map("unmapped_reasons", p.unmapped_reasons);
   }
   template <class R>
   void row(R& r) const {
@@ -245,7 +250,7 @@ struct NetnsCreate {
   bool operator==(const NetnsCreate& o) const {
     return parent_netns == o.parent_netns && via == o.via && userns == o.userns &&
            defaults == o.defaults && differs_from_host == o.differs_from_host &&
-           unmapped == o.unmapped;
+           global == o.global && unmapped == o.unmapped && unmapped_reasons == o.unmapped_reasons;
   }
 };
 

@@ -47,7 +47,17 @@ bool Births::fill(const ss_netns_create_event& r, NetnsCreate& out) {
     if (it == host.end() || it->second.err || it->second.value == v) continue;
     differs.push_back({k, v, it->second.value});
   }
+  // Global sysctls: the host's value is what a reader in the new netns sees.
+  std::map<std::string, std::string> gnames;
+  for (const auto& n : res.global) gnames.emplace(n, "");
+  const SysctlMap& hv = host_values(gnames, mono_ns());
+  auto& global = out.global.emplace();
+  for (const auto& n : res.global)
+    if (auto it = hv.find(n); it != hv.end() && !it->second.err) global.emplace_back(n, it->second.value);
+    else res.unmapped.push_back(n);  // the host's could not be read: say so, do not guess
   out.unmapped = std::move(res.unmapped);
+  if (!res.unmapped_reasons.empty())
+    out.unmapped_reasons.emplace(res.unmapped_reasons.begin(), res.unmapped_reasons.end());
   return true;
 }
 

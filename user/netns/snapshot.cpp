@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 #include <set>
@@ -136,6 +137,96 @@ std::string upper(std::string s) {
   return s;
 }
 
+// The value of enumerator `name` in any enum of the kernel's BTF.
+std::optional<int64_t> enum_value(const struct btf* b, const std::string& name) {
+  for (uint32_t id = 1; id < btf__type_cnt(b); ++id) {
+    const btf_type* t = btf__type_by_id(b, id);
+    if (!btf_is_enum(t)) continue;
+    const struct btf_enum* e = btf_enum(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++e)
+      if (name == btf__name_by_offset(b, e->name_off)) return e->val;
+  }
+  return std::nullopt;
+}
+
+// Element `idx` of an array location.
+std::optional<FieldLoc> element(std::optional<FieldLoc> l, std::optional<int64_t> idx) {
+  if (!l || !idx || *idx < 0 || static_cast<uint64_t>(*idx) >= l->count) return std::nullopt;
+  l->offset += static_cast<uint32_t>(*idx) * l->elem_size;
+  l->count = 1;
+  return l;
+}
+
+struct Global {
+  const char* name;
+  const char* reason;
+};
+// Read by a fresh netns from one kernel variable: the host's value.
+const Global kGlobal[] = {
+    {"net.core.rmem_default", "sysctl_rmem_default, one variable for all namespaces (net/core/sock.c)"},
+    {"net.core.rmem_max", "sysctl_rmem_max, one variable for all namespaces (net/core/sock.c)"},
+    {"net.core.wmem_default", "sysctl_wmem_default, one variable for all namespaces (net/core/sock.c)"},
+    {"net.core.wmem_max", "sysctl_wmem_max, one variable for all namespaces (net/core/sock.c)"},
+    {"net.ipv4.tcp_available_congestion_control",
+     "the registered congestion controls (tcp_get_available_congestion_control, net/ipv4/tcp_cong.c)"},
+    {"net.ipv4.tcp_allowed_congestion_control",
+     "TCP_CONG_NON_RESTRICTED of each registered algorithm (net/ipv4/tcp_cong.c)"},
+    {"net.netfilter.nf_conntrack_max",
+     "nf_conntrack_max, read-only outside init_net (net/netfilter/nf_conntrack_standalone.c)"},
+    {"net.netfilter.nf_conntrack_buckets",
+     "nf_conntrack_htable_size (net/netfilter/nf_conntrack_standalone.c)"},
+    {"net.netfilter.nf_conntrack_expect_max",
+     "nf_ct_expect_max, read-only outside init_net (net/netfilter/nf_conntrack_standalone.c)"},
+    {"net.netfilter.nf_hooks_lwtunnel",
+     "the nf_hooks_lwtunnel_enabled static key (net/netfilter/nf_hooks_lwtunnel.c)"},
+    {"net.mptcp.available_path_managers", "the registered path managers (net/mptcp/ctrl.c)"},
+    {"net.mptcp.available_schedulers", "the registered schedulers (net/mptcp/ctrl.c)"},
+};
+
+struct Why {
+  const char* prefix;  // a name or a name prefix ending in '.' or '_'
+  const char* reason;
+};
+// Per-netns values the snapshot does not hold, and why.
+const Why kUnmappedWhy[] = {
+    {"net.ipv4.ip_local_reserved_ports",
+     "an 8 KiB bitmap behind net->ipv4.sysctl_local_reserved_ports, not copied (allocated zeroed by "
+     "ipv4_sysctl_init_net, net/ipv4/sysctl_net_ipv4.c)"},
+    {"net.mptcp.",
+     "struct mptcp_pernet behind net_generic(net, mptcp_pernet_id): the slot id is a kernel variable in "
+     "neither BTF nor kallsyms"},
+    {"net.bridge.",
+     "struct brnf_net behind net_generic(net, brnf_net_id): the slot id is a kernel variable in neither "
+     "BTF nor kallsyms"},
+    {"net.netfilter.nf_conntrack_count",
+     "struct nf_conntrack_net behind net_generic(net, nf_conntrack_net_id): the slot id is a kernel "
+     "variable in neither BTF nor kallsyms"},
+    {"net.netfilter.nf_conntrack_frag6_",
+     "struct nft_ct_frag6_pernet behind net_generic(net, nf_frag_pernet_id): the slot id is a kernel "
+     "variable in neither BTF nor kallsyms"},
+};
+
+// neigh.<dev>.<name> -> NEIGH_VAR_<value> (net/core/neighbour.c neigh_sysctl_template).
+const std::map<std::string, std::string> kNeighVars = {
+    {"mcast_solicit", "MCAST_PROBES"},
+    {"ucast_solicit", "UCAST_PROBES"},
+    {"app_solicit", "APP_PROBES"},
+    {"mcast_resolicit", "MCAST_REPROBES"},
+    {"retrans_time", "RETRANS_TIME"},
+    {"retrans_time_ms", "RETRANS_TIME"},
+    {"base_reachable_time", "BASE_REACHABLE_TIME"},
+    {"base_reachable_time_ms", "BASE_REACHABLE_TIME"},
+    {"delay_first_probe_time", "DELAY_PROBE_TIME"},
+    {"interval_probe_time_ms", "INTERVAL_PROBE_TIME_MS"},
+    {"gc_stale_time", "GC_STALETIME"},
+    {"unres_qlen_bytes", "QUEUE_LEN_BYTES"},
+    {"unres_qlen", "QUEUE_LEN_BYTES"},
+    {"proxy_qlen", "PROXY_QLEN"},
+    {"anycast_delay", "ANYCAST_DELAY"},
+    {"proxy_delay", "PROXY_DELAY"},
+    {"locktime", "LOCKTIME"},
+};
+
 // Sysctls whose storage is not named after them. From the ctl_table .data of
 // net/ipv4/sysctl_net_ipv4.c, net/ipv4/route.c, net/ipv6/sysctl_net_ipv6.c,
 // net/ipv6/route.c, net/ipv6/icmp.c, net/xfrm/xfrm_sysctl.c and the
@@ -171,6 +262,39 @@ const std::map<std::string, std::vector<std::string>> kNetAliases = {
     {"net.ipv6.route.min_adv_mss", {"ipv6.sysctl.ip6_rt_min_advmss"}},
     {"net.ipv6.route.skip_notify_on_dev_down", {"ipv6.sysctl.skip_notify_on_dev_down"}},
     {"net.ipv6.icmp.ratelimit", {"ipv6.sysctl.icmpv6_time"}},
+    {"net.ipv4.fib_multipath_hash_seed", {"ipv4.sysctl_fib_multipath_hash_seed.user_seed"}},
+    {"net.ipv6.route.gc_thresh", {"ipv6.ip6_dst_ops.gc_thresh"}},
+    // net/netfilter/nf_conntrack_standalone.c nf_ct_sysctl_table
+    {"net.netfilter.nf_conntrack_acct", {"ct.sysctl_acct"}},
+    {"net.netfilter.nf_conntrack_checksum", {"ct.sysctl_checksum"}},
+    {"net.netfilter.nf_conntrack_events", {"ct.sysctl_events"}},
+    {"net.netfilter.nf_conntrack_log_invalid", {"ct.sysctl_log_invalid"}},
+    {"net.netfilter.nf_conntrack_timestamp", {"ct.sysctl_tstamp"}},
+    {"net.netfilter.nf_conntrack_generic_timeout", {"ct.nf_ct_proto.generic.timeout"}},
+    {"net.netfilter.nf_conntrack_icmp_timeout", {"ct.nf_ct_proto.icmp.timeout"}},
+    {"net.netfilter.nf_conntrack_icmpv6_timeout", {"ct.nf_ct_proto.icmpv6.timeout"}},
+    {"net.netfilter.nf_conntrack_tcp_loose", {"ct.nf_ct_proto.tcp.tcp_loose"}},
+    {"net.netfilter.nf_conntrack_tcp_be_liberal", {"ct.nf_ct_proto.tcp.tcp_be_liberal"}},
+    {"net.netfilter.nf_conntrack_tcp_max_retrans", {"ct.nf_ct_proto.tcp.tcp_max_retrans"}},
+    {"net.netfilter.nf_conntrack_tcp_ignore_invalid_rst", {"ct.nf_ct_proto.tcp.tcp_ignore_invalid_rst"}},
+};
+// net.netfilter.nf_conntrack_<proto>_timeout[_<state>] -> an element of
+// ct.nf_ct_proto.<proto>.timeouts[] indexed by the named enumerator.
+struct CtTimeout {
+  const char* proto;
+  const char* enum_prefix;
+};
+const std::map<std::string, CtTimeout> kCtTimeoutProtos = {
+    {"tcp", {"tcp", "TCP_CONNTRACK_"}},
+    {"sctp", {"sctp", "SCTP_CONNTRACK_"}},
+};
+const std::map<std::string, std::pair<std::string, std::string>> kCtTimeoutSpecial = {
+    {"net.netfilter.nf_conntrack_tcp_timeout_max_retrans", {"tcp", "TCP_CONNTRACK_RETRANS"}},
+    {"net.netfilter.nf_conntrack_tcp_timeout_unacknowledged", {"tcp", "TCP_CONNTRACK_UNACK"}},
+    {"net.netfilter.nf_conntrack_udp_timeout", {"udp", "UDP_CT_UNREPLIED"}},
+    {"net.netfilter.nf_conntrack_udp_timeout_stream", {"udp", "UDP_CT_REPLIED"}},
+    {"net.netfilter.nf_conntrack_gre_timeout", {"gre", "GRE_CT_UNREPLIED"}},
+    {"net.netfilter.nf_conntrack_gre_timeout_stream", {"gre", "GRE_CT_REPLIED"}},
 };
 // conf.{all,default}.<name> -> IPV4_DEVCONF_<value> (include/uapi/linux/ip.h).
 const std::map<std::string, std::string> kDevconf4Aliases = {
@@ -186,6 +310,21 @@ const std::map<std::string, std::string> kDevconf6Aliases = {
     {"router_probe_interval", "rtr_probe_interval"}};
 
 }  // namespace
+
+const char* global_sysctl_reason(const std::string& dotted) {
+  for (const auto& g : kGlobal)
+    if (dotted == g.name) return g.reason;
+  return nullptr;
+}
+
+const char* unmapped_reason(const std::string& dotted) {
+  for (const auto& w : kUnmappedWhy) {
+    std::string_view p = w.prefix;
+    bool prefix = p.back() == '.' || p.back() == '_';
+    if (prefix ? dotted.rfind(p, 0) == 0 : dotted == p) return w.reason;
+  }
+  return nullptr;
+}
 
 BtfLocator::BtfLocator() {
   const std::string& file = btf_file();
@@ -205,12 +344,105 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     if (!find_path(btf_, static_cast<uint32_t>(net_id), path, &off, &type)) return std::nullopt;
     return int_loc(btf_, SS_SNAP_NET, off, type);
   };
+  // A member path of another struct, copied into `part` at `base`.
+  auto in_struct = [&](const char* sname, std::vector<std::string> path, int part,
+                       uint32_t base = 0) -> std::optional<FieldLoc> {
+    int sid = btf__find_by_name_kind(btf_, sname, BTF_KIND_STRUCT);
+    if (sid < 0 || !find_path(btf_, static_cast<uint32_t>(sid), path, &off, &type)) return std::nullopt;
+    return int_loc(btf_, part, base + off, type);
+  };
+  // A pointer member: its 8 bytes as an unsigned integer.
+  auto pointer_in_net = [&](std::vector<std::string> path, FieldLoc::Kind kind) -> std::optional<FieldLoc> {
+    if (!find_path(btf_, static_cast<uint32_t>(net_id), path, &off, &type)) return std::nullopt;
+    const btf_type* t = resolve(btf_, type);
+    FieldLoc l;
+    l.part = SS_SNAP_NET;
+    l.offset = off;
+    if (t && btf_is_array(t)) {
+      // an array of pointers: the caller picks the element
+      l.count = btf_array(t)->nelems;
+      t = resolve(btf_, btf_array(t)->type);
+    }
+    if (!t || !btf_is_ptr(t)) return std::nullopt;
+    l.elem_size = 8;
+    l.is_signed = false;
+    l.kind = kind;
+    return l;
+  };
   if (auto a = kNetAliases.find(dotted); a != kNetAliases.end()) {
     for (const auto& path : a->second)
       if (auto l = in_net(split(path, '.'))) return l;
     return std::nullopt;
   }
   const std::string& sub = parts[1];
+  if (sub == "netfilter") {
+    if (auto sp = kCtTimeoutSpecial.find(dotted); sp != kCtTimeoutSpecial.end())
+      return element(in_net({"ct", "nf_ct_proto", sp->second.first, "timeouts"}),
+                     enum_value(btf_, sp->second.second));
+    const std::string pre = "nf_conntrack_";
+    const std::string& x = parts[2];
+    if (parts.size() == 3 && x.rfind(pre, 0) == 0) {
+      auto rest = x.substr(pre.size());  // tcp_timeout_syn_sent
+      auto us = rest.find("_timeout_");
+      if (us != std::string::npos)
+        if (auto p = kCtTimeoutProtos.find(rest.substr(0, us)); p != kCtTimeoutProtos.end())
+          return element(in_net({"ct", "nf_ct_proto", p->second.proto, "timeouts"}),
+                         enum_value(btf_, p->second.enum_prefix + upper(rest.substr(us + 9))));
+    }
+    if (parts.size() == 4 && x == "nf_log") {  // nf_log.<NFPROTO>
+      auto idx = parse_int(parts[3]);
+      return element(pointer_in_net({"nf", "nf_loggers"}, FieldLoc::Kind::StaticPointer), idx);
+    }
+    return std::nullopt;
+  }
+  // conf.lo.* and neigh.lo.*: the loopback device's in_device / inet6_dev.
+  if ((sub == "ipv4" || sub == "ipv6") && parts.size() == 5 && parts[2] == "neigh" && parts[3] == "lo") {
+    auto v = kNeighVars.find(parts[4]);
+    if (v == kNeighVars.end()) return std::nullopt;
+    auto l = element(in_struct("neigh_parms", {"data"}, sub == "ipv4" ? SS_SNAP_NEIGH4_LO : SS_SNAP_NEIGH6_LO),
+                     enum_value(btf_, "NEIGH_VAR_" + v->second));
+    if (l && parts[4] == "unres_qlen") {
+      // QUEUE_LEN_BYTES / SKB_TRUESIZE(ETH_FRAME_LEN) (neigh_proc_dointvec_unres_qlen):
+      // ETH_FRAME_LEN + SKB_DATA_ALIGN(sk_buff) + SKB_DATA_ALIGN(skb_shared_info),
+      // SMP_CACHE_BYTES = 64 on x86_64 and arm64; calibration checks the quotient.
+      int skb = btf__find_by_name_kind(btf_, "sk_buff", BTF_KIND_STRUCT);
+      int shi = btf__find_by_name_kind(btf_, "skb_shared_info", BTF_KIND_STRUCT);
+      if (skb < 0 || shi < 0) return std::nullopt;
+      auto align = [](int64_t n) { return (n + 63) & ~int64_t{63}; };
+      l->div = static_cast<uint32_t>(1514 + align(btf__resolve_size(btf_, static_cast<uint32_t>(skb))) +
+                                     align(btf__resolve_size(btf_, static_cast<uint32_t>(shi))));
+      l->kind = FieldLoc::Kind::QlenBytes;
+    }
+    return l;
+  }
+  if (sub == "ipv4" && parts.size() == 3 && (parts[2] == "ipfrag_high_thresh" || parts[2] == "ipfrag_low_thresh" ||
+                                             parts[2] == "ipfrag_time" || parts[2] == "ipfrag_max_dist")) {
+    static const std::map<std::string, std::string> m = {{"ipfrag_high_thresh", "high_thresh"},
+                                                         {"ipfrag_low_thresh", "low_thresh"},
+                                                         {"ipfrag_time", "timeout"},
+                                                         {"ipfrag_max_dist", "max_dist"}};
+    return in_struct("fqdir", {m.at(parts[2])}, SS_SNAP_FQDIR4);
+  }
+  if (sub == "ipv6" && parts.size() == 3 && (parts[2] == "ip6frag_high_thresh" || parts[2] == "ip6frag_low_thresh" ||
+                                             parts[2] == "ip6frag_time")) {
+    static const std::map<std::string, std::string> m = {
+        {"ip6frag_high_thresh", "high_thresh"}, {"ip6frag_low_thresh", "low_thresh"}, {"ip6frag_time", "timeout"}};
+    return in_struct("fqdir", {m.at(parts[2])}, SS_SNAP_FQDIR6);
+  }
+  if (dotted == "net.ipv4.tcp_ehash_entries" || dotted == "net.ipv4.udp_hash_entries") {
+    bool tcp = dotted == "net.ipv4.tcp_ehash_entries";
+    auto l = tcp ? in_struct("inet_hashinfo", {"ehash_mask"}, SS_SNAP_TCP_HASH, 8)
+                 : in_struct("udp_table", {"mask"}, SS_SNAP_UDP_TABLE, 8);
+    if (l && l->count == 1) l->kind = FieldLoc::Kind::HashEntries;
+    return l && l->count == 1 ? l : std::nullopt;
+  }
+  if (dotted == "net.ipv4.tcp_fastopen_key") return pointer_in_net({"ipv4", "tcp_fastopen_ctx"}, FieldLoc::Kind::NullPointer);
+  if (dotted == "net.core.rps_default_mask") return pointer_in_net({"core", "rps_default_mask"}, FieldLoc::Kind::NullPointer);
+  if (dotted == "net.ipv6.icmp.ratemask") {
+    auto l = in_net({"ipv6", "sysctl", "icmpv6_ratemask"});
+    if (l && l->elem_size == 8 && !l->is_signed) l->kind = FieldLoc::Kind::BitmapList;
+    return l && l->kind == FieldLoc::Kind::BitmapList ? l : std::nullopt;
+  }
   if (sub == "ipv4" && parts.size() == 3) {
     const std::string& x = parts[2];
     if (x == "tcp_congestion_control") {
@@ -235,34 +467,28 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     return in_net({"ipv4", x});
   }
   if ((sub == "ipv4" || sub == "ipv6") && parts.size() == 5 && parts[2] == "conf" &&
-      (parts[3] == "all" || parts[3] == "default")) {
-    bool all = parts[3] == "all";
+      (parts[3] == "all" || parts[3] == "default" || parts[3] == "lo")) {
+    const int part4 = parts[3] == "all" ? SS_SNAP_DEVCONF4_ALL
+                      : parts[3] == "lo" ? SS_SNAP_DEVCONF4_LO
+                                         : SS_SNAP_DEVCONF4_DFLT;
+    const int part6 = parts[3] == "all" ? SS_SNAP_DEVCONF6_ALL
+                      : parts[3] == "lo" ? SS_SNAP_DEVCONF6_LO
+                                         : SS_SNAP_DEVCONF6_DFLT;
     if (sub == "ipv4") {
       // data[IPV4_DEVCONF_<NAME> - 1] (include/linux/inetdevice.h)
       int dc = btf__find_by_name_kind(btf_, "ipv4_devconf", BTF_KIND_STRUCT);
       if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), "data", &off, &type)) return std::nullopt;
       auto alias = kDevconf4Aliases.find(parts[4]);
-      std::string enumerator = "IPV4_DEVCONF_" + (alias != kDevconf4Aliases.end() ? alias->second : upper(parts[4]));
-      for (uint32_t id = 1; id < btf__type_cnt(btf_); ++id) {
-        const btf_type* t = btf__type_by_id(btf_, id);
-        if (!btf_is_enum(t)) continue;
-        const struct btf_enum* e = btf_enum(t);
-        for (uint16_t i = 0; i < btf_vlen(t); ++i, ++e) {
-          if (enumerator != btf__name_by_offset(btf_, e->name_off)) continue;
-          auto l = int_loc(btf_, all ? SS_SNAP_DEVCONF4_ALL : SS_SNAP_DEVCONF4_DFLT, off, type);
-          if (!l || e->val < 1 || static_cast<uint32_t>(e->val) > l->count) return std::nullopt;
-          l->offset += static_cast<uint32_t>(e->val - 1) * l->elem_size;
-          l->count = 1;
-          return l;
-        }
-      }
-      return std::nullopt;
+      auto val = enum_value(btf_, "IPV4_DEVCONF_" +
+                                      (alias != kDevconf4Aliases.end() ? alias->second : upper(parts[4])));
+      if (!val) return std::nullopt;
+      return element(int_loc(btf_, part4, off, type), *val - 1);
     }
     int dc = btf__find_by_name_kind(btf_, "ipv6_devconf", BTF_KIND_STRUCT);
     auto alias = kDevconf6Aliases.find(parts[4]);
     const std::string& member = alias != kDevconf6Aliases.end() ? alias->second : parts[4];
     if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), member, &off, &type)) return std::nullopt;
-    return int_loc(btf_, all ? SS_SNAP_DEVCONF6_ALL : SS_SNAP_DEVCONF6_DFLT, off, type);
+    return int_loc(btf_, part6, off, type);
   }
   if (sub == "core" && parts.size() == 3) {
     if (auto l = in_net({"core", "sysctl_" + parts[2]})) return l;
@@ -280,8 +506,12 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
 
 std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_event& rec,
                                                          const FieldLoc& l) const {
-  static constexpr uint32_t kOff[SS_SNAP_PARTS] = {SS_SNAP_NET_OFF,     SS_SNAP_DC4_ALL_OFF, SS_SNAP_DC4_DFLT_OFF,
-                                                   SS_SNAP_DC6_ALL_OFF, SS_SNAP_DC6_DFLT_OFF, SS_SNAP_CC_OFF};
+  static constexpr uint32_t kOff[SS_SNAP_PARTS] = {
+      SS_SNAP_NET_OFF,      SS_SNAP_DC4_ALL_OFF,   SS_SNAP_DC4_DFLT_OFF,  SS_SNAP_DC6_ALL_OFF,
+      SS_SNAP_DC6_DFLT_OFF, SS_SNAP_CC_OFF,        SS_SNAP_DC4_LO_OFF,    SS_SNAP_DC6_LO_OFF,
+      SS_SNAP_NEIGH4_LO_OFF, SS_SNAP_NEIGH6_LO_OFF, SS_SNAP_FQDIR4_OFF,   SS_SNAP_FQDIR6_OFF,
+      SS_SNAP_TCP_HASH_OFF, SS_SNAP_UDP_TABLE_OFF};
+  static_assert(SS_SNAP_PARTS == 14, "a new part needs its offset here");
   uint64_t end = static_cast<uint64_t>(l.offset) + static_cast<uint64_t>(l.elem_size) * l.count;
   if (l.part < 0 || l.part >= SS_SNAP_PARTS || end > rec.part_len[l.part]) return std::nullopt;
   const uint8_t* p = rec.snap + kOff[l.part] + l.offset;
@@ -318,14 +548,61 @@ int64_t convert(int64_t raw, Unit u, unsigned hz) {
 }
 }  // namespace
 
+namespace {
+// "0-1,3-127" (bitmap_print_list_to_buf / proc_do_large_bitmap's format).
+std::string bitmap_list(const std::vector<int64_t>& words) {
+  std::string s;
+  const size_t bits = words.size() * 64;
+  auto bit = [&](size_t i) { return (static_cast<uint64_t>(words[i / 64]) >> (i % 64)) & 1; };
+  for (size_t i = 0; i < bits;) {
+    if (!bit(i)) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j + 1 < bits && bit(j + 1)) ++j;
+    if (!s.empty()) s.push_back(',');
+    s += std::to_string(i);
+    if (j > i) s += "-" + std::to_string(j);
+    i = j + 1;
+  }
+  return s;
+}
+}  // namespace
+
 std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& rec, const Mapping& m) const {
-  if (m.loc.kind == FieldLoc::Kind::CongestionControl) {
+  using K = FieldLoc::Kind;
+  if (m.loc.kind == K::CongestionControl) {
     uint32_t n = rec.part_len[SS_SNAP_CC_NAME];
     if (n == 0 || n >= SS_SNAP_CC_MAX) return std::nullopt;
     return std::string(reinterpret_cast<const char*>(rec.snap + SS_SNAP_CC_OFF), n);
   }
   auto r = raw(rec, m.loc);
   if (!r) return std::nullopt;
+  switch (m.loc.kind) {
+    case K::NullPointer:
+    case K::StaticPointer: {
+      auto it = m.ptr_text.find(static_cast<uint64_t>((*r)[0]));
+      if (it == m.ptr_text.end()) return std::nullopt;  // a pointer calibration never saw
+      return it->second;
+    }
+    case K::HashEntries: {
+      FieldLoc addr{m.loc.part, 0, 8, 1, false, K::Int, 0};
+      auto a = raw(rec, addr);
+      if (!a || !m.shared_addr) return std::nullopt;
+      // proc_tcp_ehash_entries / proc_udp_hash_entries: negative when the
+      // netns shares the host's table, positive for a table of its own.
+      int64_t n = (*r)[0] + 1;
+      return std::to_string(static_cast<uint64_t>((*a)[0]) == *m.shared_addr ? -n : n);
+    }
+    case K::BitmapList:
+      return bitmap_list(*r);
+    case K::QlenBytes:
+      if (!m.loc.div) return std::nullopt;
+      return std::to_string((*r)[0] / static_cast<int64_t>(m.loc.div));
+    default:
+      break;
+  }
   std::string s;
   for (size_t i = 0; i < r->size(); ++i) {
     if (m.unit == Unit::Unknown && (*r)[i] != 0) return std::nullopt;  // 0 is 0 in every unit
@@ -343,6 +620,7 @@ void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMa
   };
   mapped_.clear();
   unmapped_.clear();
+  global_.clear();
   // HZ from a field known to be stored in jiffies and non-zero by default:
   // tcp_keepalive_time (proc_dointvec_jiffies, 7200 s in a fresh netns).
   hz_ = 0;
@@ -353,13 +631,32 @@ void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMa
   }
   for (const auto& [name, pv] : proc) {
     if (pv.err) continue;  // unreadable: nothing to compare with
+    if (global_sysctl_reason(name)) {
+      global_.push_back(name);
+      continue;
+    }
     auto loc = locate(name);
     if (!loc) {
       unmapped_.push_back(name);
       continue;
     }
-    Mapping m{*loc, Unit::Plain};
-    if (loc->kind == FieldLoc::Kind::CongestionControl) {
+    Mapping m{*loc, Unit::Plain, {}, std::nullopt};
+    using K = FieldLoc::Kind;
+    if (loc->kind != K::Int && loc->kind != K::PortRange16 && loc->kind != K::PairU32) {
+      // Learned where needed, then the text must come out exactly as /proc printed it.
+      auto r = raw(rec, *loc);
+      if (r && (loc->kind == K::NullPointer || loc->kind == K::StaticPointer)) {
+        uint64_t ptr = static_cast<uint64_t>((*r)[0]);
+        // A NULL pointer prints the same in every netns; a non-NULL one only
+        // when it points to a static object (a logger), never to a per-netns one.
+        if (ptr == 0 || loc->kind == K::StaticPointer) m.ptr_text[ptr] = pv.value;
+      }
+      if (r && loc->kind == K::HashEntries) {
+        FieldLoc addr{loc->part, 0, 8, 1, false, K::Int, 0};
+        auto a = raw(rec, addr);
+        // Negative in the calibration netns: its address is the shared table.
+        if (a && parse_int(pv.value) == -((*r)[0] + 1)) m.shared_addr = static_cast<uint64_t>((*a)[0]);
+      }
       if (format(rec, m) == pv.value) mapped_.emplace(name, m);
       else unmapped_.push_back(name);
       continue;
@@ -402,11 +699,16 @@ SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec
   Result res;
   for (const auto& n : unmapped_)
     if (!hidden(n)) res.unmapped.push_back(n);
+  for (const auto& n : global_)
+    if (!hidden(n)) res.global.push_back(n);
   for (const auto& [name, m] : mapped_) {
     if (hidden(name)) continue;
     if (auto v = format(rec, m)) res.defaults.emplace(name, *v);
     else res.unmapped.push_back(name);
   }
+  std::sort(res.unmapped.begin(), res.unmapped.end());
+  for (const auto& n : res.unmapped)
+    if (const char* why = unmapped_reason(n)) res.unmapped_reasons.emplace(n, why);
   return res;
 }
 
@@ -428,7 +730,7 @@ Expected<FreshNetns> probe_fresh_netns() {
           ++n;
           locs += name + " " + std::to_string(l->part) + " " + std::to_string(l->offset) + " " +
                   std::to_string(l->elem_size) + " " + std::to_string(l->count) + " " + (l->is_signed ? "1" : "0") +
-                  " " + std::to_string(static_cast<int>(l->kind)) + "\n";
+                  " " + std::to_string(static_cast<int>(l->kind)) + " " + std::to_string(l->div) + "\n";
         }
         // Last (it leaves this child in a new user namespace): which of these
         // names a netns owned by a non-initial user namespace lacks. Both
@@ -458,7 +760,7 @@ Expected<FreshNetns> probe_fresh_netns() {
     std::string name;
     FieldLoc l;
     int is_signed = 0, kind = 0;
-    if (!(in >> name >> l.part >> l.offset >> l.elem_size >> l.count >> is_signed >> kind))
+    if (!(in >> name >> l.part >> l.offset >> l.elem_size >> l.count >> is_signed >> kind >> l.div))
       return Error("read a fresh network namespace", "field locations", EPROTO);
     l.is_signed = is_signed;
     l.kind = static_cast<FieldLoc::Kind>(kind);

@@ -34,8 +34,26 @@ struct FieldLoc {
   uint32_t elem_size = 0;
   uint32_t count = 1;    // > 1 for arrays (tcp_rmem)
   bool is_signed = true;
-  enum class Kind { Int, CongestionControl, PortRange16, PairU32 } kind = Kind::Int;
+  enum class Kind {
+    Int,
+    CongestionControl,
+    PortRange16,
+    PairU32,
+    NullPointer,    // a pointer that is NULL at birth; its text is learned (tcp_fastopen_key)
+    StaticPointer,  // a pointer to a static object; pointer -> text is learned (nf_log.N)
+    HashEntries,    // mask + 1 of a hash table, negative when it is the shared one
+    BitmapList,     // unsigned long bitmap printed as ranges (icmp.ratemask)
+    QlenBytes,      // bytes / `div` (neigh unres_qlen from QUEUE_LEN_BYTES)
+  } kind = Kind::Int;
+  uint32_t div = 0;  // QlenBytes: SKB_TRUESIZE(ETH_FRAME_LEN)
 };
+
+// Sysctls that are one variable for every network namespace (a fresh netns
+// shows the host's value), with the kernel source that says so; nullptr
+// for a per-netns sysctl.
+const char* global_sysctl_reason(const std::string& dotted);
+// Why a per-netns sysctl cannot be decoded from a birth snapshot, or nullptr.
+const char* unmapped_reason(const std::string& dotted);
 
 enum class Unit { Plain, Jiffies, MsJiffies, UserHzJiffies, Unknown };
 
@@ -72,7 +90,9 @@ class SnapshotDecoder {
 
   struct Result {
     std::map<std::string, std::string> defaults;  // dotted name -> /proc text
+    std::vector<std::string> global;              // names to read from the host (global_sysctl_reason)
     std::vector<std::string> unmapped;
+    std::map<std::string, std::string> unmapped_reasons;  // the known ones among `unmapped`
   };
   Result decode(const ss_netns_create_event& rec) const;
 
@@ -80,6 +100,8 @@ class SnapshotDecoder {
   struct Mapping {
     FieldLoc loc;
     Unit unit;
+    std::map<uint64_t, std::string> ptr_text;  // NullPointer/StaticPointer
+    std::optional<uint64_t> shared_addr;       // HashEntries: the table every netns shares
   };
   std::optional<std::vector<int64_t>> raw(const ss_netns_create_event& rec, const FieldLoc& l) const;
   std::optional<std::string> format(const ss_netns_create_event& rec, const Mapping& m) const;
@@ -88,6 +110,7 @@ class SnapshotDecoder {
   unsigned hz_ = 0;
   std::map<std::string, Mapping> mapped_;
   std::vector<std::string> unmapped_;
+  std::vector<std::string> global_;
   std::set<std::string> hidden_child_userns_;
 };
 

@@ -33,6 +33,8 @@
 // and otherwise say "same" rather than guess.
 #include "netns/verdict.hpp"
 
+#include "netns/snapshot.hpp"
+
 namespace sysctlscope::netns {
 
 std::string_view to_string(Birth b) {
@@ -160,6 +162,28 @@ std::optional<BirthRule> from_recorded(const std::string& host,
   return std::nullopt;
 }
 
+// Compiled conf.all / conf.default values (the static ipv4_devconf,
+// ipv4_devconf_dflt in net/ipv4/devinet.c; ipv6_devconf, ipv6_devconf_dflt in
+// net/ipv6/addrconf.c), for the entries a responder asks about; equal in 5.10..6.18.
+std::optional<std::string> compiled_devconf(const std::string& name) {
+  static const std::pair<std::string_view, std::string_view> kCompiled[] = {
+      {"net.ipv4.conf.all.rp_filter", "0"},          {"net.ipv4.conf.default.rp_filter", "0"},
+      {"net.ipv4.conf.all.forwarding", "0"},         {"net.ipv4.conf.default.forwarding", "0"},
+      {"net.ipv4.conf.all.accept_redirects", "1"},   {"net.ipv4.conf.default.accept_redirects", "1"},
+      {"net.ipv4.conf.all.send_redirects", "1"},     {"net.ipv4.conf.default.send_redirects", "1"},
+      {"net.ipv4.conf.all.accept_source_route", "0"}, {"net.ipv4.conf.default.accept_source_route", "1"},
+      {"net.ipv4.conf.all.log_martians", "0"},       {"net.ipv4.conf.default.log_martians", "0"},
+      {"net.ipv4.conf.all.proxy_arp", "0"},          {"net.ipv4.conf.default.proxy_arp", "0"},
+      {"net.ipv6.conf.all.forwarding", "0"},         {"net.ipv6.conf.default.forwarding", "0"},
+      {"net.ipv6.conf.all.disable_ipv6", "0"},       {"net.ipv6.conf.default.disable_ipv6", "0"},
+      {"net.ipv6.conf.all.accept_ra", "1"},          {"net.ipv6.conf.default.accept_ra", "1"},
+      {"net.ipv6.conf.all.hop_limit", "64"},         {"net.ipv6.conf.default.hop_limit", "64"},
+  };
+  for (const auto& [n, v] : kCompiled)
+    if (n == name) return std::string(v);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<KernelBirth> kernel_birth(std::string_view dotted) {
@@ -180,24 +204,41 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
   if (dc == Devconf::Ipv4Block || dc == Devconf::Ipv6Block) {
     bool v6 = dc == Devconf::Ipv6Block;
     std::string mode = "devconf_inherit_init_net=" + std::to_string(k.devconf_mode);
+    std::string src = std::string("kernel source: ") +
+                      (v6 ? "addrconf_init_net() in net/ipv6/addrconf.c" : "devinet_init_net() in net/ipv4/devinet.c");
+    auto compiled = compiled_devconf(name);
     switch (devconf_source(k.devconf_mode, v6)) {
       case DevconfSource::Compiled:
         if (*host != *fresh)
-          return {Birth::Reset, mode + ": compiled defaults; a fresh netns gets " + q(*fresh) +
-                                    ", the host has " + q(*host)};
-        return {Birth::Reset, mode + ": compiled defaults (equal to the host's value now)"};
+          return {Birth::Reset, src + " gives a new netns the compiled defaults (" + mode +
+                                    "); measured: a fresh netns gets " + q(*fresh) + ", the host has " + q(*host)};
+        return {Birth::Reset, src + " gives a new netns the compiled defaults (" + mode +
+                                  "); not confirmed here: the host has that value too"};
       case DevconfSource::InitNet:
       case DevconfSource::Creator: {
         const char* from = devconf_source(k.devconf_mode, v6) == DevconfSource::InitNet
-                               ? "copied from the host (init_net)"
-                               : "copied from the creating task's netns";
-        if (*host == *fresh)
-          return {Birth::Inherited, mode + ": " + from + "; a fresh netns got " + q(*fresh)};
+                               ? "copies the host's (init_net's) block"
+                               : "copies the creating task's netns's block";
+        std::string says = src + " " + from + " (" + mode + ")";
+        if (*host == *fresh) {
+          if (compiled && *compiled != *host)
+            return {Birth::Inherited, says + "; measured: a fresh netns got the host's " + q(*host) +
+                                          ", not the compiled default " + q(*compiled)};
+          return {Birth::Inherited,
+                  says + "; not confirmed here: a fresh netns got the host's " + q(*fresh) +
+                      (compiled ? ", which is also the compiled default" : ", which may equal the compiled default")};
+        }
         // The observation wins over the rule; say so.
-        return {Birth::Reset, mode + " says " + from + ", but a fresh netns got " + q(*fresh) +
-                                  " while the host has " + q(*host)};
+        return {Birth::Reset, says + ", but a fresh netns got " + q(*fresh) + " while the host has " + q(*host)};
       }
     }
+  }
+
+  // One kernel variable for every netns: a new netns cannot differ.
+  if (const char* g = global_sysctl_reason(name)) {
+    std::string says = std::string("kernel source: not per netns, ") + g;
+    if (*host == *fresh) return {Birth::Inherited, says + "; a fresh netns shows the host's " + q(*host)};
+    return {Birth::Reset, says + ", but a fresh netns showed " + q(*fresh) + " while the host has " + q(*host)};
   }
 
   // The kernel's code, where known; confirmed by measurement when the host
@@ -225,8 +266,12 @@ BirthRule birth_rule(std::string_view name_sv, const std::optional<std::string>&
 
   if (*host != *fresh) {
     std::string e = "a fresh netns gets " + q(*fresh) + ", the host has " + q(*host);
-    if (dc == Devconf::Ipv4Device || dc == Devconf::Ipv6Device)
-      e += " (a device's values start from its own netns's conf.default)";
+    if (dc == Devconf::Ipv4Device)
+      e += " (kernel source: inetdev_init() in net/ipv4/devinet.c starts a device from its own netns's "
+           "conf.default)";
+    if (dc == Devconf::Ipv6Device)
+      e += " (kernel source: ipv6_add_dev() in net/ipv6/addrconf.c starts a device from its own netns's "
+           "conf.default)";
     return {Birth::Reset, e};
   }
   if (name == "net.ipv4.tcp_congestion_control" && k.default_cc) {
