@@ -533,7 +533,7 @@ TEST(ReportTruth, SysctlsThatChangeByThemselvesAreAVolatileGroup) {
       start_line() +
       baseline_with(R"("fs.file-nr":"1\t0\t9","kernel.random.uuid":"a","fs.odd_counter":"1","kernel.ns_last_pid":"10","kernel.kptr_restrict":"1")",
                     R"(,"volatile":["fs.odd_counter"])") +
-      read_line("01:00.0", "fs.file-nr", "5\t0\t9") + read_line("01:00.1", "kernel.random.uuid", "b") +
+      read_line("01:00.0", "fs.file-nr", "5\\t0\\t9") + read_line("01:00.1", "kernel.random.uuid", "b") +
       read_line("01:00.2", "fs.odd_counter", "7") + read_line("01:00.3", "kernel.kptr_restrict", "0") +
       // A write to a volatile sysctl is a write: drift.
       write_line("01:01.0", "sh", 6, kHost, "null", "null", false, "kernel.ns_last_pid", "10", "999") +
