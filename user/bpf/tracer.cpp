@@ -54,6 +54,20 @@ bool is_cgroup_sysctl(bpf_program* p) {
 }
 }  // namespace
 
+std::vector<Tracer::ProgRunStats> Tracer::prog_stats() const {
+  std::vector<ProgRunStats> out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded on this kernel
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    out.push_back({bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+  }
+  return out;
+}
+
 void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
 
 KernelCaps kernel_caps(const FeatureProbe& probe) {

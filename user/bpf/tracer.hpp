@@ -89,6 +89,14 @@ class Tracer {
   // Sum over CPUs of records the kernel could not reserve, since load.
   uint64_t lost_total() const;
   const ProgramPlan& plan() const { return plan_; }
+  // run_cnt / run_time_ns of every loaded program (bpf_prog_info; they only
+  // move while kernel.bpf_stats_enabled is on). Safe from another thread
+  // while the tracer lives: one syscall per program fd.
+  struct ProgRunStats {
+    std::string name;
+    uint64_t run_cnt = 0, run_time_ns = 0;
+  };
+  std::vector<ProgRunStats> prog_stats() const;
 
  private:
   static int on_record(void* ctx, void* data, size_t len);

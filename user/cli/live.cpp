@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/path.hpp"
+#include "metrics/counting_sink.hpp"
 #include "netns/births.hpp"
 #include "sysctlscope/event.h"
 
@@ -66,16 +68,60 @@ std::string cgroup_dir_of(const std::string& root, const std::string& arg) {
   return root + (arg.front() == '/' ? "" : "/") + arg;
 }
 
+void MetricsArgs::add_to(CLI::App* app) {
+  app->add_option("--metrics-addr", addr,
+                  "Serve Prometheus metrics on HOST:PORT (/metrics, and /healthz: 200 while "
+                  "attached); docs/metrics.md");
+  app->add_option("--metrics-label-filter", labels,
+                  "Container labels on sysctlscope_events_total, comma separated: container, pod, "
+                  "namespace (default none: bounded cardinality)");
+}
+
+void MetricsArgs::apply(LiveOptions& opt) const {
+  if (!addr.empty()) opt.metrics = metrics::parse_endpoint(addr);
+  opt.metrics_labels = metrics::parse_label_filter(labels);
+  if (opt.metrics_labels.any() && !opt.metrics)
+    throw UsageError("--metrics-label-filter needs --metrics-addr");
+}
+
+namespace {
+// kernel_caps() words each lack as "ability (cost)": the ability alone.
+std::string missing_features(const KernelCaps& caps) {
+  std::string out;
+  for (const auto& l : caps.lacks) {
+    if (!out.empty()) out += ',';
+    out += l.substr(0, l.find(" ("));
+  }
+  return out;
+}
+}  // namespace
+
 WriteResultMode parse_write_results(const std::string& s) {
   if (auto m = parse_write_result_mode(s)) return *m;
   throw UsageError("--write-results must be readback or syscall, not '" + s + "'");
 }
 
-PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
+PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   route_libbpf_logs();
   check_privileges();
   auto probe = make_kernel_probe();
   require_core_features(*probe);
+  // Metrics: the server answers /healthz with 503 from here until attached,
+  // and counts exactly what reaches the output.
+  std::unique_ptr<metrics::Metrics> counters;
+  std::unique_ptr<metrics::Server> server;
+  std::unique_ptr<metrics::CountingSink> counting;
+  if (opt.metrics) {
+    counters = std::make_unique<metrics::Metrics>(opt.metrics_labels);
+    struct utsname u {};
+    ::uname(&u);
+    counters->set_build_info(u.release, missing_features(kernel_caps(*probe)));
+    counters->set_ringbuf_bytes(opt.ringbuf_bytes);
+    server = std::make_unique<metrics::Server>(*opt.metrics, *counters);
+    counting = std::make_unique<metrics::CountingSink>(out, *counters);
+  }
+  Sink& sink = counting ? static_cast<Sink&>(*counting) : out;
+  adopt_host_namespaces();
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
@@ -115,6 +161,20 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     }
   }
   Tracer tracer(cfg, *probe);
+  // Program statistics are read by scrapes while the tracer lives.
+  struct ProgStatsScope {
+    metrics::Metrics* m;
+    ~ProgStatsScope() {
+      if (m) m->clear_prog_stats();
+    }
+  } prog_stats_scope{counters.get()};
+  if (counters) {
+    counters->set_prog_stats([&tracer] {
+      std::vector<metrics::ProgStat> v;
+      for (auto& p : tracer.prog_stats()) v.push_back({std::move(p.name), p.run_cnt, p.run_time_ns});
+      return v;
+    });
+  }
   for (const auto& s : tracer.plan().skip) spdlog::debug("not loading {}", s);
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
   ProcValueSource readback;
@@ -149,6 +209,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   std::fprintf(stderr, "Tracing sysctl activity (cgroup2 at %s)... Hit Ctrl-C to end.\n",
                cfg.cgroup_root.c_str());
   std::fflush(stderr);
+  if (server) server->set_healthy(true);
 
   const uint64_t start = mono_ns();
   const uint64_t deadline =
@@ -159,6 +220,10 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     pipe.on_lost_total(tracer.lost_total(), epoch_ns());
     sink.flush();
     if (tick) tick(pipe.stats());
+    if (counters) {
+      counters->set_containers_known(enricher->known_containers());
+      counters->publish();
+    }
     if (deadline && mono_ns() >= deadline) break;
   }
   // Drain what is already in the ring, then release held writes.
@@ -166,6 +231,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   pipe.expire_writes(boot_ns(), true);
   pipe.on_lost_total(tracer.lost_total(), epoch_ns());
   sink.flush();
+  if (server) server->set_healthy(false);
+  if (counters) counters->publish(true);
   spdlog::debug("{} records from the kernel", pipe.stats().records);
   return pipe.stats();
 }

@@ -3,10 +3,14 @@
 // attach, "Tracing ..." on stderr, drain until stopped, lost accounting.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "metrics/metrics.hpp"
+#include "metrics/server.hpp"
 #include "model/filter.hpp"
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
@@ -20,6 +24,16 @@ struct LiveOptions {
   uint32_t ringbuf_bytes = 8u << 20;
   std::string cgroup;  // subtree filter: a cgroup v2 path ("" = all)
   WriteResultMode write_results = WriteResultMode::Readback;
+  std::optional<metrics::Endpoint> metrics;  // --metrics-addr
+  metrics::LabelFilter metrics_labels;       // --metrics-label-filter
+};
+
+// --metrics-addr / --metrics-label-filter on `trace` and `record`.
+struct MetricsArgs {
+  std::string addr, labels;
+  void add_to(CLI::App* app);
+  // Validates into `opt` (throws UsageError).
+  void apply(LiveOptions& opt) const;
 };
 
 inline constexpr const char* kWriteResultsHelp =

@@ -18,6 +18,7 @@ struct TraceArgs {
   std::string ringbuf_size = "8M";
   std::string cgroup;
   std::string write_results = "readback";
+  MetricsArgs metrics;
 };
 }  // namespace
 
@@ -42,6 +43,7 @@ void register_trace(CLI::App& app, Registry& reg) {
   sub->add_option("--ringbuf-size", args->ringbuf_size,
                   "Ring buffer size, power of two (default 8M)");
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
+  args->metrics.add_to(sub);
   reg.add(sub, [args]() {
     LiveOptions opt;
     opt.filter = args->filter.build();
@@ -52,6 +54,7 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.ringbuf_bytes = parse_ringbuf_size(args->ringbuf_size);
     opt.cgroup = args->cgroup;
     opt.write_results = parse_write_results(args->write_results);
+    args->metrics.apply(opt);
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});

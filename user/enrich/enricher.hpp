@@ -88,6 +88,7 @@ class ContainerEnricher final : public Enricher {
 
   CgroupPaths& paths() { return paths_; }
   uint32_t host_netns() const { return host_netns_; }
+  size_t known_containers() const { return by_id_.size(); }  // sysctlscope_containers_known
   // The container a cgroup belongs to (resolving it if needed); nullopt for host.
   std::optional<ContainerInfo> container_of(uint64_t cgroup_id);
   std::optional<ContainerInfo> netns_owner(uint32_t netns) const;

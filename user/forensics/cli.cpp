@@ -218,6 +218,7 @@ struct RecordArgs {
   std::string ringbuf_size = "8M";
   std::string cgroup;
   std::string write_results = "readback";
+  cli::MetricsArgs metrics;
 };
 
 int run_record(const RecordArgs& a) {
@@ -232,6 +233,7 @@ int run_record(const RecordArgs& a) {
   opt.ringbuf_bytes = parse_ringbuf_size(a.ringbuf_size);
   opt.cgroup = a.cgroup;
   opt.write_results = cli::parse_write_results(a.write_results);
+  a.metrics.apply(opt);
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -331,6 +333,7 @@ The file format is described in docs/recording.md.)");
     sub->add_option("--ringbuf-size", a->ringbuf_size,
                     "Ring buffer size, power of two (default 8M)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
+    a->metrics.add_to(sub);
     reg.add(sub, [a]() { return run_record(*a); });
   }
   {
