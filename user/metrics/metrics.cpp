@@ -279,28 +279,28 @@ std::string Metrics::render() const {
   header(out, "sysctlscope_ringbuf_size_bytes", "gauge", "Size of the BPF ring buffer.");
   sample(out, "sysctlscope_ringbuf_size_bytes", {}, ringbuf_bytes_.load(relaxed));
 
-  const bool stats = bpf_stats_enabled();
+  // The sysctl shows only its own setting: statistics switched on through a
+  // BPF_ENABLE_STATS fd (bpftool prog profile, other agents) count too, so
+  // the program series are always there and stay flat while nothing counts.
   header(out, "sysctlscope_bpf_stats_enabled", "gauge",
-         "1 when kernel.bpf_stats_enabled is on and the program statistics below are counted.");
-  sample(out, "sysctlscope_bpf_stats_enabled", {}, stats ? 1 : 0);
-  if (stats) {
-    std::vector<ProgStat> progs;
-    {
-      std::lock_guard lk(prog_mu_);
-      if (prog_stats_) progs = prog_stats_();
-    }
-    if (!progs.empty()) {
-      header(out, "sysctlscope_bpf_program_runs_total", "counter",
-             "Runs of each loaded BPF program (bpf_prog_info.run_cnt, counted while "
-             "kernel.bpf_stats_enabled is on).");
-      for (const auto& p : progs)
-        sample(out, "sysctlscope_bpf_program_runs_total", {{"program", p.name}}, p.run_cnt);
-      header(out, "sysctlscope_bpf_program_run_seconds_total", "counter",
-             "Time spent in each loaded BPF program (bpf_prog_info.run_time_ns).");
-      for (const auto& p : progs)
-        sample_seconds(out, "sysctlscope_bpf_program_run_seconds_total", "program", p.name,
-                       p.run_time_ns);
-    }
+         "1 when the sysctl kernel.bpf_stats_enabled is on (BPF program statistics count).");
+  sample(out, "sysctlscope_bpf_stats_enabled", {}, bpf_stats_enabled() ? 1 : 0);
+  std::vector<ProgStat> progs;
+  {
+    std::lock_guard lk(prog_mu_);
+    if (prog_stats_) progs = prog_stats_();
+  }
+  if (!progs.empty()) {
+    header(out, "sysctlscope_bpf_program_runs_total", "counter",
+           "Runs of each loaded BPF program (bpf_prog_info.run_cnt; counted only while the "
+           "kernel's BPF statistics are on).");
+    for (const auto& p : progs)
+      sample(out, "sysctlscope_bpf_program_runs_total", {{"program", p.name}}, p.run_cnt);
+    header(out, "sysctlscope_bpf_program_run_seconds_total", "counter",
+           "Time spent in each loaded BPF program (bpf_prog_info.run_time_ns; same condition).");
+    for (const auto& p : progs)
+      sample_seconds(out, "sysctlscope_bpf_program_run_seconds_total", "program", p.name,
+                     p.run_time_ns);
   }
   header(out, "sysctlscope_build_info", "gauge",
          "Always 1: the version, the running kernel and the kernel abilities it lacks.");
