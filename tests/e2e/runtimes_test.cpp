@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -292,10 +293,15 @@ TEST_F(RuntimesE2E, RapidChurnNeverNamesTheDeadContainer) {
   for (const auto& r : rounds) {
     reused += r.dead_ns == r.live_ns;
     bool birth = false, runc_write = false, reach_in = false;
+    // The live container's namespace was born last with that inode: what
+    // happened in the inode before (the dead one's life) is the dead one's.
+    std::string born;
+    for (const auto& e : evs)
+      if (is_event(e, "netns_create") && e["netns"] == r.live_ns)
+        born = std::max(born, e["time"].get<std::string>());
+    ASSERT_FALSE(born.empty()) << "no netns_create for " << r.live;
     for (const auto& e : evs) {
-      if (e["netns"] != r.live_ns) continue;
-      // The dead container's own activity (same inode, before) is its own.
-      if (e["container"].is_object() && e["container"]["name"] == r.dead) continue;
+      if (e["netns"] != r.live_ns || e["time"].get<std::string>() < born) continue;
       const Json& owner = e["netns_container"];
       if (owner.is_object()) {
         EXPECT_NE(owner["name"], r.dead) << "stale owner: " << e.dump();

@@ -72,8 +72,8 @@ Json container_json(const std::optional<ContainerRef>& c) {
 
 std::string container_cell(const std::optional<ContainerRef>& c) {
   if (!c) return "-";
-  // The name when known (what users type), else the short id.
-  return terminal_safe(c->runtime + ":" + (c->name.empty() ? c->id.substr(0, 12) : c->name));
+  // The name when known (what users type), else the id.
+  return terminal_safe(c->runtime + ":" + (c->name.empty() ? c->id : c->name));
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {

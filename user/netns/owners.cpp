@@ -219,7 +219,8 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       }
       if (hits.empty())
         throw UsageError(
-            "no container id, name or id prefix, pid, netns inode or /run/netns name matches '" +
+            "no container id or prefix, container name, pid, netns inode or /run/netns name "
+            "matches '" +
             terminal_safe(spec) + "'");
       return from_container(spec, *hits[0]);
     }
