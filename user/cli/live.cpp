@@ -122,6 +122,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
   ProcValueSource readback;
   if (opt.write_results == WriteResultMode::Readback) pipe.set_readback(&readback);
+  pipe.set_writer_exits(tracer.plan().writer_exits);
   pipe.set_limit(opt.count);
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
