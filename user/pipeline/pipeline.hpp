@@ -88,6 +88,10 @@ class Pipeline {
     bool writer_exited = false;  // its writer's exit snapshot came
     uint64_t exit_boot_ns = 0;
     std::optional<std::string> exit_value;  // the sysctl in that snapshot
+    // Read back as a third value: held one more pass, in case the write that
+    // changed it was queued while we read (then its old_value judges).
+    bool deferred = false;
+    std::optional<std::string> read_value;
   };
   void admit(Event&& e, bool ready, uint32_t gen = 0);
   void release();
