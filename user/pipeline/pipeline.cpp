@@ -154,6 +154,15 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 
 void Pipeline::feed(Event&& e) {
   if (enricher_) enricher_->enrich(e);
+  if (policy_) {
+    // A refused write did fail, whatever the read-back concluded.
+    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
+    auto drifts = policy_->judge(e);
+    if (filter_.matches(e)) emit(e);
+    for (auto& d : drifts)
+      if (filter_.matches(d)) emit(d);
+    return;
+  }
   if (!filter_.matches(e)) return;
   emit(e);
 }

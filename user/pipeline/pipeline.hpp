@@ -15,6 +15,7 @@
 #include "netns/births.hpp"
 #include "output/sink.hpp"
 #include "pipeline/readback.hpp"
+#include "policy/audit.hpp"
 
 namespace sysctlscope {
 
@@ -55,6 +56,9 @@ class Pipeline {
   // While set, records only feed the netns calibration and are dropped:
   // the tool's own start-up activity is not reported.
   void set_discarding(bool d) { discarding_ = d; }
+  // --policy: each event is judged and its sysctl_drift events follow it.
+  // Not owned.
+  void set_policy(policy::Monitor* m) { policy_ = m; }
 
  private:
   void emit(Event& e);
@@ -75,6 +79,7 @@ class Pipeline {
   netns::Births* births_ = nullptr;
   bool discarding_ = false;
   ValueSource* readback_ = nullptr;
+  policy::Monitor* policy_ = nullptr;
 };
 
 }  // namespace sysctlscope
