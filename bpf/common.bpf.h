@@ -105,6 +105,17 @@ static __always_inline void pending_put(__u32 tid, __u64 *write_id)
 		bpf_map_update_elem(&pending_writes, &tid, write_id, BPF_ANY);
 }
 
+/* Threads with a net.* sysctl write whose value is read back at their exit
+ * (readback mode, SS_EV_WRITER_EXIT): tid -> netns inode at the write. LRU:
+ * a writer that lives on for long is evicted rather than filling the map
+ * (its write is read back through /proc while it lives). */
+SS_EXTERN struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u32);
+} net_writers SEC(".maps");
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;
@@ -117,6 +128,19 @@ static __always_inline void count_lost(void)
 static __always_inline bool type_enabled(__u32 type)
 {
 	return type_mask & SS_TYPE_BIT(type);
+}
+
+/* Marks the writer of a net.* sysctl record for ss_writer_exit. */
+static __always_inline void note_net_writer(const struct ss_sysctl_event *e)
+{
+	__u32 tid = e->hdr.task.tid, netns = e->hdr.task.netns;
+
+	if (!type_enabled(SS_EV_WRITER_EXIT) || !e->write_id || !tid || !netns)
+		return;
+	if (e->name_len < 4 || e->data[0] != 'n' || e->data[1] != 'e' || e->data[2] != 't' ||
+	    e->data[3] != '/')
+		return;
+	bpf_map_update_elem(&net_writers, &tid, &netns, BPF_ANY);
 }
 
 static __always_inline __u32 task_netns(struct task_struct *task)

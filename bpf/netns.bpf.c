@@ -81,7 +81,10 @@ static __always_inline void snap_part(struct ss_netns_create_event *e, int part,
 		e->part_len[part] = size;
 }
 
-static __always_inline void emit_netns_create(struct net *net, __u32 parent_netns, __u32 via)
+/* A netns_create record, or (type SS_EV_WRITER_EXIT) the same snapshot of
+ * a writer's netns at its exit. */
+static __always_inline void emit_net_snapshot(__u32 type, struct net *net, __u32 parent_netns,
+					      __u32 via)
 {
 	struct ss_netns_create_event *e;
 	const struct tcp_congestion_ops *cc;
@@ -90,7 +93,7 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 	e = ss_reserve(struct ss_netns_create_event);
 	if (!e)
 		return;
-	fill_hdr(&e->hdr, SS_EV_NETNS_CREATE, sizeof(*e), SS_IN_TP);
+	fill_hdr(&e->hdr, type, sizeof(*e), SS_IN_TP);
 	e->netns = BPF_CORE_READ(net, ns.inum);
 	e->parent_netns = parent_netns;
 	e->via = via;
@@ -122,6 +125,11 @@ static __always_inline void emit_netns_create(struct net *net, __u32 parent_netn
 			e->part_len[SS_SNAP_CC_NAME] = n - 1;
 	}
 	emit(e, sizeof(*e));
+}
+
+static __always_inline void emit_netns_create(struct net *net, __u32 parent_netns, __u32 via)
+{
+	emit_net_snapshot(SS_EV_NETNS_CREATE, net, parent_netns, via);
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child,
@@ -270,4 +278,31 @@ int BPF_PROG(ss_fexit_setns, const struct pt_regs *regs, long ret)
 	if (ret != 0)
 		return 0;
 	return on_setns(0, PT_REGS_PARM2_CORE_SYSCALL(regs));
+}
+
+/*
+ * Readback mode: a thread that wrote a net.* sysctl (marked in net_writers
+ * by the cgroup/sysctl program) is exiting. sched_process_exit fires in
+ * do_exit() before exit_task_namespaces(): the netns is still the writer's
+ * and still alive, whatever happens to it microseconds later. Its snapshot
+ * lets userspace judge the writes of a one-shot writer in a dying netns.
+ * Runs at task exit only: no cost to any syscall.
+ */
+SEC("raw_tp/sched_process_exit")
+int ss_writer_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), want;
+	__u32 *marked = bpf_map_lookup_elem(&net_writers, &tid);
+	struct net *net;
+
+	if (!marked)
+		return 0;
+	want = *marked;
+	bpf_map_delete_elem(&net_writers, &tid);
+	net = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), nsproxy, net_ns);
+	/* Moved to another netns since the write (setns): not the one written. */
+	if (!net || BPF_CORE_READ(net, ns.inum) != want)
+		return 0;
+	emit_net_snapshot(SS_EV_WRITER_EXIT, net, 0, 0);
+	return 0;
 }

@@ -176,13 +176,15 @@ static __always_inline __u32 enforce_verdict(struct bpf_sysctl *ctx)
 }
 
 /* Only the write-syscall exits consume it (--write-results syscall); added
- * once the record is out, so a record the ring buffer dropped leaves none. */
+ * once the record is out, so a record the ring buffer dropped leaves none.
+ * Readback mode marks net.* writers for their exit instead. */
 static __always_inline void note_pending(struct ss_sysctl_event *e)
 {
 	__u64 id = e->write_id; /* on the stack: 5.10 takes no ring memory as a map value */
 
 	if (id && e->hdr.task.tid && type_enabled(SS_EV_WRITE_RESULT))
 		pending_put(e->hdr.task.tid, &id);
+	note_net_writer(e);
 }
 
 /* Common checks; false: not an event. */

@@ -32,6 +32,11 @@ enum ss_event_type {
 	/* cgroup v2 directories created / removed (for id -> path, race-free). */
 	SS_EV_CGROUP_MKDIR = 7,
 	SS_EV_CGROUP_RMDIR = 8,
+	/* A thread that wrote a net.* sysctl is exiting (readback mode): a
+	 * snapshot of its netns, laid out as struct ss_netns_create_event
+	 * (netns = that namespace, parent_netns and via 0), taken before the
+	 * thread drops the namespace. Not an event: it judges held writes. */
+	SS_EV_WRITER_EXIT = 9,
 	SS_EV_MAX
 };
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -77,14 +78,33 @@ class FakeSource final : public ValueSource {
   std::map<std::pair<uint32_t, std::string>, std::string> values;
   int reads = 0;
   std::vector<std::pair<uint32_t, uint32_t>> seen;
-  std::optional<std::string> current_value(const Event& w) override {
+  // Writers gone: Reach::Writer finds nothing, Reach::Anyone reads `values`
+  // (the inode's netns now, which may be a newer one).
+  bool writers_gone = false;
+  std::vector<Reach> reaches;
+  std::optional<std::string> current_value(const Event& w, uint32_t, Reach reach) override {
     ++reads;
+    reaches.push_back(reach);
+    if (writers_gone && reach == Reach::Writer) return std::nullopt;
     auto it = values.find({w.netns, w.as<SysctlWrite>().sysctl});
     if (it == values.end()) return std::nullopt;
     return it->second;
   }
-  void saw(uint32_t netns, uint32_t pid) override { seen.emplace_back(netns, pid); }
+  void saw(uint32_t netns, uint32_t, uint32_t pid) override { seen.emplace_back(netns, pid); }
 };
+
+// A netns_create record of `netns` (no snapshot: the pipeline has no births).
+ss_netns_create_event birth_of(uint32_t netns, uint64_t boot_ns) {
+  ss_netns_create_event r;
+  std::memset(&r, 0, sizeof r);
+  r.hdr.version = SS_ABI_VERSION;
+  r.hdr.type = SS_EV_NETNS_CREATE;
+  r.hdr.size = sizeof r;
+  r.hdr.task.ts_boot_ns = boot_ns;
+  r.hdr.task.netns = r.netns = netns;
+  r.via = SS_VIA_UNSHARE;
+  return r;
+}
 
 ss_sysctl_event write_in(uint32_t netns, uint32_t pid, const char* name, const char* old_value,
                          const char* value) {
@@ -93,6 +113,13 @@ ss_sysctl_event write_in(uint32_t netns, uint32_t pid, const char* name, const c
   r.hdr.task.netns = netns;
   r.hdr.task.ts_boot_ns = 1000;
   return r;
+}
+
+std::vector<std::string> results(const VecSink& sink) {
+  std::vector<std::string> out;
+  for (const auto& e : sink.events)
+    if (auto* w = e.get_if<SysctlWrite>()) out.push_back(w->value + "=" + w->result);
+  return out;
 }
 }  // namespace
 
@@ -117,7 +144,10 @@ TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
   EXPECT_TRUE(sink.events.empty());
   p.expire_writes(std::numeric_limits<uint64_t>::max(), false);
   ASSERT_EQ(sink.events.size(), 5u);
-  EXPECT_EQ(src.reads, 4) << "one read per place, not per write";
+  // One read per place, not per write; netns 7 (nobody answers through the
+  // writer) gets a second, wider one.
+  EXPECT_EQ(src.reads, 5);
+  EXPECT_EQ(std::count(src.reaches.begin(), src.reaches.end(), Reach::Anyone), 1);
   // The first write is judged by what the second found (its old_value).
   const char* want[][2] = {{"600", "ok"},
                            {"700", "ok"},
@@ -204,4 +234,139 @@ TEST(Readback, PlanLoadsNoWriteExitsInReadbackMode) {
                               WriteResultMode::Readback));
   EXPECT_TRUE(has(w.load, "ss_sysctl"));
   EXPECT_FALSE(has(w.load, "ss_exit_write"));
+}
+
+// Issue 19: `unshare -n sh -c 'echo 1001 > tcp_keepalive_time; echo x1 >
+// tcp_fin_timeout'` in a loop. The netns dies with its writer and the next
+// iteration's netns gets the same inode at once, with keepalive at 7200. No
+// write may be judged by the newer netns: not by its value read back, and
+// not by the next iteration's write (whose old_value is the new netns').
+TEST(Readback, RecycledInodeNeverJudgesByTheNewerNetns) {
+  VecSink sink;
+  FakeSource src;
+  src.writers_gone = true;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";  // the newer netns
+  auto b1 = birth_of(5, 900);
+  p.on_record(&b1, b1.hdr.size);
+  auto w1 = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "1001\n");
+  p.on_record(&w1, w1.hdr.size);
+  EXPECT_EQ(p.netns_gen(5), 1u);
+  auto b2 = birth_of(5, 1100);  // the inode reused
+  p.on_record(&b2, b2.hdr.size);
+  auto w2 = write_in(5, 11, "net/ipv4/tcp_keepalive_time", "7200", "1002\n");
+  w2.hdr.task.ts_boot_ns = 1200;
+  p.on_record(&w2, w2.hdr.size);
+  EXPECT_EQ(p.netns_gen(5), 2u);
+  p.expire_writes(10'000'000, false);
+  // The first: its writer is gone and inode 5 is another netns now.
+  // The second: read back by inode in its own (current) generation (the
+  // fake answers 7200 there).
+  EXPECT_EQ(results(sink), (std::vector<std::string>{"1001=unknown", "1002=not_applied"}));
+}
+
+// The same loop with the writers' exit snapshots: every write definite.
+TEST(Readback, WriterExitSnapshotJudgesWritesInADeadNetns) {
+  VecSink sink;
+  FakeSource src;
+  src.writers_gone = true;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  p.set_writer_exits(true);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";
+  for (uint32_t i = 0; i < 3; ++i) {
+    const uint64_t t = 1000 + 1000 * i;
+    auto b = birth_of(5, t);
+    p.on_record(&b, b.hdr.size);
+    const std::string ka = std::to_string(1000 + i), fin = "x" + std::to_string(i);
+    auto a = write_in(5, 10 + i, "net/ipv4/tcp_keepalive_time", "7200", (ka + "\n").c_str());
+    a.hdr.task.ts_boot_ns = t + 10;
+    auto f = write_in(5, 10 + i, "net/ipv4/tcp_fin_timeout", "60", (fin + "\n").c_str());
+    f.hdr.task.ts_boot_ns = t + 20;
+    p.on_record(&a, a.hdr.size);
+    p.on_record(&f, f.hdr.size);
+    p.on_writer_exit(10 + i, 5, t + 30,
+                     {{"net.ipv4.tcp_keepalive_time", ka}, {"net.ipv4.tcp_fin_timeout", "60"}});
+  }
+  // An exit of a thread in another generation of the inode is not theirs.
+  p.on_writer_exit(10, 5, 5000, {{"net.ipv4.tcp_keepalive_time", "1"}});
+  p.expire_writes(10'000'000, false);
+  EXPECT_EQ(results(sink),
+            (std::vector<std::string>{"1000=ok", "x0=not_applied", "1001=ok", "x1=not_applied",
+                                      "1002=ok", "x2=not_applied"}));
+  EXPECT_EQ(src.reads, 0) << "judged by the snapshots alone";
+}
+
+// A write whose writer is gone waits (bounded) for the exit snapshot, and
+// what came after it waits too: events leave in the kernel's order.
+TEST(Readback, GoneWriterWaitsForItsExitAndKeepsOrder) {
+  VecSink sink;
+  FakeSource src;
+  src.writers_gone = true;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  p.set_writer_exits(true);
+  auto w = write_in(7, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
+  p.on_record(&w, w.hdr.size);
+  auto r = sstest::sysctl_record(false, "net/ipv4/tcp_keepalive_time", "7200");
+  r.hdr.task.ts_boot_ns = 2000;
+  r.hdr.task.pid = r.hdr.task.tid = 20;
+  p.on_record(&r, r.hdr.size);
+  p.expire_writes(5'000'000, false);
+  EXPECT_TRUE(sink.events.empty()) << "the read behind the held write waits with it";
+  p.on_writer_exit(10, 7, 1500, {{"net.ipv4.tcp_keepalive_time", "7200"}});
+  p.expire_writes(6'000'000, false);
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "not_applied");
+  EXPECT_TRUE(sink.events[1].is<SysctlRead>());
+
+  // No snapshot ever (lost): after kExitWaitNs, read back by inode, since
+  // no newer netns of that inode was seen.
+  src.values[{7, "net.ipv4.tcp_fin_timeout"}] = "30";
+  auto f = write_in(7, 11, "net/ipv4/tcp_fin_timeout", "60", "30\n");
+  f.hdr.task.ts_boot_ns = 10'000'000;
+  p.on_record(&f, f.hdr.size);
+  p.expire_writes(12'000'000, false);
+  EXPECT_EQ(sink.events.size(), 2u);
+  p.expire_writes(10'000'000 + Pipeline::kExitWaitNs, false);
+  ASSERT_EQ(sink.events.size(), 3u);
+  EXPECT_EQ(sink.events[2].as<SysctlWrite>().result, "ok");
+  EXPECT_EQ(src.reaches.back(), Reach::Anyone);
+}
+
+// The next write to the same sysctl in the same netns generation came before
+// the writer's exit: its old_value, not the exit value, judges.
+TEST(Readback, NextWriteBeforeTheExitJudges) {
+  VecSink sink;
+  FakeSource src;
+  src.writers_gone = true;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  p.set_writer_exits(true);
+  auto a = write_in(8, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
+  auto b = write_in(8, 11, "net/ipv4/tcp_keepalive_time", "600", "900\n");
+  b.hdr.task.ts_boot_ns = 1100;
+  p.on_record(&a, a.hdr.size);
+  p.on_record(&b, b.hdr.size);
+  p.on_writer_exit(10, 8, 1200, {{"net.ipv4.tcp_keepalive_time", "900"}});
+  p.on_writer_exit(11, 8, 1300, {{"net.ipv4.tcp_keepalive_time", "900"}});
+  p.expire_writes(10'000'000, false);
+  EXPECT_EQ(results(sink), (std::vector<std::string>{"600=ok", "900=ok"}));
+}
+
+TEST(Readback, KernelMaskAddsBirthsAndWriterExits) {
+  const uint32_t w = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE);
+  const uint32_t rb = kernel_type_mask(w, WriteResultMode::Readback);
+  EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
+  EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_NETNS_CREATE)) << "netns generations";
+  EXPECT_FALSE(kernel_type_mask(w, WriteResultMode::Syscall) & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
+  const uint32_t reads = SS_TYPE_BIT(SS_EV_SYSCTL_READ);
+  EXPECT_EQ(kernel_type_mask(reads, WriteResultMode::Readback), reads);
+  sstest::FakeProbe probe;
+  auto plan = plan_programs(probe, rb);
+  EXPECT_TRUE(plan.writer_exits);
+  EXPECT_NE(std::find(plan.load.begin(), plan.load.end(), "ss_writer_exit"), plan.load.end());
+  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  EXPECT_FALSE(sc.writer_exits);
 }

@@ -186,6 +186,16 @@ ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
   plan.seeds_known_netns = want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER);
   // Hash mode of known_netns: entries leave with their thread.
   if (plan.seeds_known_netns && !plan.caps.task_storage) plan.load.push_back("ss_netns_exit");
+  // Readback mode: a snapshot of a net.* writer's netns at its exit judges
+  // writes in a netns that dies right after (decoded like a birth snapshot).
+  // raw_tp on sched_process_exit: task exits pay a hash lookup, syscalls
+  // nothing; on every kernel of the floor (bpf/netns.bpf.c).
+  if (want(SS_EV_WRITER_EXIT) && want(SS_EV_SYSCTL_WRITE) && plan.snapshots_netns) {
+    plan.load.push_back("ss_writer_exit");
+    plan.writer_exits = true;
+  } else {
+    plan.skip.push_back("ss_writer_exit: not readback mode, or no sysctl_write/netns_create");
+  }
   // cgroup v2 births and removals: id -> path without racing short-lived
   // containers (the enricher falls back to walking cgroupfs without them).
   if (want(SS_EV_CGROUP_MKDIR) || want(SS_EV_CGROUP_RMDIR)) {

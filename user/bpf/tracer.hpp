@@ -78,6 +78,7 @@ struct ProgramPlan {
   bool joins_writes = false;       // write-syscall exits loaded: results known
   bool snapshots_netns = false;    // netns_create records carry birth snapshots
   bool seeds_known_netns = false;  // known_netns seeded from /proc after attach
+  bool writer_exits = false;       // net.* writers' netns snapshot at their exit
   KernelCaps caps;
 };
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);

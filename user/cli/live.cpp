@@ -137,6 +137,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
   ProcValueSource readback;
   if (opt.write_results == WriteResultMode::Readback) pipe.set_readback(&readback);
+  pipe.set_writer_exits(tracer.plan().writer_exits);
   pipe.set_limit(opt.count);
   std::unique_ptr<policy::Monitor> monitor;
   if (opt.policy) {

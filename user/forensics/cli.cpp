@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -393,6 +394,10 @@ The file format is described in docs/recording.md.)");
       for (const auto& w : rec.warnings)
         std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
       auto sink = make_sink(fmt, STDOUT_FILENO);
+      // Time order, also for recordings made before trace kept it (held
+      // writes were printed after later events); stable for equal stamps.
+      std::stable_sort(rec.events.begin(), rec.events.end(),
+                       [](const Event& x, const Event& y) { return x.time_ns < y.time_ns; });
       // No enricher: recorded events already carry their attribution.
       Pipeline pipe(f, nullptr, *sink, false);
       install_stop_handlers();

@@ -165,6 +165,14 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
       out.write_result = WriteResult{r->write_id, h.task.tid, r->ret};
       break;
     }
+    case SS_EV_WRITER_EXIT: {
+      if (len < sizeof(ss_netns_create_event))
+        return Error("decode record", "writer_exit", EINVAL, "short record");
+      auto* r = static_cast<const ss_netns_create_event*>(data);
+      out.writer_exit = WriterExit{h.task.pid, h.task.tid, r->netns, h.task.ts_boot_ns,
+                                   std::make_shared<const ss_netns_create_event>(*r)};
+      break;
+    }
     case SS_EV_CGROUP_MKDIR:
     case SS_EV_CGROUP_RMDIR: {
       if (len < sizeof(ss_cgroup_event))

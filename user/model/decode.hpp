@@ -6,11 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/error.hpp"
 #include "model/event.hpp"
+
+struct ss_netns_create_event;
 
 namespace sysctlscope {
 
@@ -30,8 +33,18 @@ struct CgroupChange {
   uint64_t time_ns = 0;  // Unix epoch
 };
 
+// A thread that wrote a net.* sysctl exited (readback mode): its netns as it
+// was then, for the birth decoder (not an event: it judges held writes).
+struct WriterExit {
+  uint32_t pid = 0, tid = 0;
+  uint32_t netns = 0;
+  uint64_t boot_ns = 0;
+  std::shared_ptr<const ss_netns_create_event> snapshot;
+};
+
 struct Decoded {
   std::optional<Event> event;
+  std::optional<WriterExit> writer_exit;
   std::optional<WriteResult> write_result;
   std::optional<CgroupChange> cgroup;
 };

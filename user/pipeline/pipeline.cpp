@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "enrich/proc.hpp"
@@ -48,9 +49,19 @@ void Pipeline::on_record(const void* data, size_t len) {
     if (enricher_) enricher_->on_cgroup(*d->cgroup);
     return;
   }
+  if (d->writer_exit) {
+    const WriterExit& x = *d->writer_exit;
+    if (births_ && births_->calibrated() && x.snapshot && !discarding_)
+      on_writer_exit(x.tid, x.netns, x.boot_ns, births_->decoder().decode(*x.snapshot).defaults);
+    return;
+  }
   if (!d->event) return;
   Event& e = *d->event;
-  if (readback_ && e.netns && e.pid) readback_->saw(e.netns, e.pid);
+  // A netns_create starts a new generation of its inode before any event of
+  // it is seen: a record of the new netns never matches one of an older.
+  if (e.is<NetnsCreate>()) ++gens_[e.netns];
+  const uint32_t gen = e.netns ? netns_gen(e.netns) : 0;
+  if (readback_ && e.netns && e.pid) readback_->saw(e.netns, gen, e.pid);
   if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
     if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
     if (!births_->fill(*b->snapshot, *b)) return;
@@ -65,7 +76,7 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (w && births_) births_->host_changed();
   if (discarding_) return;
   if (w && readback_) {
-    held_.push_back(std::move(e));
+    admit(std::move(e), false, gen);
     return;
   }
   if (w && join_writes_) {
@@ -74,86 +85,162 @@ void Pipeline::on_record(const void* data, size_t len) {
       w->result = result_of(it->second.ret);
       w->result_source = "syscall";
       early_results_.erase(it);
-      feed(std::move(e));
+      admit(std::move(e), true);
       return;
     }
-    held_.push_back(std::move(e));
+    admit(std::move(e), false);
     return;
   }
-  feed(std::move(e));
+  admit(std::move(e), true);
+}
+
+void Pipeline::admit(Event&& e, bool ready, uint32_t gen) {
+  // Enriched on arrival: the writer and its container may be gone by the
+  // time a held write leaves.
+  if (enricher_) enricher_->enrich(e);
+  if (ready && queue_.empty()) {
+    out(e);
+    return;
+  }
+  if (e.is<SysctlWrite>()) writes_.push_back(front_seq_ + queue_.size());
+  if (!ready) ++unready_;
+  queue_.push_back(Queued{std::move(e), gen, ready, false, 0, std::nullopt});
+}
+
+void Pipeline::release() {
+  while (!queue_.empty() && queue_.front().ready) {
+    Event e = std::move(queue_.front().e);
+    queue_.pop_front();
+    if (!writes_.empty() && writes_.front() == front_seq_) writes_.pop_front();
+    ++front_seq_;
+    out(e);
+  }
 }
 
 void Pipeline::apply_result(const WriteResult& r) {
-  for (auto it = held_.begin(); it != held_.end(); ++it) {
-    auto& w = it->as<SysctlWrite>();
-    if (w.write_id == r.write_id && it->tid == r.tid) {
-      w.result = result_of(r.ret);
-      w.result_source = "syscall";
-      // Partial write: compare with the bytes passed, not the value shown
-      // (one trailing newline is stripped from it).
-      if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < w.new_len && !w.value_truncated)
-        w.bytes_written = static_cast<uint64_t>(r.ret);
-      Event e = std::move(*it);
-      held_.erase(it);
-      feed(std::move(e));
-      return;
-    }
+  for (uint64_t seq : writes_) {
+    Queued& q = at_seq(seq);
+    auto& w = q.e.as<SysctlWrite>();
+    if (q.ready || w.write_id != r.write_id || q.e.tid != r.tid) continue;
+    w.result = result_of(r.ret);
+    w.result_source = "syscall";
+    // Partial write: compare with the bytes passed, not the value shown
+    // (one trailing newline is stripped from it).
+    if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < w.new_len && !w.value_truncated)
+      w.bytes_written = static_cast<uint64_t>(r.ret);
+    q.ready = true;
+    --unready_;
+    release();
+    return;
   }
   if (early_results_.size() < 4096) early_results_.emplace(r.write_id, r);
+}
+
+void Pipeline::on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
+                              const std::map<std::string, std::string>& values) {
+  // The exit record came while its netns was alive: its generation is the
+  // current one of that inode.
+  const uint32_t gen = netns_gen(netns);
+  for (uint64_t seq : writes_) {
+    Queued& q = at_seq(seq);
+    if (q.ready || q.e.tid != tid || q.e.netns != netns || q.gen != gen ||
+        q.e.boot_ns > boot_ns)
+      continue;
+    const auto& w = q.e.as<SysctlWrite>();
+    if (scope_of(w.sysctl) != SysctlScope::Net) continue;
+    q.writer_exited = true;
+    q.exit_boot_ns = boot_ns;
+    if (auto it = values.find(w.sysctl); it != values.end()) q.exit_value = it->second;
+  }
 }
 
 void Pipeline::expire_writes(uint64_t now_boot_ns, bool all) {
   if (readback_) {
     resolve_readbacks(now_boot_ns, all);
-    return;
+  } else {
+    for (uint64_t seq : writes_) {
+      Queued& q = at_seq(seq);
+      if (q.ready) continue;
+      if (!all && q.e.boot_ns + kWriteHoldNs >= now_boot_ns) break;  // the rest are younger
+      auto& w = q.e.as<SysctlWrite>();
+      w.result = "unknown";
+      w.result_source = "syscall";
+      q.ready = true;
+      --unready_;
+    }
+    if (all) early_results_.clear();
   }
-  while (!held_.empty() && (all || held_.front().boot_ns + kWriteHoldNs < now_boot_ns)) {
-    Event e = std::move(held_.front());
-    held_.pop_front();
-    auto& w = e.as<SysctlWrite>();
-    w.result = "unknown";
-    w.result_source = "syscall";
-    feed(std::move(e));
-  }
-  if (all) early_results_.clear();
+  release();
 }
 
 void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
-  size_t ready = 0;
-  while (ready < held_.size() && (all || held_[ready].boot_ns + kReadbackAfterNs <= now_boot_ns))
-    ++ready;
-  if (!ready) return;
+  if (!unready_) return;
   // What each write left behind is what the next write to the same sysctl in
-  // the same place found there (its old_value, captured by the kernel); only
-  // the last write of a batch needs the value read back. A burst of writes
-  // costs one read per place, and each write still gets its own verdict.
-  std::vector<std::optional<std::string>> after(ready);
-  std::vector<bool> read_back(ready);
-  std::map<std::pair<uint32_t, std::string_view>, const SysctlWrite*> next;
-  for (size_t i = ready; i-- > 0;) {
-    const auto& w = held_[i].as<SysctlWrite>();
-    const uint32_t where = scope_of(w.sysctl) == SysctlScope::Global ? 0 : held_[i].netns;
-    auto [it, first] = next.try_emplace({where, w.sysctl}, &w);
-    if (first) {
-      read_back[i] = true;
-    } else {
-      if (!it->second->old_truncated && !it->second->value_error) after[i] = it->second->old_value;
-      it->second = &w;
+  // the same place (netns generation) found there (its old_value, captured
+  // by the kernel); only the last write of a batch needs the value read
+  // back. A burst of writes costs one read per place, and each write still
+  // gets its own verdict. A net.* write whose writer exited before that next
+  // write is judged by the value at the writer's exit.
+  struct Place {
+    uint32_t netns, gen;
+    std::string_view sysctl;
+    bool operator<(const Place& o) const {
+      return std::tie(netns, gen, sysctl) < std::tie(o.netns, o.gen, o.sysctl);
+    }
+  };
+  std::map<Place, const Event*> next;
+  std::vector<const Event*> next_of(writes_.size(), nullptr);
+  for (size_t i = writes_.size(); i-- > 0;) {
+    const Queued& q = at_seq(writes_[i]);
+    const Event& e = q.e;
+    const auto& w = e.as<SysctlWrite>();
+    const bool global = scope_of(w.sysctl) == SysctlScope::Global;
+    const Place where{global ? 0 : e.netns, global ? 0 : q.gen, w.sysctl};
+    auto [it, first] = next.try_emplace(where, &e);
+    if (!first) {
+      next_of[i] = it->second;
+      it->second = &e;
     }
   }
-  next.clear();
-  for (size_t i = 0; i < ready; ++i) {
-    Event e = std::move(held_.front());
-    held_.pop_front();
-    auto& w = e.as<SysctlWrite>();
-    w.result = judge_readback(w, read_back[i] ? readback_->current_value(e) : after[i]);
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    Queued& q = at_seq(writes_[i]);
+    if (q.ready) continue;
+    if (!all && q.e.boot_ns + kReadbackAfterNs > now_boot_ns) break;  // the rest are younger
+    auto& w = q.e.as<SysctlWrite>();
+    const Event* n = next_of[i];
+    const bool net = scope_of(w.sysctl) == SysctlScope::Net;
+    std::optional<std::string> after;
+    bool judged = true;
+    if (q.exit_value && (!n || n->boot_ns > q.exit_boot_ns)) {
+      after = q.exit_value;
+    } else if (n) {
+      const auto& nw = n->as<SysctlWrite>();
+      if (!nw.old_truncated && !nw.value_error) after = nw.old_value;
+    } else if (!net) {
+      after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+    } else if (!q.writer_exited && (after = readback_->current_value(q.e, q.gen, Reach::Writer))) {
+      // The writer still holds the netns it wrote in.
+    } else if (writer_exits_ && !q.writer_exited && !all &&
+               q.e.boot_ns + kExitWaitNs > now_boot_ns) {
+      // The writer is gone: its exit snapshot is in the ring buffer (the
+      // kernel sends it before the writer leaves the netns).
+      judged = false;
+    } else if (netns_gen(q.e.netns) == q.gen) {
+      // No snapshot (none for this sysctl, lost, or not loaded): anyone still
+      // in that netns, unless the inode already names a newer one.
+      after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+    }
+    if (!judged) continue;
+    w.result = judge_readback(w, after);
     w.result_source = "readback";
-    feed(std::move(e));
+    q.ready = true;
+    --unready_;
   }
 }
 
-void Pipeline::feed(Event&& e) {
-  if (enricher_) enricher_->enrich(e);
+void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
+
+void Pipeline::out(Event& e) {
   if (policy_) {
     // A refused write did fail, whatever the read-back concluded.
     if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
@@ -163,8 +250,7 @@ void Pipeline::feed(Event&& e) {
       if (filter_.matches(d)) emit(d);
     return;
   }
-  if (!filter_.matches(e)) return;
-  emit(e);
+  if (filter_.matches(e)) emit(e);
 }
 
 void Pipeline::emit(Event& e) {

@@ -7,6 +7,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "enrich/enricher.hpp"
@@ -38,15 +40,35 @@ class Pipeline {
   // The kernel's loss counter moved to `total`: emits a `lost` event.
   void on_lost_total(uint64_t total, uint64_t now_epoch_ns);
   // Syscall results: emits held writes whose result did not come within
-  // 250 ms (result stays "unknown"). Read-back results: judges and emits
-  // held writes at least 1 ms old. All of them when `all`. Ages are taken
-  // on CLOCK_BOOTTIME (core/clock.hpp boot_ns()), the kernel's stamp of each
-  // record: monotonic, so a wall-clock step neither holds writes back nor
-  // releases them early.
+  // 250 ms (result stays "unknown"). Read-back results: judges held writes at
+  // least 1 ms old; a net.* write whose writer is gone waits up to
+  // kExitWaitNs for its writer's exit snapshot. All of them when `all`. Ages
+  // are taken on CLOCK_BOOTTIME (core/clock.hpp boot_ns()), the kernel's
+  // stamp of each record: monotonic, so a wall-clock step neither holds
+  // writes back nor releases them early.
+  //
+  // Events leave in the order the kernel queued them: an event behind a held
+  // write waits with it (docs/events.md, "Order").
   void expire_writes(uint64_t now_boot_ns, bool all);
   // Write results by reading the sysctl back (readback.hpp) instead of
   // joining write-syscall results. Not owned; set before the first record.
   void set_readback(ValueSource* src) { readback_ = src; }
+  // The kernel sends a snapshot of a net.* writer's netns at its exit
+  // (SS_EV_WRITER_EXIT): a write whose writer is gone waits for it.
+  void set_writer_exits(bool on) { writer_exits_ = on; }
+  // A net.* writer exited in netns `netns` at `boot_ns` with these values
+  // (dotted name -> /proc text) there; the decoded form of SS_EV_WRITER_EXIT.
+  void on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
+                      const std::map<std::string, std::string>& values);
+  // The generation of netns `inode` as last seen: 0 for one born before the
+  // tracer, +1 per netns_create of that inode seen since (inodes are reused
+  // at once). A write is judged only within its own generation.
+  uint32_t netns_gen(uint32_t inode) const {
+    auto it = gens_.find(inode);
+    return it == gens_.end() ? 0 : it->second;
+  }
+  // How long a write whose writer is gone waits for the exit snapshot.
+  static constexpr uint64_t kExitWaitNs = 200'000'000ull;
 
   const PipelineStats& stats() const { return stats_; }
   bool done() const { return limit_ && stats_.emitted >= limit_; }
@@ -61,9 +83,24 @@ class Pipeline {
   void set_policy(policy::Monitor* m) { policy_ = m; }
 
  private:
+  // An event waiting for its turn to leave: a write until it has a result,
+  // anything else until the writes before it have one.
+  struct Queued {
+    Event e;
+    uint32_t gen = 0;  // of e.netns, when it was decoded
+    bool ready = true;
+    bool writer_exited = false;  // its writer's exit snapshot came
+    uint64_t exit_boot_ns = 0;
+    std::optional<std::string> exit_value;  // the sysctl in that snapshot
+  };
+  void admit(Event&& e, bool ready, uint32_t gen = 0);
+  void release();
   void emit(Event& e);
+  // Judged by the policy (when set), filtered, emitted with its drift events.
+  void out(Event& e);
   void apply_result(const WriteResult& r);
   void resolve_readbacks(uint64_t now_boot_ns, bool all);
+  Queued& at_seq(uint64_t seq) { return queue_[seq - front_seq_]; }
 
   Filter filter_;
   Enricher* enricher_;
@@ -73,12 +110,18 @@ class Pipeline {
   uint64_t limit_ = 0;
   uint64_t lost_seen_ = 0;
   PipelineStats stats_;
-  // Writes waiting for their syscall result, in arrival order.
-  std::deque<Event> held_;
+  // Events in arrival order; front_seq_ numbers queue_.front(). writes_ has
+  // the sequence numbers of the writes in it (held or judged, not yet out).
+  std::deque<Queued> queue_;
+  uint64_t front_seq_ = 0;
+  std::deque<uint64_t> writes_;
+  size_t unready_ = 0;
+  std::unordered_map<uint32_t, uint32_t> gens_;  // netns inode -> generation
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
   netns::Births* births_ = nullptr;
   bool discarding_ = false;
   ValueSource* readback_ = nullptr;
+  bool writer_exits_ = false;
   policy::Monitor* policy_ = nullptr;
 };
 

@@ -2,6 +2,7 @@
 #include "pipeline/readback.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +25,14 @@ std::optional<WriteResultMode> parse_write_result_mode(std::string_view s) {
 }
 
 uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m) {
-  return m == WriteResultMode::Readback ? mask & ~SS_TYPE_BIT(SS_EV_WRITE_RESULT) : mask;
+  if (m != WriteResultMode::Readback) return mask & ~SS_TYPE_BIT(SS_EV_WRITER_EXIT);
+  mask &= ~SS_TYPE_BIT(SS_EV_WRITE_RESULT);
+  // Writes are judged per netns generation (netns_create records, dropped
+  // in userspace when filtered out) and, for a writer gone with its netns,
+  // by the snapshot taken at its exit.
+  if (mask & SS_TYPE_BIT(SS_EV_SYSCTL_WRITE))
+    mask |= SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT);
+  return mask;
 }
 
 SysctlScope scope_of(std::string_view d) {
@@ -71,6 +79,8 @@ std::optional<std::string> read_here(const std::string& dotted) {
 std::optional<std::string> read_in(int ns_fd, int nstype, const std::string& dotted) {
   std::optional<std::string> out;
   std::thread t([&] {
+    // Named before it moves: what another tracer on the host sees.
+    ::pthread_setname_np(::pthread_self(), kReadbackThreadName);
     if (::setns(ns_fd, nstype) == 0) out = read_here(dotted);
   });
   t.join();
@@ -95,7 +105,10 @@ constexpr auto kScanBudget = std::chrono::milliseconds(20);
 Fd find_netns(uint64_t inode) {
   std::error_code ec;
   const auto deadline = std::chrono::steady_clock::now() + kScanBudget;
-  for (const auto& d : {"/run/netns", "/var/run/netns"}) {
+  // ip-netns names, then Docker's handles (/var/run/docker/netns/<sandbox>,
+  // kept while a container's sandbox exists, also for runc init's writes).
+  for (const auto& d :
+       {"/run/netns", "/var/run/netns", "/run/docker/netns", "/var/run/docker/netns"}) {
     for (const auto& ent : std::filesystem::directory_iterator(d, ec)) {
       Fd fd(::open(ent.path().c_str(), O_RDONLY | O_CLOEXEC));
       struct stat st {};
@@ -120,7 +133,7 @@ ProcValueSource::ProcValueSource()
       own_ipc_(inode_of("/proc/self/ns/ipc")),
       own_user_(inode_of("/proc/self/ns/user")) {}
 
-std::optional<std::string> ProcValueSource::current_value(const Event& w) {
+std::optional<std::string> ProcValueSource::current_value(const Event& w, uint32_t gen, Reach reach) {
   const std::string& name = w.as<SysctlWrite>().sysctl;
   switch (scope_of(name)) {
     case SysctlScope::Global:
@@ -128,12 +141,14 @@ std::optional<std::string> ProcValueSource::current_value(const Event& w) {
     case SysctlScope::Net: {
       if (w.netns == own_net_) return read_here(name);
       std::vector<uint32_t> pids = {w.tid, w.pid};
-      for (const Seen& s : seen_[w.netns % seen_.size()])
-        if (s.netns == w.netns) pids.push_back(s.pid);
+      if (reach == Reach::Anyone)
+        for (const Seen& s : seen_[w.netns % seen_.size()])
+          if (s.netns == w.netns && s.gen == gen) pids.push_back(s.pid);
       for (uint32_t pid : pids) {
         Fd fd = open_ns(pid, "net", w.netns);
         if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, name);
       }
+      if (reach == Reach::Writer) return std::nullopt;
       // The writer (often a one-shot `sysctl -w`) is gone: look for the
       // netns by name, then for any process in it (a few ms, once per write).
       Fd fd = find_netns(w.netns);

@@ -24,7 +24,8 @@ enum class WriteResultMode { Readback, Syscall };
 std::optional<WriteResultMode> parse_write_result_mode(std::string_view s);
 // The kernel event types to load programs for: readback needs no
 // write_result records, so plan_programs() then leaves every write-family
-// exit and the programs that clear their pending entries unloaded.
+// exit and the programs that clear their pending entries unloaded; with
+// sysctl_write it adds netns_create (netns generations) and writer_exit.
 uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 
 // Which namespace decides the value a reader of this sysctl sees.
@@ -37,6 +38,17 @@ SysctlScope scope_of(std::string_view dotted);
 // a truncated value, or changed by someone else since).
 std::string judge_readback(const SysctlWrite& write, const std::optional<std::string>& now);
 
+// How far a net.* read-back may look for the write's netns.
+enum class Reach {
+  // Only through the writer itself (tid, then pid), checked by inode: while
+  // the writer lives it holds that very netns, whatever reuses inodes.
+  Writer,
+  // Also tasks seen in the same netns generation, /run/netns and Docker's
+  // netns handles, and a scan of /proc (by inode: the caller first makes sure
+  // no newer netns of that inode was seen).
+  Anyone,
+};
+
 // Where the current value comes from (an interface so the pipeline's use of
 // it is unit-testable without a kernel).
 class ValueSource {
@@ -44,33 +56,42 @@ class ValueSource {
   virtual ~ValueSource() = default;
   // The sysctl's value now, as seen in the namespace(s) `write` applied to;
   // nullopt when that cannot be read (namespace gone, writer gone for a
-  // UTS/IPC/user sysctl, unreadable entry).
-  virtual std::optional<std::string> current_value(const Event& write) = 0;
-  // A task seen in `netns`: a way into that netns once the writer is gone.
-  virtual void saw(uint32_t netns, uint32_t pid) = 0;
+  // UTS/IPC/user sysctl, unreadable entry). `gen`: the generation of the
+  // write's netns (Pipeline::netns_gen); `reach` matters for net.* only.
+  virtual std::optional<std::string> current_value(const Event& write, uint32_t gen,
+                                                   Reach reach) = 0;
+  // A task seen in `netns` (generation `gen`): a way into that netns once
+  // the writer is gone.
+  virtual void saw(uint32_t netns, uint32_t gen, uint32_t pid) = 0;
 };
 
+// The name of the thread that joins other namespaces to read a value back:
+// another tracer on the host sees its setns() and read as this tool's
+// (docs/events.md). At most 15 characters (comm).
+inline constexpr const char* kReadbackThreadName = "sysctlscope-rb";
+
 // Reads /proc/sys directly for global sysctls and for the tool's own
-// namespaces; otherwise from a short-lived thread that setns()es into the
-// writer's namespace (net: the writer, else a task recently seen there, else
-// a /run/netns name or any process found in it, always checked by inode;
-// UTS/IPC: the writer, if alive; user: only the tool's own user namespace).
+// namespaces; otherwise from a short-lived thread (kReadbackThreadName) that
+// setns()es into the writer's namespace (net: the writer, else a task seen
+// in the same netns generation, else a /run/netns or Docker netns handle or
+// any process found in it, always checked by inode; UTS/IPC: the writer, if
+// alive; user: only the tool's own user namespace).
 class ProcValueSource final : public ValueSource {
  public:
   ProcValueSource();
-  std::optional<std::string> current_value(const Event& write) override;
-  void saw(uint32_t netns, uint32_t pid) override {
+  std::optional<std::string> current_value(const Event& write, uint32_t gen, Reach reach) override;
+  void saw(uint32_t netns, uint32_t gen, uint32_t pid) override {
     // Direct-mapped, a few ways per bucket, newest first: O(1) on the
     // per-event hot path.
     auto& b = seen_[netns % seen_.size()];
-    if (b[0].netns == netns && b[0].pid == pid) return;
+    if (b[0].netns == netns && b[0].gen == gen && b[0].pid == pid) return;
     for (size_t i = b.size() - 1; i > 0; --i) b[i] = b[i - 1];
-    b[0] = {netns, pid};
+    b[0] = {netns, gen, pid};
   }
 
  private:
   struct Seen {
-    uint32_t netns = 0, pid = 0;
+    uint32_t netns = 0, gen = 0, pid = 0;
   };
   std::array<std::array<Seen, 4>, 256> seen_{};
   // No cache of namespace fds on purpose: an fd keeps its netns alive, and
