@@ -102,6 +102,9 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   EnricherConfig ecfg;
   ecfg.cgroup_root = cfg.cgroup_root;
   auto enricher = std::make_unique<ContainerEnricher>(ecfg);
+  // Containers older than the tracer: their netns owners from the runtimes'
+  // state, so reach-ins into them are attributed from the first event.
+  enricher->seed_from_runtimes();
   if (!opt.filter.containers.empty()) {
     // --container in the kernel when it is exact (running containers by id):
     // their cgroup subtrees and netns. The user-side filter still applies.

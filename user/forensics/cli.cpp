@@ -175,14 +175,15 @@ void write_baseline(RecordSink& sink) {
   uint64_t self_ns = netns::netns_inode_of_pid(getpid());
   sink.record_line(
       baseline_json(from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns), epoch_ns()));
-  auto src = netns::make_runc_state_source();
+  auto src = netns::make_runtime_source();
   for (const auto& n : netns::list_netns(*src)) {
     if (n.inode == self_ns) continue;
     Baseline b;
     b.scope = "netns";
     b.netns = n.inode;
     if (n.owner)
-      b.container = ContainerInfo{n.owner->id, n.owner->runtime, n.owner->name, "", "", ""};
+      b.container = ContainerInfo{n.owner->id,  n.owner->runtime,       n.owner->name,
+                                  n.owner->pod, n.owner->k8s_namespace, ""};
     std::string path =
         n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
     Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));

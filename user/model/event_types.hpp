@@ -242,10 +242,26 @@ struct NetnsCreate {
     r.text(via);
     r.lit(" from netns ");
     r.num(parent_netns);
-    if (differs_from_host) {
-      r.lit(", ");
-      r.num(differs_from_host->size());
-      r.lit(" defaults differ from the host");
+    if (differs_from_host && differs_from_host->empty()) r.lit(", defaults as on the host");
+    if (differs_from_host && !differs_from_host->empty()) {
+      // The first few by name: what a reader of the table wants to see.
+      r.lit(", differs from host: ");
+      constexpr size_t kShown = 3;
+      for (size_t i = 0; i < differs_from_host->size() && i < kShown; ++i) {
+        const auto& d = (*differs_from_host)[i];
+        if (i) r.lit(", ");
+        r.text(d.sysctl);
+        r.lit("=");
+        r.text(d.value);
+        r.lit(" (host ");
+        r.text(d.host);
+        r.lit(")");
+      }
+      if (differs_from_host->size() > kShown) {
+        r.lit(" and ");
+        r.num(differs_from_host->size() - kShown);
+        r.lit(" more");
+      }
     }
   }
   bool operator==(const NetnsCreate& o) const {

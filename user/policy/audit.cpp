@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
-#include "enrich/container_meta.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
 
@@ -23,15 +22,8 @@ ContainerInfo info_of(const netns::ContainerRef& c) {
   ci.id = c.id;
   ci.runtime = c.runtime;
   ci.name = c.name;
-  const MetaSources meta;
-  // Pod and Kubernetes namespace: CRI annotations in runc's state.json or
-  // the bundle's config.json; Docker keeps its names in its own files.
-  RuncState st;
-  if (read_runc_state(meta.runc_roots, c.id, st)) {
-    apply_annotations(st.labels, ci);
-    if (!st.bundle.empty()) apply_annotations_file(st.bundle + "/config.json", ci);
-  }
-  if (ci.name.empty()) ci.name = docker_container_name(meta.docker_root, c.id);
+  ci.pod = c.pod;
+  ci.k8s_namespace = c.k8s_namespace;
   return ci;
 }
 
@@ -72,7 +64,7 @@ std::vector<Binding> bind_now(const Policy& pol) {
   bool any_netns_scope = false;
   for (const auto& r : pol.rules()) any_netns_scope |= r.scope.any_netns || r.scope.containers;
   if (!any_netns_scope) return out;
-  auto src = netns::make_runc_state_source();
+  auto src = netns::make_runtime_source();
   for (const auto& ns : netns::list_netns(*src)) {
     if (ns.host || ns.inode == host_ns) continue;
     std::optional<ContainerInfo> owner;
