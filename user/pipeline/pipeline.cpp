@@ -99,7 +99,7 @@ void Pipeline::admit(Event&& e, bool ready, uint32_t gen) {
   // time a held write leaves.
   if (enricher_) enricher_->enrich(e);
   if (ready && queue_.empty()) {
-    if (filter_.matches(e)) emit(e);
+    out(e);
     return;
   }
   if (e.is<SysctlWrite>()) writes_.push_back(front_seq_ + queue_.size());
@@ -113,7 +113,7 @@ void Pipeline::release() {
     queue_.pop_front();
     if (!writes_.empty() && writes_.front() == front_seq_) writes_.pop_front();
     ++front_seq_;
-    if (filter_.matches(e)) emit(e);
+    out(e);
   }
 }
 
@@ -254,6 +254,19 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 }
 
 void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
+
+void Pipeline::out(Event& e) {
+  if (policy_) {
+    // A refused write did fail, whatever the read-back concluded.
+    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
+    auto drifts = policy_->judge(e);
+    if (filter_.matches(e)) emit(e);
+    for (auto& d : drifts)
+      if (filter_.matches(d)) emit(d);
+    return;
+  }
+  if (filter_.matches(e)) emit(e);
+}
 
 void Pipeline::emit(Event& e) {
   if (done()) return;
