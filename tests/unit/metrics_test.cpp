@@ -93,8 +93,13 @@ TEST(Metrics, CountsWhatTheOutputGets) {
   EXPECT_TRUE(has_line(t, R"(sysctlscope_events_total{event="sysctl_blocked"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_events_total{event="netns_enter"} 0)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_events_total{event="lost"} 1)")) << t;
-  // Not public yet: no series until something emits one.
-  EXPECT_EQ(t.find("sysctl_drift"), std::string::npos) << t;
+  // Every public type of the registry has its series, 0 until seen.
+  for_each_event_type([&](auto ty) {
+    using T = typename decltype(ty)::type;
+    const std::string series =
+        "sysctlscope_events_total{event=\"" + std::string(T::kInfo.name) + "\"} ";
+    if (T::kInfo.is_public) EXPECT_NE(t.find("\n" + series), std::string::npos) << series << t;
+  });
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="ok"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="EINVAL"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="unknown"} 1)")) << t;

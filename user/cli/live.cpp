@@ -17,6 +17,7 @@
 #include "core/path.hpp"
 #include "metrics/counting_sink.hpp"
 #include "netns/births.hpp"
+#include "policy/audit.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope::cli {
@@ -125,7 +126,13 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  cfg.type_mask = kernel_type_mask(opt.filter.kernel_type_mask(), opt.write_results);
+  uint32_t wanted = opt.filter.kernel_type_mask();
+  // --policy judges every write and birth, whatever --type shows.
+  if (opt.policy)
+    wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
+              SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+              SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
+  cfg.type_mask = kernel_type_mask(wanted, opt.write_results);
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();
@@ -163,6 +170,17 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
         spdlog::debug("--container in userspace only: {}", why);
     }
   }
+  if (opt.policy && opt.enforce_mode != SS_ENFORCE_OFF) {
+    // Globs expanded now, to the names each namespace has (docs/policy.md).
+    cfg.enforce_mode = opt.enforce_mode;
+    for (const auto& b : policy::bind_now(*opt.policy)) {
+      if (b.missing) continue;
+      cfg.enforce.push_back({policy::per_netns(b.sysctl) ? b.netns : 0u, dotted_to_slash(b.sysctl),
+                             b.rule->norm});
+    }
+    spdlog::info("--enforce{}: {} sysctl(s) in the kernel map",
+                 opt.enforce_mode == SS_ENFORCE_DRY_RUN ? " --dry-run" : "", cfg.enforce.size());
+  }
   Tracer tracer(cfg, *probe);
   // Program statistics are read by scrapes while the tracer lives.
   struct ProgStatsScope {
@@ -184,6 +202,15 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   if (opt.write_results == WriteResultMode::Readback) pipe.set_readback(&readback);
   pipe.set_writer_exits(tracer.plan().writer_exits);
   pipe.set_limit(opt.count);
+  std::unique_ptr<policy::Monitor> monitor;
+  if (opt.policy) {
+    monitor = std::make_unique<policy::Monitor>(
+        *opt.policy, enricher->host_netns(), [&tracer](const policy::Binding& b) {
+          // A namespace born after start: its governed sysctls join the map.
+          tracer.add_enforced({b.netns, dotted_to_slash(b.sysctl), b.rule->norm});
+        });
+    pipe.set_policy(monitor.get());
+  }
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
   // Birth snapshots: calibrate the decoder on a throwaway netns of our own

@@ -14,6 +14,7 @@
 #include "model/filter.hpp"
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
+#include "policy/policy.hpp"
 
 namespace sysctlscope::cli {
 
@@ -24,6 +25,10 @@ struct LiveOptions {
   uint32_t ringbuf_bytes = 8u << 20;
   std::string cgroup;  // subtree filter: a cgroup v2 path ("" = all)
   WriteResultMode write_results = WriteResultMode::Readback;
+  // --policy: judge writes and births (sysctl_drift); enforce_mode is enum
+  // ss_enforce_mode (--enforce, --dry-run). Not owned.
+  const policy::Policy* policy = nullptr;
+  uint32_t enforce_mode = 0;
   std::optional<metrics::Endpoint> metrics;  // --metrics-addr
   metrics::LabelFilter metrics_labels;       // --metrics-label-filter
 };

@@ -19,6 +19,7 @@ struct TraceArgs {
   std::string cgroup;
   std::string write_results = "readback";
   MetricsArgs metrics;
+  PolicyOptions policy;
 };
 }  // namespace
 
@@ -31,7 +32,9 @@ void register_trace(CLI::App& app, Registry& reg) {
   sysctlscope trace --sysctl 'net.ipv4.tcp_*'     # TCP sysctls in every namespace
   sysctlscope trace --failed                      # writes that did not take effect
   sysctlscope trace --comm runc:[2:INIT] --count 10
-  sysctlscope trace --duration 30 -o json > sysctl.jsonl)");
+  sysctlscope trace --duration 30 -o json > sysctl.jsonl
+  sysctlscope trace --policy /etc/sysctl.d        # sysctl_drift when a write breaks the node's config
+  sysctlscope trace --policy base.conf --enforce  # and refuse such writes (EPERM))");
   sub->add_option(
       "-o,--output", args->output,
       "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
@@ -44,6 +47,7 @@ void register_trace(CLI::App& app, Registry& reg) {
                   "Ring buffer size, power of two (default 8M)");
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
   args->metrics.add_to(sub);
+  add_policy_options(sub, args->policy);
   reg.add(sub, [args]() {
     LiveOptions opt;
     opt.filter = args->filter.build();
@@ -55,6 +59,9 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.cgroup = args->cgroup;
     opt.write_results = parse_write_results(args->write_results);
     args->metrics.apply(opt);
+    auto pol = args->policy.load();
+    opt.policy = pol.get();
+    opt.enforce_mode = args->policy.enforce_mode();
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});

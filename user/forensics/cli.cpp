@@ -221,6 +221,7 @@ struct RecordArgs {
   std::string cgroup;
   std::string write_results = "readback";
   cli::MetricsArgs metrics;
+  cli::PolicyOptions policy;
 };
 
 int run_record(const RecordArgs& a) {
@@ -236,6 +237,9 @@ int run_record(const RecordArgs& a) {
   opt.cgroup = a.cgroup;
   opt.write_results = cli::parse_write_results(a.write_results);
   a.metrics.apply(opt);
+  auto pol = a.policy.load();
+  opt.policy = pol.get();
+  opt.enforce_mode = a.policy.enforce_mode();
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -244,7 +248,10 @@ int run_record(const RecordArgs& a) {
     throw Error("create recording", terminal_safe(a.output), errno,
                 errno == EEXIST ? "choose a new file name; recordings are never overwritten" : "");
   RecordSink sink(fd.get(), max_size, 0);
-  sink.record_line(session_start(opt.filter, a.cgroup, a.duration, max_size));
+  json start = session_start(opt.filter, a.cgroup, a.duration, max_size);
+  // The policy travels with the recording: report judges drift by it.
+  if (pol) start["policy"] = cli::policy_json(*pol, opt.enforce_mode);
+  sink.record_line(start);
   write_baseline(sink);
   sink.finish();
   if (max_size && sink.bytes() + RecordSink::kReserve > max_size) {
@@ -336,6 +343,7 @@ The file format is described in docs/recording.md.)");
                     "Ring buffer size, power of two (default 8M)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     a->metrics.add_to(sub);
+    cli::add_policy_options(sub, a->policy);
     reg.add(sub, [a]() { return run_record(*a); });
   }
   {

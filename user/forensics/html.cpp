@@ -224,6 +224,16 @@ std::string render_html(const Report& r) {
          "</td><td class=\"v\">" + (d.has_baseline ? html_escape(d.baseline) : "<i>none</i>") +
          "</td><td class=\"v\">" + html_escape(d.final_value) + "</td><td>" +
          html_escape(d.changed_by) + "</td></tr>\n";
+  if (r.policy_files) {
+    o += "</table>\n<h2>Drift from the recorded policy (" + std::to_string(r.policy_drift.size()) +
+         ")</h2>\n<table id=\"policy_drift\"><tr><th>scope</th><th>sysctl</th><th>value</th>"
+         "<th>expected</th><th>rule</th><th>changed by</th></tr>\n";
+    for (const auto& d : r.policy_drift)
+      o += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) +
+           "</td><td class=\"v\">" + html_escape(d.value) + "</td><td class=\"v\">" +
+           html_escape(d.expected) + "</td><td>" + html_escape(d.policy) + "</td><td>" +
+           html_escape(d.changed_by) + "</td></tr>\n";
+  }
   o += "</table>\n<h2>Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) +
        ")</h2>\n<table "

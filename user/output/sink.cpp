@@ -114,7 +114,7 @@ void append_event_row(std::string& out, const Event& e) {
   pad(out, start, 12);
 
   start = out.size();
-  if (has_actor(e.type())) out += std::to_string(e.pid);
+  if (has_actor(e)) out += std::to_string(e.pid);
   pad(out, start, 7);
   start = out.size();
   append_terminal_safe(out, e.comm);
