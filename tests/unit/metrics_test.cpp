@@ -98,7 +98,9 @@ TEST(Metrics, CountsWhatTheOutputGets) {
     using T = typename decltype(ty)::type;
     const std::string series =
         "sysctlscope_events_total{event=\"" + std::string(T::kInfo.name) + "\"} ";
-    if (T::kInfo.is_public) EXPECT_NE(t.find("\n" + series), std::string::npos) << series << t;
+    if (T::kInfo.is_public) {
+      EXPECT_NE(t.find("\n" + series), std::string::npos) << series << t;
+    }
   });
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="ok"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="EINVAL"} 1)")) << t;
