@@ -33,6 +33,9 @@ struct Fixture {
     EnricherConfig cfg;
     cfg.meta.runc_roots = {(dir / "runc").string()};
     cfg.meta.docker_root = (dir / "docker").string();
+    cfg.meta.containerd_runc_root = (dir / "containerd-runc").string();
+    cfg.meta.containerd_task_root = (dir / "containerd-task").string();
+    cfg.meta.containers_storage = (dir / "storage").string();
     cfg.proc_root = (dir / "proc").string();
     cfg.host_netns = 1;
     en = std::make_unique<ContainerEnricher>(cfg);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Every read and write of a /proc/sys file, from the cgroup/sysctl hook on
- * the cgroup v2 root. Observe only: always returns 1 (0 would fail the
- * syscall with EPERM).
+ * the cgroup v2 root. Observes everything; returns 1 (allow) except for a
+ * write --enforce refuses (0: the syscall fails with EPERM).
  */
 #include "common.bpf.h"
 
@@ -93,6 +93,88 @@ static __always_inline __u32 fill_sysctl(struct bpf_sysctl *ctx, struct ss_sysct
 	return size;
 }
 
+/* --enforce: off unless userspace sets it (enum ss_enforce_mode); while it
+ * is 0 the verifier never visits the check below. */
+const volatile __u32 enforce_mode = SS_ENFORCE_OFF;
+
+/* Expected values (struct ss_enforce_key/val); one entry unless enforcing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ss_enforce_key);
+	__type(value, struct ss_enforce_val);
+} enforce_rules SEC(".maps");
+
+static __always_inline bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* True: the new value of this write differs from the expected one of an
+ * enforced rule. Userspace stores the value with blank runs collapsed to one
+ * space; here trailing blanks (the newline of `echo`) are ignored and a tab
+ * equals a space. Written to keep the verifier's path count small: the loop
+ * index is the only loop-carried value, every mismatch ends the path. */
+static __always_inline bool enforce_violation(struct bpf_sysctl *ctx)
+{
+	struct ss_enforce_key key = {};
+	struct ss_enforce_val *want;
+	struct task_struct *t;
+	char nv[SS_ENF_VALUE_MAX];
+	__u32 i, len;
+	long n;
+
+	if (bpf_sysctl_get_name(ctx, key.name, sizeof(key.name), 0) < 0)
+		return false;
+	t = cur_task(SS_IN_SYSCTL);
+	key.netns = t ? task_netns(t) : 0;
+	want = bpf_map_lookup_elem(&enforce_rules, &key);
+	if (!want && key.netns) {
+		key.netns = 0;
+		want = bpf_map_lookup_elem(&enforce_rules, &key);
+	}
+	if (!want)
+		return false;
+	n = bpf_sysctl_get_new_value(ctx, nv, sizeof(nv));
+	if (n == -SS_E2BIG)
+		return true; /* longer than any expected value */
+	if (n < 0)
+		return false;
+	len = n & (SS_ENF_VALUE_MAX - 1);
+	for (i = 0; i < 4; i++) {
+		if (len == 0 || !is_blank(nv[(len - 1) & (SS_ENF_VALUE_MAX - 1)]))
+			break;
+		len--;
+	}
+	if (len != want->len)
+		return true;
+	for (i = 0; i < SS_ENF_VALUE_MAX; i++) {
+		char c;
+
+		if (i >= len)
+			break;
+		c = nv[i];
+		if (c == '\t')
+			c = ' ';
+		if (c != want->value[i])
+			return true;
+	}
+	return false;
+}
+
+/* SS_F_DENIED / SS_F_WOULD_DENY for this write, 0 to let it be. The
+ * tracer's own writes are never refused. */
+static __always_inline __u32 enforce_verdict(struct bpf_sysctl *ctx)
+{
+	if (enforce_mode == SS_ENFORCE_OFF || !ctx->write)
+		return 0;
+	if (self_tgid && (__u32)(cur_pid_tgid(SS_IN_SYSCTL) >> 32) == self_tgid)
+		return 0;
+	if (!enforce_violation(ctx))
+		return 0;
+	return enforce_mode == SS_ENFORCE_DRY_RUN ? SS_F_WOULD_DENY : SS_F_DENIED;
+}
+
 /* Only the write-syscall exits consume it (--write-results syscall); added
  * once the record is out, so a record the ring buffer dropped leaves none.
  * Readback mode marks net.* writers for their exit instead. */
@@ -121,17 +203,20 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 {
 	__u32 write = ctx->write;
 	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+	__u32 verdict = enforce_verdict(ctx);
+	int allow = verdict != SS_F_DENIED;
 	struct sysctl_slot *slot;
 	__u32 size;
 
 	if (!want_sysctl(ctx, type))
-		return 1;
+		return allow;
 	slot = claim_slot();
 	if (!slot) {
 		count_lost();
-		return 1;
+		return allow;
 	}
 	size = fill_sysctl(ctx, &slot->ev, type, write);
+	slot->ev.flags |= verdict;
 	if (bpf_ringbuf_output(&events, &slot->ev, size, wakeup_flag(size)))
 		count_lost();
 	else
@@ -139,7 +224,7 @@ int ss_sysctl(struct bpf_sysctl *ctx)
 	/* Same CPU only (migration is disabled): a plain store releases it. */
 	barrier();
 	slot->busy = 0;
-	return 1;
+	return allow;
 }
 
 /*
@@ -153,15 +238,18 @@ int ss_sysctl_reserve(struct bpf_sysctl *ctx)
 {
 	__u32 write = ctx->write;
 	__u32 type = write ? SS_EV_SYSCTL_WRITE : SS_EV_SYSCTL_READ;
+	__u32 verdict = enforce_verdict(ctx);
+	int allow = verdict != SS_F_DENIED;
 	struct ss_sysctl_event *e;
 
 	if (!want_sysctl(ctx, type))
-		return 1;
+		return allow;
 	e = ss_reserve(struct ss_sysctl_event);
 	if (!e)
-		return 1;
+		return allow;
 	fill_sysctl(ctx, e, type, write);
+	e->flags |= verdict;
 	note_pending(e);
 	bpf_ringbuf_submit(e, wakeup_flag(sizeof(*e)));
-	return 1;
+	return allow;
 }

@@ -7,12 +7,13 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config git
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libclang-rt-14-dev
   runc busybox-static iproute2 procps util-linux jq bpftrace
   python3
   qemu-system-x86 kmod xz-utils zstd
   docker.io podman containerd
+  prometheus python3-kubernetes python3-yaml binutils
   chromium
 )
 

@@ -57,6 +57,29 @@ enum ss_sysctl_flags {
 	SS_F_VALUE_TRUNC = 1u << 1, /* value (read) / old value (write) */
 	SS_F_NEW_TRUNC = 1u << 2,
 	SS_F_VALUE_ERR = 1u << 3, /* the kernel could not format the value */
+	SS_F_DENIED = 1u << 4, /* --enforce refused this write (EPERM) */
+	SS_F_WOULD_DENY = 1u << 5, /* --enforce --dry-run: would have refused it */
+};
+
+/*
+ * --enforce (docs/policy.md): the cgroup/sysctl program refuses a write
+ * whose new value differs from the expected one of the entry for its sysctl
+ * (name as bpf_sysctl_get_name() gives it, NUL-padded) in the writer's netns,
+ * or of the entry with netns 0 (any namespace).
+ */
+enum ss_enforce_mode {
+	SS_ENFORCE_OFF = 0,
+	SS_ENFORCE_DENY = 1,
+	SS_ENFORCE_DRY_RUN = 2,
+};
+#define SS_ENF_VALUE_MAX 64 /* expected values, blank runs collapsed to one space */
+struct ss_enforce_key {
+	__u32 netns; /* inode; 0 = any */
+	char name[SS_NAME_MAX];
+};
+struct ss_enforce_val {
+	__u32 len;
+	char value[SS_ENF_VALUE_MAX];
 };
 
 /* Who did it: filled once per event from `current`. */

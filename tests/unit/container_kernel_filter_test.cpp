@@ -23,6 +23,9 @@ EnricherConfig config(const Dir& d) {
   EnricherConfig cfg;
   cfg.meta.runc_roots = {d.str() + "/runc", d.str() + "/moby"};
   cfg.meta.docker_root = d.str() + "/docker";
+  cfg.meta.containerd_runc_root = d.str() + "/containerd-runc";
+  cfg.meta.containerd_task_root = d.str() + "/containerd-task";
+  cfg.meta.containers_storage = d.str() + "/storage";
   cfg.proc_root = d.str() + "/proc";
   cfg.host_netns = 1000;
   cfg.grace_ns = 0;

@@ -229,6 +229,9 @@ EnricherConfig test_config(const Tmp& t) {
   cfg.cgroup_root = "";  // no walk: paths only from cgroup records
   cfg.meta.runc_roots = {t.str() + "/runc", t.str() + "/k8s"};
   cfg.meta.docker_root = t.str() + "/docker";
+  cfg.meta.containerd_runc_root = t.str() + "/containerd-runc";
+  cfg.meta.containerd_task_root = t.str() + "/containerd-task";
+  cfg.meta.containers_storage = t.str() + "/storage";
   cfg.proc_root = t.str() + "/proc";
   cfg.host_netns = 1000;
   cfg.grace_ns = 0;
@@ -456,4 +459,151 @@ TEST(ContainerMeta, SandboxMarkersOfEachRuntime) {
     apply_annotations({{k, v}}, c, &sandbox);
     EXPECT_EQ(sandbox, want) << k << "=" << v;
   }
+}
+
+namespace {
+Event ev_at(uint64_t cgroup, uint32_t netns, uint64_t t) {
+  Event e = ev(cgroup, netns);
+  e.time_ns = t;
+  return e;
+}
+Event birth_at(uint64_t cgroup, uint32_t netns, uint64_t t) {
+  Event e(NetnsCreate{});
+  e.cgroup_id = cgroup;
+  e.netns = netns;
+  e.time_ns = t;
+  return e;
+}
+}  // namespace
+
+// A netns inode is reused once its namespace is freed: a netns_create for it
+// starts a new generation, so the dead owner is never named for the new
+// namespace, while events from before the birth (held writes) keep theirs.
+TEST(ContainerEnricher, NetnsCreateStartsANewOwnerGeneration) {
+  Tmp t;
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(40, "/docker/" + H));
+  en.on_cgroup(mkdir_rec(41, "/docker/" + H2));
+  en.on_cgroup(mkdir_rec(42, "/system.slice/sshd.service"));
+  Event a = ev_at(40, 888, 100);
+  en.enrich(a);
+  ASSERT_TRUE(a.netns_container);
+  EXPECT_EQ(a.netns_container->id, H);
+
+  // Reused: born again at t=200 by a host process (no owner yet).
+  Event b = birth_at(42, 888, 200);
+  en.enrich(b);
+  EXPECT_FALSE(b.netns_container) << "not the dead owner";
+  EXPECT_FALSE(b.cross_namespace);
+  Event reach = ev_at(42, 888, 210);
+  en.enrich(reach);
+  EXPECT_FALSE(reach.netns_container);
+  // A write from before the birth, enriched late, keeps its owner.
+  Event held = ev_at(42, 888, 150);
+  en.enrich(held);
+  ASSERT_TRUE(held.netns_container);
+  EXPECT_EQ(held.netns_container->id, H);
+  EXPECT_TRUE(held.cross_namespace);
+  // The new container claims it; reach-ins then name it.
+  Event c = ev_at(41, 888, 220);
+  en.enrich(c);
+  ASSERT_TRUE(c.netns_container);
+  EXPECT_EQ(c.netns_container->id, H2);
+  Event reach2 = ev_at(42, 888, 230);
+  en.enrich(reach2);
+  ASSERT_TRUE(reach2.netns_container);
+  EXPECT_EQ(reach2.netns_container->id, H2);
+  EXPECT_TRUE(reach2.cross_namespace);
+  EXPECT_EQ(en.netns_owner(888)->id, H2);
+}
+
+// The owner's cgroup is removed: its netns goes with it, so later events in
+// that inode (reused before any netns_create was seen) are not its.
+TEST(ContainerEnricher, OwnerDeathEndsItsClaim) {
+  Tmp t;
+  auto cfg = test_config(t);
+  cfg.grace_ns = 60'000'000'000ull;
+  ContainerEnricher en(cfg);
+  en.on_cgroup(mkdir_rec(50, "/docker/" + H));
+  en.on_cgroup(mkdir_rec(52, "/system.slice/sshd.service"));
+  Event a = ev_at(50, 999, 100);
+  en.enrich(a);
+  en.on_cgroup(CgroupChange{true, 50, 1, "/docker/" + H, 300});
+  Event late = ev_at(52, 999, 400);
+  en.enrich(late);
+  EXPECT_FALSE(late.netns_container);
+  Event early = ev_at(52, 999, 250);
+  en.enrich(early);
+  ASSERT_TRUE(early.netns_container);
+  EXPECT_EQ(early.netns_container->id, H);
+  Event own = ev_at(50, 0, 260);  // still resolves during the grace period
+  en.enrich(own);
+  ASSERT_TRUE(own.container);
+}
+
+// Containers older than the tracer: one scan of the runtimes' state gives
+// every running container's netns an owner before any event, with the
+// runtime each belongs to and its name; a recycled init pid (start time
+// differs) and malformed state files are skipped without failing.
+TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
+  Tmp t;
+  auto stat_line = [](int pid, uint64_t start) {
+    std::string s = std::to_string(pid) + " (sleep) S";
+    for (int f = 4; f <= 21; ++f) s += " 0";
+    return s + " " + std::to_string(start) + " 0 0\n";
+  };
+  // Docker (containerd's moby namespace), Podman (runc root + libpod label,
+  // name in containers storage), ctr (its own namespace, CRI annotations in
+  // the task bundle), a stale state whose pid was reused, a half-written one.
+  t.write("containerd-runc/moby/" + H + "/state.json",
+          R"({"init_process_pid":101,"init_process_start":5001,"config":{"labels":[]}})");
+  t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
+  t.write("runc/" + H2 + "/state.json",
+          R"({"init_process_pid":102,"init_process_start":5002,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write("storage/overlay-containers/containers.json",
+          R"([{"id":"other","names":["x"]},{"id":")" + H2 + R"(","names":["db"]}])");
+  t.write("containerd-runc/sysctlscope/job1/state.json",
+          R"({"init_process_pid":103,"init_process_start":5003,"config":{"labels":["bundle=)" +
+              t.str() + R"(/containerd-task/sysctlscope/job1"]}})");
+  t.write("containerd-task/sysctlscope/job1/config.json",
+          R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
+  t.write("runc/stale/state.json", R"({"init_process_pid":104,"init_process_start":1})");
+  t.write("runc/half/state.json", R"({"init_process_pid":10)");
+  for (int pid : {101, 102, 103, 104}) {
+    t.write("proc/" + std::to_string(pid) + "/stat", stat_line(pid, 5000 + pid - 100));
+    t.write("proc/" + std::to_string(pid) + "/ns/net", "");
+    t.write("proc/" + std::to_string(pid) + "/cgroup", "0::/\n");
+  }
+  ContainerEnricher en(test_config(t));
+  en.seed_from_runtimes();
+  auto owner = [&](int pid) { return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net")); };
+  ASSERT_TRUE(owner(101));
+  EXPECT_EQ(*owner(101), (ContainerInfo{H, "docker", "web", "", "", ""}));
+  ASSERT_TRUE(owner(102));
+  EXPECT_EQ(*owner(102), (ContainerInfo{H2, "podman", "db", "", "", ""}));
+  ASSERT_TRUE(owner(103));
+  EXPECT_EQ(*owner(103), (ContainerInfo{"job1", "containerd", "nginx", "web-0", "shop", ""}));
+  EXPECT_FALSE(owner(104)) << "pid 104 is not the init runc recorded";
+
+  // A host process reaching into the Podman container: attributed at once.
+  en.on_cgroup(mkdir_rec(60, "/system.slice/sshd.service"));
+  Event in = ev(60, t.ino("proc/102/ns/net"));
+  en.enrich(in);
+  ASSERT_TRUE(in.netns_container);
+  EXPECT_EQ(in.netns_container->name, "db");
+  EXPECT_TRUE(in.cross_namespace);
+  // The container's own cgroup resolves to the same container.
+  en.on_cgroup(mkdir_rec(61, "/libpod_parent/libpod-" + H2));
+  Event own = ev(61, t.ino("proc/102/ns/net"));
+  en.enrich(own);
+  ASSERT_TRUE(own.container);
+  EXPECT_EQ(own.container->name, "db");
+  EXPECT_FALSE(own.cross_namespace);
+
+  // containerd's `ctr run` cgroup /<namespace>/<id>: confirmed by the state.
+  en.on_cgroup(mkdir_rec(62, "/sysctlscope/job1"));
+  auto c = en.container_of(62);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->runtime, "containerd");
+  EXPECT_EQ(c->pod, "web-0");
 }

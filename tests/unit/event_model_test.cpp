@@ -71,7 +71,7 @@ TEST(Registry, NamesRecordsAndIndexesAreConsistent) {
   EXPECT_EQ(names.size(), kEventTypeCount);
   EXPECT_EQ(kAllEventTypes.size(), kEventTypeCount);
   EXPECT_EQ(public_type_names(),
-            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost");
+            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost, sysctl_drift");
   // Per-type counters are sized from the registry.
   EXPECT_EQ(std::size(PipelineStats{}.by_type), kEventTypeCount);
 }
@@ -203,9 +203,9 @@ TEST(EventJson, TruncationOfAWriteSurvivesTheRoundTrip) {
   EXPECT_TRUE(b.value_truncated);
 }
 
-// The sysctl_drift type the policy checker will emit: userspace-only (no
-// kernel record), not public yet. Its whole footprint is its struct in
-// model/event_types.hpp; everything below works without another change.
+// The sysctl_drift type the policy checker emits: userspace-only (no kernel
+// record). Its whole footprint is its struct in model/event_types.hpp;
+// everything below works without another change.
 TEST(Registry, SysctlDriftNeedsNoOtherFile) {
   Event d(SysctlDrift{
       .sysctl = "net.ipv4.ip_forward", .expected = "0", .value = "1", .policy = "base.yaml:12"});
@@ -231,9 +231,8 @@ TEST(Registry, SysctlDriftNeedsNoOtherFile) {
   Filter f;
   f.sysctl_globs = {"net.ipv4.*"};
   EXPECT_TRUE(f.matches(d));
-  EXPECT_THROW(Filter::parse_types({"sysctl_drift"}), UsageError)
-      << "not public until it is emitted";
-  EXPECT_EQ(public_type_names().find("sysctl_drift"), std::string::npos);
+  EXPECT_NO_THROW(Filter::parse_types({"sysctl_drift"})) << "public: check and --policy emit it";
+  EXPECT_NE(public_type_names().find("sysctl_drift"), std::string::npos);
 
   // Counted like any other type.
   VecSink sink;

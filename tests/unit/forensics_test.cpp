@@ -596,3 +596,33 @@ TEST(ReportTruth, BusySecondBecomesOneNumberedMarkerPerLane) {
   for (size_t p = 0; (p = html.find("class=\"m-write\"", p)) != std::string::npos; ++p) ++singles;
   EXPECT_EQ(singles, 1u) << "the lone host write keeps its own marker";
 }
+
+// record --policy: the report judges the final values by the recorded policy.
+TEST(ReportModel, PolicyDriftUsesThePolicyTheRecordingCarries) {
+  std::string s = scenario();
+  EXPECT_FALSE(build_report(parse(s)).policy_files) << "no policy, no section";
+  const std::string pol =
+      R"(,"policy":{"enforce":"off","files":[{"file":"p.conf","text":"net.ipv4.tcp_keepalive_time = 7200\nkernel.kptr_restrict = 2\n# sysctlscope: pod=web-*\nnet.ipv4.tcp_keepalive_time = 600\n"}]}})";
+  s.replace(s.find("}\n"), 2, pol + "\n");
+  Report r = build_report(parse(s));
+  ASSERT_TRUE(r.policy_files);
+  EXPECT_EQ(*r.policy_files, std::vector<std::string>{"p.conf"});
+  ASSERT_EQ(r.policy_drift.size(), 3u);
+  // Unchanged since before the session, and still wrong.
+  EXPECT_EQ(r.policy_drift[0].sysctl, "kernel.kptr_restrict");
+  EXPECT_EQ(r.policy_drift[0].value, "1");
+  EXPECT_EQ(r.policy_drift[0].policy, "p.conf:2");
+  EXPECT_EQ(r.policy_drift[0].changed_by, "before the session");
+  EXPECT_EQ(r.policy_drift[1].scope, "host");
+  EXPECT_EQ(r.policy_drift[1].value, "300");
+  EXPECT_EQ(r.policy_drift[1].expected, "7200");
+  EXPECT_EQ(r.policy_drift[1].changed_by, "sysctl[90]");
+  // The pod's namespace is judged by the pod's rule.
+  EXPECT_EQ(r.policy_drift[2].value, "900");
+  EXPECT_EQ(r.policy_drift[2].expected, "600");
+  EXPECT_EQ(r.policy_drift[2].policy, "p.conf:4");
+  EXPECT_NE(render_text(r).find("== Drift from the recorded policy (3)"), std::string::npos);
+  auto j = nlohmann::json::parse(render_json(r));
+  EXPECT_EQ(j["policy"]["files"][0], "p.conf");
+  EXPECT_EQ(j["policy"]["drift"].size(), 3u);
+}

@@ -370,3 +370,33 @@ TEST(Readback, KernelMaskAddsBirthsAndWriterExits) {
   auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
   EXPECT_FALSE(sc.writer_exits);
 }
+
+// The read-back found a third value: the write that set it may have been
+// queued while we read. The write waits one more pass; the next write's
+// old_value then judges it, or, without one, the value read stands.
+TEST(Readback, ThirdValueWaitsOnePassForTheWriteThatSetIt) {
+  VecSink sink;
+  FakeSource src;
+  Pipeline p(Filter{}, nullptr, sink, false);
+  p.set_readback(&src);
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "900";  // already changed by the next write
+  auto a = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
+  p.on_record(&a, a.hdr.size);
+  p.expire_writes(5'000'000, false);
+  EXPECT_TRUE(sink.events.empty());
+  auto b = write_in(5, 11, "net/ipv4/tcp_keepalive_time", "600", "900\n");
+  b.hdr.task.ts_boot_ns = 4'000'000;
+  p.on_record(&b, b.hdr.size);
+  p.expire_writes(10'000'000, false);
+  EXPECT_EQ(results(sink), (std::vector<std::string>{"600=ok", "900=ok"}));
+
+  src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "1000";  // nobody we saw wrote that
+  auto c = write_in(5, 12, "net/ipv4/tcp_keepalive_time", "900", "950\n");
+  c.hdr.task.ts_boot_ns = 20'000'000;
+  p.on_record(&c, c.hdr.size);
+  p.expire_writes(25'000'000, false);
+  EXPECT_EQ(sink.events.size(), 2u);
+  p.expire_writes(30'000'000, false);
+  ASSERT_EQ(sink.events.size(), 3u);
+  EXPECT_EQ(sink.events[2].as<SysctlWrite>().result, "unknown");
+}

@@ -7,6 +7,8 @@
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,6 +23,7 @@
 
 #include "core/btf_file.hpp"
 #include "core/error.hpp"
+#include "core/fd.hpp"
 
 namespace sysctlscope {
 
@@ -40,6 +43,10 @@ void check_privileges() {
   std::string missing;
   for (auto& n : need)
     if (!has(n.cap)) missing += (missing.empty() ? "" : ", ") + std::string(n.name);
+  // The kernel lets CAP_SYS_ADMIN stand for CAP_BPF and CAP_PERFMON
+  // (bpf_capable(), perfmon_capable()), and container engines before Docker
+  // 23 reject the names BPF and PERFMON: SYS_ADMIN alone is enough.
+  if (has(CAP_SYS_ADMIN)) missing.clear();
   if (!missing.empty())
     throw EnvironmentError("need " + missing, "", 0,
                            "run as root, e.g. sudo sysctlscope ..., or grant these capabilities");
@@ -68,13 +75,69 @@ std::string find_cgroup2_mount() {
 std::string find_or_mount_cgroup2() {
   std::string m = find_cgroup2_mount();
   if (!m.empty()) return m;
-  const std::string dir = "/run/sysctlscope/cgroup2";
-  std::filesystem::create_directories(dir);
+  std::string dir = "/run/sysctlscope/cgroup2";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    // A container with the host's /run mounted read-only: a private directory.
+    char tmpl[] = "/tmp/sysctlscope-cgroup2-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw EnvironmentError("create a cgroup2 mount point", dir, ec.value());
+    dir = tmpl;
+  }
   if (::mount("none", dir.c_str(), "cgroup2", 0, nullptr) != 0)
     throw EnvironmentError("mount cgroup2 at", dir, errno,
                            "the kernel needs cgroup v2 (CONFIG_CGROUPS)");
   spdlog::info("no cgroup2 mounted: mounted a private one at {}", dir);
   return dir;
+}
+
+namespace {
+ino_t ns_ino(const char* path) {
+  struct stat st {};
+  return ::stat(path, &st) == 0 ? st.st_ino : 0;
+}
+}  // namespace
+
+void adopt_host_namespaces() {
+  {
+    // "NSpid:\t4321" in the host's PID namespace; "NSpid:\t4321\t7" in a child.
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("NSpid:", 0) == 0 && line.find('\t', 7) != std::string::npos)
+        throw EnvironmentError("trace from a child PID namespace", "/proc/self/status", 0,
+                               "run the container with --pid=host (Kubernetes: hostPID: true)");
+  }
+  // The host's namespaces are those of kthreadd (pid 2 in the host's PID
+  // namespace): kernel threads live in init_net and the root cgroup
+  // namespace, and unlike pid 1 (non-dumpable under some inits) their ns
+  // links are readable with CAP_SYS_PTRACE.
+  std::string host = "/proc/2";
+  {
+    std::ifstream comm(host + "/comm");
+    std::string c;
+    if (!std::getline(comm, c) || c != "kthreadd") host = "/proc/1";
+  }
+  struct Join {
+    const char* ns;
+    int type;
+    const char* why;
+    const char* docker;
+  };
+  for (const Join& j : {Join{"net", CLONE_NEWNET, "host values", "--network=host"},
+                        Join{"cgroup", CLONE_NEWCGROUP, "host cgroup paths", "--cgroupns=host"}}) {
+    const std::string target = host + "/ns/" + j.ns;
+    const ino_t want = ns_ino(target.c_str());
+    if (!want)
+      throw EnvironmentError("read the host's namespaces", target, errno,
+                             "in a container, add the capability SYS_PTRACE");
+    if (ns_ino((std::string("/proc/self/ns/") + j.ns).c_str()) == want) continue;
+    Fd fd(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid() || ::setns(fd.get(), j.type) != 0)
+      throw EnvironmentError(std::string("join the host ") + j.ns + " namespace", target, errno,
+                             std::string("run the container with ") + j.docker);
+    spdlog::info("not in the host {} namespace: joined it for {}", j.ns, j.why);
+  }
 }
 
 void ensure_tracefs() {

@@ -16,6 +16,15 @@ void check_privileges();
 std::string find_or_mount_cgroup2();
 std::string find_cgroup2_mount();  // "" when none is mounted
 
+// Inside a container (docs/deploy.md), the tracer must see what the host
+// sees. Throws EnvironmentError when it runs in a child PID namespace (BPF
+// reports host pids: --pid=host / hostPID is required). When its network
+// namespace is not the host's (no --network=host), the calling thread joins
+// it (kthreadd's): "the host's value" of a sysctl is then init_net's, as on the host
+// (sockets bound before, like the metrics endpoint's, stay where they are).
+// Likewise joins the host cgroup namespace (Kubernetes has no cgroupns=host).
+void adopt_host_namespaces();
+
 // Mounts tracefs at /sys/kernel/tracing when no tracefs is reachable
 // (classic tracepoints are attached by id through it). Says so when it does.
 void ensure_tracefs();

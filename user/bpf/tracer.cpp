@@ -54,6 +54,20 @@ bool is_cgroup_sysctl(bpf_program* p) {
 }
 }  // namespace
 
+std::vector<Tracer::ProgRunStats> Tracer::prog_stats() const {
+  std::vector<ProgRunStats> out;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded on this kernel
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) continue;
+    out.push_back({bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+  }
+  return out;
+}
+
 void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
 
 KernelCaps kernel_caps(const FeatureProbe& probe) {
@@ -263,6 +277,12 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   }
   if (int err = bpf_map__set_max_entries(skel_->maps.events, cfg.ringbuf_bytes))
     throw Error("size ring buffer", "events", -err);
+  skel_->rodata->enforce_mode = cfg.enforce_mode;
+  if (cfg.enforce_mode != SS_ENFORCE_OFF) {
+    const size_t n = cfg.enforce.size() + TracerConfig::kEnforceHeadroom;
+    if (int err = bpf_map__set_max_entries(skel_->maps.enforce_rules, static_cast<uint32_t>(n)))
+      throw Error("size enforce map", "enforce_rules", -err);
+  }
 
   // A name in the plan that the object lacks is a bug, not a program to skip.
   for (const auto& n : plan_.load)
@@ -283,6 +303,21 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
 
   rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
   if (!rb_) throw Error("create ring buffer consumer", "events", errno);
+  // Filled before attach: no write slips through between attach and fill.
+  for (const auto& e : cfg.enforce)
+    if (!add_enforced(e)) spdlog::warn("--enforce: cannot enforce {} (value too long or map full)", e.name);
+}
+
+bool Tracer::add_enforced(const TracerConfig::Enforced& e) {
+  if (cfg_.enforce_mode == SS_ENFORCE_OFF) return false;
+  ss_enforce_key k{};
+  ss_enforce_val v{};
+  if (e.name.size() >= sizeof(k.name) || e.value.size() > sizeof(v.value)) return false;
+  k.netns = e.netns;
+  std::memcpy(k.name, e.name.data(), e.name.size());
+  v.len = static_cast<uint32_t>(e.value.size());
+  std::memcpy(v.value, e.value.data(), e.value.size());
+  return bpf_map_update_elem(bpf_map__fd(skel_->maps.enforce_rules), &k, &v, BPF_ANY) == 0;
 }
 
 Tracer::~Tracer() = default;

@@ -32,6 +32,16 @@ struct TracerConfig {
   uint32_t ringbuf_bytes = 8u << 20;  // power of two, >= page size
   uint64_t wakeup_bytes = 256u << 10;
   std::string cgroup_root;  // where the cgroup/sysctl program is attached
+  // --enforce (docs/policy.md): enum ss_enforce_mode, and the expected values.
+  struct Enforced {
+    uint32_t netns = 0;  // inode; 0 = any namespace
+    std::string name;    // slash form, as bpf_sysctl_get_name() gives it
+    std::string value;   // blank runs collapsed to one space
+  };
+  uint32_t enforce_mode = 0;
+  std::vector<Enforced> enforce;
+  // Room for entries added later (add_enforced()).
+  static constexpr size_t kEnforceHeadroom = 1024;
 };
 
 struct SkelDeleter {
@@ -90,6 +100,17 @@ class Tracer {
   // Sum over CPUs of records the kernel could not reserve, since load.
   uint64_t lost_total() const;
   const ProgramPlan& plan() const { return plan_; }
+  // run_cnt / run_time_ns of every loaded program (bpf_prog_info; they only
+  // move while kernel.bpf_stats_enabled is on). Safe from another thread
+  // while the tracer lives: one syscall per program fd.
+  struct ProgRunStats {
+    std::string name;
+    uint64_t run_cnt = 0, run_time_ns = 0;
+  };
+  std::vector<ProgRunStats> prog_stats() const;
+  // More --enforce entries (a namespace born after start); false when the
+  // map is full or a value is too long (the entry is then not enforced).
+  bool add_enforced(const TracerConfig::Enforced& e);
 
  private:
   static int on_record(void* ctx, void* data, size_t len);

@@ -10,6 +10,7 @@
 
 #include "model/filter.hpp"
 #include "output/sink.hpp"
+#include "policy/policy.hpp"
 
 namespace sysctlscope::cli {
 
@@ -35,6 +36,19 @@ struct FilterOptions {
 };
 void add_filter_options(CLI::App* app, FilterOptions& o);
 
+// --policy FILE|DIR... [--enforce [--dry-run]] for trace and record
+// (user/policy/cli.cpp). load() returns nullptr without --policy; throws
+// UsageError (a bad policy line: "file:line: reason").
+struct PolicyOptions {
+  std::vector<std::string> paths;
+  bool enforce = false, dry_run = false;
+  std::unique_ptr<policy::Policy> load() const;
+  uint32_t enforce_mode() const;  // enum ss_enforce_mode
+};
+void add_policy_options(CLI::App* app, PolicyOptions& o);
+// session_start's "policy" member (docs/recording.md).
+nlohmann::ordered_json policy_json(const policy::Policy& p, uint32_t enforce_mode);
+
 // "-o json|table"; default: table on a TTY, JSON lines otherwise.
 OutputFormat resolve_output(const std::string& flag, int fd);
 
@@ -45,5 +59,6 @@ void install_stop_handlers();
 void register_trace(CLI::App& app, Registry& reg);
 void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/netns/cli.cpp)
 void register_forensics(CLI::App& app, Registry& reg);  // record, report, replay (user/forensics/cli.cpp)
+void register_policy(CLI::App& app, Registry& reg);  // check (user/policy/cli.cpp)
 
 }  // namespace sysctlscope::cli

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <cmath>
@@ -14,7 +15,9 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/path.hpp"
+#include "metrics/counting_sink.hpp"
 #include "netns/births.hpp"
+#include "policy/audit.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope::cli {
@@ -66,20 +69,70 @@ std::string cgroup_dir_of(const std::string& root, const std::string& arg) {
   return root + (arg.front() == '/' ? "" : "/") + arg;
 }
 
+void MetricsArgs::add_to(CLI::App* app) {
+  app->add_option("--metrics-addr", addr,
+                  "Serve Prometheus metrics on HOST:PORT (/metrics, and /healthz: 200 while "
+                  "attached); docs/metrics.md");
+  app->add_option("--metrics-label-filter", labels,
+                  "Container labels on sysctlscope_events_total, comma separated: container, pod, "
+                  "namespace (default none: bounded cardinality)");
+}
+
+void MetricsArgs::apply(LiveOptions& opt) const {
+  if (!addr.empty()) opt.metrics = metrics::parse_endpoint(addr);
+  opt.metrics_labels = metrics::parse_label_filter(labels);
+  if (opt.metrics_labels.any() && !opt.metrics)
+    throw UsageError("--metrics-label-filter needs --metrics-addr");
+}
+
+namespace {
+// kernel_caps() words each lack as "ability (cost)": the ability alone.
+std::string missing_features(const KernelCaps& caps) {
+  std::string out;
+  for (const auto& l : caps.lacks) {
+    if (!out.empty()) out += ',';
+    out += l.substr(0, l.find(" ("));
+  }
+  return out;
+}
+}  // namespace
+
 WriteResultMode parse_write_results(const std::string& s) {
   if (auto m = parse_write_result_mode(s)) return *m;
   throw UsageError("--write-results must be readback or syscall, not '" + s + "'");
 }
 
-PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
+PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   route_libbpf_logs();
   check_privileges();
   auto probe = make_kernel_probe();
   require_core_features(*probe);
+  // Metrics: the server answers /healthz with 503 from here until attached,
+  // and counts exactly what reaches the output.
+  std::unique_ptr<metrics::Metrics> counters;
+  std::unique_ptr<metrics::Server> server;
+  std::unique_ptr<metrics::CountingSink> counting;
+  if (opt.metrics) {
+    counters = std::make_unique<metrics::Metrics>(opt.metrics_labels);
+    struct utsname u {};
+    ::uname(&u);
+    counters->set_build_info(u.release, missing_features(kernel_caps(*probe)));
+    counters->set_ringbuf_bytes(opt.ringbuf_bytes);
+    server = std::make_unique<metrics::Server>(*opt.metrics, *counters);
+    counting = std::make_unique<metrics::CountingSink>(out, *counters);
+  }
+  Sink& sink = counting ? static_cast<Sink&>(*counting) : out;
+  adopt_host_namespaces();
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  cfg.type_mask = kernel_type_mask(opt.filter.kernel_type_mask(), opt.write_results);
+  uint32_t wanted = opt.filter.kernel_type_mask();
+  // --policy judges every write and birth, whatever --type shows.
+  if (opt.policy)
+    wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
+              SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+              SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
+  cfg.type_mask = kernel_type_mask(wanted, opt.write_results);
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();
@@ -95,6 +148,9 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   EnricherConfig ecfg;
   ecfg.cgroup_root = cfg.cgroup_root;
   auto enricher = std::make_unique<ContainerEnricher>(ecfg);
+  // Containers older than the tracer: their netns owners from the runtimes'
+  // state, so reach-ins into them are attributed from the first event.
+  enricher->seed_from_runtimes();
   if (!opt.filter.containers.empty()) {
     // --container in the kernel when it is exact (running containers by id):
     // their cgroup subtrees and netns. The user-side filter still applies.
@@ -114,13 +170,47 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
         spdlog::debug("--container in userspace only: {}", why);
     }
   }
+  if (opt.policy && opt.enforce_mode != SS_ENFORCE_OFF) {
+    // Globs expanded now, to the names each namespace has (docs/policy.md).
+    cfg.enforce_mode = opt.enforce_mode;
+    for (const auto& b : policy::bind_now(*opt.policy)) {
+      if (b.missing) continue;
+      cfg.enforce.push_back({policy::per_netns(b.sysctl) ? b.netns : 0u, dotted_to_slash(b.sysctl),
+                             b.rule->norm});
+    }
+    spdlog::info("--enforce{}: {} sysctl(s) in the kernel map",
+                 opt.enforce_mode == SS_ENFORCE_DRY_RUN ? " --dry-run" : "", cfg.enforce.size());
+  }
   Tracer tracer(cfg, *probe);
+  // Program statistics are read by scrapes while the tracer lives.
+  struct ProgStatsScope {
+    metrics::Metrics* m;
+    ~ProgStatsScope() {
+      if (m) m->clear_prog_stats();
+    }
+  } prog_stats_scope{counters.get()};
+  if (counters) {
+    counters->set_prog_stats([&tracer] {
+      std::vector<metrics::ProgStat> v;
+      for (auto& p : tracer.prog_stats()) v.push_back({std::move(p.name), p.run_cnt, p.run_time_ns});
+      return v;
+    });
+  }
   for (const auto& s : tracer.plan().skip) spdlog::debug("not loading {}", s);
   Pipeline pipe(opt.filter, enricher.get(), sink, tracer.plan().joins_writes);
   ProcValueSource readback;
   if (opt.write_results == WriteResultMode::Readback) pipe.set_readback(&readback);
   pipe.set_writer_exits(tracer.plan().writer_exits);
   pipe.set_limit(opt.count);
+  std::unique_ptr<policy::Monitor> monitor;
+  if (opt.policy) {
+    monitor = std::make_unique<policy::Monitor>(
+        *opt.policy, enricher->host_netns(), [&tracer](const policy::Binding& b) {
+          // A namespace born after start: its governed sysctls join the map.
+          tracer.add_enforced({b.netns, dotted_to_slash(b.sysctl), b.rule->norm});
+        });
+    pipe.set_policy(monitor.get());
+  }
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
   // Birth snapshots: calibrate the decoder on a throwaway netns of our own
@@ -150,6 +240,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   std::fprintf(stderr, "Tracing sysctl activity (cgroup2 at %s)... Hit Ctrl-C to end.\n",
                cfg.cgroup_root.c_str());
   std::fflush(stderr);
+  if (server) server->set_healthy(true);
 
   const uint64_t start = mono_ns();
   const uint64_t deadline =
@@ -160,6 +251,10 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
     pipe.on_lost_total(tracer.lost_total(), epoch_ns());
     sink.flush();
     if (tick) tick(pipe.stats());
+    if (counters) {
+      counters->set_containers_known(enricher->known_containers());
+      counters->publish();
+    }
     if (deadline && mono_ns() >= deadline) break;
   }
   // Drain what is already in the ring, then release held writes.
@@ -167,6 +262,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& sink, const TickFn& tick) {
   pipe.expire_writes(boot_ns(), true);
   pipe.on_lost_total(tracer.lost_total(), epoch_ns());
   sink.flush();
+  if (server) server->set_healthy(false);
+  if (counters) counters->publish(true);
   spdlog::debug("{} records from the kernel", pipe.stats().records);
   return pipe.stats();
 }

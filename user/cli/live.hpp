@@ -3,13 +3,18 @@
 // attach, "Tracing ..." on stderr, drain until stopped, lost accounting.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "metrics/metrics.hpp"
+#include "metrics/server.hpp"
 #include "model/filter.hpp"
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
+#include "policy/policy.hpp"
 
 namespace sysctlscope::cli {
 
@@ -20,6 +25,20 @@ struct LiveOptions {
   uint32_t ringbuf_bytes = 8u << 20;
   std::string cgroup;  // subtree filter: a cgroup v2 path ("" = all)
   WriteResultMode write_results = WriteResultMode::Readback;
+  // --policy: judge writes and births (sysctl_drift); enforce_mode is enum
+  // ss_enforce_mode (--enforce, --dry-run). Not owned.
+  const policy::Policy* policy = nullptr;
+  uint32_t enforce_mode = 0;
+  std::optional<metrics::Endpoint> metrics;  // --metrics-addr
+  metrics::LabelFilter metrics_labels;       // --metrics-label-filter
+};
+
+// --metrics-addr / --metrics-label-filter on `trace` and `record`.
+struct MetricsArgs {
+  std::string addr, labels;
+  void add_to(CLI::App* app);
+  // Validates into `opt` (throws UsageError).
+  void apply(LiveOptions& opt) const;
 };
 
 inline constexpr const char* kWriteResultsHelp =

@@ -18,6 +18,8 @@ struct TraceArgs {
   std::string ringbuf_size = "8M";
   std::string cgroup;
   std::string write_results = "readback";
+  MetricsArgs metrics;
+  PolicyOptions policy;
 };
 }  // namespace
 
@@ -30,7 +32,9 @@ void register_trace(CLI::App& app, Registry& reg) {
   sysctlscope trace --sysctl 'net.ipv4.tcp_*'     # TCP sysctls in every namespace
   sysctlscope trace --failed                      # writes that did not take effect
   sysctlscope trace --comm runc:[2:INIT] --count 10
-  sysctlscope trace --duration 30 -o json > sysctl.jsonl)");
+  sysctlscope trace --duration 30 -o json > sysctl.jsonl
+  sysctlscope trace --policy /etc/sysctl.d        # sysctl_drift when a write breaks the node's config
+  sysctlscope trace --policy base.conf --enforce  # and refuse such writes (EPERM))");
   sub->add_option(
       "-o,--output", args->output,
       "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
@@ -42,6 +46,8 @@ void register_trace(CLI::App& app, Registry& reg) {
   sub->add_option("--ringbuf-size", args->ringbuf_size,
                   "Ring buffer size, power of two (default 8M)");
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
+  args->metrics.add_to(sub);
+  add_policy_options(sub, args->policy);
   reg.add(sub, [args]() {
     LiveOptions opt;
     opt.filter = args->filter.build();
@@ -52,6 +58,10 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.ringbuf_bytes = parse_ringbuf_size(args->ringbuf_size);
     opt.cgroup = args->cgroup;
     opt.write_results = parse_write_results(args->write_results);
+    args->metrics.apply(opt);
+    auto pol = args->policy.load();
+    opt.policy = pol.get();
+    opt.enforce_mode = args->policy.enforce_mode();
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});

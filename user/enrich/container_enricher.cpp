@@ -28,6 +28,9 @@ constexpr int kMetaTries = 50;
 constexpr uint64_t kAlways = UINT64_MAX;
 // Evict removed cgroups every this many events (and on every cgroup record).
 constexpr uint64_t kEvictEvery = 1024;
+// At most one scan of the runtimes' state per this interval (an unknown netns
+// seen by a host process triggers one).
+constexpr uint64_t kScanEveryNs = 100'000'000;
 }  // namespace
 
 ContainerEnricher::ContainerEnricher(EnricherConfig cfg)
@@ -80,6 +83,18 @@ ContainerEnricher::Known* ContainerEnricher::v1_actor(const Event& e) {
 void ContainerEnricher::on_cgroup(const CgroupChange& c) {
   const uint64_t now = mono_ns();
   if (c.removed) {
+    // Cheap for a known container (no file read); resolves one seeded at
+    // start whose cgroup we never looked at, so that its death is seen.
+    Known* k = paths_.find(c.id) ? resolve(c.id, nullptr, 0) : nullptr;
+    if (k && k->live > 0 && --k->live == 0) {
+      // The container is gone: its netns dies with it (unless someone else
+      // holds it) and the inode may be reused. Later events re-resolve.
+      const uint64_t t = c.time_ns ? c.time_ns : epoch_ns();
+      std::vector<uint32_t> owned;
+      for (const auto& [ns, slot] : netns_)
+        if (slot.owner == k) owned.push_back(ns);
+      for (uint32_t ns : owned) new_generation(ns, t);
+    }
     paths_.forget_later(c.id, now);
   } else if (!c.path.empty()) {
     paths_.learn(c.id, c.path);
@@ -108,21 +123,35 @@ void ContainerEnricher::drop_cgroup(uint64_t id) {
   by_cgroup_.erase(it);
   if (!k || --k->cgroups > 0) return;  // the container has other cgroups still
   // The container is gone: its netns inode may be reused by a new namespace.
-  for (auto n = netns_owner_.begin(); n != netns_owner_.end();)
-    n = n->second == k ? netns_owner_.erase(n) : std::next(n);
+  for (auto n = netns_.begin(); n != netns_.end();) {
+    if (n->second.before == k) n->second.before = nullptr;
+    if (n->second.owner == k) n->second.owner = nullptr;
+    n = n->second.owner || n->second.before ? std::next(n) : netns_.erase(n);
+  }
   std::erase(pending_meta_, k);
   by_id_.erase(k->info->id);
 }
 
 ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& path) {
   auto m = parse_container_path(path);
-  if (!m && !cfg_.meta.runc_roots.empty()) {
+  if (!m) {
     // Plain runc (`runc run ID`) puts the container in cgroup /<ID> (or any
-    // cgroupsPath): confirm with its state directory, which runc creates
-    // before the cgroup.
+    // cgroupsPath), containerd's `ctr run` in /<namespace>/<ID>: confirm with
+    // a runc state directory (runc creates it before the cgroup) or a
+    // containerd task bundle (written before runc runs). The files then tell
+    // the runtime (load_meta).
     std::string name = path.substr(path.rfind('/') + 1);
-    if (runc_state_dir_exists(cfg_.meta.runc_roots.front(), name))
-      m = PathMatch{"runc", name, "", ""};
+    bool known = false;
+    for (const auto& root : runc_state_roots(cfg_.meta))
+      if ((known = runc_state_dir_exists(root, name))) break;
+    if (!known && !cfg_.meta.containerd_task_root.empty()) {
+      size_t slash = path.rfind('/');
+      size_t prev = slash ? path.rfind('/', slash - 1) : std::string::npos;
+      if (prev != std::string::npos && prev + 1 < slash)
+        known = runc_state_dir_exists(
+            cfg_.meta.containerd_task_root + "/" + path.substr(prev + 1, slash - prev - 1), name);
+    }
+    if (known) m = PathMatch{"runc", name, "", ""};
   }
   if (!m) return nullptr;
   auto& slot = by_id_[m->id];
@@ -141,21 +170,15 @@ void ContainerEnricher::load_meta(Known& k) {
   ContainerInfo& c = *k.info;
   ++k.tries;
   k.last_try_ns = epoch_ns();
-  RuncState st;
-  bool found = read_runc_state(cfg_.meta.runc_roots, c.id, st);
-  if (found) {
-    if (st.bundle.empty() || !apply_annotations_file(st.bundle + "/config.json", c, &k.sandbox))
-      apply_annotations(st.labels, c, &k.sandbox);  // runc copies annotations into labels
-    if (st.pid > 0) {
-      uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
-      if (ns && ns != host_netns_) claim_netns(ns, &k);
-    }
+  ContainerFiles f = read_container_files(cfg_.meta, c);
+  k.sandbox |= f.sandbox;
+  warn_problems(k, f.problems);
+  // The init's netns, if the pid is still that init (start time as recorded).
+  if (same_process(cfg_.proc_root, f.pid, f.init_start)) {
+    uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(f.pid) + "/ns/net");
+    if (ns && ns != host_netns_) claim_netns(ns, &k);
   }
-  if (c.runtime == "docker" && c.name.empty()) {
-    c.name = docker_container_name(cfg_.meta.docker_root, c.id);
-    found |= !c.name.empty();
-  }
-  if (found || k.tries >= kMetaTries) k.meta_done = true;
+  if (f.found || k.tries >= kMetaTries) k.meta_done = true;
   auto it = std::find(pending_meta_.begin(), pending_meta_.end(), &k);
   if (k.meta_done && it != pending_meta_.end()) pending_meta_.erase(it);
   if (!k.meta_done && it == pending_meta_.end()) pending_meta_.push_back(&k);
@@ -183,10 +206,59 @@ ContainerEnricher::Known* ContainerEnricher::resolve(uint64_t cgroup_id,
     if (path.empty()) return nullptr;  // unknown: not cached, a later record may teach it
     k = resolve_path(path);
     by_cgroup_.emplace(cgroup_id, k);
-    if (k) ++k->cgroups;
+    if (k) {
+      ++k->cgroups;
+      if (!paths_.removed(cgroup_id)) ++k->live;
+    }
   }
   if (k && !k->meta_done && event_ns > k->last_try_ns) load_meta(*k);
   return k;
+}
+
+void ContainerEnricher::warn_problems(const Known& k, const std::vector<std::string>& problems) {
+  // A malformed or half-written file never stops us: the container is
+  // reported with what is known. Said once per container and file, in -v.
+  if (problems.empty() || k.tries > 1) return;
+  for (const auto& p : problems) spdlog::debug("container {}: {}", k.info->id, p);
+}
+
+ContainerEnricher::Known* ContainerEnricher::known_for(const ContainerInfo& info) {
+  auto& slot = by_id_[info.id];
+  if (!slot) {
+    slot = std::make_unique<Known>();
+    slot->info = std::make_shared<ContainerInfo>(info);
+    slot->meta_done = true;
+  }
+  return slot.get();
+}
+
+size_t ContainerEnricher::scan_runtimes() {
+  last_scan_ns_ = mono_ns();
+  size_t claimed = 0;
+  for (auto& r : scan_running_containers(cfg_.meta, cfg_.proc_root)) {
+    if (!r.netns || r.netns == host_netns_) continue;
+    auto it = netns_.find(r.netns);
+    if (it != netns_.end() && it->second.owner) continue;
+    Known* k = known_for(r.info);
+    k->sandbox |= r.sandbox;
+    auto& slot = netns_[r.netns];
+    slot.owner = k;
+    ++claimed;
+  }
+  return claimed;
+}
+
+void ContainerEnricher::seed_from_runtimes() {
+  size_t n = scan_runtimes();
+  spdlog::debug("{} container network namespaces known from the runtimes' state", n);
+}
+
+void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
+  auto& slot = netns_[netns];
+  if (slot.owner) slot.before = slot.owner;
+  slot.owner = nullptr;
+  slot.since_ns = t;
+  slot.scanned = false;
 }
 
 void ContainerEnricher::enrich(Event& e) {
@@ -205,16 +277,31 @@ void ContainerEnricher::enrich(Event& e) {
   const bool host = e.netns == host_netns_;
   Known* owner = nullptr;
   if (!host) {
-    // A process of a container acting in a netns other than the host's marks
-    // that netns as the container's (the first one seen keeps it).
-    auto n = netns_owner_.find(e.netns);
-    if (n == netns_owner_.end() && actor) {
-      owner = claim_netns(e.netns, actor);
-    } else if (n == netns_owner_.end() && !pending_meta_.empty()) {
-      retry_pending_meta(event_ns);
-      n = netns_owner_.find(e.netns);
+    // A namespace was born with this inode: whoever owned an earlier
+    // namespace with the same inode does not own this one.
+    if (e.is<NetnsCreate>()) new_generation(e.netns, event_ns == kAlways ? epoch_ns() : event_ns);
+    auto n = netns_.find(e.netns);
+    if (n != netns_.end()) owner = n->second.at(event_ns);
+    const bool current = n == netns_.end() || event_ns >= n->second.since_ns;
+    if (!owner && current) {
+      // A process of a container acting in a netns other than the host's
+      // marks that netns as the container's (the first one seen keeps it).
+      if (actor) {
+        owner = claim_netns(e.netns, actor);
+      } else {
+        // A host process in a netns of unknown owner (a reach-in): files that
+        // were not there yet, then the runtimes' state (once per generation).
+        if (!pending_meta_.empty()) retry_pending_meta(event_ns);
+        n = netns_.find(e.netns);
+        if ((n == netns_.end() || (!n->second.owner && !n->second.scanned)) &&
+            mono_ns() - last_scan_ns_ >= kScanEveryNs) {
+          scan_runtimes();
+          netns_[e.netns].scanned = true;
+          n = netns_.find(e.netns);
+        }
+        if (n != netns_.end()) owner = n->second.owner;
+      }
     }
-    if (!owner && n != netns_owner_.end()) owner = n->second;
   }
   if (owner) e.netns_container = *owner->info;
   // Host netns (owner null) or a known owner: the actor is someone else,
@@ -244,12 +331,15 @@ ContainerEnricher::Known* ContainerEnricher::claim_netns(uint32_t netns, Known* 
   // A pod's container claiming an unowned netns: its sandbox (a sibling
   // cgroup) may not have been looked at yet (no event, or it predates the
   // tracer). Rare: once per netns.
-  if (!k->sandbox && (!k->info->pod_uid.empty() || !k->info->pod.empty()) &&
-      !netns_owner_.count(netns))
+  auto has_owner = [&] {
+    auto it = netns_.find(netns);
+    return it != netns_.end() && it->second.owner;
+  };
+  if (!k->sandbox && (!k->info->pod_uid.empty() || !k->info->pod.empty()) && !has_owner())
     resolve_siblings(k);
-  auto [it, added] = netns_owner_.try_emplace(netns, k);
-  if (!added && k->sandbox && it->second && !it->second->sandbox) it->second = k;
-  return it->second;
+  auto& slot = netns_[netns];
+  if (!slot.owner || (k->sandbox && !slot.owner->sandbox)) slot.owner = k;
+  return slot.owner;
 }
 
 std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id) {
@@ -259,9 +349,9 @@ std::optional<ContainerInfo> ContainerEnricher::container_of(uint64_t cgroup_id)
 }
 
 std::optional<ContainerInfo> ContainerEnricher::netns_owner(uint32_t netns) const {
-  auto it = netns_owner_.find(netns);
-  if (it == netns_owner_.end() || !it->second) return std::nullopt;
-  return *it->second->info;
+  auto it = netns_.find(netns);
+  if (it == netns_.end() || !it->second.owner) return std::nullopt;
+  return *it->second.owner->info;
 }
 
 std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
@@ -293,10 +383,11 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       f.ids.push_back(c.id);
       // Its netns, from its init process: a host process reaching into it
       // must pass too. Unknown (no runc state): the kernel cannot tell.
-      RuncState st;
+      ContainerInfo probe = c;
+      ContainerFiles files = read_container_files(cfg_.meta, probe);
       uint32_t ns = 0;
-      if (read_runc_state(cfg_.meta.runc_roots, c.id, st) && st.pid > 0)
-        ns = ns_inode(cfg_.proc_root + "/" + std::to_string(st.pid) + "/ns/net");
+      if (same_process(cfg_.proc_root, files.pid, files.init_start))
+        ns = ns_inode(cfg_.proc_root + "/" + std::to_string(files.pid) + "/ns/net");
       if (!ns) return fail("the network namespace of " + c.id + " is unknown");
       if (ns != host_netns_ && std::find(f.netns.begin(), f.netns.end(), ns) == f.netns.end())
         f.netns.push_back(ns);

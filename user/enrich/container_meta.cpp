@@ -1,20 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "enrich/container_meta.hpp"
 
+#include "enrich/container_paths.hpp"
+
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace sysctlscope {
 
 namespace {
 // Parses a small JSON file; discarded value on any error (no exceptions out).
-nlohmann::json load_json(const std::string& path) {
+// `malformed` (if given) is set when the file exists but does not parse (a
+// half-written state file, say).
+nlohmann::json load_json(const std::string& path, bool* malformed = nullptr) {
   std::ifstream in(path);
   if (!in) return nlohmann::json();
   auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() && malformed) *malformed = true;
   return j.is_discarded() ? nlohmann::json() : j;
+}
+
+std::vector<std::string> subdirs(const std::string& dir) {
+  std::vector<std::string> out;
+  if (dir.empty()) return out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != ".." && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
+        out.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string str_at(const nlohmann::json& j, const char* key) {
@@ -35,8 +58,9 @@ bool runc_state_dir_exists(const std::string& root, const std::string& id) {
   return ::stat((root + "/" + id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool read_runc_state_file(const std::string& path, RuncState& out) {
-  auto j = load_json(path);
+namespace {
+bool read_runc_state_file(const std::string& path, RuncState& out, bool* malformed) {
+  auto j = load_json(path, malformed);
   if (!j.is_object()) return false;
   out = RuncState{};
   out.id = str_at(j, "id");
@@ -59,6 +83,11 @@ bool read_runc_state_file(const std::string& path, RuncState& out) {
     }
   }
   return true;
+}
+}  // namespace
+
+bool read_runc_state_file(const std::string& path, RuncState& out) {
+  return read_runc_state_file(path, out, nullptr);
 }
 
 bool read_runc_state(const std::vector<std::string>& roots, const std::string& id, RuncState& out) {
@@ -124,6 +153,200 @@ std::string docker_container_name(const std::string& docker_root, const std::str
       str_at(load_json(docker_root + "/containers/" + id + "/config.v2.json"), "Name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   return name;
+}
+
+std::vector<std::string> runc_state_roots(const MetaSources& m) {
+  std::vector<std::string> roots = m.runc_roots;
+  for (const auto& ns : subdirs(m.containerd_runc_root))
+    roots.push_back(m.containerd_runc_root + "/" + ns);
+  std::vector<std::string> out;
+  for (auto& r : roots)
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(std::move(r));
+  return out;
+}
+
+namespace {
+// The runtime a runc state root stands for: containerd keeps one per
+// namespace ("moby" is Docker's), Docker its own; plain runc's is shared by
+// Podman (its containers carry io.container.manager=libpod).
+std::string runtime_of_root(const MetaSources& m, const std::string& root,
+                            const std::vector<std::pair<std::string, std::string>>& labels) {
+  const std::string& cd = m.containerd_runc_root;
+  if (!cd.empty() && root.size() > cd.size() + 1 && root.compare(0, cd.size(), cd) == 0 &&
+      root[cd.size()] == '/')
+    return root.substr(cd.size() + 1) == "moby" ? "docker" : "containerd";
+  if (root.find("/docker/") != std::string::npos) return "docker";
+  for (const auto& [k, v] : labels)
+    if (k == "io.container.manager" && v == "libpod") return "podman";
+  return "runc";
+}
+
+// A runtime from the path shape is specific; "runc" (no shape, confirmed by a
+// state dir) and "" may be refined by where the state lives.
+void refine_runtime(ContainerInfo& c, const std::string& rt) {
+  if (c.runtime.empty() || (c.runtime == "runc" && rt != "runc")) c.runtime = rt;
+}
+
+// Podman's (and CRI-O's) containers storage: [{"id", "names": [...], ...}].
+// Written at `podman create`, before the runtime runs: names at birth.
+std::string storage_name(const std::string& storage, const std::string& id, bool* malformed) {
+  if (storage.empty()) return "";
+  auto j = load_json(storage + "/overlay-containers/containers.json", malformed);
+  if (!j.is_array()) return "";
+  for (const auto& c : j) {
+    if (!c.is_object() || str_at(c, "id") != id) continue;
+    auto n = c.find("names");
+    if (n != c.end() && n->is_array() && !n->empty() && n->front().is_string())
+      return n->front().get<std::string>();
+    return "";
+  }
+  return "";
+}
+}  // namespace
+
+ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
+  ContainerFiles f;
+  if (!safe_id(c.id)) return f;
+  auto problem = [&](const std::string& path) { f.problems.push_back(path + ": malformed"); };
+  RuncState st;
+  std::string state_root;
+  for (const auto& root : runc_state_roots(m)) {
+    bool bad = false;
+    std::string path = root + "/" + c.id + "/state.json";
+    if (read_runc_state_file(path, st, &bad)) {
+      state_root = root;
+      break;
+    }
+    if (bad) problem(path);
+  }
+  std::string bundle;
+  if (!state_root.empty()) {
+    f.found = true;
+    f.pid = st.pid;
+    f.init_start = st.init_start;
+    bundle = st.bundle;
+    refine_runtime(c, runtime_of_root(m, state_root, st.labels));
+  } else if (!m.containerd_task_root.empty()) {
+    // containerd writes the task bundle before runc creates its state.
+    for (const auto& ns : subdirs(m.containerd_task_root)) {
+      std::string dir = m.containerd_task_root + "/" + ns + "/" + c.id;
+      struct stat sb {};
+      if (::stat((dir + "/config.json").c_str(), &sb) != 0) continue;
+      f.found = true;
+      bundle = dir;
+      refine_runtime(c, ns == "moby" ? "docker" : "containerd");
+      break;
+    }
+  }
+  bool annotated = false;
+  if (!bundle.empty()) {
+    annotated = apply_annotations_file(bundle + "/config.json", c, &f.sandbox);
+    // Unreadable (half-written?): runc copied the annotations into its labels.
+    if (!annotated) problem(bundle + "/config.json");
+  }
+  if (!annotated && !state_root.empty()) apply_annotations(st.labels, c, &f.sandbox);
+  if (c.name.empty() && c.runtime == "docker") {
+    bool bad = false;
+    std::string path = m.docker_root + "/containers/" + c.id + "/config.v2.json";
+    std::string name = str_at(load_json(path, &bad), "Name");
+    if (bad) problem(path);
+    if (!name.empty() && name[0] == '/') name.erase(0, 1);
+    c.name = name;
+    f.found |= !name.empty();
+  }
+  if (c.name.empty() && (c.runtime == "podman" || c.runtime == "runc" || c.runtime == "cri-o")) {
+    bool bad = false;
+    std::string name = storage_name(m.containers_storage, c.id, &bad);
+    if (bad) problem(m.containers_storage + "/overlay-containers/containers.json");
+    if (!name.empty()) {
+      c.name = name;
+      if (c.runtime == "runc") c.runtime = "podman";
+      f.found = true;
+    }
+  }
+  return f;
+}
+
+std::optional<uint64_t> proc_start_time(const std::string& proc_root, int pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto rp = s.rfind(')');
+  if (rp == std::string::npos || rp + 2 > s.size()) return std::nullopt;
+  std::istringstream rest(s.substr(rp + 2));
+  std::string f;
+  for (int field = 3; rest >> f; ++field)
+    if (field == 22) {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(f.c_str(), &end, 10);
+      if (end == f.c_str() || *end) return std::nullopt;
+      return v;
+    }
+  return std::nullopt;
+}
+
+bool same_process(const std::string& proc_root, int pid, uint64_t start) {
+  if (pid <= 0) return false;
+  if (start == 0) {
+    struct stat st {};
+    return ::stat((proc_root + "/" + std::to_string(pid)).c_str(), &st) == 0;
+  }
+  return proc_start_time(proc_root, pid) == start;
+}
+
+namespace {
+uint32_t netns_of(const std::string& proc_root, int pid) {
+  struct stat st {};
+  std::string p = proc_root + "/" + std::to_string(pid) + "/ns/net";
+  return ::stat(p.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+}
+
+std::string cgroup2_of(const std::string& proc_root, int pid) {
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("0::", 0) == 0) return line.substr(3);
+  return "";
+}
+}  // namespace
+
+std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
+                                                      const std::string& proc_root) {
+  std::vector<RunningContainer> out;
+  std::vector<std::string> seen;
+  for (const auto& root : runc_state_roots(m)) {
+    for (const auto& dir : subdirs(root)) {
+      RuncState st;
+      if (!safe_id(dir) || !read_runc_state_file(root + "/" + dir + "/state.json", st)) continue;
+      RunningContainer r;
+      r.info.id = st.id.empty() ? dir : st.id;
+      if (std::find(seen.begin(), seen.end(), r.info.id) != seen.end()) continue;
+      seen.push_back(r.info.id);
+      ContainerFiles f = read_container_files(m, r.info);
+      r.sandbox = f.sandbox;
+      // The init's pid counts only if its start time is the one runc
+      // recorded: the pid of a stopped container may belong to anyone now.
+      if (same_process(proc_root, st.pid, st.init_start)) {
+        r.pid = st.pid;
+        r.netns = netns_of(proc_root, st.pid);
+        r.cgroup = cgroup2_of(proc_root, st.pid);
+      }
+      // A cgroup path shape is more specific than the state root ("docker"
+      // for a Docker-shaped cgroupsPath under plain runc).
+      // A cgroup that names another id (plain runc given Docker's
+      // cgroupsPath) is what events resolve to: use its identity.
+      if (auto pm = parse_container_path(r.cgroup)) {
+        if (pm->id != r.info.id) {
+          r.info.id = pm->id;
+          r.info.runtime = pm->runtime;
+        } else if (r.info.runtime == "runc" || r.info.runtime.empty()) {
+          r.info.runtime = pm->runtime;
+        }
+        if (r.info.pod_uid.empty()) r.info.pod_uid = pm->pod_uid;
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
 }
 
 }  // namespace sysctlscope

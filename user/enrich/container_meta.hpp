@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Container metadata from the files runtimes leave on the host (no runtime
 // API): runc's state.json -> bundle -> config.json annotations (CRI pod
-// metadata), Docker's config.v2.json (the container name). Every reader
-// degrades to fewer fields on a missing or malformed file; none throws.
+// metadata), containerd's task bundles, Docker's config.v2.json and Podman's
+// containers storage (the names). Every reader degrades to fewer fields on a
+// missing or malformed file; none throws.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,8 +20,51 @@ struct MetaSources {
   std::vector<std::string> runc_roots = {
       "/run/runc", "/run/containerd/runc/k8s.io", "/run/docker/runtime-runc/moby",
       "/run/containerd/runc/moby", "/run/containerd/runc/default"};
+  // containerd: one runc root per containerd namespace (<root>/<ns>/<id>),
+  // and the task bundles (<root>/<ns>/<id>/config.json) that exist before
+  // runc's state does. "moby" is Docker's namespace. "" = none.
+  std::string containerd_runc_root = "/run/containerd/runc";
+  std::string containerd_task_root = "/run/containerd/io.containerd.runtime.v2.task";
   std::string docker_root = "/var/lib/docker";
+  // Podman (and CRI-O) containers storage: overlay-containers/containers.json.
+  std::string containers_storage = "/var/lib/containers/storage";
 };
+
+// Every runc state root: `runc_roots`, then one per containerd namespace
+// (listed now: namespaces come and go), without duplicates.
+std::vector<std::string> runc_state_roots(const MetaSources& m);
+
+// What the files of one container say, from every source that knows its id.
+struct ContainerFiles {
+  bool found = false;    // some source knows the container
+  bool sandbox = false;  // a pod's sandbox (see apply_annotations)
+  int pid = 0;           // init pid from runc's state (host view); 0 when unknown
+  uint64_t init_start = 0;
+  std::vector<std::string> problems;  // malformed files, for -v
+};
+// Fills name, pod, namespace, pod uid and refines the runtime ("runc" ->
+// "podman" or "containerd", "cri" -> "containerd"/"cri-o") of `c` (id and
+// runtime set from the cgroup path or the state root).
+ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c);
+
+// A container running now, found by a scan of the runtimes' state (not of
+// cgroups): what `netns list`, `diff`, `record` and trace's start use.
+struct RunningContainer {
+  ContainerInfo info;
+  int pid = 0;             // init pid, checked against its start time
+  uint32_t netns = 0;      // the init's netns inode; 0 when the init is gone
+  std::string cgroup;      // the init's cgroup v2 path ("" when unknown)
+  bool sandbox = false;
+};
+std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
+                                                      const std::string& proc_root = "/proc");
+
+// Field 22 of <proc_root>/<pid>/stat (start time, clock ticks since boot):
+// what runc records as init_process_start. A pid alone may be reused.
+std::optional<uint64_t> proc_start_time(const std::string& proc_root, int pid);
+// `pid` is still the process that started at `start` (0: not recorded, any
+// process with that pid counts).
+bool same_process(const std::string& proc_root, int pid, uint64_t start);
 
 struct RuncState {
   std::string root;         // the state root it was found under

@@ -45,6 +45,8 @@ class CgroupPaths {
   // Evicts what is due; returns the evicted ids.
   std::vector<uint64_t> evict(uint64_t now_ns);
   void rescan();
+  // A cgroup_rmdir was seen for it (evicted later).
+  bool removed(uint64_t id) const { return doomed_ids_.count(id) != 0; }
   size_t size() const { return paths_.size(); }
   const std::string& root() const { return root_; }
   const std::unordered_map<uint64_t, std::string>& all() const { return paths_; }
@@ -88,9 +90,17 @@ class ContainerEnricher final : public Enricher {
 
   CgroupPaths& paths() { return paths_; }
   uint32_t host_netns() const { return host_netns_; }
+  size_t known_containers() const { return by_id_.size(); }  // sysctlscope_containers_known
   // The container a cgroup belongs to (resolving it if needed); nullopt for host.
   std::optional<ContainerInfo> container_of(uint64_t cgroup_id);
+  // The current owner of `netns` (its latest generation).
   std::optional<ContainerInfo> netns_owner(uint32_t netns) const;
+  // Every container running now, from the runtimes' own state files (Docker,
+  // containerd, Podman, runc): their netns get owners before any event, so a
+  // host process reaching into a container older than the tracer is
+  // attributed. Called once at start; unknown netns trigger a rate-limited
+  // re-scan later.
+  void seed_from_runtimes();
   // The kernel-side form of `--container` values, when it is exact: every
   // value names running containers by full id or by an id prefix of at least
   // 12 characters (a name may be taken by a later container: userspace only),
@@ -106,8 +116,19 @@ class ContainerEnricher final : public Enricher {
     bool meta_done = false;  // metadata files read (or none to read)
     bool sandbox = false;    // a pod's sandbox: owns the pod's netns
     int cgroups = 0;         // entries of by_cgroup_ pointing here
+    int live = 0;            // of those, cgroups not yet removed
     int tries = 0;
     uint64_t last_try_ns = 0;  // Unix time of the last look at the files
+  };
+  // The owner of one netns inode, per generation: an inode is reused once its
+  // namespace is freed, so a netns_create (or the owner's death) starts a new
+  // generation at `since_ns`; events older than that still see `before`.
+  struct NetnsSlot {
+    Known* owner = nullptr;
+    uint64_t since_ns = 0;
+    Known* before = nullptr;
+    bool scanned = false;  // runtimes' state scanned for this generation's owner
+    Known* at(uint64_t t) const { return t >= since_ns ? owner : before; }
   };
   // `event_ns`: when the event happened (files are looked at again only for
   // events newer than the last look).
@@ -121,6 +142,13 @@ class ContainerEnricher final : public Enricher {
   // replaces an owner that is not one (the pod's netns is the sandbox's,
   // whichever of its containers was seen first).
   Known* claim_netns(uint32_t netns, Known* k);
+  // A new namespace got inode `netns` at `t` (or its owner died then).
+  void new_generation(uint32_t netns, uint64_t t);
+  // The runtimes' state (runc/containerd/Docker/Podman) -> running containers
+  // and their netns. Returns how many netns were claimed.
+  size_t scan_runtimes();
+  Known* known_for(const ContainerInfo& info);
+  void warn_problems(const Known& k, const std::vector<std::string>& problems);
   // Resolves the not-yet-resolved cgroups next to k's (a pod's other
   // containers), once per netns claim: rare, never per event.
   void resolve_siblings(const Known* k);
@@ -132,7 +160,8 @@ class ContainerEnricher final : public Enricher {
   // nullptr value: resolved, not a container.
   std::unordered_map<uint64_t, Known*> by_cgroup_;
   std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
-  std::unordered_map<uint32_t, Known*> netns_owner_;
+  std::unordered_map<uint32_t, NetnsSlot> netns_;
+  uint64_t last_scan_ns_ = 0;  // monotonic
   std::vector<Known*> pending_meta_;  // containers whose files were not there yet
   // Set by kernel_filter_for: containers filtered in the kernel, and the
   // cgroup paths whose subtrees the kernel lets through.

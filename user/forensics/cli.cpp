@@ -182,14 +182,15 @@ void write_baseline(RecordSink& sink) {
     if (auto it = again.values.find(k); it != again.values.end() && it->second != v)
       host.volatile_names.push_back(k);
   sink.record_line(baseline_json(host, at));
-  auto src = netns::make_runc_state_source();
+  auto src = netns::make_runtime_source();
   for (const auto& n : netns::list_netns(*src)) {
     if (n.inode == self_ns) continue;
     Baseline b;
     b.scope = "netns";
     b.netns = n.inode;
     if (n.owner)
-      b.container = ContainerInfo{n.owner->id, n.owner->runtime, n.owner->name, "", "", ""};
+      b.container = ContainerInfo{n.owner->id,  n.owner->runtime,       n.owner->name,
+                                  n.owner->pod, n.owner->k8s_namespace, ""};
     std::string path =
         n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
     Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -226,6 +227,8 @@ struct RecordArgs {
   std::string ringbuf_size = "8M";
   std::string cgroup;
   std::string write_results = "readback";
+  cli::MetricsArgs metrics;
+  cli::PolicyOptions policy;
 };
 
 int run_record(const RecordArgs& a) {
@@ -240,6 +243,10 @@ int run_record(const RecordArgs& a) {
   opt.ringbuf_bytes = parse_ringbuf_size(a.ringbuf_size);
   opt.cgroup = a.cgroup;
   opt.write_results = cli::parse_write_results(a.write_results);
+  a.metrics.apply(opt);
+  auto pol = a.policy.load();
+  opt.policy = pol.get();
+  opt.enforce_mode = a.policy.enforce_mode();
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -248,7 +255,10 @@ int run_record(const RecordArgs& a) {
     throw Error("create recording", terminal_safe(a.output), errno,
                 errno == EEXIST ? "choose a new file name; recordings are never overwritten" : "");
   RecordSink sink(fd.get(), max_size, 0);
-  sink.record_line(session_start(opt.filter, a.cgroup, a.duration, max_size));
+  json start = session_start(opt.filter, a.cgroup, a.duration, max_size);
+  // The policy travels with the recording: report judges drift by it.
+  if (pol) start["policy"] = cli::policy_json(*pol, opt.enforce_mode);
+  sink.record_line(start);
   write_baseline(sink);
   sink.finish();
   if (max_size && sink.bytes() + RecordSink::kReserve > max_size) {
@@ -339,6 +349,8 @@ The file format is described in docs/recording.md.)");
     sub->add_option("--ringbuf-size", a->ringbuf_size,
                     "Ring buffer size, power of two (default 8M)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
+    a->metrics.add_to(sub);
+    cli::add_policy_options(sub, a->policy);
     reg.add(sub, [a]() { return run_record(*a); });
   }
   {

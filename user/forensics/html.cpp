@@ -294,6 +294,17 @@ std::string render_html(const Report& r) {
   o += "<details id=\"volatile\"><summary>Volatile sysctls: changed by themselves, not drift (" +
        std::to_string(r.volatile_drift.size()) + ")</summary>\n" +
        drift_table(r.volatile_drift, "volatile-table", true) + "</details>\n";
+  if (r.policy_files) {
+    o += "<h2>Drift from the recorded policy (" + std::to_string(r.policy_drift.size()) +
+         ")</h2>\n<table id=\"policy_drift\"><tr><th>scope</th><th>sysctl</th><th>value</th>"
+         "<th>expected</th><th>rule</th><th>changed by</th></tr>\n";
+    for (const auto& d : r.policy_drift)
+      o += "<tr><td>" + html_escape(d.scope) + "</td><td class=\"v\">" + html_escape(d.sysctl) +
+           "</td><td class=\"v\">" + html_escape(d.value) + "</td><td class=\"v\">" +
+           html_escape(d.expected) + "</td><td>" + html_escape(d.policy) + "</td><td>" +
+           html_escape(d.changed_by) + "</td></tr>\n";
+    o += "</table>\n";
+  }
   o += "<h2>Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) +
        ")</h2>\n<table "

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "output/escape.hpp"
+#include "policy/audit.hpp"
 
 namespace sysctlscope::forensics {
 
@@ -123,6 +124,98 @@ bool is_security_relevant(const std::string& s) {
   if (s.rfind("fs.protected_", 0) == 0) return true;
   return std::find(std::begin(kSecurity), std::end(kSecurity), s) != std::end(kSecurity);
 }
+
+namespace {
+
+// Drift from the policy a recording carries: the values at the end (the
+// baselines, birth defaults, then every recorded write and read) judged by
+// the first session's policy. Scopes as in the baseline drift.
+void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
+                  const std::map<std::string, std::string>& host_base,
+                  const std::map<uint64_t, std::map<std::string, std::string>>& netns_base,
+                  Report& r) {
+  policy::Policy pol;
+  bool found = false;
+  for (const auto& s : rec.sessions) {
+    auto it = s.start.find("policy");
+    if (it == s.start.end() || !it->is_object()) continue;
+    std::vector<std::string> names;
+    try {
+      for (const auto& f : it->value("files", json::array())) {
+        names.push_back(f.value("file", ""));
+        pol.add_text(f.value("text", ""), names.back());
+      }
+    } catch (const std::exception& e) {
+      r.warnings.push_back(s.file + ": the recorded policy does not parse: " + e.what());
+      return;
+    }
+    r.policy_files = std::move(names);
+    found = true;
+    break;
+  }
+  if (!found) return;
+  struct Val {
+    std::string value, by;
+    uint64_t time_ns = 0;
+  };
+  // netns 0: the host (global sysctls and the host's net.*).
+  std::map<uint64_t, std::map<std::string, Val>> vals;
+  std::map<uint64_t, ContainerInfo> owners;
+  uint64_t host_ns = 0;
+  for (const auto& s : rec.sessions)
+    for (const auto& b : s.baselines) {
+      if (b.scope == "host") host_ns = host_ns ? host_ns : b.netns;
+      if (b.scope != "host" && b.container) owners.emplace(b.netns, *b.container);
+    }
+  for (const auto& [k, v] : host_base) vals[0][k] = {v, "before the session", 0};
+  for (const auto& [ns, m] : netns_base)
+    for (const auto& [k, v] : m) vals[ns][k] = {v, "before the session", 0};
+  for (const Event* e : evs) {
+    if (e->netns_container && e->netns) owners.emplace(e->netns, *e->netns_container);
+    std::string value, by;
+    if (const auto* w = e->get_if<SysctlWrite>()) {
+      if (!w->result.empty() && w->result != "ok") continue;
+      value = w->value;
+      by = e->comm + "[" + std::to_string(e->pid) + "]";
+    } else if (const auto* rd = e->get_if<SysctlRead>()) {
+      if (rd->truncated || rd->value_error) continue;
+      value = rd->value;
+      by = "unobserved change (seen by a read)";
+    } else {
+      continue;
+    }
+    const std::string name(e->sysctl());
+    const uint64_t ns =
+        policy::per_netns(name) && e->netns && e->netns != host_ns ? e->netns : 0;
+    auto& slot = vals[ns][name];
+    // A read only tells something when the value changed unseen.
+    if (e->is<SysctlWrite>() || normalize_value(slot.value) != normalize_value(value))
+      slot = {value, by, e->time_ns};
+  }
+  for (const auto& [ns, m] : vals) {
+    std::optional<ContainerInfo> owner;
+    if (auto o = owners.find(ns); o != owners.end()) owner = o->second;
+    for (const auto& [name, v] : m) {
+      if (ns && !policy::per_netns(name)) continue;
+      const policy::Rule* rule = pol.rule_for(name, ns == 0, owner);
+      if (!rule || policy::value_satisfies(*rule, v.value)) continue;
+      PolicyDriftRow row;
+      row.scope = ns == 0 ? "host"
+                          : (owner ? "container " + container_label(*owner) + " (netns " +
+                                         std::to_string(ns) + ")"
+                                   : "netns " + std::to_string(ns));
+      row.sysctl = name;
+      row.expected = rule->expected;
+      row.value = v.value;
+      row.policy = rule->where();
+      row.changed_by = v.by;
+      row.time_ns = v.time_ns;
+      r.policy_drift.push_back(std::move(row));
+    }
+  }
+}
+
+}  // namespace
 
 Report build_report(const Recording& rec) {
   Report r;
@@ -364,6 +457,7 @@ Report build_report(const Recording& rec) {
   auto by_time = [](const DriftRow& a, const DriftRow& b) { return a.time_ns < b.time_ns; };
   std::sort(r.drift.begin(), r.drift.end(), by_time);
   std::sort(r.volatile_drift.begin(), r.volatile_drift.end(), by_time);
+  policy_drift(rec, evs, host_base, netns_base, r);
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
   std::sort(r.recon.begin(), r.recon.end(),
             [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
@@ -435,6 +529,19 @@ std::string render_json(const Report& r) {
   for (const auto& d : r.drift) dr.push_back(drift_row(d));
   auto& vo = j["volatile"] = json::array();
   for (const auto& d : r.volatile_drift) vo.push_back(drift_row(d));
+  if (r.policy_files) {
+    auto& pj = j["policy"] = json::object();
+    pj["files"] = *r.policy_files;
+    auto& pd = pj["drift"] = json::array();
+    for (const auto& d : r.policy_drift)
+      pd.push_back({{"scope", d.scope},
+                    {"sysctl", d.sysctl},
+                    {"expected", d.expected},
+                    {"value", d.value},
+                    {"policy", d.policy},
+                    {"changed_by", d.changed_by},
+                    {"time", d.time_ns ? json(format_rfc3339(d.time_ns)) : json(nullptr)}});
+  }
   auto& rc = j["reconnaissance"] = json::array();
   for (const auto& x : r.recon)
     rc.push_back({{"who", x.who},
@@ -523,6 +630,12 @@ std::string render_text(const Report& r) {
        std::to_string(r.volatile_drift.size()) + ")\n";
   for (const auto& d : r.volatile_drift)
     o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + "  (" + ts(d.volatile_reason) + ")\n";
+  if (r.policy_files) {
+    o += "\n== Drift from the recorded policy (" + std::to_string(r.policy_drift.size()) + ")\n";
+    for (const auto& d : r.policy_drift)
+      o += "  " + ts(d.scope) + "  " + ts(d.sysctl) + " = " + ts(d.value) + " (expected " +
+           ts(d.expected) + " by " + ts(d.policy) + ")  by " + ts(d.changed_by) + "\n";
+  }
   o += "\n== Reconnaissance: reads of security-relevant sysctls (" +
        std::to_string(r.recon.size()) + ")\n";
   for (const auto& x : r.recon) {

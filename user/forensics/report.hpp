@@ -54,6 +54,15 @@ struct DriftRow {
   std::string volatile_reason;
 };
 
+// A sysctl whose value at the end of the recording breaks the policy the
+// recording carries (record --policy; docs/policy.md).
+struct PolicyDriftRow {
+  std::string scope;  // like DriftRow's
+  std::string sysctl, expected, value, policy;  // policy: "file:line"
+  std::string changed_by;  // the last write, or "before the session"
+  uint64_t time_ns = 0;    // of that write; 0 when before the session
+};
+
 struct ReconRow {
   std::string who, group;
   uint32_t pid = 0;
@@ -79,6 +88,9 @@ struct Report {
   std::vector<TimelineRow> unknown_writes;  // writes whose outcome is not known
   std::vector<DriftRow> drift;
   std::vector<DriftRow> volatile_drift;  // changes of sysctls that change by themselves
+  // Set when a recording carries a policy: its files, and what breaks it.
+  std::optional<std::vector<std::string>> policy_files;
+  std::vector<PolicyDriftRow> policy_drift;
   std::vector<ReconRow> recon;
   std::map<std::string, GroupSummary> groups;
 };

@@ -89,6 +89,8 @@ DecodeStatus SysctlWrite::decode(const RawRecord& raw, SysctlWrite& p, Event&) {
   p.value_error = s.r->flags & SS_F_VALUE_ERR;
   p.new_len = static_cast<uint32_t>(s.nv.size());
   p.value_truncated = s.r->flags & SS_F_NEW_TRUNC;
+  p.denied = s.r->flags & SS_F_DENIED;
+  p.would_deny = s.r->flags & SS_F_WOULD_DENY;
   p.value.assign(p.value_truncated ? s.nv : strip_one_newline(s.nv));
   p.file_pos = s.r->file_pos;
   p.write_id = s.r->write_id;

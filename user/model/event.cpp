@@ -36,6 +36,11 @@ std::optional<EventType> parse_event_type(std::string_view s, bool public_only) 
 
 bool has_actor(EventType t) { return kInfos[index_of(t)].actor; }
 
+bool has_actor(const Event& e) {
+  const TypeInfo& i = kInfos[index_of(e.type())];
+  return i.actor || (i.actor_if_known && e.pid != 0);
+}
+
 std::string public_type_names() {
   std::string out;
   for (const TypeInfo& i : kInfos)

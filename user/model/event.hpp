@@ -121,6 +121,10 @@ struct Event {
   std::string_view sysctl() const;
 };
 
+// This event has an acting task: its type always has one, or it may have one
+// (TypeInfo::actor_if_known) and its pid is set.
+bool has_actor(const Event& e);
+
 // "net/ipv4/conf/eth0.100/rp_filter" <-> "net.ipv4.conf.eth0/100.rp_filter":
 // sysctl(8) swaps the two separators, so the conversion is its own inverse.
 std::string slash_to_dotted(std::string_view name);

@@ -65,6 +65,7 @@ struct TypeInfo {
   bool can_fail = false;    // `--failed` may keep some (failed() says which)
   bool actor = true;        // has an acting task (`proc`, `cgroup` not null)
   bool is_public = true;    // users may name it (`--type`, help, docs/events.md)
+  bool actor_if_known = false;  // not `actor`, but has one when the event's pid is set
 };
 
 // The longest value the kernel captures (SS_VALUE_MAX minus the NUL): a
@@ -115,6 +116,7 @@ struct SysctlWrite {
   int64_t file_pos = 0;
   bool old_truncated = false, value_truncated = false;
   bool value_error = false;
+  bool denied = false, would_deny = false;  // --enforce (docs/policy.md)
   std::optional<uint64_t> bytes_written;  // a partial write (syscall results)
   uint64_t write_id = 0;                  // internal: joins the write with its syscall result
   uint32_t new_len = 0;                   // internal: bytes passed, before the newline strip
@@ -136,6 +138,8 @@ struct SysctlWrite {
     v.flag("value_error", p.value_error);
     v.opt_text("result_source", p.result_source);
     v.opt_num("bytes_written", p.bytes_written);
+    v.flag("denied", p.denied);
+    v.flag("would_deny", p.would_deny);
   }
   template <class R>
   void row(R& r) const {
@@ -145,6 +149,8 @@ struct SysctlWrite {
     r.lit(" -> ");
     r.text(value);
     if (value_truncated || old_truncated) r.lit(" [truncated]");
+    if (denied) r.lit(" [denied]");
+    if (would_deny) r.lit(" [would deny]");
     r.lit(" [");
     r.text(result.empty() ? "unknown" : result);
     r.lit("]");
@@ -241,10 +247,26 @@ struct NetnsCreate {
     r.text(via);
     r.lit(" from netns ");
     r.num(parent_netns);
-    if (differs_from_host) {
-      r.lit(", ");
-      r.num(differs_from_host->size());
-      r.lit(" defaults differ from the host");
+    if (differs_from_host && differs_from_host->empty()) r.lit(", defaults as on the host");
+    if (differs_from_host && !differs_from_host->empty()) {
+      // The first few by name: what a reader of the table wants to see.
+      r.lit(", differs from host: ");
+      constexpr size_t kShown = 3;
+      for (size_t i = 0; i < differs_from_host->size() && i < kShown; ++i) {
+        const auto& d = (*differs_from_host)[i];
+        if (i) r.lit(", ");
+        r.text(d.sysctl);
+        r.lit("=");
+        r.text(d.value);
+        r.lit(" (host ");
+        r.text(d.host);
+        r.lit(")");
+      }
+      if (differs_from_host->size() > kShown) {
+        r.lit(" and ");
+        r.num(differs_from_host->size() - kShown);
+        r.lit(" more");
+      }
     }
   }
   bool operator==(const NetnsCreate& o) const {
@@ -292,16 +314,23 @@ struct Lost {
 };
 
 // ---------------------------------------------------------- sysctl_drift --
-// Prepared for the policy checker (not emitted yet, so not public): a sysctl
-// whose value differs from what a policy expects. Made in userspace: no
-// kernel record. `netns` and `container` are the common fields.
+// A sysctl whose value differs from what a policy expects (user/policy/,
+// docs/policy.md). Made in userspace: no kernel record. `netns` and
+// `container` are the common fields; a drift caused by a write has the
+// writer as its actor (`proc`, `container`, `cross_namespace`).
 struct SysctlDrift {
-  static constexpr TypeInfo kInfo{.name = "sysctl_drift", .actor = false, .is_public = false};
+  static constexpr TypeInfo kInfo{
+      .name = "sysctl_drift", .actor = false, .actor_if_known = true};
 
   std::string sysctl;
   std::string expected;
   std::string value;
-  std::string policy;  // "file:line" of the rule
+  std::string policy;     // "file:line" of the rule
+  std::string cause;      // "check", "write", "netns_create"
+  std::string old_value;  // cause "write": the value before
+  bool resolved = false;  // a write restored the expected value
+  bool missing = false;   // check: the sysctl does not exist here
+  bool denied = false, would_deny = false;  // --enforce refused (would refuse) the write
 
   template <class V, class P>
   static void fields(V& v, P& p) {
@@ -309,17 +338,25 @@ struct SysctlDrift {
     v.bytes("expected", p.expected);
     v.bytes("value", p.value);
     v.text("policy", p.policy);
+    v.opt_text("cause", p.cause);
+    v.opt_bytes("old_value", p.old_value);
+    v.flag("resolved", p.resolved);
+    v.flag("missing", p.missing);
+    v.flag("denied", p.denied);
+    v.flag("would_deny", p.would_deny);
   }
   template <class R>
   void row(R& r) const {
     r.text(sysctl);
     r.lit(" = ");
-    r.text(value);
-    r.lit(" (expected ");
+    r.text(missing ? "(missing)" : value);
+    r.lit(resolved ? " (restored " : " (expected ");
     r.text(expected);
     r.lit(" by ");
     r.text(policy);
     r.lit(")");
+    if (denied) r.lit(" [denied]");
+    if (would_deny) r.lit(" [would deny]");
   }
   bool operator==(const SysctlDrift&) const = default;
 };

@@ -61,14 +61,19 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
 
 Json container_json(const std::optional<ContainerRef>& c) {
   if (!c) return nullptr;
+  auto opt = [](const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); };
   return Json{{"id", c->id},
               {"runtime", c->runtime},
-              {"name", c->name.empty() ? Json(nullptr) : Json(c->name)},
+              {"name", opt(c->name)},
+              {"pod", opt(c->pod)},
+              {"namespace", opt(c->k8s_namespace)},
               {"pid", c->init_pid}};
 }
 
 std::string container_cell(const std::optional<ContainerRef>& c) {
-  return c ? terminal_safe(c->runtime + ":" + c->id) : std::string("-");
+  if (!c) return "-";
+  // The name when known (what users type), else the id.
+  return terminal_safe(c->runtime + ":" + (c->name.empty() ? c->id : c->name));
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -80,7 +85,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 // ------------------------------------------------------------ netns list ---
 int run_list(const std::string& output) {
   auto fmt = resolve_output(output, STDOUT_FILENO);
-  auto src = make_runc_state_source();
+  auto src = make_runtime_source();
   auto all = list_netns(*src);
   if (fmt == OutputFormat::Json) {
     Json arr = Json::array();
@@ -116,7 +121,8 @@ std::string why(const DiffRow& r) {
     const Event& e = *r.last_write;
     const auto& w = e.as<SysctlWrite>();
     s = "last write by " + e.comm + "[" + std::to_string(e.pid) + "]";
-    if (e.container) s += " in container " + e.container->id;
+    if (e.container)
+      s += " in container " + (e.container->name.empty() ? e.container->id : e.container->name);
     s += " at " + format_rfc3339(e.time_ns) + ": '" + w.old_value + "' -> '" + w.value + "' (" +
          (w.result.empty() ? "unknown" : w.result) + ")";
   } else {
@@ -130,7 +136,10 @@ std::string why(const DiffRow& r) {
 Json write_json(const Event& e) {
   const auto& w = e.as<SysctlWrite>();
   Json c = nullptr;
-  if (e.container) c = Json{{"id", e.container->id}, {"runtime", e.container->runtime}};
+  if (e.container)
+    c = Json{{"id", e.container->id},
+             {"runtime", e.container->runtime},
+             {"name", e.container->name.empty() ? Json(nullptr) : Json(e.container->name)}};
   return Json{{"time", format_rfc3339(e.time_ns)},
               {"proc", Json{{"pid", e.pid}, {"comm", e.comm}}},
               {"container", c},
@@ -143,7 +152,7 @@ int run_diff(const DiffArgs& a) {
   auto fmt = resolve_output(a.output, STDOUT_FILENO);
   std::optional<Recording> rec;
   if (!a.from.empty()) rec = load_recording(a.from);
-  auto src = make_runc_state_source();
+  auto src = make_runtime_source();
   Target t = resolve_target(a.target, *src);
   uint64_t self = netns_inode_of_pid(getpid()), init = host_netns_inode();
   if (self != init)

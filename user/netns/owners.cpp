@@ -14,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "enrich/container_meta.hpp"
@@ -40,44 +39,27 @@ bool all_digits(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Field 22 of /proc/PID/stat (start time in clock ticks): what runc records
-// as init_process_start, so a recycled pid is not mistaken for the init.
-std::optional<uint64_t> start_time_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto rp = s.rfind(')');
-  if (rp == std::string::npos) return std::nullopt;
-  std::istringstream rest(s.substr(rp + 2));
-  std::string f;
-  for (int field = 3; rest >> f; ++field)
-    if (field == 22) return std::stoull(f);
-  return std::nullopt;
-}
-
-class RuncStateSource final : public ContainerSource {
+class RuntimeSource final : public ContainerSource {
  public:
-  explicit RuncStateSource(std::vector<std::pair<std::string, std::string>> roots)
-      : roots_(std::move(roots)) {}
+  explicit RuntimeSource(MetaSources m) : m_(std::move(m)) {}
   std::vector<ContainerRef> list() override {
     std::vector<ContainerRef> out;
-    for (const auto& [root, runtime] : roots_) {
-      for (const auto& id : subdirs(root)) {
-        RuncState st;
-        if (!read_runc_state_file(root + "/" + id + "/state.json", st)) continue;
-        ContainerRef c;
-        c.id = st.id.empty() ? id : st.id;
-        c.runtime = runtime;
-        c.init_pid = st.pid;
-        if (c.init_pid > 0 && start_time_of(c.init_pid) == st.init_start)
-          c.netns = netns_inode_of_pid(c.init_pid);
-        out.push_back(std::move(c));
-      }
+    for (auto& r : scan_running_containers(m_)) {
+      ContainerRef c;
+      c.id = std::move(r.info.id);
+      c.runtime = std::move(r.info.runtime);
+      c.name = std::move(r.info.name);
+      c.pod = std::move(r.info.pod);
+      c.k8s_namespace = std::move(r.info.k8s_namespace);
+      c.init_pid = r.pid;
+      c.netns = r.netns;
+      out.push_back(std::move(c));
     }
     return out;
   }
 
  private:
-  std::vector<std::pair<std::string, std::string>> roots_;
+  MetaSources m_;
 };
 
 bool is_net_nsfs(int fd) { return ::ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET; }
@@ -101,16 +83,8 @@ std::vector<std::string> unique_dirs(const std::vector<std::string>& dirs) {
 
 }  // namespace
 
-std::unique_ptr<ContainerSource> make_runc_state_source(std::vector<std::string> roots) {
-  std::vector<std::pair<std::string, std::string>> r;
-  if (roots.empty()) {
-    r = {{"/run/runc", "runc"}, {"/run/docker/runtime-runc/moby", "docker"}};
-    for (const auto& ns : subdirs("/run/containerd/runc"))
-      r.emplace_back("/run/containerd/runc/" + ns, "containerd");
-  } else {
-    for (auto& x : roots) r.emplace_back(x, "runc");
-  }
-  return std::make_unique<RuncStateSource>(std::move(r));
+std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources) {
+  return std::make_unique<RuntimeSource>(std::move(sources));
 }
 
 uint64_t netns_inode_of_pid(pid_t pid) {
@@ -202,6 +176,17 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
     auto all = containers.list();
     for (const auto& c : all)
       if (c.id == spec) return from_container(spec, c);
+    // A name (Docker's, Podman's, a CRI container name): running ones only.
+    std::vector<const ContainerRef*> named;
+    for (const auto& c : all)
+      if (!c.name.empty() && c.name == spec && c.netns) named.push_back(&c);
+    if (named.size() == 1) return from_container(spec, *named[0]);
+    if (named.size() > 1) {
+      std::string ids;
+      for (auto* c : named) ids += (ids.empty() ? "" : ", ") + c->runtime + ":" + c->id;
+      throw UsageError("container name '" + terminal_safe(spec) +
+                       "' is ambiguous: " + terminal_safe(ids));
+    }
     if (all_digits(spec)) {
       uint64_t n = std::stoull(spec);
       // pid_max is at most 2^22; netns inodes are far above (0xF0000000 + n).
@@ -234,7 +219,8 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       }
       if (hits.empty())
         throw UsageError(
-            "no container id or prefix, pid, netns inode or /run/netns name matches '" +
+            "no container id or prefix, container name, pid, netns inode or /run/netns name "
+            "matches '" +
             terminal_safe(spec) + "'");
       return from_container(spec, *hits[0]);
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Who owns a network namespace, and every namespace on the host (`netns
-// list`, `diff`, `explain`, record's baseline). Containers come from runc
-// state directories (enrich/container_meta.hpp reads state.json) through
-// ContainerSource, whose one implementation is make_runc_state_source().
+// list`, `diff`, `explain`, record's baseline). Containers come from the
+// runtimes' state files through ContainerSource, whose one implementation,
+// make_runtime_source(), is the scan trace uses too
+// (enrich/container_meta.hpp: scan_running_containers).
 #pragma once
 
 #include <sys/types.h>
@@ -14,13 +15,15 @@
 #include <vector>
 
 #include "core/fd.hpp"
+#include "enrich/container_meta.hpp"
 
 namespace sysctlscope::netns {
 
 struct ContainerRef {
   std::string id;
-  std::string runtime;  // "runc", "docker", "containerd"
+  std::string runtime;  // "docker", "podman", "containerd", "cri-o", "runc", ...
   std::string name;     // "" when unknown
+  std::string pod, k8s_namespace;  // "" outside Kubernetes
   pid_t init_pid = 0;
   uint64_t netns = 0;  // inode of the init's netns; 0 when the init is gone
 };
@@ -32,10 +35,10 @@ class ContainerSource {
   virtual std::vector<ContainerRef> list() = 0;
 };
 
-// runc state directories: <root>/<id>/state.json (init_process_pid,
-// init_process_start to reject a recycled pid). Default roots: runc's own,
-// Docker's and containerd's runc roots.
-std::unique_ptr<ContainerSource> make_runc_state_source(std::vector<std::string> roots = {});
+// The runtimes' state (runc's, Docker's, every containerd namespace's, with
+// names from Docker's config.v2.json, Podman's containers storage and CRI
+// annotations); init pids are checked against their start time.
+std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources = {});
 
 struct NetnsInfo {
   uint64_t inode = 0;
@@ -66,7 +69,7 @@ struct Target {
   std::vector<std::string> names;
   pid_t pid = 0;
 };
-// TARGET = container id or unique prefix, pid, netns inode, /run/netns name or
+// TARGET = container id, name or unique id prefix, pid, netns inode, /run/netns name or
 // an nsfs path. Throws UsageError when nothing (or more than one container) matches.
 Target resolve_target(const std::string& spec, ContainerSource& containers);
 

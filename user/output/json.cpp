@@ -111,6 +111,9 @@ struct JsonWriter {
   void bytes(std::string_view k, const std::string& v) {
     if (!kept(k)) value_field(out, k, v);
   }
+  void opt_bytes(std::string_view k, const std::string& v) {
+    if (!v.empty()) bytes(k, v);
+  }
   template <class T>
   void num(std::string_view k, T v) {
     if (kept(k)) return;
@@ -189,7 +192,7 @@ void append_event_json(std::string& out, const Event& e) {
   lit(out, "\",\"event\":\"");
   out += to_string(e.type());
   lit(out, "\",\"proc\":");
-  if (!has_actor(e.type())) {
+  if (!has_actor(e)) {
     lit(out, "null,\"cgroup\":null,\"netns\":");
     if (e.netns)
       num(out, e.netns);
@@ -312,6 +315,7 @@ struct JsonReader {
   void text_or(std::string_view k, std::string& v, std::string_view) { text(k, v); }
   void opt_text(std::string_view k, std::string& v) { text(k, v); }
   void bytes(std::string_view k, std::string& v) { text(k, v); }
+  void opt_bytes(std::string_view k, std::string& v) { bytes(k, v); }
   template <class T>
   void num(std::string_view k, T& v) {
     if (auto* x = take(k, [](const Json& y) { return y.is_number_integer(); }))

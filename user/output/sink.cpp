@@ -90,9 +90,10 @@ std::string table_header() {
 namespace {
 std::string container_label(const std::optional<ContainerInfo>& c) {
   if (!c) return "host";
-  std::string s = c->id.substr(0, 12);
-  if (s.empty()) s = c->name.empty() ? "?" : c->name;
-  return s;
+  // The name when the runtime gave one (what `docker ps` shows), else the
+  // short id.
+  if (!c->name.empty()) return c->name;
+  return c->id.empty() ? "?" : c->id.substr(0, 12);
 }
 
 }  // namespace
@@ -113,7 +114,7 @@ void append_event_row(std::string& out, const Event& e) {
   pad(out, start, 12);
 
   start = out.size();
-  if (has_actor(e.type())) out += std::to_string(e.pid);
+  if (has_actor(e)) out += std::to_string(e.pid);
   pad(out, start, 7);
   start = out.size();
   append_terminal_safe(out, e.comm);
@@ -123,6 +124,8 @@ void append_event_row(std::string& out, const Event& e) {
   pad(out, start, 14);
 
   RowWriter w{out};
+  // The new namespace itself (the row's other fields are its parent's).
+  if (e.is<NetnsCreate>()) out += "netns " + std::to_string(e.netns) + " ";
   std::visit([&](const auto& p) { p.row(w); }, e.data);
   if (e.netns_container && e.netns_container != e.container) {
     out += " (netns of ";

@@ -99,7 +99,7 @@ void Pipeline::admit(Event&& e, bool ready, uint32_t gen) {
   // time a held write leaves.
   if (enricher_) enricher_->enrich(e);
   if (ready && queue_.empty()) {
-    if (filter_.matches(e)) emit(e);
+    out(e);
     return;
   }
   if (e.is<SysctlWrite>()) writes_.push_back(front_seq_ + queue_.size());
@@ -113,7 +113,7 @@ void Pipeline::release() {
     queue_.pop_front();
     if (!writes_.empty() && writes_.front() == front_seq_) writes_.pop_front();
     ++front_seq_;
-    if (filter_.matches(e)) emit(e);
+    out(e);
   }
 }
 
@@ -210,16 +210,22 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
     const Event* n = next_of[i];
     const bool net = scope_of(w.sysctl) == SysctlScope::Net;
     std::optional<std::string> after;
-    bool judged = true;
-    if (q.exit_value && (!n || n->boot_ns > q.exit_boot_ns)) {
+    bool judged = true, read = false;
+    if (q.deferred) {
+      if (n && !n->as<SysctlWrite>().old_truncated && !n->as<SysctlWrite>().value_error)
+        after = n->as<SysctlWrite>().old_value;
+      else
+        after = q.read_value;
+    } else if (q.exit_value && (!n || n->boot_ns > q.exit_boot_ns)) {
       after = q.exit_value;
     } else if (n) {
       const auto& nw = n->as<SysctlWrite>();
       if (!nw.old_truncated && !nw.value_error) after = nw.old_value;
     } else if (!net) {
       after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+      read = true;
     } else if (!q.writer_exited && (after = readback_->current_value(q.e, q.gen, Reach::Writer))) {
-      // The writer still holds the netns it wrote in.
+      read = true;  // the writer still holds the netns it wrote in
     } else if (writer_exits_ && !q.writer_exited && !all &&
                q.e.boot_ns + kExitWaitNs > now_boot_ns) {
       // The writer is gone: its exit snapshot is in the ring buffer (the
@@ -229,9 +235,18 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
       // No snapshot (none for this sysctl, lost, or not loaded): anyone still
       // in that netns, unless the inode already names a newer one.
       after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+      read = true;
     }
     if (!judged) continue;
     w.result = judge_readback(w, after);
+    if (read && after && w.result == "unknown" && !all) {
+      // A third value: another write may have landed between the last
+      // drain of the ring buffer and the read. Its record is drained by the
+      // next pass; without one, the value read stands.
+      q.deferred = true;
+      q.read_value = std::move(after);
+      continue;
+    }
     w.result_source = "readback";
     q.ready = true;
     --unready_;
@@ -239,6 +254,19 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 }
 
 void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
+
+void Pipeline::out(Event& e) {
+  if (policy_) {
+    // A refused write did fail, whatever the read-back concluded.
+    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
+    auto drifts = policy_->judge(e);
+    if (filter_.matches(e)) emit(e);
+    for (auto& d : drifts)
+      if (filter_.matches(d)) emit(d);
+    return;
+  }
+  if (filter_.matches(e)) emit(e);
+}
 
 void Pipeline::emit(Event& e) {
   if (done()) return;

@@ -17,6 +17,7 @@
 #include "netns/births.hpp"
 #include "output/sink.hpp"
 #include "pipeline/readback.hpp"
+#include "policy/audit.hpp"
 
 namespace sysctlscope {
 
@@ -77,6 +78,9 @@ class Pipeline {
   // While set, records only feed the netns calibration and are dropped:
   // the tool's own start-up activity is not reported.
   void set_discarding(bool d) { discarding_ = d; }
+  // --policy: each event is judged and its sysctl_drift events follow it.
+  // Not owned.
+  void set_policy(policy::Monitor* m) { policy_ = m; }
 
  private:
   // An event waiting for its turn to leave: a write until it has a result,
@@ -88,10 +92,16 @@ class Pipeline {
     bool writer_exited = false;  // its writer's exit snapshot came
     uint64_t exit_boot_ns = 0;
     std::optional<std::string> exit_value;  // the sysctl in that snapshot
+    // Read back as a third value: held one more pass, in case the write that
+    // changed it was queued while we read (then its old_value judges).
+    bool deferred = false;
+    std::optional<std::string> read_value;
   };
   void admit(Event&& e, bool ready, uint32_t gen = 0);
   void release();
   void emit(Event& e);
+  // Judged by the policy (when set), filtered, emitted with its drift events.
+  void out(Event& e);
   void apply_result(const WriteResult& r);
   void resolve_readbacks(uint64_t now_boot_ns, bool all);
   Queued& at_seq(uint64_t seq) { return queue_[seq - front_seq_]; }
@@ -116,6 +126,7 @@ class Pipeline {
   bool discarding_ = false;
   ValueSource* readback_ = nullptr;
   bool writer_exits_ = false;
+  policy::Monitor* policy_ = nullptr;
 };
 
 }  // namespace sysctlscope

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+// Policies against the real kernel (docs/policy.md): `check` exit codes and
+// findings, live drift from `trace --policy`, `--enforce` refusing writes in
+// the kernel (and nothing left enforcing after exit), `--dry-run`, globs,
+// a Docker container matched by name. Host sysctls are restored by guards.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+#include "harness.hpp"
+
+using namespace sstest;
+
+namespace {
+
+const char* kProbes = "net.ipv4.tcp_keepalive_probes";  // rarely written by anyone else
+
+std::string write_policy(const TempDir& d, const std::string& name, const std::string& text) {
+  const std::string p = d.path() + "/" + name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+std::vector<Json> json_lines(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) v.push_back(Json::parse(l));
+  return v;
+}
+
+std::string random_suffix() {
+  std::random_device rd;
+  return std::to_string(rd() % 1000000);
+}
+
+// A named netns (/run/netns/NAME), deleted on destruction.
+class NamedNetns {
+ public:
+  NamedNetns() : name_("sstest-pol-" + random_suffix()) {
+    auto r = run({"ip", "netns", "add", name_});
+    if (r.status != 0) throw std::runtime_error("ip netns add: " + r.err);
+    inode_ = std::stoull(sh("stat -L -c %i /run/netns/" + name_).out);
+  }
+  ~NamedNetns() { run({"ip", "netns", "del", name_}); }
+  RunResult exec(const std::string& cmd) const {
+    return run({"ip", "netns", "exec", name_, "sh", "-c", cmd});
+  }
+  uint64_t inode() const { return inode_; }
+
+ private:
+  std::string name_;
+  uint64_t inode_ = 0;
+};
+
+std::string keep_only(const std::string& v) { return std::to_string(std::stoll(v) + 1); }
+
+}  // namespace
+
+TEST(Policy, CheckHostSatisfiedViolatedAndBadLine) {
+  TempDir d;
+  const std::string cur = read_sysctl(kProbes);
+  auto ok = write_policy(d, "ok.conf", "# the current value\n" + std::string(kProbes) + " = " + cur + "\n");
+  auto r = run({binary(), "check", "--policy", ok, "-o", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+
+  auto bad_value = keep_only(cur);
+  auto viol = write_policy(d, "viol.conf",
+                           std::string(kProbes) + " = " + cur + "\nnet/ipv4/tcp_keepalive_probes = " +
+                               bad_value + "\n-kernel.sstest_no_such_sysctl = 1\n");
+  r = run({binary(), "check", "--policy", viol, "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto evs = json_lines(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["event"], "sysctl_drift");
+  EXPECT_EQ(evs[0]["sysctl"], kProbes);
+  EXPECT_EQ(evs[0]["expected"], bad_value);
+  EXPECT_EQ(evs[0]["value"], cur);
+  EXPECT_EQ(evs[0]["policy"], viol + ":2") << "the later line decides";
+  EXPECT_EQ(evs[0]["cause"], "check");
+  EXPECT_EQ(evs[0]["netns"], netns_of(getpid())) << "the host netns";
+  EXPECT_TRUE(evs[0]["proc"].is_null());
+
+  // Missing explicit sysctl (without '-'): drift, missing.
+  auto miss = write_policy(d, "miss.conf", "kernel.sstest_no_such_sysctl = 1\n");
+  r = run({binary(), "check", "--policy", miss, "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  evs = json_lines(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["missing"], true);
+
+  auto bad = write_policy(d, "bad.conf", std::string(kProbes) + " = 1\nthis is not a rule\n");
+  r = run({binary(), "check", "--policy", bad});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "sysctlscope: error: " + bad +
+                       ":2: not an assignment (name = value): 'this is not a rule'\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Policy, CheckGlobInScratchNetns) {
+  NamedNetns ns;
+  ASSERT_EQ(ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter").status, 0);
+  TempDir d;
+  auto p = write_policy(d, "glob.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto r = run({binary(), "check", "--policy", p, "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto mine = select(json_lines(r.out), [&](const Json& e) { return e["netns"] == ns.inode(); });
+  ASSERT_EQ(mine.size(), 1u) << r.out;
+  EXPECT_EQ(mine[0]["sysctl"], "net.ipv4.conf.lo.rp_filter");
+  EXPECT_EQ(mine[0]["value"], "2");
+  EXPECT_EQ(mine[0]["policy"], p + ":2");
+}
+
+TEST(Policy, TraceDriftAndResolvedOnHostWrite) {
+  SysctlGuard g(kProbes);
+  TempDir d;
+  auto p = write_policy(d, "p.conf", std::string(kProbes) + " = " + g.original() + "\n");
+  Tracer t({"--policy", p});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  const std::string other = keep_only(g.original());
+  g.set(other);
+  auto drift = t.wait_for([&](const Json& e) { return is_event(e, "sysctl_drift", kProbes); });
+  ASSERT_TRUE(drift) << t.stderr_text();
+  EXPECT_EQ((*drift)["cause"], "write");
+  EXPECT_EQ((*drift)["old_value"], g.original());
+  EXPECT_EQ((*drift)["value"], other);
+  EXPECT_EQ((*drift)["expected"], g.original());
+  EXPECT_EQ((*drift)["policy"], p + ":1");
+  EXPECT_EQ((*drift)["proc"]["pid"], getpid());
+  EXPECT_FALSE(drift->contains("resolved"));
+  g.set(g.original());
+  auto resolved = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_drift", kProbes) && e.value("resolved", false);
+  });
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ((*resolved)["value"], g.original());
+  auto evs = t.stop();
+  // Each drift follows its write.
+  auto writes = select(evs, [](const Json& e) { return is_event(e, "sysctl_write", kProbes); });
+  auto drifts = select(evs, [](const Json& e) { return is_event(e, "sysctl_drift", kProbes); });
+  EXPECT_EQ(writes.size(), 2u);
+  EXPECT_EQ(drifts.size(), 2u);
+}
+
+TEST(Policy, TraceBirthAndWriteDriftInScratchNetns) {
+  TempDir d;
+  auto p = write_policy(d, "p.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
+  Tracer t({"--policy", p});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = sh(
+      "unshare -n sh -c 'readlink /proc/self/ns/net; "
+      "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
+      "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  uint64_t netns = std::stoull(r.out.substr(r.out.find('[') + 1));
+  auto mine = [&](const Json& e) {
+    return is_event(e, "sysctl_drift", "net.ipv4.tcp_keepalive_time") && e["netns"] == netns;
+  };
+  ASSERT_TRUE(t.wait_for([&](const Json& e) { return mine(e) && e["value"] == "900"; }))
+      << t.stderr_text();
+  auto evs = select(t.stop(), mine);
+  ASSERT_EQ(evs.size(), 3u);
+  // Born with the kernel default 7200: drift at birth.
+  EXPECT_EQ(evs[0]["cause"], "netns_create");
+  EXPECT_EQ(evs[0]["value"], "7200");
+  // 7200 -> 600 restores the policy, 600 -> 900 breaks it again.
+  EXPECT_EQ(evs[1]["cause"], "write");
+  EXPECT_EQ(evs[1]["resolved"], true);
+  EXPECT_EQ(evs[2]["old_value"], "600");
+  EXPECT_EQ(evs[2]["value"], "900");
+  EXPECT_FALSE(evs[2].contains("resolved"));
+}
+
+TEST(Policy, EnforceDeniesAndDetachLiftsIt) {
+  SysctlGuard g(kProbes);
+  TempDir d;
+  auto p = write_policy(d, "p.conf", std::string(kProbes) + " = " + g.original() + "\n");
+  const std::string other = keep_only(g.original());
+  // sysctl(8) prints the errno it got (dash's echo says "I/O error" for any).
+  const std::string cmd = "sysctl -w " + std::string(kProbes) + "=" + other;
+  {
+    Tracer t({"--policy", p, "--enforce"});
+    ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+    auto r = sh(cmd);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+    EXPECT_EQ(read_sysctl(kProbes), g.original()) << "the refused write changed nothing";
+    // Writing the expected value passes; so do reads.
+    EXPECT_EQ(sh("echo " + g.original() + " > /proc/sys/net/ipv4/tcp_keepalive_probes").status, 0);
+    auto drift = t.wait_for([&](const Json& e) {
+      return is_event(e, "sysctl_drift", kProbes) && e.value("denied", false);
+    });
+    ASSERT_TRUE(drift) << t.stderr_text();
+    EXPECT_EQ((*drift)["value"], other);
+    auto evs = t.stop();
+    auto denied = select(evs, [&](const Json& e) {
+      return is_event(e, "sysctl_write", kProbes) && e.value("denied", false);
+    });
+    ASSERT_EQ(denied.size(), 1u);
+    EXPECT_EQ(denied[0]["result"], "EPERM");
+    EXPECT_EQ(denied[0]["value"], other);
+  }
+  // The tracer is gone: nothing enforces any more.
+  auto r = sh(cmd);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_sysctl(kProbes), other);
+}
+
+TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
+  NamedNetns ns;
+  TempDir d;
+  auto p = write_policy(d, "glob.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  Tracer t({"--policy", p, "--enforce", "--dry-run"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter; cat /proc/sys/net/ipv4/conf/lo/rp_filter");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n") << "--dry-run refuses nothing";
+  auto w = t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_write", "net.ipv4.conf.lo.rp_filter") && e["netns"] == ns.inode();
+  });
+  ASSERT_TRUE(w) << t.stderr_text();
+  EXPECT_EQ((*w)["would_deny"], true);
+  EXPECT_FALSE(w->contains("denied"));
+  t.stop();
+}
+
+TEST(Policy, EnforceGlobInNetnsDenies) {
+  NamedNetns ns;
+  TempDir d;
+  auto p = write_policy(d, "glob.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/default/rp_filter");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(ns.exec("cat /proc/sys/net/ipv4/conf/default/rp_filter").out, "0\n");
+  EXPECT_EQ(ns.exec("echo 0 > /proc/sys/net/ipv4/conf/lo/rp_filter").status, 0);
+  t.stop();
+}
+
+TEST(Policy, CheckContainerScopedRuleWithDocker) {
+  ASSERT_EQ(sh("docker info >/dev/null 2>&1").status, 0) << "dockerd must run (scripts/runtimes.sh)";
+  const std::string name = "sstest-pol-" + random_suffix();
+  struct Rm {
+    std::string n;
+    ~Rm() { sh("docker rm -f " + n + " >/dev/null 2>&1"); }
+  } rm{name};
+  auto r = sh("docker run -d --name " + name +
+              " --sysctl net.ipv4.tcp_keepalive_time=600 sysctlscope-busybox:latest sleep 120");
+  ASSERT_EQ(r.status, 0) << r.err;
+  TempDir d;
+  auto p = write_policy(d, "ct.conf",
+                        "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 300\n");
+  r = run({binary(), "check", "--policy", p, "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto evs = json_lines(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(evs[0]["value"], "600");
+  EXPECT_EQ(evs[0]["container"]["name"], name);
+  EXPECT_EQ(evs[0]["netns_container"]["name"], name);
+
+  auto ok = write_policy(d, "ok.conf",
+                         "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
+  r = run({binary(), "check", "--policy", ok, "-o", "json"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+// The sysctl.d policy parser and judge (user/policy/), no root.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+#include "model/event.hpp"
+#include "output/sink.hpp"
+#include "policy/audit.hpp"
+#include "policy/policy.hpp"
+
+using namespace sysctlscope;
+using namespace sysctlscope::policy;
+
+namespace {
+
+Policy parse(std::string_view text, const std::string& file = "p.conf") {
+  Policy p;
+  p.add_text(text, file);
+  return p;
+}
+
+std::string error_of(std::string_view text) {
+  try {
+    parse(text);
+  } catch (const PolicyError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+ContainerInfo ct(std::string name, std::string pod = "", std::string ns = "") {
+  ContainerInfo c;
+  c.id = "0123456789abcdef";
+  c.runtime = "runc";
+  c.name = std::move(name);
+  c.pod = std::move(pod);
+  c.k8s_namespace = std::move(ns);
+  return c;
+}
+
+Event write_event(std::string sysctl, std::string old_v, std::string new_v, uint32_t netns) {
+  Event e(SysctlWrite{});
+  auto& w = e.as<SysctlWrite>();
+  w.sysctl = std::move(sysctl);
+  w.old_value = std::move(old_v);
+  w.value = std::move(new_v);
+  w.result = "ok";
+  e.netns = netns;
+  e.pid = 42;
+  e.comm = "sysctl";
+  return e;
+}
+
+}  // namespace
+
+TEST(PolicyParse, SystemdSyntax) {
+  auto p = parse(
+      "# comment\n"
+      "; another\n"
+      "\n"
+      "  net.ipv4.ip_forward = 1  \n"
+      "net/ipv4/conf/eth0.100/rp_filter=2\n"
+      "-kernel.does_not_exist = 3\n"
+      "net.ipv4.tcp_rmem = 4096\t131072   6291456\n"
+      "net.ipv4.conf.*.rp_filter = 1\n"
+      "-net.ipv4.conf.lo.rp_filter\n");
+  ASSERT_EQ(p.rules().size(), 6u);
+  EXPECT_EQ(p.rules()[0].pattern, "net.ipv4.ip_forward");
+  EXPECT_EQ(p.rules()[0].expected, "1");
+  EXPECT_EQ(p.rules()[0].where(), "p.conf:4");
+  // Slash form: dots belong to the interface name (sysctl.d(5)).
+  EXPECT_EQ(p.rules()[1].pattern, "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_TRUE(p.rules()[2].ignore_missing);
+  EXPECT_EQ(p.rules()[2].pattern, "kernel.does_not_exist");
+  EXPECT_EQ(p.rules()[3].norm, "4096 131072 6291456");
+  EXPECT_TRUE(p.rules()[4].glob);
+  EXPECT_TRUE(p.rules()[5].exclude);
+}
+
+TEST(PolicyParse, ExplicitBeatsGlobAndLaterWins) {
+  auto p = parse(
+      "net.ipv4.conf.eth0.rp_filter = 0\n"
+      "net.ipv4.conf.*.rp_filter = 1\n"
+      "-net.ipv4.conf.lo.rp_filter\n"
+      "net.ipv4.ip_forward = 0\n"
+      "net.ipv4.ip_forward = 1\n");
+  // Explicit settings win over globs, whatever their order (sysctl.d(5)).
+  EXPECT_EQ(p.rule_for("net.ipv4.conf.eth0.rp_filter", true, {})->where(), "p.conf:1");
+  EXPECT_EQ(p.rule_for("net.ipv4.conf.all.rp_filter", true, {})->where(), "p.conf:2");
+  EXPECT_EQ(p.rule_for("net.ipv4.conf.lo.rp_filter", true, {}), nullptr);
+  EXPECT_EQ(p.rule_for("net.ipv4.ip_forward", true, {})->expected, "1");
+  EXPECT_EQ(p.rule_for("net.ipv4.tcp_syncookies", true, {}), nullptr);
+}
+
+TEST(PolicyParse, BadLinesNameFileAndLine) {
+  EXPECT_EQ(error_of("net.ipv4.ip_forward = 1\nnet.ipv4.ip_forward\n"),
+            "p.conf:2: not an assignment (name = value): 'net.ipv4.ip_forward'");
+  EXPECT_EQ(error_of(" = 1\n"), "p.conf:1: empty sysctl name");
+  EXPECT_EQ(error_of("net.ipv4 .x = 1\n"), "p.conf:1: blank inside sysctl name 'net.ipv4 .x'");
+  EXPECT_EQ(error_of("net..x = 1\n"), "p.conf:1: bad sysctl name 'net..x'");
+  EXPECT_EQ(error_of("-net.ipv4.conf.*.rp_filter\n"),
+            "p.conf:1: an exclusion ('-name' without '=') cannot be a glob");
+  EXPECT_EQ(error_of("# sysctlscope: scope=pods\n"),
+            "p.conf:1: unknown scope 'pods' (host, all, netns, containers)");
+  EXPECT_EQ(error_of("\n\n# sysctlscope: label=a=b\n"),
+            "p.conf:3: unknown scope key 'label' (scope, container, pod, namespace)");
+  EXPECT_EQ(error_of("# sysctlscope: pod=\n"), "p.conf:1: empty value for scope key 'pod'");
+  // Ordinary comments mentioning anything else stay comments.
+  EXPECT_EQ(error_of("# scope=pods is not ours\n# sysctlscope is great\n"), "(no error)");
+}
+
+TEST(PolicyParse, ScopeCommentsSelectNamespaces) {
+  auto p = parse(
+      "net.ipv4.tcp_keepalive_time = 7200\n"
+      "# sysctlscope: scope=containers\n"
+      "net.ipv4.tcp_keepalive_time = 600\n"
+      "# sysctlscope: pod=web-*, namespace=prod\n"
+      "net.ipv4.tcp_keepalive_time = 300\n"
+      "# sysctlscope: scope=all\n"
+      "net.ipv4.tcp_syncookies = 1\n");
+  const char* k = "net.ipv4.tcp_keepalive_time";
+  EXPECT_EQ(p.rule_for(k, true, {})->expected, "7200");
+  EXPECT_EQ(p.rule_for(k, false, std::nullopt), nullptr) << "a bare netns is not a container";
+  EXPECT_EQ(p.rule_for(k, false, ct("db"))->expected, "600");
+  EXPECT_EQ(p.rule_for(k, false, ct("x", "web-1", "prod"))->expected, "300");
+  EXPECT_EQ(p.rule_for(k, false, ct("x", "web-1", "dev"))->expected, "600");
+  EXPECT_EQ(p.rule_for("net.ipv4.tcp_syncookies", false, std::nullopt)->where(), "p.conf:7");
+  // container= matches the name or the id.
+  auto q = parse("# sysctlscope: container=01234567*\nnet.core.somaxconn = 4096\n");
+  EXPECT_NE(q.rule_for("net.core.somaxconn", false, ct("web")), nullptr);
+  EXPECT_EQ(q.rule_for("net.core.somaxconn", true, {}), nullptr);
+}
+
+TEST(PolicyParse, ValuesCompareAsTheKernelPrintsThem) {
+  auto p = parse("net.ipv4.tcp_rmem = 4096 131072 6291456\nkernel.core_pattern = core\n");
+  const Rule& r = p.rules()[0];
+  EXPECT_TRUE(value_satisfies(r, "4096\t131072\t6291456"));
+  EXPECT_TRUE(value_satisfies(r, "4096\t131072\t6291456\n"));
+  EXPECT_FALSE(value_satisfies(r, "4096\t131072\t6291457"));
+  EXPECT_FALSE(value_satisfies(p.rules()[1], "core.%p"));
+}
+
+TEST(PolicyLoad, DirectoriesSortByFileNameAndMaskAcrossDirs) {
+  sstest::TempDir d;
+  namespace fs = std::filesystem;
+  fs::create_directories(d.path() + "/etc");
+  fs::create_directories(d.path() + "/usr");
+  write_file(d.path() + "/usr/10-a.conf", "net.ipv4.ip_forward = 0\nkernel.x = 1\n");
+  write_file(d.path() + "/usr/50-b.conf", "net.ipv4.ip_forward = 2\n");
+  write_file(d.path() + "/etc/10-a.conf", "net.ipv4.ip_forward = 5\n");  // masks usr/10-a.conf
+  write_file(d.path() + "/etc/README", "not a policy\n");
+  auto p = Policy::load({d.path() + "/etc", d.path() + "/usr"});
+  ASSERT_EQ(p.rules().size(), 2u);
+  EXPECT_EQ(p.rules()[0].file, d.path() + "/etc/10-a.conf");
+  EXPECT_EQ(p.rule_for("net.ipv4.ip_forward", true, {})->file, d.path() + "/usr/50-b.conf");
+  EXPECT_EQ(p.rule_for("kernel.x", true, {}), nullptr);
+
+  write_file(d.path() + "/bad.conf", "ok.name = 1\n\nbroken line\n");
+  try {
+    Policy::load({d.path() + "/bad.conf"});
+    FAIL() << "no error";
+  } catch (const PolicyError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              d.path() + "/bad.conf:3: not an assignment (name = value): 'broken line'");
+  }
+  EXPECT_THROW(Policy::load({d.path() + "/nope.conf"}), PolicyError);
+}
+
+TEST(PolicyMonitor, WritesDriftAndResolve) {
+  auto p = parse("net.ipv4.tcp_keepalive_time = 7200\nkernel.pid_max = 4194304\n");
+  Monitor m(p, 100);
+  // Moves away from the policy: drift, with the writer.
+  auto d = m.judge(write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 100));
+  ASSERT_EQ(d.size(), 1u);
+  const auto& x = d[0].as<SysctlDrift>();
+  EXPECT_EQ(x.cause, "write");
+  EXPECT_EQ(x.old_value, "7200");
+  EXPECT_EQ(x.value, "600");
+  EXPECT_EQ(x.expected, "7200");
+  EXPECT_EQ(x.policy, "p.conf:1");
+  EXPECT_FALSE(x.resolved);
+  EXPECT_EQ(d[0].pid, 42u);
+  EXPECT_TRUE(has_actor(d[0]));
+  // Restores it: resolved.
+  d = m.judge(write_event("net.ipv4.tcp_keepalive_time", "600", "7200\n", 100));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d[0].as<SysctlDrift>().resolved);
+  // Another netns: the host rule does not apply to it.
+  EXPECT_TRUE(m.judge(write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 200)).empty());
+  // A global sysctl is the host's wherever it is written from.
+  EXPECT_EQ(m.judge(write_event("kernel.pid_max", "4194304", "32768", 200)).size(), 1u);
+  // A write that did not happen changes nothing; a refused one is reported.
+  auto failed = write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 100);
+  failed.as<SysctlWrite>().result = "EINVAL";
+  EXPECT_TRUE(m.judge(failed).empty());
+  auto denied = write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 100);
+  denied.as<SysctlWrite>().denied = true;
+  denied.as<SysctlWrite>().result = "EPERM";
+  d = m.judge(denied);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_TRUE(d[0].as<SysctlDrift>().denied);
+  // Unrelated sysctls and same-value writes: nothing.
+  EXPECT_TRUE(m.judge(write_event("net.ipv4.ip_forward", "0", "1", 100)).empty());
+  EXPECT_TRUE(m.judge(write_event("net.ipv4.tcp_keepalive_time", "7200", "7200", 100)).empty());
+  EXPECT_EQ(m.drifts(), 3u);
+}
+
+TEST(PolicyMonitor, BirthDefaultsAgainstContainerScope) {
+  auto p = parse("# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
+  std::vector<std::string> bound;
+  Monitor m(p, 100, [&](const Binding& b) { bound.push_back(b.sysctl); });
+  Event e(NetnsCreate{});
+  e.netns = 300;
+  e.as<NetnsCreate>().defaults = std::vector<std::pair<std::string, std::string>>{
+      {"net.ipv4.tcp_keepalive_time", "7200"}, {"net.ipv4.tcp_syncookies", "1"}};
+  auto d = m.judge(e);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].as<SysctlDrift>().cause, "netns_create");
+  EXPECT_EQ(d[0].as<SysctlDrift>().value, "7200");
+  EXPECT_EQ(d[0].netns, 300u);
+  EXPECT_FALSE(has_actor(d[0]));
+  EXPECT_EQ(bound, std::vector<std::string>{"net.ipv4.tcp_keepalive_time"});
+  const std::string j = event_to_json(d[0]);
+  EXPECT_NE(j.find(R"("proc":null)"), std::string::npos) << j;
+  EXPECT_NE(j.find(R"("cause":"netns_create")"), std::string::npos) << j;
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "metrics/metrics.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "sysctlscope_version.hpp"
+
+namespace sysctlscope::metrics {
+
+namespace {
+// sysctl_write results that always get a series (zero until seen).
+constexpr std::array<std::string_view, 3> kFixedResults = {"ok", "not_applied", "unknown"};
+// errno names are bounded by the kernel's errno range; anything else
+// (a future result word) is counted as "other".
+constexpr int kMaxErrno = 133;  // EHWPOISON
+constexpr std::array<std::string_view, 3> kBlockedBy = {"read_only_mount", "permission", "other"};
+
+void append_u64(std::string& out, uint64_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  out.append(buf, static_cast<size_t>(n));
+}
+
+void header(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+// name{k1="v1",...} value
+void sample(std::string& out, std::string_view name,
+            std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+            uint64_t v) {
+  out += name;
+  if (labels.size()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [k, val] : labels) {
+      if (!first) out += ',';
+      first = false;
+      out += k;
+      out += "=\"";
+      out += escape_label(val);
+      out += '"';
+    }
+    out += '}';
+  }
+  out += ' ';
+  append_u64(out, v);
+  out += '\n';
+}
+
+void sample_seconds(std::string& out, std::string_view name, std::string_view label,
+                    std::string_view value, uint64_t ns) {
+  out += name;
+  out += '{';
+  out += label;
+  out += "=\"";
+  out += escape_label(value);
+  out += "\"} ";
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu", static_cast<unsigned long long>(ns / 1000000000ull),
+                        static_cast<unsigned long long>(ns % 1000000000ull));
+  out.append(buf, static_cast<size_t>(n));
+  out += '\n';
+}
+
+// kernel.bpf_stats_enabled: run_cnt/run_time_ns only move while it is on.
+bool bpf_stats_enabled() {
+  int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char c = '0';
+  ssize_t n = ::read(fd, &c, 1);
+  ::close(fd);
+  return n == 1 && c == '1';
+}
+
+const char* type_name(size_t i) {
+  static const auto names = [] {
+    std::array<std::string, kEventTypeCount> a;
+    for (size_t k = 0; k < a.size(); ++k) a[k] = std::string(to_string(kAllEventTypes[k]));
+    return a;
+  }();
+  return names[i].c_str();
+}
+
+constexpr auto kIsPublic =
+    registry_table([](auto t) { return decltype(t)::type::kInfo.is_public; });
+bool is_public_type(size_t i) { return kIsPublic[i]; }
+}  // namespace
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+LabelFilter parse_label_filter(const std::string& s) {
+  LabelFilter f;
+  size_t pos = 0;
+  while (pos <= s.size() && !s.empty()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    std::string l = s.substr(pos, end - pos);
+    if (l == "container")
+      f.container = true;
+    else if (l == "pod")
+      f.pod = true;
+    else if (l == "namespace")
+      f.k8s_namespace = true;
+    else
+      throw UsageError("--metrics-label-filter: unknown label '" + l +
+                       "' (use container, pod, namespace)");
+    pos = end + 1;
+  }
+  return f;
+}
+
+Metrics::Metrics(LabelFilter labels) : labels_(labels) {
+  for (auto r : kFixedResults) result_names_.emplace_back(r);
+  for (int e = 1; e <= kMaxErrno; ++e) {
+    std::string n = errno_name(e);
+    if (n[1] >= '0' && n[1] <= '9') continue;  // "E<n>": no name on this libc
+    bool dup = false;
+    for (const auto& have : result_names_) dup |= have == n;
+    if (!dup) result_names_.push_back(std::move(n));
+  }
+  result_names_.emplace_back("other");
+  // The names never move after this: the index may point into them.
+  for (size_t i = 0; i < result_names_.size(); ++i) result_index_.emplace(result_names_[i], i);
+  by_result_ = std::make_unique<std::atomic<uint64_t>[]>(result_names_.size());
+  for (size_t i = 0; i < result_names_.size(); ++i) by_result_[i].store(0);
+}
+
+void Metrics::count(const Event& e) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  const size_t t = index_of(e.type());
+  by_type_[t].fetch_add(1, relaxed);
+  if (e.cross_namespace) cross_namespace_.fetch_add(1, relaxed);
+  if (const auto* w = e.get_if<SysctlWrite>()) {
+    std::string_view r = w->result.empty() ? std::string_view("unknown") : w->result;
+    auto it = result_index_.find(r);
+    by_result_[it != result_index_.end() ? it->second : result_names_.size() - 1].fetch_add(1,
+                                                                                            relaxed);
+  } else if (const auto* b = e.get_if<SysctlBlocked>()) {
+    size_t i = 0;
+    while (i < kBlockedBy.size() && kBlockedBy[i] != b->blocked_by) ++i;
+    by_blocked_[i].fetch_add(1, relaxed);
+  } else if (const auto* l = e.get_if<Lost>()) {
+    lost_records_.fetch_add(l->count, relaxed);
+  } else if (const auto* n = e.get_if<NetnsCreate>()) {
+    births_[!n->differs_from_host ? 2 : n->differs_from_host->empty() ? 1 : 0].fetch_add(1,
+                                                                                       relaxed);
+  }
+  if (labels_.any()) count_labelled(e);
+}
+
+void Metrics::count_labelled(const Event& e) {
+  LabelKey k{index_of(e.type()), {}, {}, {}};
+  if (e.container) {
+    const auto& c = *e.container;
+    if (labels_.container) std::get<1>(k) = !c.name.empty() ? c.name : c.id.substr(0, 12);
+    if (labels_.pod) std::get<2>(k) = c.pod;
+    if (labels_.k8s_namespace) std::get<3>(k) = c.k8s_namespace;
+  }
+  auto it = labelled_.find(k);
+  if (it == labelled_.end()) {
+    if (labelled_.size() >= kMaxLabelSets) {
+      label_overflow_.fetch_add(1, std::memory_order_relaxed);
+      k = LabelKey{index_of(e.type()), {}, {}, {}};
+    }
+    it = labelled_.try_emplace(std::move(k), 0).first;
+  }
+  ++it->second;
+  labelled_dirty_ = true;
+}
+
+void Metrics::publish(bool wait) {
+  if (!labelled_dirty_) return;
+  // try_lock: a scrape copying the map right now never holds up the pipeline.
+  std::unique_lock lk(published_mu_, std::defer_lock);
+  if (wait)
+    lk.lock();
+  else if (!lk.try_lock())
+    return;
+  published_ = labelled_;
+  labelled_dirty_ = false;
+}
+
+void Metrics::set_build_info(std::string kernel, std::string missing_features) {
+  kernel_ = std::move(kernel);
+  missing_ = std::move(missing_features);
+}
+
+void Metrics::set_prog_stats(std::function<std::vector<ProgStat>()> fn) {
+  std::lock_guard lk(prog_mu_);
+  prog_stats_ = std::move(fn);
+}
+
+std::string Metrics::render() const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  std::string out;
+  out.reserve(4096);
+
+  header(out, "sysctlscope_events_total", "counter",
+         "Events written to the output, by event type (after every filter).");
+  if (!labels_.any()) {
+    for (size_t i = 0; i < kEventTypeCount; ++i) {
+      uint64_t v = by_type_[i].load(relaxed);
+      // Types not public yet (sysctl_drift) appear once something emits them.
+      if (is_public_type(i) || v) sample(out, "sysctlscope_events_total", {{"event", type_name(i)}}, v);
+    }
+  } else {
+    std::map<LabelKey, uint64_t> snap;
+    {
+      std::lock_guard lk(published_mu_);
+      snap = published_;
+    }
+    for (size_t i = 0; i < kEventTypeCount; ++i)
+      if (is_public_type(i)) snap.try_emplace(LabelKey{i, {}, {}, {}}, 0);
+    for (const auto& [k, v] : snap) {
+      const auto& [t, c, pod, ns] = k;
+      sample(out, "sysctlscope_events_total",
+             {{"event", type_name(t)}, {"container", c}, {"pod", pod}, {"namespace", ns}}, v);
+    }
+    header(out, "sysctlscope_metrics_label_overflow_total", "counter",
+           "Events counted without container labels: more than 1000 label sets.");
+    sample(out, "sysctlscope_metrics_label_overflow_total", {}, label_overflow_.load(relaxed));
+  }
+
+  header(out, "sysctlscope_sysctl_write_results_total", "counter",
+         "sysctl_write events written to the output, by result.");
+  for (size_t i = 0; i < result_names_.size(); ++i) {
+    uint64_t v = by_result_[i].load(relaxed);
+    if (i < kFixedResults.size() || v)
+      sample(out, "sysctlscope_sysctl_write_results_total", {{"result", result_names_[i]}}, v);
+  }
+  header(out, "sysctlscope_sysctl_blocked_total", "counter",
+         "sysctl_blocked events written to the output, by what refused the open.");
+  for (size_t i = 0; i < kBlockedBy.size(); ++i)
+    sample(out, "sysctlscope_sysctl_blocked_total", {{"blocked_by", kBlockedBy[i]}},
+           by_blocked_[i].load(relaxed));
+  header(out, "sysctlscope_lost_events_total", "counter",
+         "Kernel records dropped because the ring buffer was full.");
+  sample(out, "sysctlscope_lost_events_total", {}, lost_records_.load(relaxed));
+  header(out, "sysctlscope_netns_births_total", "counter",
+         "netns_create events written to the output, by whether the new namespace's defaults "
+         "differ from the host's values (unknown: no birth snapshot).");
+  static constexpr std::array<std::string_view, 3> kDiffers = {"true", "false", "unknown"};
+  for (size_t i = 0; i < kDiffers.size(); ++i)
+    sample(out, "sysctlscope_netns_births_total", {{"differs_from_host", kDiffers[i]}},
+           births_[i].load(relaxed));
+  header(out, "sysctlscope_cross_namespace_events_total", "counter",
+         "Events written to the output whose actor is not in the container that owns the netns.");
+  sample(out, "sysctlscope_cross_namespace_events_total", {}, cross_namespace_.load(relaxed));
+  header(out, "sysctlscope_containers_known", "gauge", "Containers the enricher currently knows.");
+  sample(out, "sysctlscope_containers_known", {}, containers_known_.load(relaxed));
+  header(out, "sysctlscope_ringbuf_size_bytes", "gauge", "Size of the BPF ring buffer.");
+  sample(out, "sysctlscope_ringbuf_size_bytes", {}, ringbuf_bytes_.load(relaxed));
+
+  // The sysctl shows only its own setting: statistics switched on through a
+  // BPF_ENABLE_STATS fd (bpftool prog profile, other agents) count too, so
+  // the program series are always there and stay flat while nothing counts.
+  header(out, "sysctlscope_bpf_stats_enabled", "gauge",
+         "1 when the sysctl kernel.bpf_stats_enabled is on (BPF program statistics count).");
+  sample(out, "sysctlscope_bpf_stats_enabled", {}, bpf_stats_enabled() ? 1 : 0);
+  std::vector<ProgStat> progs;
+  {
+    std::lock_guard lk(prog_mu_);
+    if (prog_stats_) progs = prog_stats_();
+  }
+  if (!progs.empty()) {
+    header(out, "sysctlscope_bpf_program_runs_total", "counter",
+           "Runs of each loaded BPF program (bpf_prog_info.run_cnt; counted only while the "
+           "kernel's BPF statistics are on).");
+    for (const auto& p : progs)
+      sample(out, "sysctlscope_bpf_program_runs_total", {{"program", p.name}}, p.run_cnt);
+    header(out, "sysctlscope_bpf_program_run_seconds_total", "counter",
+           "Time spent in each loaded BPF program (bpf_prog_info.run_time_ns; same condition).");
+    for (const auto& p : progs)
+      sample_seconds(out, "sysctlscope_bpf_program_run_seconds_total", "program", p.name,
+                     p.run_time_ns);
+  }
+  header(out, "sysctlscope_build_info", "gauge",
+         "Always 1: the version, the running kernel and the kernel abilities it lacks.");
+  sample(out, "sysctlscope_build_info",
+         {{"version", kVersion}, {"kernel", kernel_}, {"missing_features", missing_}}, 1);
+  return out;
+}
+
+}  // namespace sysctlscope::metrics

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "policy/audit.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "netns/nsexec.hpp"
+#include "netns/owners.hpp"
+
+namespace sysctlscope::policy {
+
+bool per_netns(std::string_view dotted) { return dotted.substr(0, 4) == "net."; }
+
+namespace {
+
+ContainerInfo info_of(const netns::ContainerRef& c) {
+  ContainerInfo ci;
+  ci.id = c.id;
+  ci.runtime = c.runtime;
+  ci.name = c.name;
+  ci.pod = c.pod;
+  ci.k8s_namespace = c.k8s_namespace;
+  return ci;
+}
+
+// Bindings of one place from its values (dotted name -> value).
+void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, uint32_t netns,
+                const std::optional<ContainerInfo>& owner, std::vector<Binding>& out) {
+  std::set<const Rule*> present;
+  for (const auto& [name, v] : values) {
+    if (!host && !per_netns(name)) continue;
+    const Rule* r = pol.rule_for(name, host, owner);
+    if (!r || v.err) continue;  // write-only or unreadable entries are not judged
+    present.insert(r);
+    out.push_back(Binding{r, name, v.value, false, host, netns, owner});
+  }
+  // An explicit rule whose sysctl is absent here ("-name" lines excepted).
+  for (const auto& r : pol.rules()) {
+    if (r.glob || r.exclude || r.ignore_missing || present.count(&r)) continue;
+    if (!(host ? r.scope.host : (per_netns(r.pattern) && r.scope.covers_netns(owner)))) continue;
+    if (values.count(r.pattern)) continue;  // governed by a later rule
+    if (pol.rule_for(r.pattern, host, owner) != &r) continue;
+    out.push_back(Binding{&r, r.pattern, "", true, host, netns, owner});
+  }
+}
+
+}  // namespace
+
+std::vector<Binding> bind_now(const Policy& pol) {
+  std::vector<Binding> out;
+  const uint32_t host_ns = static_cast<uint32_t>(netns::host_netns_inode());
+  // Host: only the names some rule may govern are read.
+  netns::SysctlMap host_values;
+  for (const auto& name : netns::list_sysctl_names()) {
+    if (!pol.rule_for(name, true, std::nullopt)) continue;
+    host_values.emplace(name, netns::read_sysctl_value(name));
+  }
+  bind_place(pol, host_values, true, host_ns, std::nullopt, out);
+
+  bool any_netns_scope = false;
+  for (const auto& r : pol.rules()) any_netns_scope |= r.scope.any_netns || r.scope.containers;
+  if (!any_netns_scope) return out;
+  auto src = netns::make_runtime_source();
+  for (const auto& ns : netns::list_netns(*src)) {
+    if (ns.host || ns.inode == host_ns) continue;
+    std::optional<ContainerInfo> owner;
+    if (ns.owner) owner = info_of(*ns.owner);
+    bool covered = false;
+    for (const auto& r : pol.rules()) covered |= r.scope.covers_netns(owner);
+    if (!covered) continue;
+    const std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
+                                    : (ns.names.empty() ? "" : ns.names.front());
+    Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      spdlog::warn("policy: netns {}: cannot open it (gone?)", ns.inode);
+      continue;
+    }
+    auto values = netns::read_net_sysctls_in(fd.get());
+    if (!values) {
+      spdlog::warn("policy: netns {}: {}", ns.inode, values.error().what());
+      continue;
+    }
+    bind_place(pol, *values, false, static_cast<uint32_t>(ns.inode), owner, out);
+  }
+  return out;
+}
+
+Event drift_event(const Binding& b, uint64_t time_ns) {
+  Event e(SysctlDrift{.sysctl = b.sysctl,
+                      .expected = b.rule->expected,
+                      .value = b.value,
+                      .policy = b.rule->where(),
+                      .cause = "check",
+                      .missing = b.missing});
+  e.time_ns = time_ns;
+  e.netns = b.netns;
+  e.container = b.owner;
+  e.netns_container = b.owner;
+  return e;
+}
+
+std::vector<Event> Monitor::judge(const Event& e) {
+  std::vector<Event> out;
+  if (const auto* w = e.get_if<SysctlWrite>()) {
+    const bool host = !per_netns(w->sysctl) || e.netns == host_netns_ || e.netns == 0;
+    const Rule* r = pol_.rule_for(w->sysctl, host, host ? std::nullopt : e.netns_container);
+    if (!r || w->value_truncated) return out;
+    const bool failed = !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
+    if (failed) return out;  // nothing changed
+    const bool old_ok = !w->old_truncated && value_satisfies(*r, w->old_value);
+    const bool new_ok = value_satisfies(*r, w->value);
+    // A refused write changes nothing but is reported: someone tried.
+    const bool moved = !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
+    if (!moved && !(new_ok && !old_ok && !w->denied)) return out;
+    Event d(SysctlDrift{.sysctl = w->sysctl,
+                        .expected = r->expected,
+                        .value = w->value,
+                        .policy = r->where(),
+                        .cause = "write",
+                        .old_value = w->old_value,
+                        .resolved = new_ok,
+                        .denied = w->denied,
+                        .would_deny = w->would_deny});
+    d.time_ns = e.time_ns;
+    d.boot_ns = e.boot_ns;
+    d.pid = e.pid, d.tid = e.tid, d.ppid = e.ppid, d.uid = e.uid, d.comm = e.comm;
+    d.cgroup_id = e.cgroup_id, d.cgroup_path = e.cgroup_path;
+    d.netns = e.netns;
+    d.container = e.container;
+    d.netns_container = e.netns_container;
+    d.cross_namespace = e.cross_namespace;
+    if (!new_ok) ++drifts_;
+    out.push_back(std::move(d));
+    return out;
+  }
+  if (const auto* b = e.get_if<NetnsCreate>(); b && b->defaults) {
+    // At birth the owner is often not known yet: container-matched scopes
+    // apply when it is (docs/policy.md).
+    const auto& owner = e.netns_container ? e.netns_container : e.container;
+    for (const auto& [name, value] : *b->defaults) {
+      const Rule* r = pol_.rule_for(name, false, owner);
+      if (!r) continue;
+      Binding bd{r, name, value, false, false, e.netns, owner};
+      if (on_binding_) on_binding_(bd);
+      if (bd.satisfied()) continue;
+      Event d = drift_event(bd, e.time_ns);
+      d.as<SysctlDrift>().cause = "netns_create";
+      d.boot_ns = e.boot_ns;
+      ++drifts_;
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+}  // namespace sysctlscope::policy

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// Expected sysctl values from sysctl.d files (docs/policy.md): parsing with
+// systemd-sysctl's rules, the scope extension for container namespaces, and
+// the question "which rule governs this sysctl here, and is it satisfied?".
+// Pure: reads the policy files it is given and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "model/event.hpp"
+
+namespace sysctlscope::policy {
+
+// Where a rule applies (`# sysctlscope: scope=...`, docs/policy.md).
+struct Scope {
+  bool host = true;         // the host (init_net, and every global sysctl)
+  bool any_netns = false;   // every other network namespace
+  bool containers = false;  // namespaces owned by a container
+  // Containers matched by these globs (all given ones must match; an empty
+  // glob is not a condition). Any set: containers = true.
+  std::string name, pod, k8s_namespace;
+  std::string text = "host";  // as written, for messages
+  // Applies to a netns that is not the host's, owned by `owner` (nullopt: no container).
+  bool covers_netns(const std::optional<ContainerInfo>& owner) const;
+};
+
+struct Rule {
+  std::string pattern;   // dotted; may hold fnmatch globs
+  std::string expected;  // as written (trimmed)
+  std::string norm;      // normalize_value(expected): what values are compared with
+  bool ignore_missing = false;  // "-name": no finding when the sysctl does not exist
+  bool glob = false;
+  bool exclude = false;  // "-name" without "=": no glob sets it (systemd-sysctl)
+  Scope scope;
+  std::string file;
+  unsigned line = 0;
+  std::string where() const { return file + ":" + std::to_string(line); }
+  bool matches_name(std::string_view dotted) const;
+};
+
+// A policy file that does not parse: the message starts with "file:line: ".
+class PolicyError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
+class Policy {
+ public:
+  // One file's text. Throws PolicyError on the first bad line.
+  void add_text(std::string_view text, const std::string& file);
+  // --policy values: files, directories (their *.conf), in systemd-sysctl's
+  // order (docs/policy.md). Throws PolicyError (unreadable, bad line).
+  static Policy load(const std::vector<std::string>& paths);
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  bool empty() const { return rules_.empty(); }
+  // The rule that decides `dotted` in a place (host, or a netns owned by
+  // `owner`): the last explicit assignment in scope, else the last glob in
+  // scope (systemd-sysctl: explicit settings win over globs). nullptr: none.
+  const Rule* rule_for(std::string_view dotted, bool host_netns,
+                       const std::optional<ContainerInfo>& owner) const;
+  // Every source file, in the order read (recordings carry the policy).
+  const std::vector<std::pair<std::string, std::string>>& sources() const { return sources_; }
+
+ private:
+  std::vector<Rule> rules_;
+  std::vector<std::pair<std::string, std::string>> sources_;  // file -> text
+};
+
+// Values compare the way the kernel prints them: blank runs are one separator.
+bool value_satisfies(const Rule& r, std::string_view value);
+
+// systemd-sysctl's directories, in precedence order (sysctl.d(5)).
+inline const std::vector<std::string> kSystemDirs = {
+    "/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+    "/lib/sysctl.d"};
+
+}  // namespace sysctlscope::policy
