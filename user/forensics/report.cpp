@@ -6,7 +6,7 @@
 #include <set>
 
 #include "output/escape.hpp"
-#include "policy/audit.hpp"
+#include "policy/policy.hpp"
 
 namespace sysctlscope::forensics {
 

@@ -13,8 +13,6 @@
 
 namespace sysctlscope::policy {
 
-bool per_netns(std::string_view dotted) { return dotted.substr(0, 4) == "net."; }
-
 namespace {
 
 ContainerInfo info_of(const netns::ContainerRef& c) {

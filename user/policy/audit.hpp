@@ -15,9 +15,6 @@
 
 namespace sysctlscope::policy {
 
-// Network namespace scopes govern the per-netns sysctls, net.* (docs/policy.md).
-bool per_netns(std::string_view dotted);
-
 // One sysctl a rule governs in one place, as it is now.
 struct Binding {
   const Rule* rule = nullptr;

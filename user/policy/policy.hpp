@@ -16,6 +16,10 @@
 
 namespace sysctlscope::policy {
 
+// Network namespace scopes govern the per-netns sysctls, net.* (docs/policy.md).
+// Inline: the report (and the reader fuzzer) judge with it without the audit.
+inline bool per_netns(std::string_view dotted) { return dotted.substr(0, 4) == "net."; }
+
 // Where a rule applies (`# sysctlscope: scope=...`, docs/policy.md).
 struct Scope {
   bool host = true;         // the host (init_net, and every global sysctl)
