@@ -517,6 +517,28 @@ TEST(ContainerEnricher, NetnsCreateStartsANewOwnerGeneration) {
   EXPECT_EQ(en.netns_owner(888)->id, H2);
 }
 
+// A generation that had no owner passes none on: after two reuses, a late
+// event of the ownerless middle generation does not name the first owner.
+TEST(ContainerEnricher, OwnerlessGenerationDoesNotInheritAnOlderOwner) {
+  Tmp t;
+  ContainerEnricher en(test_config(t));
+  en.on_cgroup(mkdir_rec(40, "/docker/" + H));
+  en.on_cgroup(mkdir_rec(42, "/system.slice/sshd.service"));
+  Event a = ev_at(40, 888, 100);
+  en.enrich(a);
+  ASSERT_TRUE(a.netns_container);
+  Event b1 = birth_at(42, 888, 200);  // generation 2: nobody claims it
+  en.enrich(b1);
+  Event b2 = birth_at(42, 888, 300);  // generation 3
+  en.enrich(b2);
+  Event late = ev_at(42, 888, 250);  // held from generation 2, enriched late
+  en.enrich(late);
+  EXPECT_FALSE(late.netns_container) << "generation 2 had no owner";
+  Event older = ev_at(42, 888, 150);
+  en.enrich(older);
+  EXPECT_FALSE(older.netns_container) << "only the generation just ended is remembered";
+}
+
 // The owner's cgroup is removed: its netns goes with it, so later events in
 // that inode (reused before any netns_create was seen) are not its.
 TEST(ContainerEnricher, OwnerDeathEndsItsClaim) {

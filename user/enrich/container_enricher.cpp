@@ -255,7 +255,9 @@ void ContainerEnricher::seed_from_runtimes() {
 
 void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
   auto& slot = netns_[netns];
-  if (slot.owner) slot.before = slot.owner;
+  // Late events of the generation that just ended keep its owner, none if
+  // it had none (not the owner of an even older one).
+  slot.before = slot.owner;
   slot.owner = nullptr;
   slot.since_ns = t;
   slot.scanned = false;
@@ -291,9 +293,13 @@ void ContainerEnricher::enrich(Event& e) {
       } else {
         // A host process in a netns of unknown owner (a reach-in): files that
         // were not there yet, then the runtimes' state (once per generation).
+        // Not at the birth itself: no runtime's state can name a netns yet
+        // that no container has joined, and the generation's one scan would
+        // be spent before the container that comes to own it exists.
         if (!pending_meta_.empty()) retry_pending_meta(event_ns);
         n = netns_.find(e.netns);
-        if ((n == netns_.end() || (!n->second.owner && !n->second.scanned)) &&
+        if (!e.is<NetnsCreate>() &&
+            (n == netns_.end() || (!n->second.owner && !n->second.scanned)) &&
             mono_ns() - last_scan_ns_ >= kScanEveryNs) {
           scan_runtimes();
           netns_[e.netns].scanned = true;
