@@ -61,9 +61,9 @@ std::vector<Json> json_lines(const std::string& text) {
 }  // namespace
 
 TEST(Image, RunsUnderDockerLikeTheDaemonSet) {
-  auto up = sh(std::string(SOURCE_DIR) + "/scripts/runtimes.sh start");
+  auto up = sh(std::string(SS_SOURCE_DIR) + "/scripts/runtimes.sh start");
   ASSERT_EQ(up.status, 0) << up.out << up.err;
-  auto img = run({std::string(SOURCE_DIR) + "/scripts/image.sh", binary(), "sysctlscope:latest"});
+  auto img = run({std::string(SS_SOURCE_DIR) + "/scripts/image.sh", binary(), "sysctlscope:latest"});
   ASSERT_EQ(img.status, 0) << img.out << img.err;
   // No shell, no compiler: the binary, its libraries, the loader.
   auto files = sh("docker create sysctlscope:latest >/tmp/sstest-img-id && "

@@ -322,6 +322,8 @@ TEST_F(RuntimesE2E, RapidChurnNeverNamesTheDeadContainer) {
     EXPECT_TRUE(birth && runc_write && reach_in) << r.live;
   }
   std::printf("netns inode reused in %d of %zu rounds\n", reused, rounds.size());
+  // Without a reuse the stale-owner checks above had nothing to catch.
+  EXPECT_GT(reused, 0) << "no netns inode was reused: the stale-owner path was not exercised";
 }
 
 // containerd through `ctr`, with the Kubernetes CRI annotations containerd's

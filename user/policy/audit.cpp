@@ -131,7 +131,6 @@ std::vector<Event> Monitor::judge(const Event& e) {
     d.container = e.container;
     d.netns_container = e.netns_container;
     d.cross_namespace = e.cross_namespace;
-    if (!new_ok) ++drifts_;
     out.push_back(std::move(d));
     return out;
   }
@@ -148,7 +147,6 @@ std::vector<Event> Monitor::judge(const Event& e) {
       Event d = drift_event(bd, e.time_ns);
       d.as<SysctlDrift>().cause = "netns_create";
       d.boot_ns = e.boot_ns;
-      ++drifts_;
       out.push_back(std::move(d));
     }
   }

@@ -46,13 +46,11 @@ class Monitor {
   // governed sysctl away from its expected value, one that restores it, a
   // namespace born with values the policy rejects.
   std::vector<Event> judge(const Event& e);
-  uint64_t drifts() const { return drifts_; }
 
  private:
   const Policy& pol_;
   uint32_t host_netns_;
   BindingFn on_binding_;
-  uint64_t drifts_ = 0;
 };
 
 }  // namespace sysctlscope::policy
