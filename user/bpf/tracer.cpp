@@ -91,22 +91,26 @@ KernelCaps kernel_caps(const FeatureProbe& probe) {
     c.sysctl_task_src = SS_TASK_NONE;
 
   if (!c.fentry)
-    lack("fexit (refused opens and unshare/setns seen by syscall tracepoints, which put every "
-         "syscall on the host on the slow path)");
+    lack(
+        "fexit (refused opens and unshare/setns seen by syscall tracepoints, which put every "
+        "syscall on the host on the slow path)");
   if (!task_btf) lack("bpf_get_current_task_btf (task fields by probe reads: slower)");
   if (!c.task_pt_regs) lack("bpf_task_pt_regs (syscall arguments read from the kernel stack)");
   if (!c.task_storage)
-    lack("task storage (known netns per thread in a hash of 64Ki threads; beyond that the "
-         "netns a thread left is unknown)");
+    lack(
+        "task storage (known netns per thread in a hash of 64Ki threads; beyond that the "
+        "netns a thread left is unknown)");
   if (!c.atomics)
-    lack("BPF compare-and-swap (sysctl records reserved at full size: the ring buffer holds ~10x "
-         "fewer)");
+    lack(
+        "BPF compare-and-swap (sysctl records reserved at full size: the ring buffer holds ~10x "
+        "fewer)");
   if (c.sysctl_task_src == SS_TASK_NONE) {
     if (c.sysctl_pid_helpers)
       lack("task access in cgroup/sysctl (sysctl events carry no ppid, netns or mntns)");
     else
-      lack("task access and pid helpers in cgroup/sysctl (sysctl events carry only cgroup and "
-           "uid: no pid, comm, netns; --pid and --container filter them in userspace only)");
+      lack(
+          "task access and pid helpers in cgroup/sysctl (sysctl events carry only cgroup and "
+          "uid: no pid, comm, netns; --pid and --container filter them in userspace only)");
   }
   return c;
 }
@@ -305,7 +309,8 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   if (!rb_) throw Error("create ring buffer consumer", "events", errno);
   // Filled before attach: no write slips through between attach and fill.
   for (const auto& e : cfg.enforce)
-    if (!add_enforced(e)) spdlog::warn("--enforce: cannot enforce {} (value too long or map full)", e.name);
+    if (!add_enforced(e))
+      spdlog::warn("--enforce: cannot enforce {} (value too long or map full)", e.name);
 }
 
 bool Tracer::add_enforced(const TracerConfig::Enforced& e) {
@@ -318,6 +323,23 @@ bool Tracer::add_enforced(const TracerConfig::Enforced& e) {
   v.len = static_cast<uint32_t>(e.value.size());
   std::memcpy(v.value, e.value.data(), e.value.size());
   return bpf_map_update_elem(bpf_map__fd(skel_->maps.enforce_rules), &k, &v, BPF_ANY) == 0;
+}
+
+size_t Tracer::forget_enforced(uint32_t netns) {
+  if (cfg_.enforce_mode == SS_ENFORCE_OFF || netns == 0) return 0;
+  const int fd = bpf_map__fd(skel_->maps.enforce_rules);
+  // Collect first: deleting while walking with get_next_key can restart the
+  // walk at the first key.
+  std::vector<ss_enforce_key> gone;
+  ss_enforce_key k{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (next.netns == netns) gone.push_back(next);
+    k = next;
+    prev = &k;
+  }
+  for (const auto& g : gone) bpf_map_delete_elem(fd, &g);
+  return gone.size();
 }
 
 Tracer::~Tracer() = default;

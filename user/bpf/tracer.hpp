@@ -111,6 +111,10 @@ class Tracer {
   // More --enforce entries (a namespace born after start); false when the
   // map is full or a value is too long (the entry is then not enforced).
   bool add_enforced(const TracerConfig::Enforced& e);
+  // Drops the --enforce entries of one netns inode (not the host-wide ones,
+  // netns 0): a namespace that reuses the inode starts with none. Returns
+  // how many were dropped.
+  size_t forget_enforced(uint32_t netns);
 
  private:
   static int on_record(void* ctx, void* data, size_t len);

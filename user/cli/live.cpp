@@ -175,8 +175,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     cfg.enforce_mode = opt.enforce_mode;
     for (const auto& b : policy::bind_now(*opt.policy)) {
       if (b.missing) continue;
-      cfg.enforce.push_back({policy::per_netns(b.sysctl) ? b.netns : 0u, dotted_to_slash(b.sysctl),
-                             b.rule->norm});
+      cfg.enforce.push_back(
+          {policy::per_netns(b.sysctl) ? b.netns : 0u, dotted_to_slash(b.sysctl), b.rule->norm});
     }
     spdlog::info("--enforce{}: {} sysctl(s) in the kernel map",
                  opt.enforce_mode == SS_ENFORCE_DRY_RUN ? " --dry-run" : "", cfg.enforce.size());
@@ -192,7 +192,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   if (counters) {
     counters->set_prog_stats([&tracer] {
       std::vector<metrics::ProgStat> v;
-      for (auto& p : tracer.prog_stats()) v.push_back({std::move(p.name), p.run_cnt, p.run_time_ns});
+      for (auto& p : tracer.prog_stats())
+        v.push_back({std::move(p.name), p.run_cnt, p.run_time_ns});
       return v;
     });
   }
@@ -210,6 +211,13 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
           tracer.add_enforced({b.netns, dotted_to_slash(b.sysctl), b.rule->norm});
         });
     pipe.set_policy(monitor.get());
+    if (opt.enforce_mode != SS_ENFORCE_OFF)
+      pipe.set_on_new_generation([&tracer](uint32_t netns) {
+        // A reused inode: the dead namespace's rules are not the new one's
+        // (the Monitor adds the new one's at its birth).
+        if (size_t n = tracer.forget_enforced(netns))
+          spdlog::debug("--enforce: {} entries of a dead netns {} dropped", n, netns);
+      });
   }
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();

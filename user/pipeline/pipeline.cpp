@@ -59,7 +59,10 @@ void Pipeline::on_record(const void* data, size_t len) {
   Event& e = *d->event;
   // A netns_create starts a new generation of its inode before any event of
   // it is seen: a record of the new netns never matches one of an older.
-  if (e.is<NetnsCreate>()) ++gens_[e.netns];
+  if (e.is<NetnsCreate>()) {
+    ++gens_[e.netns];
+    if (on_new_generation_) on_new_generation_(e.netns);
+  }
   const uint32_t gen = e.netns ? netns_gen(e.netns) : 0;
   if (readback_ && e.netns && e.pid) readback_->saw(e.netns, gen, e.pid);
   if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
@@ -143,8 +146,7 @@ void Pipeline::on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
   const uint32_t gen = netns_gen(netns);
   for (uint64_t seq : writes_) {
     Queued& q = at_seq(seq);
-    if (q.ready || q.e.tid != tid || q.e.netns != netns || q.gen != gen ||
-        q.e.boot_ns > boot_ns)
+    if (q.ready || q.e.tid != tid || q.e.netns != netns || q.gen != gen || q.e.boot_ns > boot_ns)
       continue;
     const auto& w = q.e.as<SysctlWrite>();
     if (scope_of(w.sysctl) != SysctlScope::Net) continue;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -81,6 +82,12 @@ class Pipeline {
   // --policy: each event is judged and its sysctl_drift events follow it.
   // Not owned.
   void set_policy(policy::Monitor* m) { policy_ = m; }
+  // Called when a netns inode starts a new generation (its netns_create is
+  // decoded), before any event of the new namespace: state kept per inode
+  // elsewhere (the --enforce map) must not pass to the namespace reusing it.
+  void set_on_new_generation(std::function<void(uint32_t netns)> f) {
+    on_new_generation_ = std::move(f);
+  }
 
  private:
   // An event waiting for its turn to leave: a write until it has a result,
@@ -120,13 +127,14 @@ class Pipeline {
   uint64_t front_seq_ = 0;
   std::deque<uint64_t> writes_;
   size_t unready_ = 0;
-  std::unordered_map<uint32_t, uint32_t> gens_;  // netns inode -> generation
+  std::unordered_map<uint32_t, uint32_t> gens_;    // netns inode -> generation
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
   netns::Births* births_ = nullptr;
   bool discarding_ = false;
   ValueSource* readback_ = nullptr;
   bool writer_exits_ = false;
   policy::Monitor* policy_ = nullptr;
+  std::function<void(uint32_t)> on_new_generation_;
 };
 
 }  // namespace sysctlscope
