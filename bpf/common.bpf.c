@@ -13,6 +13,7 @@ const volatile __u32 targ_ct_level[SS_MAX_TARG_CT] = {};
 const volatile __u32 targ_ct_nnetns = 0;
 const volatile __u32 targ_ct_netns[SS_MAX_TARG_CT] = {};
 const volatile __u32 self_tgid = 0;
+const volatile __u32 self_netns = 0;
 const volatile __u64 wakeup_bytes = 256 << 10;
 const volatile __u32 tp_task_src = SS_TASK_BTF;
 const volatile __u32 sysctl_task_src = SS_TASK_BTF;

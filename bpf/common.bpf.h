@@ -40,6 +40,9 @@ SS_EXTERN const volatile __u32 targ_ct_nnetns;
 SS_EXTERN const volatile __u32 targ_ct_netns[SS_MAX_TARG_CT];
 /* The tracer's own tgid: its start-up calibration netns passes the filters. */
 SS_EXTERN const volatile __u32 self_tgid;
+/* The tracer's netns (the host's): it outlives every writer, so its writes
+ * are read back through /proc and need no exit snapshot. */
+SS_EXTERN const volatile __u32 self_netns;
 /* Wake the consumer once this many bytes are pending (see emit()). */
 SS_EXTERN const volatile __u64 wakeup_bytes;
 
@@ -135,7 +138,8 @@ static __always_inline void note_net_writer(const struct ss_sysctl_event *e)
 {
 	__u32 tid = e->hdr.task.tid, netns = e->hdr.task.netns;
 
-	if (!type_enabled(SS_EV_WRITER_EXIT) || !e->write_id || !tid || !netns)
+	if (!type_enabled(SS_EV_WRITER_EXIT) || !e->write_id || !tid || !netns ||
+	    netns == self_netns)
 		return;
 	if (e->name_len < 4 || e->data[0] != 'n' || e->data[1] != 'e' || e->data[2] != 't' ||
 	    e->data[3] != '/')
@@ -345,12 +349,13 @@ static __always_inline struct pt_regs *cur_user_regs(void)
 #endif
 
 /* Reserves a record in the ring buffer, counting it as lost when full. */
-#define ss_reserve(T) ({                                                     \
-	T *__r = bpf_ringbuf_reserve(&events, sizeof(T), 0);                  \
-	if (!__r)                                                              \
-		count_lost();                                                  \
-	__r;                                                                   \
-})
+#define ss_reserve(T)                                                                              \
+	({                                                                                         \
+		T *__r = bpf_ringbuf_reserve(&events, sizeof(T), 0);                               \
+		if (!__r)                                                                          \
+			count_lost();                                                              \
+		__r;                                                                               \
+	})
 
 /*
  * Wakeup policy: never wake the consumer per record (measured at 5-6x the

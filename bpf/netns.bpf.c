@@ -144,8 +144,64 @@ static __always_inline void snap_frag_hash(struct ss_netns_create_event *e, stru
 			       bpf_core_type_size(struct inet_hashinfo));
 	if (bpf_core_field_exists(net->ipv4.udp_table))
 		snap_addr_part(e, SS_SNAP_UDP_TABLE, SS_SNAP_UDP_TABLE_OFF,
-			       BPF_CORE_READ(net, ipv4.udp_table), bpf_core_type_size(struct udp_table));
+			       BPF_CORE_READ(net, ipv4.udp_table),
+			       bpf_core_type_size(struct udp_table));
 }
+
+/*
+ * net_generic() slots: mptcp, br_netfilter, nf_conntrack, nf_defrag_ipv6 ...
+ * keep their per-netns sysctls in a structure at net->gen->ptr[id], where id
+ * is a static kernel variable userspace cannot read. Every slot's head is
+ * copied (plus what the pointer at nft_ct_frag6_pernet.fqdir's offset points
+ * to, where there is one); userspace learns which slot holds which structure
+ * by matching the calibration netns's /proc values. A failed read leaves the
+ * slot's bit clear: zeros are never taken for values.
+ */
+static __always_inline void snap_gen(struct ss_netns_create_event *e, struct net *net)
+{
+	struct net_generic *ng = BPF_CORE_READ(net, gen);
+	__u64 masks[2] = {};
+	__u32 len, i, doff = 8, base;
+
+	if (!ng)
+		return;
+	len = BPF_CORE_READ(ng, s.len);
+	if (len > SS_GEN_SLOTS) {
+		len = SS_GEN_SLOTS;
+		e->truncated |= 1u << SS_SNAP_GEN;
+	}
+	if (bpf_core_type_exists(struct nft_ct_frag6_pernet))
+		doff = bpf_core_field_offset(struct nft_ct_frag6_pernet, fqdir);
+	base = bpf_core_field_offset(struct net_generic, ptr);
+	for (i = 0; i < SS_GEN_SLOTS; i++) {
+		__u32 at =
+		    SS_SNAP_GEN_OFF + SS_GEN_MASKS + (i & (SS_GEN_SLOTS - 1)) * SS_GEN_SLOT_BYTES;
+		void *p = NULL, *q = NULL;
+
+		if (i >= len)
+			break;
+		if (bpf_probe_read_kernel(&p, sizeof(p), (void *)ng + base + i * sizeof(void *)) ||
+		    !p)
+			continue;
+		if (bpf_probe_read_kernel(e->snap + at, SS_GEN_HEAD, p))
+			continue;
+		masks[0] |= 1ull << i;
+		if (bpf_probe_read_kernel(&q, sizeof(q), p + (doff & 63)) || !q)
+			continue;
+		if (bpf_probe_read_kernel(e->snap + at + SS_GEN_HEAD, SS_GEN_DEREF, q) == 0)
+			masks[1] |= 1ull << i;
+	}
+	__builtin_memcpy(e->snap + SS_SNAP_GEN_OFF, masks, sizeof(masks));
+	e->part_len[SS_SNAP_GEN] = SS_GEN_MASKS + len * SS_GEN_SLOT_BYTES;
+}
+
+/* Before 5.16 nf_defrag_ipv6 kept its fqdir in struct net itself. */
+struct netns_nf_frag___v5 {
+	struct fqdir *fqdir;
+} __attribute__((preserve_access_index));
+struct net___v5 {
+	struct netns_nf_frag___v5 nf_frag;
+} __attribute__((preserve_access_index));
 
 /* A netns_create record, or (type SS_EV_WRITER_EXIT) the same snapshot of
  * a writer's netns at its exit. */
@@ -185,6 +241,15 @@ static __always_inline void emit_net_snapshot(__u32 type, struct net *net, __u32
 	}
 	snap_lo(e, net);
 	snap_frag_hash(e, net);
+	snap_gen(e, net);
+	if (bpf_core_field_exists(((struct net___v5 *)net)->nf_frag))
+		snap_part(e, SS_SNAP_FQDIR6NF, SS_SNAP_FQDIR6NF_OFF, SS_SNAP_FQDIR_MAX,
+			  BPF_CORE_READ((struct net___v5 *)net, nf_frag.fqdir),
+			  bpf_core_type_size(struct fqdir));
+	/* allocated zeroed by ipv4_sysctl_init_net: 65536 bits */
+	if (bpf_core_field_exists(net->ipv4.sysctl_local_reserved_ports))
+		snap_part(e, SS_SNAP_RESV_PORTS, SS_SNAP_RESV_OFF, SS_SNAP_RESV_MAX,
+			  BPF_CORE_READ(net, ipv4.sysctl_local_reserved_ports), SS_SNAP_RESV_MAX);
 	cc = BPF_CORE_READ(net, ipv4.tcp_congestion_control);
 	if (cc) {
 		long n =

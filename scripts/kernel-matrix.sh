@@ -184,7 +184,7 @@ fetch_kernel() {
   return 1
 }
 
-# --- Initramfs: static busybox + the 9p/virtio modules of that kernel --------
+# --- Initramfs: static busybox + the 9p/virtio (and netfilter) modules --------
 make_initrd() { # $1 unpacked package dir, $2 kernel version, $3 output file
   local pkg=$1 kv=$2 out=$3 root line path n=0
   root=$(mktemp -d)
@@ -209,7 +209,10 @@ make_initrd() { # $1 unpacked package dir, $2 kernel version, $3 output file
       *) cp "$path" "$dst" ;;
     esac
     basename "$dst" >>"$root/modules/order"
-  done < <(modprobe -d "$pkg" -S "$kv" --show-depends -a virtio_pci 9pnet_virtio 9p 2>&1)
+  # br_netfilter, nf_conntrack and nf_defrag_ipv6 as on a Docker host: their
+  # per-netns sysctls sit behind net_generic() slots, typed in module BTF.
+  done < <(modprobe -d "$pkg" -S "$kv" --show-depends -a virtio_pci 9pnet_virtio 9p \
+    br_netfilter nf_conntrack nf_defrag_ipv6 2>&1)
   cat >"$root/matrix.conf" <<EOF
 GUEST_SH='$guest_sh'
 BIN='$bin'

@@ -10,7 +10,7 @@
 #ifndef SYSCTLSCOPE_EVENT_H
 #define SYSCTLSCOPE_EVENT_H
 
-#define SS_ABI_VERSION 2
+#define SS_ABI_VERSION 3
 
 #define SS_COMM_LEN 16
 /* Longest sysctl name we keep, NUL included ("net/ipv6/conf/<ifname>/..."). */
@@ -221,6 +221,20 @@ enum ss_snap_part {
 	SS_SNAP_FQDIR6, /* head of *net->ipv6.fqdir */
 	SS_SNAP_TCP_HASH, /* head of *net->ipv4.tcp_death_row.hashinfo + its address */
 	SS_SNAP_UDP_TABLE, /* *net->ipv4.udp_table + its address */
+	/* net_generic() slots (net->gen->ptr[i]): per-netns data of mptcp,
+	 * br_netfilter, nf_defrag_ipv6, ... whose slot ids are kernel variables
+	 * in neither BTF nor (without CONFIG_KALLSYMS_ALL) kallsyms. Userspace
+	 * finds each structure's slot by calibration. Layout: __u64 mask of
+	 * slots whose head was read, __u64 mask of slots whose deref was read,
+	 * then SS_GEN_SLOTS slots of SS_GEN_HEAD bytes of the structure followed
+	 * by SS_GEN_DEREF bytes of what the pointer at its SS_GEN deref offset
+	 * (nft_ct_frag6_pernet.fqdir) points to. */
+	SS_SNAP_GEN,
+	/* *net->ipv4.sysctl_local_reserved_ports: the 65536-bit bitmap */
+	SS_SNAP_RESV_PORTS,
+	/* head of *net->nf_frag.fqdir (nf_conntrack_frag6_*, before 5.16;
+	 * later behind net_generic(), see SS_SNAP_GEN) */
+	SS_SNAP_FQDIR6NF,
 	SS_SNAP_PARTS
 };
 #define SS_SNAP_NET_OFF 0
@@ -244,7 +258,17 @@ enum ss_snap_part {
 #define SS_SNAP_FQDIR6_OFF (SS_SNAP_FQDIR4_OFF + SS_SNAP_FQDIR_MAX)
 #define SS_SNAP_TCP_HASH_OFF (SS_SNAP_FQDIR6_OFF + SS_SNAP_FQDIR_MAX)
 #define SS_SNAP_UDP_TABLE_OFF (SS_SNAP_TCP_HASH_OFF + SS_SNAP_HASH_MAX)
-#define SS_NETNS_SNAP_MAX (SS_SNAP_UDP_TABLE_OFF + SS_SNAP_HASH_MAX)
+#define SS_GEN_SLOTS 64
+#define SS_GEN_HEAD 96
+#define SS_GEN_DEREF 32
+#define SS_GEN_SLOT_BYTES (SS_GEN_HEAD + SS_GEN_DEREF)
+#define SS_GEN_MASKS 16 /* the two __u64 masks before the slots */
+#define SS_SNAP_GEN_OFF (SS_SNAP_UDP_TABLE_OFF + SS_SNAP_HASH_MAX)
+#define SS_SNAP_GEN_MAX (SS_GEN_MASKS + SS_GEN_SLOTS * SS_GEN_SLOT_BYTES)
+#define SS_SNAP_RESV_OFF (SS_SNAP_GEN_OFF + SS_SNAP_GEN_MAX)
+#define SS_SNAP_RESV_MAX 8192 /* 65536 ports, a bit each */
+#define SS_SNAP_FQDIR6NF_OFF (SS_SNAP_RESV_OFF + SS_SNAP_RESV_MAX)
+#define SS_NETNS_SNAP_MAX (SS_SNAP_FQDIR6NF_OFF + SS_SNAP_FQDIR_MAX)
 
 /* Flags of struct ss_netns_create_event. */
 enum ss_netns_flags {

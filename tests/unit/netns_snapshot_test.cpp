@@ -26,6 +26,7 @@ constexpr unsigned kHz = 250;
 std::unique_ptr<ss_netns_create_event> record() {
   auto r = std::make_unique<ss_netns_create_event>();
   std::memset(r.get(), 0, sizeof(*r));
+  r->hdr.type = SS_EV_NETNS_CREATE;
   r->part_len[SS_SNAP_NET] = SS_SNAP_NET_MAX;
   r->part_len[SS_SNAP_DEVCONF4_ALL] = SS_SNAP_DC4_MAX;
   r->part_len[SS_SNAP_DEVCONF4_DFLT] = SS_SNAP_DC4_MAX;
@@ -282,7 +283,8 @@ TEST(NetnsSnapshot, PointersHashesBitmapsQlenGlobalsAndReasons) {
     put<int32_t>(r, SS_SNAP_NEIGH4_LO_OFF, 40, static_cast<int32_t>(qlen_bytes));
   };
   auto fresh = fresh_record();
-  fill(*fresh, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull, 212992);
+  fill(*fresh, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull,
+       212992);
   SysctlMap proc = fresh_proc();
   proc["net.netfilter.nf_log.2"] = {"nf_log_ipv4"};
   proc["net.ipv4.tcp_ehash_entries"] = {"-262144"};
@@ -290,13 +292,14 @@ TEST(NetnsSnapshot, PointersHashesBitmapsQlenGlobalsAndReasons) {
   proc["net.ipv6.icmp.ratemask"] = {"0-1,3-127"};
   proc["net.ipv4.neigh.lo.unres_qlen"] = {"101"};
   proc["net.ipv4.neigh.lo.unres_qlen_bytes"] = {"212992"};
-  proc["net.core.rmem_max"] = {"212992"};           // global: no location needed
-  proc["net.mptcp.enabled"] = {"1"};                // no location: unmapped, with the reason
+  proc["net.core.rmem_max"] = {"212992"};  // global: no location needed
+  proc["net.mptcp.enabled"] = {"1"};       // no location: unmapped, with the reason
   SnapshotDecoder d;
   d.calibrate(*fresh, proc, locs);
 
   auto same = fresh_record();
-  fill(*same, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull, 212992);
+  fill(*same, 0, 0xffffffff8a000000ull, 0xffffffff8b000000ull, 262143, 0xffffffff8c000000ull,
+       212992);
   auto res = d.decode(*same);
   EXPECT_EQ(res.defaults["net.ipv4.tcp_fastopen_key"], "00000000-00000000-00000000-00000000");
   EXPECT_EQ(res.defaults["net.netfilter.nf_log.2"], "nf_log_ipv4");
@@ -312,8 +315,8 @@ TEST(NetnsSnapshot, PointersHashesBitmapsQlenGlobalsAndReasons) {
   // A netns with its own TCP table (tcp_child_ehash_entries), a key already
   // set and another logger: positive size; the unseen pointers are unmapped.
   auto other = fresh_record();
-  fill(*other, 0xffff888812340000ull, 0xffffffff8d000000ull, 0xffff888800001000ull, 1023, 0xffffffff8c000000ull,
-       2090 * 7);
+  fill(*other, 0xffff888812340000ull, 0xffffffff8d000000ull, 0xffff888800001000ull, 1023,
+       0xffffffff8c000000ull, 2090 * 7);
   res = d.decode(*other);
   EXPECT_EQ(res.defaults["net.ipv4.tcp_ehash_entries"], "1024");
   EXPECT_EQ(res.defaults["net.ipv4.neigh.lo.unres_qlen"], "7");
@@ -325,7 +328,8 @@ TEST(NetnsSnapshot, PointersHashesBitmapsQlenGlobalsAndReasons) {
 
 TEST(NetnsSnapshot, HashSizeUnknowableWhenTheCalibrationNetnsHadItsOwnTable) {
   FieldLocs locs;
-  locs["net.ipv4.tcp_ehash_entries"] = loc(SS_SNAP_TCP_HASH, 8 + 16, 4, 1, false, FieldLoc::Kind::HashEntries);
+  locs["net.ipv4.tcp_ehash_entries"] =
+      loc(SS_SNAP_TCP_HASH, 8 + 16, 4, 1, false, FieldLoc::Kind::HashEntries);
   auto fresh = record();
   fresh->part_len[SS_SNAP_TCP_HASH] = SS_SNAP_HASH_MAX;
   put<uint64_t>(*fresh, SS_SNAP_TCP_HASH_OFF, 0, 0xffff888800001000ull);
@@ -337,4 +341,133 @@ TEST(NetnsSnapshot, HashSizeUnknowableWhenTheCalibrationNetnsHadItsOwnTable) {
   auto res = d.decode(*fresh);
   EXPECT_FALSE(res.defaults.count("net.ipv4.tcp_ehash_entries"));
   EXPECT_TRUE(contains(res.unmapped, "net.ipv4.tcp_ehash_entries"));
+}
+
+namespace {
+// Slot `slot` of the SS_SNAP_GEN part: head (or deref) bytes at `off`.
+uint32_t gen_at(int slot, uint32_t off, bool deref = false) {
+  return SS_GEN_MASKS + static_cast<uint32_t>(slot) * SS_GEN_SLOT_BYTES +
+         (deref ? SS_GEN_HEAD : 0) + off;
+}
+void gen_ok(ss_netns_create_event& r, int slot, bool deref = false) {
+  uint64_t m;
+  std::memcpy(&m, r.snap + SS_SNAP_GEN_OFF + (deref ? 8 : 0), 8);
+  m |= 1ull << slot;
+  std::memcpy(r.snap + SS_SNAP_GEN_OFF + (deref ? 8 : 0), &m, 8);
+}
+FieldLoc gen_loc(const char* gen, uint32_t off, uint32_t size,
+                 FieldLoc::Kind kind = FieldLoc::Kind::Int, uint32_t count = 1,
+                 bool deref = false) {
+  FieldLoc l = loc(SS_SNAP_GEN, off, size, count, false, kind);
+  l.gen_struct = gen;
+  l.gen_deref = deref;
+  return l;
+}
+}  // namespace
+
+// Issue 19: structures behind net_generic() (mptcp, br_netfilter,
+// nf_defrag_ipv6) are found by their values in the calibration netns: the
+// one slot where every name prints as /proc did, with at least one non-zero
+// value. Zero-only matches, two matching slots or a slot the kernel could not
+// read never decode.
+TEST(NetnsSnapshot, NetGenericSlotsAreFoundByTheirValues) {
+  using K = FieldLoc::Kind;
+  FieldLocs locs = locations();
+  locs["net.mptcp.add_addr_timeout"] = gen_loc("mptcp_pernet", 8, 4);  // jiffies
+  locs["net.mptcp.stale_loss_cnt"] = gen_loc("mptcp_pernet", 20, 4);
+  locs["net.mptcp.scheduler"] = gen_loc("mptcp_pernet", 44, 1, K::CString, 16);
+  locs["net.netfilter.nf_conntrack_frag6_timeout"] =
+      gen_loc("nft_ct_frag6_pernet", 16, 4, K::Int, 1, true);
+  locs["net.bridge.bridge-nf-call-iptables"] = gen_loc("brnf_net", 16, 4);  // twice: ambiguous
+  locs["net.netfilter.nf_conntrack_count"] = loc(SS_SNAP_NET, 0, 0, 1, false, K::ZeroAtBirth);
+  locs["net.ipv4.ip_local_reserved_ports"] =
+      loc(SS_SNAP_RESV_PORTS, 0, 8, SS_SNAP_RESV_MAX / 8, false, K::BitmapList);
+
+  auto fill = [](ss_netns_create_event& r, uint32_t timeout_s, uint32_t frag_s) {
+    r.part_len[SS_SNAP_GEN] = SS_GEN_MASKS + 10 * SS_GEN_SLOT_BYTES;  // ten slots
+    r.part_len[SS_SNAP_RESV_PORTS] = SS_SNAP_RESV_MAX;
+    // A decoy: the same stale_loss_cnt, another timeout.
+    gen_ok(r, 2);
+    put<uint32_t>(r, SS_SNAP_GEN_OFF, gen_at(2, 8), 30 * kHz);
+    put<uint32_t>(r, SS_SNAP_GEN_OFF, gen_at(2, 20), 4);
+    // mptcp_pernet in slot 7.
+    gen_ok(r, 7);
+    put<uint32_t>(r, SS_SNAP_GEN_OFF, gen_at(7, 8), timeout_s * kHz);
+    put<uint32_t>(r, SS_SNAP_GEN_OFF, gen_at(7, 20), 4);
+    std::memcpy(r.snap + SS_SNAP_GEN_OFF + gen_at(7, 44), "default", 8);
+    // nft_ct_frag6_pernet's fqdir in slot 5.
+    gen_ok(r, 5);
+    gen_ok(r, 5, true);
+    put<int32_t>(r, SS_SNAP_GEN_OFF, gen_at(5, 16, true), static_cast<int32_t>(frag_s * kHz));
+    // brnf_net's call_iptables = 1 in two slots.
+    gen_ok(r, 3);
+    gen_ok(r, 4);
+    put<int32_t>(r, SS_SNAP_GEN_OFF, gen_at(3, 16), 1);
+    put<int32_t>(r, SS_SNAP_GEN_OFF, gen_at(4, 16), 1);
+  };
+  auto fresh = fresh_record();
+  fill(*fresh, 120, 60);
+  SysctlMap proc = fresh_proc();
+  proc["net.mptcp.add_addr_timeout"] = {"120"};
+  proc["net.mptcp.stale_loss_cnt"] = {"4"};
+  proc["net.mptcp.scheduler"] = {"default"};
+  proc["net.netfilter.nf_conntrack_frag6_timeout"] = {"60"};
+  proc["net.bridge.bridge-nf-call-iptables"] = {"1"};
+  proc["net.netfilter.nf_conntrack_count"] = {"0"};
+  proc["net.ipv4.ip_local_reserved_ports"] = {""};
+  SnapshotDecoder d;
+  d.calibrate(*fresh, proc, locs);
+
+  auto born = fresh_record();
+  fill(*born, 45, 30);
+  std::memset(born->snap + SS_SNAP_RESV_OFF, 0, SS_SNAP_RESV_MAX);
+  born->snap[SS_SNAP_RESV_OFF + 5000 / 8] = static_cast<uint8_t>(0x7u << (5000 % 8));  // 5000-5002
+  auto res = d.decode(*born);
+  EXPECT_EQ(res.defaults["net.mptcp.add_addr_timeout"], "45");  // slot 7's, not the decoy's 30
+  EXPECT_EQ(res.defaults["net.mptcp.stale_loss_cnt"], "4");
+  EXPECT_EQ(res.defaults["net.mptcp.scheduler"], "default");
+  EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_frag6_timeout"], "30");
+  EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_count"], "0");
+  EXPECT_EQ(res.defaults["net.ipv4.ip_local_reserved_ports"], "5000-5002");
+  ASSERT_TRUE(contains(res.unmapped, "net.bridge.bridge-nf-call-iptables"));
+  EXPECT_NE(res.unmapped_reasons["net.bridge.bridge-nf-call-iptables"].find("2 slots"),
+            std::string::npos);
+
+  // The kernel could not read slot 7 this time: mptcp is unmapped, not zeros.
+  auto unread = fresh_record();
+  fill(*unread, 45, 30);
+  uint64_t mask;
+  std::memcpy(&mask, unread->snap + SS_SNAP_GEN_OFF, 8);
+  mask &= ~(1ull << 7);
+  std::memcpy(unread->snap + SS_SNAP_GEN_OFF, &mask, 8);
+  res = d.decode(*unread);
+  EXPECT_FALSE(res.defaults.count("net.mptcp.add_addr_timeout"));
+  EXPECT_TRUE(contains(res.unmapped, "net.mptcp.add_addr_timeout"));
+  EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_frag6_timeout"], "30");
+
+  // A writer's exit snapshot: a live counter is not known to be 0 there.
+  auto exit_rec = fresh_record();
+  fill(*exit_rec, 45, 30);
+  exit_rec->hdr.type = SS_EV_WRITER_EXIT;
+  res = d.decode(*exit_rec);
+  EXPECT_FALSE(res.defaults.count("net.netfilter.nf_conntrack_count"));
+  EXPECT_EQ(res.defaults["net.mptcp.add_addr_timeout"], "45");
+}
+
+// A calibration whose only matches are zeros proves nothing: unmapped.
+TEST(NetnsSnapshot, NetGenericZeroOnlyMatchIsNotASlot) {
+  FieldLocs locs = locations();
+  locs["net.bridge.bridge-nf-filter-vlan-tagged"] = gen_loc("brnf_net", 28, 4);
+  auto fresh = fresh_record();
+  fresh->part_len[SS_SNAP_GEN] = SS_GEN_MASKS + 4 * SS_GEN_SLOT_BYTES;
+  gen_ok(*fresh, 3);
+  SysctlMap proc = fresh_proc();
+  proc["net.bridge.bridge-nf-filter-vlan-tagged"] = {"0"};
+  SnapshotDecoder d;
+  d.calibrate(*fresh, proc, locs);
+  auto res = d.decode(*fresh);
+  EXPECT_FALSE(res.defaults.count("net.bridge.bridge-nf-filter-vlan-tagged"));
+  ASSERT_TRUE(contains(res.unmapped, "net.bridge.bridge-nf-filter-vlan-tagged"));
+  EXPECT_NE(res.unmapped_reasons["net.bridge.bridge-nf-filter-vlan-tagged"].find("no slot"),
+            std::string::npos);
 }

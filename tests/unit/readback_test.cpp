@@ -73,6 +73,14 @@ TEST(Readback, ParseMode) {
 }
 
 namespace {
+// A writer's exit snapshot as the pipeline asks it: name -> value.
+Pipeline::ValueOf values(std::map<std::string, std::string> m) {
+  return [m = std::move(m)](const std::string& n) -> std::optional<std::string> {
+    auto it = m.find(n);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
 class FakeSource final : public ValueSource {
  public:
   std::map<std::pair<uint32_t, std::string>, std::string> values;
@@ -286,11 +294,12 @@ TEST(Readback, WriterExitSnapshotJudgesWritesInADeadNetns) {
     f.hdr.task.ts_boot_ns = t + 20;
     p.on_record(&a, a.hdr.size);
     p.on_record(&f, f.hdr.size);
-    p.on_writer_exit(10 + i, 5, t + 30,
-                     {{"net.ipv4.tcp_keepalive_time", ka}, {"net.ipv4.tcp_fin_timeout", "60"}});
+    p.on_writer_exit(
+        10 + i, 5, t + 30,
+        values({{"net.ipv4.tcp_keepalive_time", ka}, {"net.ipv4.tcp_fin_timeout", "60"}}));
   }
   // An exit of a thread in another generation of the inode is not theirs.
-  p.on_writer_exit(10, 5, 5000, {{"net.ipv4.tcp_keepalive_time", "1"}});
+  p.on_writer_exit(10, 5, 5000, values({{"net.ipv4.tcp_keepalive_time", "1"}}));
   p.expire_writes(10'000'000, false);
   EXPECT_EQ(results(sink),
             (std::vector<std::string>{"1000=ok", "x0=not_applied", "1001=ok", "x1=not_applied",
@@ -315,7 +324,7 @@ TEST(Readback, GoneWriterWaitsForItsExitAndKeepsOrder) {
   p.on_record(&r, r.hdr.size);
   p.expire_writes(5'000'000, false);
   EXPECT_TRUE(sink.events.empty()) << "the read behind the held write waits with it";
-  p.on_writer_exit(10, 7, 1500, {{"net.ipv4.tcp_keepalive_time", "7200"}});
+  p.on_writer_exit(10, 7, 1500, values({{"net.ipv4.tcp_keepalive_time", "7200"}}));
   p.expire_writes(6'000'000, false);
   ASSERT_EQ(sink.events.size(), 2u);
   EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "not_applied");
@@ -349,8 +358,8 @@ TEST(Readback, NextWriteBeforeTheExitJudges) {
   b.hdr.task.ts_boot_ns = 1100;
   p.on_record(&a, a.hdr.size);
   p.on_record(&b, b.hdr.size);
-  p.on_writer_exit(10, 8, 1200, {{"net.ipv4.tcp_keepalive_time", "900"}});
-  p.on_writer_exit(11, 8, 1300, {{"net.ipv4.tcp_keepalive_time", "900"}});
+  p.on_writer_exit(10, 8, 1200, values({{"net.ipv4.tcp_keepalive_time", "900"}}));
+  p.on_writer_exit(11, 8, 1300, values({{"net.ipv4.tcp_keepalive_time", "900"}}));
   p.expire_writes(10'000'000, false);
   EXPECT_EQ(results(sink), (std::vector<std::string>{"600=ok", "900=ok"}));
 }

@@ -264,6 +264,9 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   skel_->rodata->targ_ct_nnetns = static_cast<uint32_t>(cfg.container_netns.size());
   skel_->rodata->wakeup_bytes = cfg.wakeup_bytes;
   skel_->rodata->self_tgid = static_cast<uint32_t>(getpid());
+  struct stat own_net {};
+  if (::stat("/proc/self/ns/net", &own_net) == 0)
+    skel_->rodata->self_netns = static_cast<uint32_t>(own_net.st_ino);
   const KernelCaps& caps = plan_.caps;
   skel_->rodata->tp_task_src = caps.tp_task_src;
   skel_->rodata->sysctl_task_src = caps.sysctl_task_src;

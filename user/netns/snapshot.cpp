@@ -14,6 +14,7 @@
 
 #include "core/btf_file.hpp"
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope::netns {
@@ -60,8 +61,8 @@ bool find_member(const struct btf* b, uint32_t sid, const std::string& name, uin
 }
 
 // Follows "a.b.c" from struct `sid`.
-bool find_path(const struct btf* b, uint32_t sid, const std::vector<std::string>& path, uint32_t* off,
-               uint32_t* type_id) {
+bool find_path(const struct btf* b, uint32_t sid, const std::vector<std::string>& path,
+               uint32_t* off, uint32_t* type_id) {
   uint32_t total = 0, cur = sid;
   for (const auto& p : path) {
     uint32_t o, t;
@@ -84,6 +85,13 @@ std::optional<FieldLoc> int_loc(const struct btf* b, int part, uint32_t off, uin
     const struct btf_array* a = btf_array(t);
     l.count = a->nelems;
     t = resolve(b, a->type, &type_id);
+    const char* n = t && btf_is_int(t) ? btf__name_by_offset(b, t->name_off) : nullptr;
+    if (n && std::string_view(n) == "char") {  // a string, printed up to its NUL
+      l.elem_size = 1;
+      l.is_signed = false;
+      l.kind = FieldLoc::Kind::CString;
+      return l;
+    }
   }
   if (!t) return std::nullopt;
   if (btf_is_enum(t)) {
@@ -104,7 +112,8 @@ std::optional<FieldLoc> int_loc(const struct btf* b, int part, uint32_t off, uin
   } else {
     return std::nullopt;
   }
-  if (l.elem_size != 1 && l.elem_size != 2 && l.elem_size != 4 && l.elem_size != 8) return std::nullopt;
+  if (l.elem_size != 1 && l.elem_size != 2 && l.elem_size != 4 && l.elem_size != 8)
+    return std::nullopt;
   if (l.count == 0 || l.count > 64) return std::nullopt;
   return l;
 }
@@ -163,12 +172,15 @@ struct Global {
 };
 // Read by a fresh netns from one kernel variable: the host's value.
 const Global kGlobal[] = {
-    {"net.core.rmem_default", "sysctl_rmem_default, one variable for all namespaces (net/core/sock.c)"},
+    {"net.core.rmem_default",
+     "sysctl_rmem_default, one variable for all namespaces (net/core/sock.c)"},
     {"net.core.rmem_max", "sysctl_rmem_max, one variable for all namespaces (net/core/sock.c)"},
-    {"net.core.wmem_default", "sysctl_wmem_default, one variable for all namespaces (net/core/sock.c)"},
+    {"net.core.wmem_default",
+     "sysctl_wmem_default, one variable for all namespaces (net/core/sock.c)"},
     {"net.core.wmem_max", "sysctl_wmem_max, one variable for all namespaces (net/core/sock.c)"},
     {"net.ipv4.tcp_available_congestion_control",
-     "the registered congestion controls (tcp_get_available_congestion_control, net/ipv4/tcp_cong.c)"},
+     "the registered congestion controls (tcp_get_available_congestion_control, "
+     "net/ipv4/tcp_cong.c)"},
     {"net.ipv4.tcp_allowed_congestion_control",
      "TCP_CONG_NON_RESTRICTED of each registered algorithm (net/ipv4/tcp_cong.c)"},
     {"net.netfilter.nf_conntrack_max",
@@ -190,20 +202,37 @@ struct Why {
 // Per-netns values the snapshot does not hold, and why.
 const Why kUnmappedWhy[] = {
     {"net.ipv4.ip_local_reserved_ports",
-     "an 8 KiB bitmap behind net->ipv4.sysctl_local_reserved_ports, not copied (allocated zeroed by "
-     "ipv4_sysctl_init_net, net/ipv4/sysctl_net_ipv4.c)"},
+     "the bitmap behind net->ipv4.sysctl_local_reserved_ports was not copied (no such member in "
+     "this "
+     "kernel's BTF)"},
     {"net.mptcp.",
-     "struct mptcp_pernet behind net_generic(net, mptcp_pernet_id): the slot id is a kernel variable in "
-     "neither BTF nor kallsyms"},
+     "struct mptcp_pernet (net_generic slot mptcp_pernet_id) was not found in BTF, or no "
+     "net_generic "
+     "slot of the calibration netns held its values"},
     {"net.bridge.",
-     "struct brnf_net behind net_generic(net, brnf_net_id): the slot id is a kernel variable in neither "
-     "BTF nor kallsyms"},
+     "struct brnf_net (net_generic slot brnf_net_id, module br_netfilter) was not found in BTF "
+     "(kernels "
+     "before 5.11 have no module BTF), or no net_generic slot of the calibration netns held its "
+     "values"},
     {"net.netfilter.nf_conntrack_count",
-     "struct nf_conntrack_net behind net_generic(net, nf_conntrack_net_id): the slot id is a kernel "
-     "variable in neither BTF nor kallsyms"},
+     "neither net->ct.count (before 5.13) nor struct nf_conntrack_net (module nf_conntrack) was "
+     "found in "
+     "BTF"},
     {"net.netfilter.nf_conntrack_frag6_",
-     "struct nft_ct_frag6_pernet behind net_generic(net, nf_frag_pernet_id): the slot id is a kernel "
-     "variable in neither BTF nor kallsyms"},
+     "neither net->nf_frag.fqdir (before 5.16) nor struct nft_ct_frag6_pernet (net_generic slot "
+     "nf_frag_pernet_id, module nf_defrag_ipv6) was found in BTF, or no net_generic slot of the "
+     "calibration "
+     "netns pointed to its fqdir"},
+};
+
+// net.bridge.<name> -> struct brnf_net member (net/bridge/br_netfilter_hooks.c brnf_table).
+const std::map<std::string, std::string> kBridgeNf = {
+    {"bridge-nf-call-arptables", "call_arptables"},
+    {"bridge-nf-call-iptables", "call_iptables"},
+    {"bridge-nf-call-ip6tables", "call_ip6tables"},
+    {"bridge-nf-filter-vlan-tagged", "filter_vlan_tagged"},
+    {"bridge-nf-filter-pppoe-tagged", "filter_pppoe_tagged"},
+    {"bridge-nf-pass-vlan-input-dev", "pass_vlan_indev"},
 };
 
 // neigh.<dev>.<name> -> NEIGH_VAR_<value> (net/core/neighbour.c neigh_sysctl_template).
@@ -276,17 +305,24 @@ const std::map<std::string, std::vector<std::string>> kNetAliases = {
     {"net.netfilter.nf_conntrack_tcp_loose", {"ct.nf_ct_proto.tcp.tcp_loose"}},
     {"net.netfilter.nf_conntrack_tcp_be_liberal", {"ct.nf_ct_proto.tcp.tcp_be_liberal"}},
     {"net.netfilter.nf_conntrack_tcp_max_retrans", {"ct.nf_ct_proto.tcp.tcp_max_retrans"}},
-    {"net.netfilter.nf_conntrack_tcp_ignore_invalid_rst", {"ct.nf_ct_proto.tcp.tcp_ignore_invalid_rst"}},
+    {"net.netfilter.nf_conntrack_tcp_ignore_invalid_rst",
+     {"ct.nf_ct_proto.tcp.tcp_ignore_invalid_rst"}},
+    {"net.netfilter.nf_conntrack_dccp_loose", {"ct.nf_ct_proto.dccp.dccp_loose"}},
+    {"net.netfilter.nf_conntrack_helper", {"ct.sysctl_auto_assign_helper"}},  // before 6.0
+    {"net.netfilter.nf_flowtable_tcp_timeout", {"ct.nf_ct_proto.tcp.offload_timeout"}},
+    {"net.netfilter.nf_flowtable_udp_timeout", {"ct.nf_ct_proto.udp.offload_timeout"}},
 };
 // net.netfilter.nf_conntrack_<proto>_timeout[_<state>] -> an element of
 // ct.nf_ct_proto.<proto>.timeouts[] indexed by the named enumerator.
 struct CtTimeout {
   const char* proto;
   const char* enum_prefix;
+  const char* array = "timeouts";
 };
 const std::map<std::string, CtTimeout> kCtTimeoutProtos = {
     {"tcp", {"tcp", "TCP_CONNTRACK_"}},
     {"sctp", {"sctp", "SCTP_CONNTRACK_"}},
+    {"dccp", {"dccp", "CT_DCCP_", "dccp_timeout"}},  // before 6.16
 };
 const std::map<std::string, std::pair<std::string, std::string>> kCtTimeoutSpecial = {
     {"net.netfilter.nf_conntrack_tcp_timeout_max_retrans", {"tcp", "TCP_CONNTRACK_RETRANS"}},
@@ -297,9 +333,10 @@ const std::map<std::string, std::pair<std::string, std::string>> kCtTimeoutSpeci
     {"net.netfilter.nf_conntrack_gre_timeout_stream", {"gre", "GRE_CT_REPLIED"}},
 };
 // conf.{all,default}.<name> -> IPV4_DEVCONF_<value> (include/uapi/linux/ip.h).
-const std::map<std::string, std::string> kDevconf4Aliases = {
-    {"arp_filter", "ARPFILTER"}, {"disable_policy", "NOPOLICY"},
-    {"disable_xfrm", "NOXFRM"},  {"src_valid_mark", "SRC_VMARK"}};
+const std::map<std::string, std::string> kDevconf4Aliases = {{"arp_filter", "ARPFILTER"},
+                                                             {"disable_policy", "NOPOLICY"},
+                                                             {"disable_xfrm", "NOXFRM"},
+                                                             {"src_valid_mark", "SRC_VMARK"}};
 // conf.{all,default}.<name> -> struct ipv6_devconf member (net/ipv6/addrconf.c).
 const std::map<std::string, std::string> kDevconf6Aliases = {
     {"mtu", "mtu6"},
@@ -332,11 +369,39 @@ BtfLocator::BtfLocator() {
   if (!btf_) throw Error("load kernel BTF", file.empty() ? "/sys/kernel/btf/vmlinux" : file, errno);
 }
 
-BtfLocator::~BtfLocator() { btf__free(btf_); }
+BtfLocator::~BtfLocator() {
+  for (auto* m : modules_) btf__free(m);
+  btf__free(btf_);
+}
+
+std::pair<const struct btf*, int> BtfLocator::find_struct(const std::string& name) const {
+  int id = btf__find_by_name_kind(btf_, name.c_str(), BTF_KIND_STRUCT);
+  if (id >= 0) return {btf_, id};
+  if (!modules_loaded_) {
+    modules_loaded_ = true;
+    // Module BTF is split BTF on top of vmlinux's (kernels 5.11+); with
+    // --btf FILE there is none to match it.
+    if (btf_file().empty()) {
+      Dir d("/sys/kernel/btf");
+      while (dirent* e = d.next()) {
+        std::string n = e->d_name;
+        if (n == "." || n == ".." || n == "vmlinux") continue;
+        if (struct btf* m = btf__parse_split(("/sys/kernel/btf/" + n).c_str(), btf_))
+          modules_.push_back(m);
+      }
+    }
+  }
+  for (const auto* m : modules_) {
+    id = btf__find_by_name_kind(m, name.c_str(), BTF_KIND_STRUCT);
+    if (id >= 0) return {m, id};
+  }
+  return {nullptr, -1};
+}
 
 std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   auto parts = split(dotted, '.');
   if (parts.size() < 3 || parts[0] != "net") return std::nullopt;
+  const std::string& sub = parts[1];
   int net_id = btf__find_by_name_kind(btf_, "net", BTF_KIND_STRUCT);
   if (net_id < 0) return std::nullopt;
   uint32_t off, type;
@@ -347,12 +412,67 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   // A member path of another struct, copied into `part` at `base`.
   auto in_struct = [&](const char* sname, std::vector<std::string> path, int part,
                        uint32_t base = 0) -> std::optional<FieldLoc> {
-    int sid = btf__find_by_name_kind(btf_, sname, BTF_KIND_STRUCT);
-    if (sid < 0 || !find_path(btf_, static_cast<uint32_t>(sid), path, &off, &type)) return std::nullopt;
-    return int_loc(btf_, part, base + off, type);
+    auto [b, sid] = find_struct(sname);
+    if (sid < 0 || !find_path(b, static_cast<uint32_t>(sid), path, &off, &type))
+      return std::nullopt;
+    return int_loc(b, part, base + off, type);
   };
+  // A member of a structure behind net_generic(): its slot is calibrated.
+  // `deref`: a member of struct `sname`, reached through the pointer the
+  // BPF side follows (nft_ct_frag6_pernet.fqdir).
+  auto in_generic = [&](const char* gen, const char* sname, const std::string& member,
+                        bool deref) -> std::optional<FieldLoc> {
+    if (find_struct(gen).second < 0) return std::nullopt;
+    auto l = in_struct(sname, {member}, SS_SNAP_GEN);
+    const uint32_t room = deref ? SS_GEN_DEREF : SS_GEN_HEAD;
+    if (!l || l->offset + l->elem_size * l->count > room) return std::nullopt;
+    l->gen_struct = gen;
+    l->gen_deref = deref;
+    return l;
+  };
+  if (sub == "mptcp" && parts.size() == 3)
+    return in_generic("mptcp_pernet", "mptcp_pernet",
+                      parts[2] == "enabled" ? "mptcp_enabled" : parts[2], false);
+  if (sub == "bridge" && parts.size() == 3) {
+    auto m = kBridgeNf.find(parts[2]);
+    if (m == kBridgeNf.end()) return std::nullopt;
+    return in_generic("brnf_net", "brnf_net", m->second, false);
+  }
+  if (dotted == "net.netfilter.nf_conntrack_count") {
+    // A count of this namespace's tracked connections: none can exist
+    // before the creating syscall returns (nf_conntrack_pernet_init).
+    if (auto l = in_net({"ct", "count"})) return l;  // before 5.13: a field of struct net
+    uint32_t o, t;
+    auto [b, sid] = find_struct("nf_conntrack_net");
+    if (sid < 0 || !find_member(b, static_cast<uint32_t>(sid), "count", &o, &t))
+      return std::nullopt;
+    FieldLoc l;
+    l.kind = FieldLoc::Kind::ZeroAtBirth;
+    return l;
+  }
+  if (sub == "netfilter" && parts.size() == 3 && parts[2].rfind("nf_conntrack_frag6_", 0) == 0) {
+    static const std::map<std::string, std::string> m = {
+        {"nf_conntrack_frag6_high_thresh", "high_thresh"},
+        {"nf_conntrack_frag6_low_thresh", "low_thresh"},
+        {"nf_conntrack_frag6_timeout", "timeout"}};
+    auto it = m.find(parts[2]);
+    if (it == m.end()) return std::nullopt;
+    if (find_path(btf_, static_cast<uint32_t>(net_id), {"nf_frag", "fqdir"}, &off,
+                  &type))  // before 5.16
+      return in_struct("fqdir", {it->second}, SS_SNAP_FQDIR6NF);
+    return in_generic("nft_ct_frag6_pernet", "fqdir", it->second, true);
+  }
+  if (dotted == "net.ipv4.ip_local_reserved_ports") {
+    if (!find_path(btf_, static_cast<uint32_t>(net_id), {"ipv4", "sysctl_local_reserved_ports"},
+                   &off, &type))
+      return std::nullopt;
+    FieldLoc l{SS_SNAP_RESV_PORTS,         0, 8, SS_SNAP_RESV_MAX / 8, false,
+               FieldLoc::Kind::BitmapList, 0};
+    return l;
+  }
   // A pointer member: its 8 bytes as an unsigned integer.
-  auto pointer_in_net = [&](std::vector<std::string> path, FieldLoc::Kind kind) -> std::optional<FieldLoc> {
+  auto pointer_in_net = [&](std::vector<std::string> path,
+                            FieldLoc::Kind kind) -> std::optional<FieldLoc> {
     if (!find_path(btf_, static_cast<uint32_t>(net_id), path, &off, &type)) return std::nullopt;
     const btf_type* t = resolve(btf_, type);
     FieldLoc l;
@@ -374,7 +494,6 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
       if (auto l = in_net(split(path, '.'))) return l;
     return std::nullopt;
   }
-  const std::string& sub = parts[1];
   if (sub == "netfilter") {
     if (auto sp = kCtTimeoutSpecial.find(dotted); sp != kCtTimeoutSpecial.end())
       return element(in_net({"ct", "nf_ct_proto", sp->second.first, "timeouts"}),
@@ -386,7 +505,7 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
       auto us = rest.find("_timeout_");
       if (us != std::string::npos)
         if (auto p = kCtTimeoutProtos.find(rest.substr(0, us)); p != kCtTimeoutProtos.end())
-          return element(in_net({"ct", "nf_ct_proto", p->second.proto, "timeouts"}),
+          return element(in_net({"ct", "nf_ct_proto", p->second.proto, p->second.array}),
                          enum_value(btf_, p->second.enum_prefix + upper(rest.substr(us + 9))));
     }
     if (parts.size() == 4 && x == "nf_log") {  // nf_log.<NFPROTO>
@@ -396,11 +515,13 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     return std::nullopt;
   }
   // conf.lo.* and neigh.lo.*: the loopback device's in_device / inet6_dev.
-  if ((sub == "ipv4" || sub == "ipv6") && parts.size() == 5 && parts[2] == "neigh" && parts[3] == "lo") {
+  if ((sub == "ipv4" || sub == "ipv6") && parts.size() == 5 && parts[2] == "neigh" &&
+      parts[3] == "lo") {
     auto v = kNeighVars.find(parts[4]);
     if (v == kNeighVars.end()) return std::nullopt;
-    auto l = element(in_struct("neigh_parms", {"data"}, sub == "ipv4" ? SS_SNAP_NEIGH4_LO : SS_SNAP_NEIGH6_LO),
-                     enum_value(btf_, "NEIGH_VAR_" + v->second));
+    auto l = element(
+        in_struct("neigh_parms", {"data"}, sub == "ipv4" ? SS_SNAP_NEIGH4_LO : SS_SNAP_NEIGH6_LO),
+        enum_value(btf_, "NEIGH_VAR_" + v->second));
     if (l && parts[4] == "unres_qlen") {
       // QUEUE_LEN_BYTES / SKB_TRUESIZE(ETH_FRAME_LEN) (neigh_proc_dointvec_unres_qlen):
       // ETH_FRAME_LEN + SKB_DATA_ALIGN(sk_buff) + SKB_DATA_ALIGN(skb_shared_info),
@@ -409,24 +530,28 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
       int shi = btf__find_by_name_kind(btf_, "skb_shared_info", BTF_KIND_STRUCT);
       if (skb < 0 || shi < 0) return std::nullopt;
       auto align = [](int64_t n) { return (n + 63) & ~int64_t{63}; };
-      l->div = static_cast<uint32_t>(1514 + align(btf__resolve_size(btf_, static_cast<uint32_t>(skb))) +
-                                     align(btf__resolve_size(btf_, static_cast<uint32_t>(shi))));
+      l->div =
+          static_cast<uint32_t>(1514 + align(btf__resolve_size(btf_, static_cast<uint32_t>(skb))) +
+                                align(btf__resolve_size(btf_, static_cast<uint32_t>(shi))));
       l->kind = FieldLoc::Kind::QlenBytes;
     }
     return l;
   }
-  if (sub == "ipv4" && parts.size() == 3 && (parts[2] == "ipfrag_high_thresh" || parts[2] == "ipfrag_low_thresh" ||
-                                             parts[2] == "ipfrag_time" || parts[2] == "ipfrag_max_dist")) {
+  if (sub == "ipv4" && parts.size() == 3 &&
+      (parts[2] == "ipfrag_high_thresh" || parts[2] == "ipfrag_low_thresh" ||
+       parts[2] == "ipfrag_time" || parts[2] == "ipfrag_max_dist")) {
     static const std::map<std::string, std::string> m = {{"ipfrag_high_thresh", "high_thresh"},
                                                          {"ipfrag_low_thresh", "low_thresh"},
                                                          {"ipfrag_time", "timeout"},
                                                          {"ipfrag_max_dist", "max_dist"}};
     return in_struct("fqdir", {m.at(parts[2])}, SS_SNAP_FQDIR4);
   }
-  if (sub == "ipv6" && parts.size() == 3 && (parts[2] == "ip6frag_high_thresh" || parts[2] == "ip6frag_low_thresh" ||
-                                             parts[2] == "ip6frag_time")) {
-    static const std::map<std::string, std::string> m = {
-        {"ip6frag_high_thresh", "high_thresh"}, {"ip6frag_low_thresh", "low_thresh"}, {"ip6frag_time", "timeout"}};
+  if (sub == "ipv6" && parts.size() == 3 &&
+      (parts[2] == "ip6frag_high_thresh" || parts[2] == "ip6frag_low_thresh" ||
+       parts[2] == "ip6frag_time")) {
+    static const std::map<std::string, std::string> m = {{"ip6frag_high_thresh", "high_thresh"},
+                                                         {"ip6frag_low_thresh", "low_thresh"},
+                                                         {"ip6frag_time", "timeout"}};
     return in_struct("fqdir", {m.at(parts[2])}, SS_SNAP_FQDIR6);
   }
   if (dotted == "net.ipv4.tcp_ehash_entries" || dotted == "net.ipv4.udp_hash_entries") {
@@ -436,8 +561,10 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     if (l && l->count == 1) l->kind = FieldLoc::Kind::HashEntries;
     return l && l->count == 1 ? l : std::nullopt;
   }
-  if (dotted == "net.ipv4.tcp_fastopen_key") return pointer_in_net({"ipv4", "tcp_fastopen_ctx"}, FieldLoc::Kind::NullPointer);
-  if (dotted == "net.core.rps_default_mask") return pointer_in_net({"core", "rps_default_mask"}, FieldLoc::Kind::NullPointer);
+  if (dotted == "net.ipv4.tcp_fastopen_key")
+    return pointer_in_net({"ipv4", "tcp_fastopen_ctx"}, FieldLoc::Kind::NullPointer);
+  if (dotted == "net.core.rps_default_mask")
+    return pointer_in_net({"core", "rps_default_mask"}, FieldLoc::Kind::NullPointer);
   if (dotted == "net.ipv6.icmp.ratemask") {
     auto l = in_net({"ipv6", "sysctl", "icmpv6_ratemask"});
     if (l && l->elem_size == 8 && !l->is_signed) l->kind = FieldLoc::Kind::BitmapList;
@@ -468,26 +595,29 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   }
   if ((sub == "ipv4" || sub == "ipv6") && parts.size() == 5 && parts[2] == "conf" &&
       (parts[3] == "all" || parts[3] == "default" || parts[3] == "lo")) {
-    const int part4 = parts[3] == "all" ? SS_SNAP_DEVCONF4_ALL
+    const int part4 = parts[3] == "all"  ? SS_SNAP_DEVCONF4_ALL
                       : parts[3] == "lo" ? SS_SNAP_DEVCONF4_LO
                                          : SS_SNAP_DEVCONF4_DFLT;
-    const int part6 = parts[3] == "all" ? SS_SNAP_DEVCONF6_ALL
+    const int part6 = parts[3] == "all"  ? SS_SNAP_DEVCONF6_ALL
                       : parts[3] == "lo" ? SS_SNAP_DEVCONF6_LO
                                          : SS_SNAP_DEVCONF6_DFLT;
     if (sub == "ipv4") {
       // data[IPV4_DEVCONF_<NAME> - 1] (include/linux/inetdevice.h)
       int dc = btf__find_by_name_kind(btf_, "ipv4_devconf", BTF_KIND_STRUCT);
-      if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), "data", &off, &type)) return std::nullopt;
+      if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), "data", &off, &type))
+        return std::nullopt;
       auto alias = kDevconf4Aliases.find(parts[4]);
-      auto val = enum_value(btf_, "IPV4_DEVCONF_" +
-                                      (alias != kDevconf4Aliases.end() ? alias->second : upper(parts[4])));
+      auto val =
+          enum_value(btf_, "IPV4_DEVCONF_" +
+                               (alias != kDevconf4Aliases.end() ? alias->second : upper(parts[4])));
       if (!val) return std::nullopt;
       return element(int_loc(btf_, part4, off, type), *val - 1);
     }
     int dc = btf__find_by_name_kind(btf_, "ipv6_devconf", BTF_KIND_STRUCT);
     auto alias = kDevconf6Aliases.find(parts[4]);
     const std::string& member = alias != kDevconf6Aliases.end() ? alias->second : parts[4];
-    if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), member, &off, &type)) return std::nullopt;
+    if (dc < 0 || !find_member(btf_, static_cast<uint32_t>(dc), member, &off, &type))
+      return std::nullopt;
     return int_loc(btf_, part6, off, type);
   }
   if (sub == "core" && parts.size() == 3) {
@@ -498,8 +628,10 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     if (auto l = in_net({"ipv6", "sysctl", parts[2]})) return l;
     return in_net({"ipv6", "sysctl", "sysctl_" + parts[2]});
   }
-  if (sub == "ipv6" && parts.size() == 4 && parts[2] == "route") return in_net({"ipv6", "sysctl", "ip6_rt_" + parts[3]});
-  if (sub == "ipv6" && parts.size() == 4 && parts[2] == "icmp") return in_net({"ipv6", "sysctl", "icmpv6_" + parts[3]});
+  if (sub == "ipv6" && parts.size() == 4 && parts[2] == "route")
+    return in_net({"ipv6", "sysctl", "ip6_rt_" + parts[3]});
+  if (sub == "ipv6" && parts.size() == 4 && parts[2] == "icmp")
+    return in_net({"ipv6", "sysctl", "icmpv6_" + parts[3]});
   if (sub == "unix" && parts.size() == 3) return in_net({"unx", "sysctl_" + parts[2]});
   return std::nullopt;
 }
@@ -507,13 +639,22 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
 std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_event& rec,
                                                          const FieldLoc& l) const {
   static constexpr uint32_t kOff[SS_SNAP_PARTS] = {
-      SS_SNAP_NET_OFF,      SS_SNAP_DC4_ALL_OFF,   SS_SNAP_DC4_DFLT_OFF,  SS_SNAP_DC6_ALL_OFF,
-      SS_SNAP_DC6_DFLT_OFF, SS_SNAP_CC_OFF,        SS_SNAP_DC4_LO_OFF,    SS_SNAP_DC6_LO_OFF,
+      SS_SNAP_NET_OFF,       SS_SNAP_DC4_ALL_OFF,   SS_SNAP_DC4_DFLT_OFF, SS_SNAP_DC6_ALL_OFF,
+      SS_SNAP_DC6_DFLT_OFF,  SS_SNAP_CC_OFF,        SS_SNAP_DC4_LO_OFF,   SS_SNAP_DC6_LO_OFF,
       SS_SNAP_NEIGH4_LO_OFF, SS_SNAP_NEIGH6_LO_OFF, SS_SNAP_FQDIR4_OFF,   SS_SNAP_FQDIR6_OFF,
-      SS_SNAP_TCP_HASH_OFF, SS_SNAP_UDP_TABLE_OFF};
-  static_assert(SS_SNAP_PARTS == 14, "a new part needs its offset here");
+      SS_SNAP_TCP_HASH_OFF,  SS_SNAP_UDP_TABLE_OFF, SS_SNAP_GEN_OFF,      SS_SNAP_RESV_OFF,
+      SS_SNAP_FQDIR6NF_OFF};
+  static_assert(SS_SNAP_PARTS == 17, "a new part needs its offset here");
   uint64_t end = static_cast<uint64_t>(l.offset) + static_cast<uint64_t>(l.elem_size) * l.count;
   if (l.part < 0 || l.part >= SS_SNAP_PARTS || end > rec.part_len[l.part]) return std::nullopt;
+  if (l.part == SS_SNAP_GEN) {
+    // Only a slot the kernel read: a failed read left zeros, not values.
+    if (l.gen_slot < 0 || l.gen_slot >= SS_GEN_SLOTS || rec.part_len[SS_SNAP_GEN] < SS_GEN_MASKS)
+      return std::nullopt;
+    uint64_t mask;
+    std::memcpy(&mask, rec.snap + SS_SNAP_GEN_OFF + (l.gen_deref ? 8 : 0), sizeof(mask));
+    if (!((mask >> l.gen_slot) & 1)) return std::nullopt;
+  }
   const uint8_t* p = rec.snap + kOff[l.part] + l.offset;
   std::vector<int64_t> out;
   for (uint32_t i = 0; i < l.count; ++i, p += l.elem_size) {
@@ -521,11 +662,32 @@ std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_e
     // make the conditional unsigned and turn -1 into 4294967295.
     int64_t v = 0;
     switch (l.elem_size) {
-      case 1: { uint8_t x; std::memcpy(&x, p, 1); v = l.is_signed ? int64_t{static_cast<int8_t>(x)} : int64_t{x}; break; }
-      case 2: { uint16_t x; std::memcpy(&x, p, 2); v = l.is_signed ? int64_t{static_cast<int16_t>(x)} : int64_t{x}; break; }
-      case 4: { uint32_t x; std::memcpy(&x, p, 4); v = l.is_signed ? int64_t{static_cast<int32_t>(x)} : int64_t{x}; break; }
-      case 8: { uint64_t x; std::memcpy(&x, p, 8); v = static_cast<int64_t>(x); break; }
-      default: return std::nullopt;
+      case 1: {
+        uint8_t x;
+        std::memcpy(&x, p, 1);
+        v = l.is_signed ? int64_t{static_cast<int8_t>(x)} : int64_t{x};
+        break;
+      }
+      case 2: {
+        uint16_t x;
+        std::memcpy(&x, p, 2);
+        v = l.is_signed ? int64_t{static_cast<int16_t>(x)} : int64_t{x};
+        break;
+      }
+      case 4: {
+        uint32_t x;
+        std::memcpy(&x, p, 4);
+        v = l.is_signed ? int64_t{static_cast<int32_t>(x)} : int64_t{x};
+        break;
+      }
+      case 8: {
+        uint64_t x;
+        std::memcpy(&x, p, 8);
+        v = static_cast<int64_t>(x);
+        break;
+      }
+      default:
+        return std::nullopt;
     }
     out.push_back(v);
   }
@@ -540,10 +702,14 @@ namespace {
 int64_t convert(int64_t raw, Unit u, unsigned hz) {
   // The inverse of what the handlers print: jiffies_to_clock_t etc.
   switch (u) {
-    case Unit::Jiffies: return raw / static_cast<int64_t>(hz);
-    case Unit::MsJiffies: return raw * 1000 / static_cast<int64_t>(hz);
-    case Unit::UserHzJiffies: return raw * 100 / static_cast<int64_t>(hz);
-    default: return raw;
+    case Unit::Jiffies:
+      return raw / static_cast<int64_t>(hz);
+    case Unit::MsJiffies:
+      return raw * 1000 / static_cast<int64_t>(hz);
+    case Unit::UserHzJiffies:
+      return raw * 100 / static_cast<int64_t>(hz);
+    default:
+      return raw;
   }
 }
 }  // namespace
@@ -570,8 +736,25 @@ std::string bitmap_list(const std::vector<int64_t>& words) {
 }
 }  // namespace
 
-std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& rec, const Mapping& m) const {
+std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& rec,
+                                                   const Mapping& m) const {
   using K = FieldLoc::Kind;
+  if (m.loc.kind == K::ZeroAtBirth) {
+    if (rec.hdr.type != SS_EV_NETNS_CREATE) return std::nullopt;  // a writer's exit: it may count
+    return "0";
+  }
+  if (m.loc.kind == K::CString) {
+    FieldLoc bytes = m.loc;
+    bytes.kind = K::Int;
+    auto r = raw(rec, bytes);
+    if (!r) return std::nullopt;
+    std::string s;
+    for (int64_t c : *r) {
+      if (c == 0) return s;
+      s.push_back(static_cast<char>(c));
+    }
+    return std::nullopt;  // no NUL: cut, not the whole value
+  }
   if (m.loc.kind == K::CongestionControl) {
     uint32_t n = rec.part_len[SS_SNAP_CC_NAME];
     if (n == 0 || n >= SS_SNAP_CC_MAX) return std::nullopt;
@@ -612,90 +795,153 @@ std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& 
   return s;
 }
 
-void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMap& proc, const FieldLocs& locs) {
-  auto locate = [&](const std::string& n) -> std::optional<FieldLoc> {
-    auto it = locs.find(n);
-    if (it == locs.end()) return std::nullopt;
-    return it->second;
-  };
+std::optional<SnapshotDecoder::Mapping> SnapshotDecoder::learn(const ss_netns_create_event& rec,
+                                                               const FieldLoc& loc,
+                                                               const std::string& text) const {
+  Mapping m{loc, Unit::Plain, {}, std::nullopt};
+  using K = FieldLoc::Kind;
+  if (loc.kind != K::Int && loc.kind != K::PortRange16 && loc.kind != K::PairU32) {
+    // Learned where needed, then the text must come out exactly as /proc printed it.
+    auto r = loc.kind == K::ZeroAtBirth || loc.kind == K::CString ? std::nullopt : raw(rec, loc);
+    if (r && (loc.kind == K::NullPointer || loc.kind == K::StaticPointer)) {
+      uint64_t ptr = static_cast<uint64_t>((*r)[0]);
+      // A NULL pointer prints the same in every netns; a non-NULL one only
+      // when it points to a static object (a logger), never to a per-netns one.
+      if (ptr == 0 || loc.kind == K::StaticPointer) m.ptr_text[ptr] = text;
+    }
+    if (r && loc.kind == K::HashEntries) {
+      FieldLoc addr{loc.part, 0, 8, 1, false, K::Int, 0};
+      auto a = raw(rec, addr);
+      // Negative in the calibration netns: its address is the shared table.
+      if (a && parse_int(text) == -((*r)[0] + 1)) m.shared_addr = static_cast<uint64_t>((*a)[0]);
+    }
+    if (format(rec, m) == text) return m;
+    return std::nullopt;
+  }
+  auto r = raw(rec, loc);
+  auto texts = split(text, '\t');
+  if (!r || texts.size() != r->size()) return std::nullopt;
+  // The unit must explain every element; all-zero fields stay Unknown.
+  std::optional<Unit> unit;
+  bool all_zero = true;
+  for (size_t i = 0; i < r->size(); ++i) {
+    auto p = parse_int(texts[i]);
+    if (!p) return std::nullopt;
+    if (*p == 0 && (*r)[i] == 0) continue;
+    all_zero = false;
+    std::optional<Unit> u;
+    for (Unit c : {Unit::Plain, Unit::Jiffies, Unit::MsJiffies, Unit::UserHzJiffies}) {
+      if (c != Unit::Plain && !hz_) continue;
+      if (convert((*r)[i], c, hz_ ? hz_ : 1) == *p) {
+        u = c;
+        break;
+      }
+    }
+    if (!u || (unit && *unit != *u)) return std::nullopt;
+    unit = u;
+  }
+  m.unit = all_zero ? Unit::Unknown : *unit;
+  return m;
+}
+
+void SnapshotDecoder::find_generic_slots(const ss_netns_create_event& rec, const SysctlMap& proc,
+                                         FieldLocs& locs) {
+  std::map<std::string, std::vector<std::string>> groups;  // structure -> its names in /proc
+  for (const auto& [name, l] : locs)
+    if (!l.gen_struct.empty() && proc.count(name) && !proc.at(name).err)
+      groups[l.gen_struct].push_back(name);
+  const uint32_t len = rec.part_len[SS_SNAP_GEN];
+  const int slots =
+      len >= SS_GEN_MASKS ? static_cast<int>((len - SS_GEN_MASKS) / SS_GEN_SLOT_BYTES) : 0;
+  for (const auto& [gen, names] : groups) {
+    // A slot matches when every name decodes to /proc's text and at least
+    // one of them is not 0 or empty (zeros would match any zeroed slot).
+    std::vector<int> hits;
+    for (int slot = 0; slot < slots; ++slot) {
+      bool all = true, evidence = false;
+      for (const auto& n : names) {
+        FieldLoc l = locs.at(n);
+        l.gen_slot = slot;
+        l.offset += SS_GEN_MASKS + static_cast<uint32_t>(slot) * SS_GEN_SLOT_BYTES +
+                    (l.gen_deref ? SS_GEN_HEAD : 0);
+        auto m = learn(rec, l, proc.at(n).value);
+        if (!m) {
+          all = false;
+          break;
+        }
+        if (l.kind == FieldLoc::Kind::CString ? !proc.at(n).value.empty()
+                                              : m->unit != Unit::Unknown)
+          evidence = true;
+      }
+      if (all && evidence) hits.push_back(slot);
+    }
+    for (const auto& n : names) {
+      FieldLoc& l = locs.at(n);
+      if (hits.size() == 1) {
+        l.gen_slot = hits[0];
+        l.offset += SS_GEN_MASKS + static_cast<uint32_t>(hits[0]) * SS_GEN_SLOT_BYTES +
+                    (l.gen_deref ? SS_GEN_HEAD : 0);
+        continue;
+      }
+      gen_why_[n] =
+          "struct " + gen + " is behind a net_generic() slot whose id no BTF or kallsyms gives; " +
+          (hits.empty() ? std::string("no slot") : std::to_string(hits.size()) + " slots") +
+          " of the calibration netns held its /proc values" +
+          (rec.truncated & (1u << SS_SNAP_GEN)
+               ? " (more slots than the " + std::to_string(SS_GEN_SLOTS) + " copied)"
+               : "");
+      locs.erase(n);
+    }
+  }
+}
+
+void SnapshotDecoder::calibrate(const ss_netns_create_event& rec, const SysctlMap& proc,
+                                const FieldLocs& given) {
   mapped_.clear();
   unmapped_.clear();
   global_.clear();
+  gen_why_.clear();
   // HZ from a field known to be stored in jiffies and non-zero by default:
   // tcp_keepalive_time (proc_dointvec_jiffies, 7200 s in a fresh netns).
   hz_ = 0;
-  if (auto l = locate("net.ipv4.tcp_keepalive_time"); l && proc.count("net.ipv4.tcp_keepalive_time")) {
-    auto r = raw(rec, *l);
+  if (auto l = given.find("net.ipv4.tcp_keepalive_time");
+      l != given.end() && proc.count("net.ipv4.tcp_keepalive_time")) {
+    auto r = raw(rec, l->second);
     auto p = parse_int(proc.at("net.ipv4.tcp_keepalive_time").value);
     if (r && p && *p > 0 && (*r)[0] % *p == 0) hz_ = static_cast<unsigned>((*r)[0] / *p);
   }
+  FieldLocs locs = given;
+  find_generic_slots(rec, proc, locs);
   for (const auto& [name, pv] : proc) {
     if (pv.err) continue;  // unreadable: nothing to compare with
     if (global_sysctl_reason(name)) {
       global_.push_back(name);
       continue;
     }
-    auto loc = locate(name);
-    if (!loc) {
+    auto loc = locs.find(name);
+    auto m = loc == locs.end() ? std::nullopt : learn(rec, loc->second, pv.value);
+    if (m)
+      mapped_.emplace(name, std::move(*m));
+    else
       unmapped_.push_back(name);
-      continue;
-    }
-    Mapping m{*loc, Unit::Plain, {}, std::nullopt};
-    using K = FieldLoc::Kind;
-    if (loc->kind != K::Int && loc->kind != K::PortRange16 && loc->kind != K::PairU32) {
-      // Learned where needed, then the text must come out exactly as /proc printed it.
-      auto r = raw(rec, *loc);
-      if (r && (loc->kind == K::NullPointer || loc->kind == K::StaticPointer)) {
-        uint64_t ptr = static_cast<uint64_t>((*r)[0]);
-        // A NULL pointer prints the same in every netns; a non-NULL one only
-        // when it points to a static object (a logger), never to a per-netns one.
-        if (ptr == 0 || loc->kind == K::StaticPointer) m.ptr_text[ptr] = pv.value;
-      }
-      if (r && loc->kind == K::HashEntries) {
-        FieldLoc addr{loc->part, 0, 8, 1, false, K::Int, 0};
-        auto a = raw(rec, addr);
-        // Negative in the calibration netns: its address is the shared table.
-        if (a && parse_int(pv.value) == -((*r)[0] + 1)) m.shared_addr = static_cast<uint64_t>((*a)[0]);
-      }
-      if (format(rec, m) == pv.value) mapped_.emplace(name, m);
-      else unmapped_.push_back(name);
-      continue;
-    }
-    auto r = raw(rec, *loc);
-    auto texts = split(pv.value, '\t');
-    if (!r || texts.size() != r->size()) {
-      unmapped_.push_back(name);
-      continue;
-    }
-    // The unit must explain every element; all-zero fields stay Unknown.
-    std::optional<Unit> unit;
-    bool all_zero = true, ok = true;
-    for (size_t i = 0; i < r->size() && ok; ++i) {
-      auto p = parse_int(texts[i]);
-      if (!p) { ok = false; break; }
-      if (*p == 0 && (*r)[i] == 0) continue;
-      all_zero = false;
-      std::optional<Unit> u;
-      for (Unit c : {Unit::Plain, Unit::Jiffies, Unit::MsJiffies, Unit::UserHzJiffies}) {
-        if (c != Unit::Plain && !hz_) continue;
-        if (convert((*r)[i], c, hz_ ? hz_ : 1) == *p) { u = c; break; }
-      }
-      if (!u || (unit && *unit != *u)) ok = false;
-      else unit = u;
-    }
-    if (!ok) {
-      unmapped_.push_back(name);
-      continue;
-    }
-    m.unit = all_zero ? Unit::Unknown : *unit;
-    mapped_.emplace(name, m);
   }
   calibrated_ = true;
 }
 
+std::optional<std::string> SnapshotDecoder::value(const ss_netns_create_event& rec,
+                                                  const std::string& dotted) const {
+  if ((rec.flags & SS_NETNS_F_CHILD_USERNS) && hidden_child_userns_.count(dotted))
+    return std::nullopt;
+  auto it = mapped_.find(dotted);
+  if (it == mapped_.end()) return std::nullopt;
+  return format(rec, it->second);
+}
+
 SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec) const {
   const bool child_userns = rec.flags & SS_NETNS_F_CHILD_USERNS;
-  auto hidden = [&](const std::string& n) { return child_userns && hidden_child_userns_.count(n) > 0; };
+  auto hidden = [&](const std::string& n) {
+    return child_userns && hidden_child_userns_.count(n) > 0;
+  };
   Result res;
   for (const auto& n : unmapped_)
     if (!hidden(n)) res.unmapped.push_back(n);
@@ -703,23 +949,31 @@ SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec
     if (!hidden(n)) res.global.push_back(n);
   for (const auto& [name, m] : mapped_) {
     if (hidden(name)) continue;
-    if (auto v = format(rec, m)) res.defaults.emplace(name, *v);
-    else res.unmapped.push_back(name);
+    if (auto v = format(rec, m))
+      res.defaults.emplace(name, *v);
+    else
+      res.unmapped.push_back(name);
   }
   std::sort(res.unmapped.begin(), res.unmapped.end());
   for (const auto& n : res.unmapped)
-    if (const char* why = unmapped_reason(n)) res.unmapped_reasons.emplace(n, why);
+    if (auto g = gen_why_.find(n); g != gen_why_.end())
+      res.unmapped_reasons.emplace(n, g->second);
+    else if (const char* why = unmapped_reason(n))
+      res.unmapped_reasons.emplace(n, why);
   return res;
 }
 
 Expected<FreshNetns> probe_fresh_netns() {
-  // Child output: "<inode>\n<n locs>\n" + n lines "name part off size count signed kind"
+  // Child output: "<inode>\n<n locs>\n" + n lines "name part off size count signed kind div
+  // gen_struct|- deref"
   // + the encoded value map.
   auto out = run_in_child(
       [] {
-        if (::unshare(CLONE_NEWNET) != 0) throw std::runtime_error(std::string("unshare: ") + std::strerror(errno));
+        if (::unshare(CLONE_NEWNET) != 0)
+          throw std::runtime_error(std::string("unshare: ") + std::strerror(errno));
         struct stat st {};
-        if (::stat("/proc/self/ns/net", &st) != 0) throw std::runtime_error("stat /proc/self/ns/net");
+        if (::stat("/proc/self/ns/net", &st) != 0)
+          throw std::runtime_error("stat /proc/self/ns/net");
         SysctlMap values = read_sysctl_tree("/proc/sys/net");
         BtfLocator btf;
         std::string locs;
@@ -729,8 +983,11 @@ Expected<FreshNetns> probe_fresh_netns() {
           if (!l) continue;
           ++n;
           locs += name + " " + std::to_string(l->part) + " " + std::to_string(l->offset) + " " +
-                  std::to_string(l->elem_size) + " " + std::to_string(l->count) + " " + (l->is_signed ? "1" : "0") +
-                  " " + std::to_string(static_cast<int>(l->kind)) + " " + std::to_string(l->div) + "\n";
+                  std::to_string(l->elem_size) + " " + std::to_string(l->count) + " " +
+                  (l->is_signed ? "1" : "0") + " " + std::to_string(static_cast<int>(l->kind)) +
+                  " " + std::to_string(l->div) + " " +
+                  (l->gen_struct.empty() ? "-" : l->gen_struct) + " " + (l->gen_deref ? "1" : "0") +
+                  "\n";
         }
         // Last (it leaves this child in a new user namespace): which of these
         // names a netns owned by a non-initial user namespace lacks. Both
@@ -748,7 +1005,8 @@ Expected<FreshNetns> probe_fresh_netns() {
             }
           hidden = std::to_string(h) + "\n" + names;
         }
-        return std::to_string(st.st_ino) + "\n" + std::to_string(n) + "\n" + locs + hidden + encode(values);
+        return std::to_string(st.st_ino) + "\n" + std::to_string(n) + "\n" + locs + hidden +
+               encode(values);
       },
       "read a fresh network namespace");
   if (!out) return out.error();
@@ -759,10 +1017,14 @@ Expected<FreshNetns> probe_fresh_netns() {
   for (size_t i = 0; i < n; ++i) {
     std::string name;
     FieldLoc l;
-    int is_signed = 0, kind = 0;
-    if (!(in >> name >> l.part >> l.offset >> l.elem_size >> l.count >> is_signed >> kind >> l.div))
+    int is_signed = 0, kind = 0, deref = 0;
+    std::string gen;
+    if (!(in >> name >> l.part >> l.offset >> l.elem_size >> l.count >> is_signed >> kind >>
+          l.div >> gen >> deref))
       return Error("read a fresh network namespace", "field locations", EPROTO);
     l.is_signed = is_signed;
+    if (gen != "-") l.gen_struct = gen;
+    l.gen_deref = deref;
     l.kind = static_cast<FieldLoc::Kind>(kind);
     f.locs.emplace(name, l);
   }

@@ -29,10 +29,10 @@ namespace sysctlscope::netns {
 
 // Location of one sysctl's storage inside a snapshot part.
 struct FieldLoc {
-  int part = 0;          // enum ss_snap_part
-  uint32_t offset = 0;   // bytes from the start of the part
+  int part = 0;         // enum ss_snap_part
+  uint32_t offset = 0;  // bytes from the start of the part
   uint32_t elem_size = 0;
-  uint32_t count = 1;    // > 1 for arrays (tcp_rmem)
+  uint32_t count = 1;  // > 1 for arrays (tcp_rmem)
   bool is_signed = true;
   enum class Kind {
     Int,
@@ -44,8 +44,16 @@ struct FieldLoc {
     HashEntries,    // mask + 1 of a hash table, negative when it is the shared one
     BitmapList,     // unsigned long bitmap printed as ranges (icmp.ratemask)
     QlenBytes,      // bytes / `div` (neigh unres_qlen from QUEUE_LEN_BYTES)
+    CString,        // a char array printed up to its NUL (net.mptcp.scheduler)
+    ZeroAtBirth,    // a live counter no birth can have started (nf_conntrack_count)
   } kind = Kind::Int;
   uint32_t div = 0;  // QlenBytes: SKB_TRUESIZE(ETH_FRAME_LEN)
+  // A structure behind net_generic() (part SS_SNAP_GEN): `offset` is within
+  // `gen_struct` (or, with gen_deref, within what its deref pointer points
+  // to) until calibration finds the structure's slot and rebases it.
+  std::string gen_struct;
+  bool gen_deref = false;
+  int gen_slot = -1;
 };
 
 // Sysctls that are one variable for every network namespace (a fresh netns
@@ -71,7 +79,13 @@ class BtfLocator {
   std::optional<FieldLoc> locate(const std::string& dotted) const;
 
  private:
+  // Struct `name` in vmlinux, else in a module's split BTF
+  // (/sys/kernel/btf/<module>: br_netfilter, nf_conntrack, ... on
+  // distribution kernels). {nullptr, -1} when no BTF has it.
+  std::pair<const struct btf*, int> find_struct(const std::string& name) const;
   struct btf* btf_ = nullptr;
+  mutable std::vector<struct btf*> modules_;  // loaded on first need
+  mutable bool modules_loaded_ = false;
 };
 using FieldLocs = std::map<std::string, FieldLoc>;
 
@@ -86,15 +100,20 @@ class SnapshotDecoder {
   // user namespace (learned from such a throwaway netns): decode() leaves
   // them out of records flagged SS_NETNS_F_CHILD_USERNS, since /proc/sys has
   // no such file there.
-  void set_hidden_in_child_userns(std::set<std::string> names) { hidden_child_userns_ = std::move(names); }
+  void set_hidden_in_child_userns(std::set<std::string> names) {
+    hidden_child_userns_ = std::move(names);
+  }
 
   struct Result {
     std::map<std::string, std::string> defaults;  // dotted name -> /proc text
-    std::vector<std::string> global;              // names to read from the host (global_sysctl_reason)
+    std::vector<std::string> global;  // names to read from the host (global_sysctl_reason)
     std::vector<std::string> unmapped;
     std::map<std::string, std::string> unmapped_reasons;  // the known ones among `unmapped`
   };
   Result decode(const ss_netns_create_event& rec) const;
+  // One name's value in `rec` (a writer's exit snapshot), or nullopt.
+  std::optional<std::string> value(const ss_netns_create_event& rec,
+                                   const std::string& dotted) const;
 
  private:
   struct Mapping {
@@ -103,8 +122,17 @@ class SnapshotDecoder {
     std::map<uint64_t, std::string> ptr_text;  // NullPointer/StaticPointer
     std::optional<uint64_t> shared_addr;       // HashEntries: the table every netns shares
   };
-  std::optional<std::vector<int64_t>> raw(const ss_netns_create_event& rec, const FieldLoc& l) const;
+  std::optional<std::vector<int64_t>> raw(const ss_netns_create_event& rec,
+                                          const FieldLoc& l) const;
   std::optional<std::string> format(const ss_netns_create_event& rec, const Mapping& m) const;
+  // The mapping under which `loc` in `rec` prints exactly /proc's `text`
+  // (the unit learned), or nullopt.
+  std::optional<Mapping> learn(const ss_netns_create_event& rec, const FieldLoc& loc,
+                               const std::string& text) const;
+  // Finds the slot of each net_generic structure in `locs` and rebases its
+  // names there; names of a structure with no single matching slot leave
+  // `locs` with the reason in gen_why_.
+  void find_generic_slots(const ss_netns_create_event& rec, const SysctlMap& proc, FieldLocs& locs);
 
   bool calibrated_ = false;
   unsigned hz_ = 0;
@@ -112,6 +140,7 @@ class SnapshotDecoder {
   std::vector<std::string> unmapped_;
   std::vector<std::string> global_;
   std::set<std::string> hidden_child_userns_;
+  std::map<std::string, std::string> gen_why_;  // unmapped net_generic names -> why
 };
 
 // The fresh-netns calibration: runs in a forked child that unshares a netns

@@ -52,7 +52,9 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (d->writer_exit) {
     const WriterExit& x = *d->writer_exit;
     if (births_ && births_->calibrated() && x.snapshot && !discarding_)
-      on_writer_exit(x.tid, x.netns, x.boot_ns, births_->decoder().decode(*x.snapshot).defaults);
+      on_writer_exit(x.tid, x.netns, x.boot_ns, [&](const std::string& n) {
+        return births_->decoder().value(*x.snapshot, n);
+      });
     return;
   }
   if (!d->event) return;
@@ -140,7 +142,7 @@ void Pipeline::apply_result(const WriteResult& r) {
 }
 
 void Pipeline::on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
-                              const std::map<std::string, std::string>& values) {
+                              const ValueOf& value_of) {
   // The exit record came while its netns was alive: its generation is the
   // current one of that inode.
   const uint32_t gen = netns_gen(netns);
@@ -152,7 +154,7 @@ void Pipeline::on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
     if (scope_of(w.sysctl) != SysctlScope::Net) continue;
     q.writer_exited = true;
     q.exit_boot_ns = boot_ns;
-    if (auto it = values.find(w.sysctl); it != values.end()) q.exit_value = it->second;
+    q.exit_value = value_of(w.sysctl);
   }
 }
 

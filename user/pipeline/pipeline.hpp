@@ -57,10 +57,11 @@ class Pipeline {
   // The kernel sends a snapshot of a net.* writer's netns at its exit
   // (SS_EV_WRITER_EXIT): a write whose writer is gone waits for it.
   void set_writer_exits(bool on) { writer_exits_ = on; }
-  // A net.* writer exited in netns `netns` at `boot_ns` with these values
-  // (dotted name -> /proc text) there; the decoded form of SS_EV_WRITER_EXIT.
-  void on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
-                      const std::map<std::string, std::string>& values);
+  // A net.* writer exited in netns `netns` at `boot_ns`; `value_of` gives a
+  // dotted name's /proc text there (nullopt: not in the snapshot). The
+  // decoded form of SS_EV_WRITER_EXIT, asked only for the writes waiting.
+  using ValueOf = std::function<std::optional<std::string>(const std::string&)>;
+  void on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns, const ValueOf& value_of);
   // The generation of netns `inode` as last seen: 0 for one born before the
   // tracer, +1 per netns_create of that inode seen since (inodes are reused
   // at once). A write is judged only within its own generation.
