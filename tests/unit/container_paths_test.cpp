@@ -580,15 +580,17 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   t.write("containerd-runc/moby/" + H + "/state.json",
           R"({"init_process_pid":101,"init_process_start":5001,"config":{"labels":[]}})");
   t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
-  t.write("runc/" + H2 + "/state.json",
-          R"({"init_process_pid":102,"init_process_start":5002,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write(
+      "runc/" + H2 + "/state.json",
+      R"({"init_process_pid":102,"init_process_start":5002,"config":{"labels":["io.container.manager=libpod"]}})");
   t.write("storage/overlay-containers/containers.json",
           R"([{"id":"other","names":["x"]},{"id":")" + H2 + R"(","names":["db"]}])");
   t.write("containerd-runc/sysctlscope/job1/state.json",
           R"({"init_process_pid":103,"init_process_start":5003,"config":{"labels":["bundle=)" +
               t.str() + R"(/containerd-task/sysctlscope/job1"]}})");
-  t.write("containerd-task/sysctlscope/job1/config.json",
-          R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
+  t.write(
+      "containerd-task/sysctlscope/job1/config.json",
+      R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
   t.write("runc/stale/state.json", R"({"init_process_pid":104,"init_process_start":1})");
   t.write("runc/half/state.json", R"({"init_process_pid":10)");
   for (int pid : {101, 102, 103, 104}) {
@@ -598,7 +600,9 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   }
   ContainerEnricher en(test_config(t));
   en.seed_from_runtimes();
-  auto owner = [&](int pid) { return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net")); };
+  auto owner = [&](int pid) {
+    return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net"));
+  };
   ASSERT_TRUE(owner(101));
   EXPECT_EQ(*owner(101), (ContainerInfo{H, "docker", "web", "", "", ""}));
   ASSERT_TRUE(owner(102));
@@ -628,4 +632,35 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->runtime, "containerd");
   EXPECT_EQ(c->pod, "web-0");
+}
+
+// One scan of the runtimes' state reads each state file once, and Podman's
+// containers.json once for all its containers (it was parsed again for each
+// container, and each state.json read twice: O(N^2) per scan).
+TEST(ContainerMeta, ScanReadsEachStateFileOnce) {
+  Tmp t;
+  std::string storage = "[";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    std::string id = "pod" + std::to_string(i);
+    ids.push_back(id);
+    t.write("runc/" + id + "/state.json",
+            R"({"init_process_pid":0,"config":{"labels":["io.container.manager=libpod"]}})");
+    storage += std::string(i ? "," : "") + R"({"id":")" + id + R"(","names":["db)" +
+               std::to_string(i) + R"("]})";
+  }
+  t.write("storage/overlay-containers/containers.json", storage + "]");
+  sstest::OpenWatch w;
+  w.watch(t.str() + "/storage/overlay-containers");
+  for (const auto& id : ids) w.watch(t.str() + "/runc/" + id);
+  auto cfg = test_config(t);
+  auto all = scan_running_containers(cfg.meta, cfg.proc_root);
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].info.name, "db" + std::to_string(i));
+    EXPECT_EQ(all[i].info.runtime, "podman");
+  }
+  auto opens = w.take();
+  EXPECT_EQ(opens[t.str() + "/storage/overlay-containers/containers.json"], 1);
+  for (const auto& id : ids) EXPECT_EQ(opens[t.str() + "/runc/" + id + "/state.json"], 1) << id;
 }
