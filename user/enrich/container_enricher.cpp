@@ -1,25 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <sys/stat.h>
 #include <time.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/clock.hpp"
 #include "core/path.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
+#include "enrich/proc.hpp"
 
 namespace sysctlscope {
 
 namespace {
-
-uint32_t ns_inode(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
 
 // Metadata files may appear after the cgroup (runc writes state.json once the
 // container is created): look again for an event that happened after the
@@ -41,9 +35,7 @@ ContainerEnricher::ContainerEnricher(EnricherConfig cfg)
     v1_fallback_ = *cfg_.v1_fallback;
   } else {
     // Any line other than "0::<path>" is a v1 hierarchy (hybrid or v1 host).
-    std::ifstream in(cfg_.proc_root + "/self/cgroup");
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty() && line.rfind("0::", 0) != 0) v1_fallback_ = true;
+    for (const auto& c : proc_cgroups(cfg_.proc_root, "self")) v1_fallback_ |= !c.v2;
   }
 }
 
@@ -56,16 +48,15 @@ ContainerEnricher::Known* ContainerEnricher::v1_actor(const Event& e) {
     if (!pid) continue;
     auto it = v1_by_pid_.find(pid);
     if (it == v1_by_pid_.end()) {
-      std::ifstream in(cfg_.proc_root + "/" + std::to_string(pid) + "/cgroup");
-      if (!in) continue;  // exited: try the parent
+      auto cgroups = proc_cgroups(cfg_.proc_root, std::to_string(pid));
+      if (cgroups.empty()) continue;  // exited: try the parent
       std::string id;
-      for (std::string line; id.empty() && std::getline(in, line);) {
-        // "<hierarchy id>:<controllers>:<path>"; hierarchy 0 is v2.
-        size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos || line.compare(0, a, "0") == 0) continue;
-        std::string path = line.substr(b + 1);
-        if (path.empty() || path == "/") continue;
-        if (Known* k = resolve_path(path)) id = k->info->id;
+      for (const auto& c : cgroups) {
+        if (c.v2 || c.path.empty() || c.path == "/") continue;
+        if (Known* k = resolve_path(c.path)) {
+          id = k->info->id;
+          break;
+        }
       }
       if (v1_by_pid_.size() >= 4096) v1_by_pid_.clear();
       it = v1_by_pid_.emplace(pid, std::move(id)).first;
@@ -175,7 +166,7 @@ void ContainerEnricher::load_meta(Known& k) {
   warn_problems(k, f.problems);
   // The init's netns, if the pid is still that init (start time as recorded).
   if (same_process(cfg_.proc_root, f.pid, f.init_start)) {
-    uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(f.pid) + "/ns/net");
+    uint32_t ns = netns_of(cfg_.proc_root, f.pid);
     if (ns && ns != host_netns_) claim_netns(ns, &k);
   }
   if (f.found || k.tries >= kMetaTries) k.meta_done = true;
@@ -393,7 +384,7 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       ContainerFiles files = read_container_files(cfg_.meta, probe);
       uint32_t ns = 0;
       if (same_process(cfg_.proc_root, files.pid, files.init_start))
-        ns = ns_inode(cfg_.proc_root + "/" + std::to_string(files.pid) + "/ns/net");
+        ns = netns_of(cfg_.proc_root, files.pid);
       if (!ns) return fail("the network namespace of " + c.id + " is unknown");
       if (ns != host_netns_ && std::find(f.netns.begin(), f.netns.end(), ns) == f.netns.end())
         f.netns.push_back(ns);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "enrich/container_meta.hpp"
 
+#include "core/fd.hpp"
 #include "enrich/container_paths.hpp"
+#include "enrich/proc.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -27,25 +28,14 @@ nlohmann::json load_json(const std::string& path, bool* malformed = nullptr) {
   return j.is_discarded() ? nlohmann::json() : j;
 }
 
-std::vector<std::string> subdirs(const std::string& dir) {
-  std::vector<std::string> out;
-  if (dir.empty()) return out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != ".." && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
-        out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string str_at(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string docker_config_path(const std::string& docker_root, const std::string& id) {
+  return docker_root + "/containers/" + id + "/config.v2.json";
 }
 
 // A plain id, not a path: ids come from cgroup names, which we do not trust.
@@ -149,17 +139,17 @@ bool apply_annotations_file(const std::string& config_json, ContainerInfo& c, bo
   return true;
 }
 
-std::string docker_container_name(const std::string& docker_root, const std::string& id) {
+std::string docker_container_name(const std::string& docker_root, const std::string& id,
+                                  bool* malformed) {
   if (!safe_id(id)) return "";
-  std::string name =
-      str_at(load_json(docker_root + "/containers/" + id + "/config.v2.json"), "Name");
+  std::string name = str_at(load_json(docker_config_path(docker_root, id), malformed), "Name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   return name;
 }
 
 std::vector<std::string> runc_state_roots(const MetaSources& m) {
   std::vector<std::string> roots = m.runc_roots;
-  for (const auto& ns : subdirs(m.containerd_runc_root))
+  for (const auto& ns : list_dir(m.containerd_runc_root, true))
     roots.push_back(m.containerd_runc_root + "/" + ns);
   std::vector<std::string> out;
   for (auto& r : roots)
@@ -251,7 +241,7 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     refine_runtime(c, runtime_of_root(m, state_root, st.labels));
   } else if (!m.containerd_task_root.empty()) {
     // containerd writes the task bundle before runc creates its state.
-    if (!shared.task_namespaces) shared.task_namespaces = subdirs(m.containerd_task_root);
+    if (!shared.task_namespaces) shared.task_namespaces = list_dir(m.containerd_task_root, true);
     for (const auto& ns : *shared.task_namespaces) {
       std::string dir = m.containerd_task_root + "/" + ns + "/" + c.id;
       struct stat sb {};
@@ -271,12 +261,9 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
   if (!annotated && !state_root.empty()) apply_annotations(st.labels, c, &f.sandbox);
   if (c.name.empty() && c.runtime == "docker") {
     bool bad = false;
-    std::string path = m.docker_root + "/containers/" + c.id + "/config.v2.json";
-    std::string name = str_at(load_json(path, &bad), "Name");
-    if (bad) problem(path);
-    if (!name.empty() && name[0] == '/') name.erase(0, 1);
-    c.name = name;
-    f.found |= !name.empty();
+    c.name = docker_container_name(m.docker_root, c.id, &bad);
+    if (bad) problem(docker_config_path(m.docker_root, c.id));
+    f.found |= !c.name.empty();
   }
   if (c.name.empty() && (c.runtime == "podman" || c.runtime == "runc" || c.runtime == "cri-o")) {
     if (!shared.storage)
@@ -327,21 +314,6 @@ bool same_process(const std::string& proc_root, int pid, uint64_t start) {
   return proc_start_time(proc_root, pid) == start;
 }
 
-namespace {
-uint32_t netns_of(const std::string& proc_root, int pid) {
-  struct stat st {};
-  std::string p = proc_root + "/" + std::to_string(pid) + "/ns/net";
-  return ::stat(p.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
-
-std::string cgroup2_of(const std::string& proc_root, int pid) {
-  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
-  return "";
-}
-}  // namespace
-
 std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
                                                       const std::string& proc_root) {
   std::vector<RunningContainer> out;
@@ -349,7 +321,7 @@ std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
   SharedFiles shared;
   shared.roots = runc_state_roots(m);
   for (const auto& root : shared.roots) {
-    for (const auto& dir : subdirs(root)) {
+    for (const auto& dir : list_dir(root, true)) {
       RuncState st;
       if (!safe_id(dir) || !read_runc_state_file(root + "/" + dir + "/state.json", st)) continue;
       RunningContainer r;

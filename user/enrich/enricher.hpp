@@ -161,7 +161,7 @@ class ContainerEnricher final : public Enricher {
   std::unordered_map<uint64_t, Known*> by_cgroup_;
   std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
   std::unordered_map<uint32_t, NetnsSlot> netns_;
-  uint64_t last_scan_ns_ = 0;  // monotonic
+  uint64_t last_scan_ns_ = 0;         // monotonic
   std::vector<Known*> pending_meta_;  // containers whose files were not there yet
   // Set by kernel_filter_for: containers filtered in the kernel, and the
   // cgroup paths whose subtrees the kernel lets through.

@@ -11,28 +11,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <set>
 
 #include "core/error.hpp"
 #include "enrich/container_meta.hpp"
+#include "enrich/proc.hpp"
 #include "output/escape.hpp"
 
 namespace sysctlscope::netns {
 
 namespace {
-
-std::vector<std::string> subdirs(const std::string& dir) {
-  std::vector<std::string> out;
-  Dir d(dir.c_str());
-  while (dirent* e = d.next()) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 20 &&
@@ -87,11 +76,7 @@ std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources) {
   return std::make_unique<RuntimeSource>(std::move(sources));
 }
 
-uint64_t netns_inode_of_pid(pid_t pid) {
-  struct stat st {};
-  std::string p = "/proc/" + std::to_string(pid) + "/ns/net";
-  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
-}
+uint64_t netns_inode_of_pid(pid_t pid) { return netns_of("/proc", pid); }
 
 uint64_t host_netns_inode() {
   if (uint64_t ino = netns_inode_of_pid(1)) return ino;
@@ -101,7 +86,7 @@ uint64_t host_netns_inode() {
 std::vector<NetnsInfo> list_netns(ContainerSource& containers,
                                   const std::vector<std::string>& name_dirs) {
   std::map<uint64_t, NetnsInfo> by_inode;
-  for (const auto& ent : subdirs("/proc")) {
+  for (const auto& ent : list_dir("/proc")) {
     if (!all_digits(ent)) continue;
     pid_t pid = static_cast<pid_t>(std::stol(ent));
     uint64_t ino = netns_inode_of_pid(pid);
@@ -112,7 +97,7 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers,
     if (n.pid == 0 || pid < n.pid) n.pid = pid;
   }
   for (const auto& dir : unique_dirs(name_dirs)) {
-    for (const auto& ent : subdirs(dir)) {
+    for (const auto& ent : list_dir(dir)) {
       std::string path = dir + "/" + ent;
       Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd.valid() || !is_net_nsfs(fd.get())) continue;  // a stale file whose mount is gone
