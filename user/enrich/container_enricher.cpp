@@ -367,7 +367,7 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       if (const std::string* p = paths_.find(id)) running[k].push_back(*p);
 
   KernelContainerFilter f;
-  std::vector<std::string> roots;
+  std::vector<std::string> roots, state_roots;
   for (const auto& v : values) {
     bool any = false;
     for (auto& [k, cg_paths] : running) {
@@ -379,12 +379,14 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       if (std::find(f.ids.begin(), f.ids.end(), c.id) != f.ids.end()) continue;
       f.ids.push_back(c.id);
       // Its netns, from its init process: a host process reaching into it
-      // must pass too. Unknown (no runc state): the kernel cannot tell.
-      ContainerInfo probe = c;
-      ContainerFiles files = read_container_files(cfg_.meta, probe);
+      // must pass too. Only runc's state.json records the init (names and
+      // annotations are known already). Unknown (no state): the kernel cannot tell.
+      if (state_roots.empty()) state_roots = runc_state_roots(cfg_.meta);
+      RuncState st;
       uint32_t ns = 0;
-      if (same_process(cfg_.proc_root, files.pid, files.init_start))
-        ns = netns_of(cfg_.proc_root, files.pid);
+      if (read_runc_state(state_roots, c.id, st) &&
+          same_process(cfg_.proc_root, st.pid, st.init_start))
+        ns = netns_of(cfg_.proc_root, st.pid);
       if (!ns) return fail("the network namespace of " + c.id + " is unknown");
       if (ns != host_netns_ && std::find(f.netns.begin(), f.netns.end(), ns) == f.netns.end())
         f.netns.push_back(ns);
