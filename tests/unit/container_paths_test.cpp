@@ -664,3 +664,38 @@ TEST(ContainerMeta, ScanReadsEachStateFileOnce) {
   EXPECT_EQ(opens[t.str() + "/storage/overlay-containers/containers.json"], 1);
   for (const auto& id : ids) EXPECT_EQ(opens[t.str() + "/runc/" + id + "/state.json"], 1) << id;
 }
+
+// A container known only from the runtimes' state (no cgroup of it was ever
+// resolved: nothing frees it when a cgroup goes) is freed like the others
+// once its netns generation has ended and the grace period passed; until
+// then late events still name it.
+TEST(ContainerEnricher, ScanOnlyContainerFreedWhenItsGenerationEnds) {
+  Tmp t;
+  t.write("runc/" + H2 + "/state.json",
+          R"({"init_process_pid":102,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write("proc/102/ns/net", "");
+  const uint32_t ns = t.ino("proc/102/ns/net");
+  for (uint64_t grace : {60'000'000'000ull, 0ull}) {
+    auto cfg = test_config(t);
+    cfg.grace_ns = grace;
+    ContainerEnricher en(cfg);
+    en.seed_from_runtimes();
+    ASSERT_EQ(en.known_containers(), 1u);
+    ASSERT_TRUE(en.netns_owner(ns));
+    en.on_cgroup(mkdir_rec(42, "/system.slice/sshd.service"));
+    Event b = birth_at(42, ns, 200);  // the inode is reused: the container's netns is gone
+    en.enrich(b);
+    en.on_cgroup(mkdir_rec(43, "/system.slice/cron.service"));  // evicts what is due
+    Event late = ev_at(42, ns, 150);
+    en.enrich(late);
+    if (grace) {
+      EXPECT_EQ(en.known_containers(), 1u) << "kept for the grace period";
+      ASSERT_TRUE(late.netns_container);
+      EXPECT_EQ(late.netns_container->id, H2);
+    } else {
+      EXPECT_EQ(en.known_containers(), 0u) << "freed";
+      EXPECT_FALSE(late.netns_container);
+      EXPECT_FALSE(en.netns_owner(ns));
+    }
+  }
+}

@@ -94,7 +94,31 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
     Known* k = resolve(c.id, nullptr, kAlways);
     if (k && !kernel_ids_.empty()) warn_if_uncovered(*k, c.path);
   }
+  evict(now);
+}
+
+void ContainerEnricher::evict(uint64_t now) {
   for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
+  while (!retiring_.empty() && retiring_.front().first <= now) {
+    retire(retiring_.front().second);
+    retiring_.pop_front();
+  }
+}
+
+void ContainerEnricher::retire(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  Known* k = it->second.get();
+  if (k->cgroups > 0) return;  // freed with its last cgroup (drop_cgroup)
+  for (const auto& [ns, slot] : netns_)
+    if (slot.owner == k) return;  // still owns a live generation
+  for (auto n = netns_.begin(); n != netns_.end();) {
+    if (n->second.before == k) n->second.before = nullptr;
+    n = n->second.owner || n->second.before ? std::next(n) : netns_.erase(n);
+  }
+  std::erase(pending_meta_, k);
+  std::erase_if(v1_by_pid_, [&](const auto& p) { return p.second == id; });
+  by_id_.erase(it);
 }
 
 namespace {
@@ -246,6 +270,10 @@ void ContainerEnricher::seed_from_runtimes() {
 
 void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
   auto& slot = netns_[netns];
+  // An owner no cgroup points to is freed by no cgroup removal: retire it
+  // after the grace period, like a removed cgroup.
+  if (slot.owner && slot.owner->cgroups == 0)
+    retiring_.emplace_back(mono_ns() + cfg_.grace_ns, slot.owner->info->id);
   // Late events of the generation that just ended keep its owner, none if
   // it had none (not the owner of an even older one).
   slot.before = slot.owner;
@@ -255,8 +283,7 @@ void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
 }
 
 void ContainerEnricher::enrich(Event& e) {
-  if (++events_ % kEvictEvery == 0)
-    for (uint64_t id : paths_.evict(mono_ns())) drop_cgroup(id);
+  if (++events_ % kEvictEvery == 0) evict(mono_ns());
   const uint64_t event_ns = e.time_ns ? e.time_ns : kAlways;
   Known* actor = nullptr;
   if (e.cgroup_id) {
