@@ -196,4 +196,34 @@ BENCHMARK(BM_ScanRunning)
     ->Unit(benchmark::kMillisecond)
     ->Complexity();
 
+// A cgroup removed that nobody resolved (older than the tracer, no event
+// from it: session scopes, services): what its cgroup_rmdir record costs when
+// it can name none of the known containers. The runtimes' state roots exist.
+static void BM_UnresolvedRmdir(benchmark::State& state) {
+  char t[] = "/tmp/ss-bench-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(t);
+  EnricherConfig cfg;
+  cfg.meta = sources_in(dir);
+  cfg.meta.runc_roots = {(dir / "runc").string(), (dir / "k8s").string(), (dir / "moby").string()};
+  for (const char* d : {"runc", "k8s", "moby", "containerd-runc/default", "containerd-runc/moby",
+                        "containerd-task/moby"})
+    std::filesystem::create_directories(dir / d);
+  cfg.proc_root = (dir / "proc").string();
+  cfg.host_netns = 1;
+  cfg.grace_ns = 0;
+  ContainerEnricher en(cfg);
+  std::mt19937_64 rng(1);
+  for (uint64_t c = 1; c <= 16; ++c)  // some containers are known
+    en.on_cgroup(CgroupChange{false, c, 2, "/docker/" + hex64(rng), 0});
+  uint64_t id = 1000;
+  for (auto _ : state) {
+    en.paths().learn(id, "/user.slice/user-0.slice/session-" + std::to_string(id) + ".scope");
+    en.on_cgroup(CgroupChange{true, id, 3, "", 0});
+    ++id;
+  }
+  state.SetItemsProcessed(state.iterations());
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_UnresolvedRmdir);
+
 BENCHMARK_MAIN();

@@ -699,3 +699,33 @@ TEST(ContainerEnricher, ScanOnlyContainerFreedWhenItsGenerationEnds) {
     }
   }
 }
+
+// The removal of a cgroup nobody resolved still ends the generation of a
+// container known from the runtimes' state (its path names it); the removal
+// of one that names no known container does nothing (no file is looked at:
+// BM_UnresolvedRmdir).
+TEST(ContainerEnricher, RmdirOfAnUnresolvedCgroupOfAScannedContainerEndsItsClaim) {
+  Tmp t;
+  t.write("runc/" + H2 + "/state.json",
+          R"({"init_process_pid":102,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write("runc/plain/state.json", R"({"init_process_pid":103})");
+  t.write("proc/102/ns/net", "");
+  t.write("proc/103/ns/net", "");
+  const uint32_t ns = t.ino("proc/102/ns/net"), ns_plain = t.ino("proc/103/ns/net");
+  auto cfg = test_config(t);
+  cfg.grace_ns = 60'000'000'000ull;
+  ContainerEnricher en(cfg);
+  en.seed_from_runtimes();
+  ASSERT_TRUE(en.netns_owner(ns));
+  ASSERT_TRUE(en.netns_owner(ns_plain));
+  en.paths().learn(70, "/machine.slice/libpod-" + H2 + ".scope");
+  en.paths().learn(71, "/user.slice/session-1.scope");
+  en.paths().learn(72, "/plain");
+  en.on_cgroup(CgroupChange{true, 71, 2, "", 300});
+  EXPECT_TRUE(en.netns_owner(ns));
+  EXPECT_EQ(en.known_containers(), 2u);
+  en.on_cgroup(CgroupChange{true, 70, 2, "", 300});
+  EXPECT_FALSE(en.netns_owner(ns)) << "its cgroup is gone";
+  en.on_cgroup(CgroupChange{true, 72, 1, "", 300});
+  EXPECT_FALSE(en.netns_owner(ns_plain)) << "plain runc: named by its last component";
+}

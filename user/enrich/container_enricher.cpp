@@ -76,7 +76,13 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
   if (c.removed) {
     // Cheap for a known container (no file read); resolves one seeded at
     // start whose cgroup we never looked at, so that its death is seen.
-    Known* k = paths_.find(c.id) ? resolve(c.id, nullptr, 0) : nullptr;
+    // A cgroup never resolved whose path names no known container has no
+    // death to report: no state-dir stat() for it.
+    Known* k = nullptr;
+    if (auto it = by_cgroup_.find(c.id); it != by_cgroup_.end())
+      k = it->second;
+    else if (const std::string* p = paths_.find(c.id); p && may_name_known(*p))
+      k = resolve(c.id, nullptr, 0);
     if (k && k->live > 0 && --k->live == 0) {
       // The container is gone: its netns dies with it (unless someone else
       // holds it) and the inode may be reused. Later events re-resolve.
@@ -145,6 +151,12 @@ void ContainerEnricher::drop_cgroup(uint64_t id) {
   }
   std::erase(pending_meta_, k);
   by_id_.erase(k->info->id);
+}
+
+bool ContainerEnricher::may_name_known(const std::string& path) const {
+  if (by_id_.empty()) return false;
+  auto m = parse_container_path(path);
+  return by_id_.count(m ? m->id : path.substr(path.rfind('/') + 1)) != 0;
 }
 
 ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& path) {

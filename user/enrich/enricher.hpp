@@ -134,6 +134,9 @@ class ContainerEnricher final : public Enricher {
   // events newer than the last look).
   Known* resolve(uint64_t cgroup_id, const std::string** path, uint64_t event_ns);
   Known* resolve_path(const std::string& path);
+  // `path` names a container already known (by its shape's id, or its last
+  // component for plain runc / ctr): no file is looked at.
+  bool may_name_known(const std::string& path) const;
   void load_meta(Known& k);
   void drop_cgroup(uint64_t id);
   // Evicts removed cgroups and retires containers that are due.
