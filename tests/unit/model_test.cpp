@@ -8,6 +8,7 @@
 #include "model/decode.hpp"
 #include "model/event.hpp"
 #include "model/filter.hpp"
+#include "model/sysctl_path.hpp"
 #include "output/sink.hpp"
 #include "records.hpp"
 #include "sysctlscope/event.h"
@@ -123,4 +124,24 @@ TEST(Filter, TypesGlobsAndFailed) {
 
   Event lost(Lost{});
   EXPECT_TRUE(failed.matches(lost));  // losses are never filtered
+}
+
+TEST(SysctlName, Normalisation) {
+  EXPECT_EQ(normalize_sysctl_name("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(normalize_sysctl_name("/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("kernel.hostname"), "kernel.hostname");
+  EXPECT_EQ(normalize_sysctl_name(""), "");
+}
+
+TEST(SysctlName, CannotEscapeProcSys) {
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.tcp_keepalive_time"));
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("kernel/../../etc/passwd")));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("net/./ipv4")));
+  EXPECT_FALSE(valid_sysctl_name("net..ipv4"));
+  EXPECT_FALSE(valid_sysctl_name("net.ipv4."));
+  EXPECT_FALSE(valid_sysctl_name(""));
 }

@@ -31,9 +31,7 @@ std::string error_of(std::string_view text) {
   return "(no error)";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 ContainerInfo ct(std::string name, std::string pod = "", std::string ns = "") {
   ContainerInfo c;
@@ -114,6 +112,20 @@ TEST(PolicyParse, BadLinesNameFileAndLine) {
   EXPECT_EQ(error_of("# sysctlscope: pod=\n"), "p.conf:1: empty value for scope key 'pod'");
   // Ordinary comments mentioning anything else stay comments.
   EXPECT_EQ(error_of("# scope=pods is not ours\n# sysctlscope is great\n"), "(no error)");
+}
+
+// The names of `explain` and of policy files are normalised by one function
+// (model/sysctl_path.hpp), with systemd-sysctl's rules: a leading slash does
+// not count, and no component may be "." or ".." (path_simplify()).
+TEST(PolicyParse, NamesNormalisedLikeSystemd) {
+  auto p = parse("/net/ipv4/ip_forward = 1\n/kernel.hostname = h\n");
+  ASSERT_EQ(p.rules().size(), 2u);
+  EXPECT_EQ(p.rules()[0].pattern, "net.ipv4.ip_forward");
+  EXPECT_EQ(p.rules()[1].pattern, "kernel.hostname");
+  EXPECT_EQ(error_of("net/ipv4/conf/./rp_filter = 1\n"),
+            "p.conf:1: bad sysctl name 'net/ipv4/conf/./rp_filter'");
+  EXPECT_EQ(error_of("kernel/../vm/swappiness = 1\n"),
+            "p.conf:1: bad sysctl name 'kernel/../vm/swappiness'");
 }
 
 TEST(PolicyParse, ScopeCommentsSelectNamespaces) {
