@@ -2,12 +2,14 @@
 // Pure logic of netns diff/explain: verdicts, devconf modes, classification,
 // name normalisation and suggestions, recordings. No root, no kernel.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "netns/classify.hpp"
 #include "netns/diff.hpp"
 #include "netns/explain.hpp"
 #include "netns/nsexec.hpp"
+#include "netns/owners.hpp"
 #include "netns/verdict.hpp"
 
 using namespace sysctlscope;
@@ -308,4 +310,29 @@ TEST(NetnsLogic, GlobalSysctlsAreSharedNotCopied) {
   auto r = birth_rule("net.core.rmem_max", S("212992"), S("212992"), k);
   EXPECT_EQ(r.birth, Birth::Inherited);
   EXPECT_NE(r.evidence.find("not per netns, sysctl_rmem_max"), std::string::npos) << r.evidence;
+}
+
+// A listed namespace is opened only while its pid (or bind mount) still is
+// that namespace: the pid may have exited and been reused by a process of
+// another one (here: our own pid, listed with another namespace's inode).
+TEST(NetnsOwners, ListedNetnsIsOpenedOnlyIfStillTheSame) {
+  const uint64_t mine = netns_inode_of_pid(getpid());
+  ASSERT_NE(mine, 0u);
+  NetnsInfo same{.inode = mine, .pid = getpid()};
+  auto fd = open_listed_netns(same);
+  ASSERT_TRUE(fd) << fd.error().what();
+  EXPECT_TRUE(fd->valid());
+
+  NetnsInfo reused{.inode = mine + 1, .pid = getpid()};
+  auto stale = open_listed_netns(reused);
+  ASSERT_FALSE(stale);
+  EXPECT_NE(std::string(stale.error().what()).find("no longer netns " + std::to_string(mine + 1)),
+            std::string::npos)
+      << stale.error().what();
+  // A bind mount that still names it is the next try.
+  reused.inode = mine;
+  reused.pid = 999999999;  // no such pid
+  reused.names = {"/proc/self/ns/net"};
+  EXPECT_TRUE(open_listed_netns(reused));
+  EXPECT_FALSE(open_listed_netns(NetnsInfo{.inode = mine}));
 }

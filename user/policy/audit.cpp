@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/audit.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
 
 #include "core/error.hpp"
-#include "core/fd.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
 
@@ -70,14 +68,12 @@ std::vector<Binding> bind_now(const Policy& pol) {
     bool covered = false;
     for (const auto& r : pol.rules()) covered |= r.scope.covers_netns(owner);
     if (!covered) continue;
-    const std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
-                                    : (ns.names.empty() ? "" : ns.names.front());
-    Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-      spdlog::warn("policy: netns {}: cannot open it (gone?)", ns.inode);
+    auto fd = netns::open_listed_netns(ns);
+    if (!fd) {
+      spdlog::warn("policy: netns {}: {}", ns.inode, fd.error().what());
       continue;
     }
-    auto values = netns::read_net_sysctls_in(fd.get());
+    auto values = netns::read_net_sysctls_in(fd->get());
     if (!values) {
       spdlog::warn("policy: netns {}: {}", ns.inode, values.error().what());
       continue;
@@ -107,12 +103,14 @@ std::vector<Event> Monitor::judge(const Event& e) {
     const bool host = !per_netns(w->sysctl) || e.netns == host_netns_ || e.netns == 0;
     const Rule* r = pol_.rule_for(w->sysctl, host, host ? std::nullopt : e.netns_container);
     if (!r || w->value_truncated) return out;
-    const bool failed = !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
+    const bool failed =
+        !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
     if (failed) return out;  // nothing changed
     const bool old_ok = !w->old_truncated && value_satisfies(*r, w->old_value);
     const bool new_ok = value_satisfies(*r, w->value);
     // A refused write changes nothing but is reported: someone tried.
-    const bool moved = !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
+    const bool moved =
+        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
     if (!moved && !(new_ok && !old_ok && !w->denied)) return out;
     Event d(SysctlDrift{.sysctl = w->sysctl,
                         .expected = r->expected,
