@@ -126,10 +126,25 @@ static __always_inline bool enforce_violation(struct bpf_sysctl *ctx)
 
 	if (bpf_sysctl_get_name(ctx, key.name, sizeof(key.name), 0) < 0)
 		return false;
+	/* The entry of the namespace that holds the sysctl for this writer:
+	 * its netns (net.*), its IPC or UTS namespace (a container's write
+	 * there changes only its own), then 0 (global sysctls). Inodes of all
+	 * namespace types come from one allocator, so they never collide. */
 	t = cur_task(SS_IN_SYSCTL);
-	key.netns = t ? task_netns(t) : 0;
-	want = bpf_map_lookup_elem(&enforce_rules, &key);
-	if (!want && key.netns) {
+	want = NULL;
+	if (t) {
+		key.netns = task_netns(t);
+		want = bpf_map_lookup_elem(&enforce_rules, &key);
+		if (!want) {
+			key.netns = BPF_CORE_READ(t, nsproxy, ipc_ns, ns.inum);
+			want = bpf_map_lookup_elem(&enforce_rules, &key);
+		}
+		if (!want) {
+			key.netns = BPF_CORE_READ(t, nsproxy, uts_ns, ns.inum);
+			want = bpf_map_lookup_elem(&enforce_rules, &key);
+		}
+	}
+	if (!want) {
 		key.netns = 0;
 		want = bpf_map_lookup_elem(&enforce_rules, &key);
 	}

@@ -62,15 +62,17 @@ std::string keep_only(const std::string& v) { return std::to_string(std::stoll(v
 TEST(Policy, CheckHostSatisfiedViolatedAndBadLine) {
   TempDir d;
   const std::string cur = read_sysctl(kProbes);
-  auto ok = write_policy(d, "ok.conf", "# the current value\n" + std::string(kProbes) + " = " + cur + "\n");
+  auto ok = write_policy(d, "ok.conf",
+                         "# the current value\n" + std::string(kProbes) + " = " + cur + "\n");
   auto r = run({binary(), "check", "--policy", ok, "-o", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "");
 
   auto bad_value = keep_only(cur);
   auto viol = write_policy(d, "viol.conf",
-                           std::string(kProbes) + " = " + cur + "\nnet/ipv4/tcp_keepalive_probes = " +
-                               bad_value + "\n-kernel.sstest_no_such_sysctl = 1\n");
+                           std::string(kProbes) + " = " + cur +
+                               "\nnet/ipv4/tcp_keepalive_probes = " + bad_value +
+                               "\n-kernel.sstest_no_such_sysctl = 1\n");
   r = run({binary(), "check", "--policy", viol, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto evs = json_lines(r.out);
@@ -104,8 +106,8 @@ TEST(Policy, CheckGlobInScratchNetns) {
   NamedNetns ns;
   ASSERT_EQ(ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter").status, 0);
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   auto r = run({binary(), "check", "--policy", p, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto mine = select(json_lines(r.out), [&](const Json& e) { return e["netns"] == ns.inode(); });
@@ -148,14 +150,14 @@ TEST(Policy, TraceDriftAndResolvedOnHostWrite) {
 
 TEST(Policy, TraceBirthAndWriteDriftInScratchNetns) {
   TempDir d;
-  auto p = write_policy(d, "p.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
+  auto p =
+      write_policy(d, "p.conf", "# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
   Tracer t({"--policy", p});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = sh(
-      "unshare -n sh -c 'readlink /proc/self/ns/net; "
-      "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
-      "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  auto r =
+      sh("unshare -n sh -c 'readlink /proc/self/ns/net; "
+         "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
+         "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time'");
   ASSERT_EQ(r.status, 0) << r.err;
   uint64_t netns = std::stoull(r.out.substr(r.out.find('[') + 1));
   auto mine = [&](const Json& e) {
@@ -211,14 +213,55 @@ TEST(Policy, EnforceDeniesAndDetachLiftsIt) {
   EXPECT_EQ(read_sysctl(kProbes), other);
 }
 
+// IPC and UTS sysctls are per namespace (docs/policy.md, Scopes): a host
+// rule refuses and judges writes to the host's, never to a private one's.
+TEST(Policy, EnforceHostIpcUtsRulesSpareTheirOwnNamespaces) {
+  SysctlGuard ipc("kernel.shmmni");
+  SysctlGuard uts("kernel.domainname");
+  TempDir d;
+  auto p = write_policy(
+      d, "p.conf",
+      "kernel.shmmni = " + ipc.original() + "\nkernel.domainname = " + uts.original() + "\n");
+  const std::string other = keep_only(ipc.original());
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // Own IPC and UTS namespaces: allowed; the writer lives on so that the
+  // judge can look its namespace up.
+  auto r = sh("unshare -iu sh -c 'echo " + other +
+              " > /proc/sys/kernel/shmmni && echo sstest > /proc/sys/kernel/domainname && "
+              "cat /proc/sys/kernel/shmmni /proc/sys/kernel/domainname; sleep 1'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, other + "\nsstest\n");
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), ipc.original());
+  // The host's: refused.
+  EXPECT_NE(sh("echo " + other + " > /proc/sys/kernel/shmmni").status, 0);
+  EXPECT_NE(sh("echo sstest > /proc/sys/kernel/domainname").status, 0);
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), ipc.original());
+  EXPECT_EQ(read_sysctl("kernel.domainname"), uts.original());
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_drift", "kernel.domainname") && e.value("denied", false);
+  })) << t.stderr_text();
+  auto evs = t.stop();
+  for (const char* name : {"kernel.shmmni", "kernel.domainname"}) {
+    auto writes = select(evs, [&](const Json& e) { return is_event(e, "sysctl_write", name); });
+    ASSERT_EQ(writes.size(), 2u) << name;
+    EXPECT_FALSE(writes[0].contains("denied")) << writes[0].dump();
+    EXPECT_EQ(writes[1]["denied"], true) << writes[1].dump();
+    auto drifts = select(evs, [&](const Json& e) { return is_event(e, "sysctl_drift", name); });
+    ASSERT_EQ(drifts.size(), 1u) << name << ": only the host write drifts";
+    EXPECT_EQ(drifts[0]["denied"], true);
+  }
+}
+
 TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
   NamedNetns ns;
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   Tracer t({"--policy", p, "--enforce", "--dry-run"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter; cat /proc/sys/net/ipv4/conf/lo/rp_filter");
+  auto r = ns.exec(
+      "echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter; cat /proc/sys/net/ipv4/conf/lo/rp_filter");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "2\n") << "--dry-run refuses nothing";
   auto w = t.wait_for([&](const Json& e) {
@@ -233,8 +276,8 @@ TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
 TEST(Policy, EnforceGlobInNetnsDenies) {
   NamedNetns ns;
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   Tracer t({"--policy", p, "--enforce"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/default/rp_filter");
@@ -245,7 +288,8 @@ TEST(Policy, EnforceGlobInNetnsDenies) {
 }
 
 TEST(Policy, CheckContainerScopedRuleWithDocker) {
-  ASSERT_EQ(sh("docker info >/dev/null 2>&1").status, 0) << "dockerd must run (scripts/runtimes.sh)";
+  ASSERT_EQ(sh("docker info >/dev/null 2>&1").status, 0)
+      << "dockerd must run (scripts/runtimes.sh)";
   const std::string name = "sstest-pol-" + random_suffix();
   struct Rm {
     std::string n;
@@ -255,8 +299,8 @@ TEST(Policy, CheckContainerScopedRuleWithDocker) {
               " --sysctl net.ipv4.tcp_keepalive_time=600 sysctlscope-busybox:latest sleep 120");
   ASSERT_EQ(r.status, 0) << r.err;
   TempDir d;
-  auto p = write_policy(d, "ct.conf",
-                        "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 300\n");
+  auto p = write_policy(
+      d, "ct.conf", "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 300\n");
   r = run({binary(), "check", "--policy", p, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto evs = json_lines(r.out);
@@ -266,8 +310,8 @@ TEST(Policy, CheckContainerScopedRuleWithDocker) {
   EXPECT_EQ(evs[0]["container"]["name"], name);
   EXPECT_EQ(evs[0]["netns_container"]["name"], name);
 
-  auto ok = write_policy(d, "ok.conf",
-                         "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
+  auto ok = write_policy(
+      d, "ok.conf", "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
   r = run({binary(), "check", "--policy", ok, "-o", "json"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }

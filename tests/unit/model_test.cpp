@@ -145,3 +145,19 @@ TEST(SysctlName, CannotEscapeProcSys) {
   EXPECT_FALSE(valid_sysctl_name("net.ipv4."));
   EXPECT_FALSE(valid_sysctl_name(""));
 }
+
+TEST(SysctlName, ScopeOfNames) {
+  EXPECT_EQ(scope_of("net.ipv4.tcp_keepalive_time"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("net.core.somaxconn"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("kernel.hostname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.domainname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.shmmax"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.msgmnb"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.sem"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("fs.mqueue.msg_max"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("user.max_user_namespaces"), SysctlScope::User);
+  EXPECT_EQ(scope_of("kernel.ns_last_pid"), SysctlScope::User);
+  EXPECT_EQ(scope_of("vm.swappiness"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("kernel.semaphore_bogus_name_is_global"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("network.is.not.net"), SysctlScope::Global);
+}

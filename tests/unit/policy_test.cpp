@@ -223,6 +223,63 @@ TEST(PolicyMonitor, WritesDriftAndResolve) {
   EXPECT_TRUE(m.judge(write_event("net.ipv4.tcp_keepalive_time", "7200", "7200", 100)).empty());
 }
 
+// IPC and UTS sysctls are per namespace: a host rule governs the initial
+// IPC/UTS namespace only, never a container's own (docs/policy.md, Scopes).
+TEST(PolicyMonitor, HostRulesLeavePrivateIpcAndUtsNamespacesAlone) {
+  auto p = parse("kernel.shmmni = 4096\nkernel.domainname = corp\nkernel.pid_max = 4194304\n");
+  std::optional<uint32_t> writer_ns;  // what /proc says of the writer (nullopt: gone)
+  Monitor m(p, 100, {}, [&](const Event&) { return writer_ns; });
+  auto in_container = [](Event e) {
+    e.container = ct("web");
+    return e;
+  };
+  // The writer still runs: its namespace decides.
+  writer_ns = 4026532300u;
+  EXPECT_TRUE(m.judge(write_event("kernel.shmmni", "4096", "8192", 100)).empty());
+  EXPECT_TRUE(m.judge(write_event("kernel.domainname", "corp", "x", 100)).empty());
+  writer_ns = kHostIpcInode;
+  EXPECT_EQ(m.judge(in_container(write_event("kernel.shmmni", "4096", "8192", 200))).size(), 1u)
+      << "--ipc=host: the host's";
+  writer_ns = kHostUtsInode;
+  EXPECT_EQ(m.judge(write_event("kernel.domainname", "corp", "x", 200)).size(), 1u);
+  // Gone: a container's task wrote its own, any other task the host's.
+  writer_ns.reset();
+  EXPECT_TRUE(m.judge(in_container(write_event("kernel.shmmni", "4096", "8192", 200))).empty());
+  EXPECT_TRUE(m.judge(in_container(write_event("kernel.domainname", "corp", "x", 200))).empty());
+  EXPECT_EQ(m.judge(write_event("kernel.shmmni", "4096", "8192", 200)).size(), 1u)
+      << "ip netns exec shares the host's IPC namespace";
+  // The kernel refused it: --enforce found the host's entry in its namespace.
+  auto denied = in_container(write_event("kernel.shmmni", "4096", "8192", 200));
+  denied.as<SysctlWrite>().denied = true;
+  EXPECT_EQ(m.judge(denied).size(), 1u);
+  // Truly global sysctls stay the host's, from anywhere.
+  EXPECT_EQ(m.judge(in_container(write_event("kernel.pid_max", "4194304", "1000", 200))).size(),
+            1u);
+}
+
+TEST(PolicyMonitor, PlacesAndEnforceKeys) {
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 100), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 0), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 200), 100), Place::Netns);
+  EXPECT_EQ(place_of(write_event("vm.swappiness", "1", "2", 200), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("fs.mqueue.msg_max", "1", "2", 200), 100, 5u), Place::Private);
+  EXPECT_EQ(place_of(write_event("fs.mqueue.msg_max", "1", "2", 200), 100, kHostIpcInode),
+            Place::Host);
+  EXPECT_EQ(place_of(write_event("kernel.hostname", "a", "b", 200), 100, kHostIpcInode),
+            Place::Private)
+      << "hostname is the UTS namespace's";
+  // --enforce entries: keyed by the namespace that holds the sysctl.
+  auto p = parse(
+      "kernel.sem = 1 2 3 4\nkernel.hostname = h\nvm.swappiness = 10\nnet.core.somaxconn = 9\n");
+  auto bind = [&](const char* name) {
+    return Binding{p.rule_for(name, true, {}), name, "", false, true, 100, {}};
+  };
+  EXPECT_EQ(enforce_ns(bind("kernel.sem")), kHostIpcInode);
+  EXPECT_EQ(enforce_ns(bind("kernel.hostname")), kHostUtsInode);
+  EXPECT_EQ(enforce_ns(bind("vm.swappiness")), 0u);
+  EXPECT_EQ(enforce_ns(bind("net.core.somaxconn")), 100u);
+}
+
 TEST(PolicyMonitor, BirthDefaultsAgainstContainerScope) {
   auto p = parse("# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
   std::vector<std::string> bound;

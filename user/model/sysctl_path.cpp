@@ -169,4 +169,18 @@ bool valid_sysctl_name(std::string_view dotted) {
   return true;
 }
 
+SysctlScope scope_of(std::string_view d) {
+  auto starts = [&](std::string_view p) { return d.substr(0, p.size()) == p; };
+  if (starts("net.")) return SysctlScope::Net;
+  if (d == "kernel.hostname" || d == "kernel.domainname") return SysctlScope::Uts;
+  if (starts("kernel.shm") || starts("kernel.msg") || d == "kernel.sem" ||
+      d == "kernel.sem_next_id" || d == "kernel.auto_msgmni" || starts("fs.mqueue."))
+    return SysctlScope::Ipc;
+  // user.* is per user namespace; kernel.ns_last_pid per pid namespace: a
+  // reader sees its own, and joining either from a threaded process is not
+  // allowed, so they are read only where the writer's is the tool's own.
+  if (starts("user.") || d == "kernel.ns_last_pid") return SysctlScope::User;
+  return SysctlScope::Global;
+}
+
 }  // namespace sysctlscope

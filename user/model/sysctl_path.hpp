@@ -34,6 +34,12 @@ std::vector<std::string> decode_open_flags(uint32_t flags);
 // empty argument).
 std::vector<std::string> split_cmdline(std::string_view raw);
 
+// Which namespace decides the value a reader of this sysctl sees (and so
+// which one a write changes): the task's network, UTS, IPC, user (user.*)
+// or pid (kernel.ns_last_pid: User too) namespace, or none (Global).
+enum class SysctlScope { Net, Uts, Ipc, User, Global };
+SysctlScope scope_of(std::string_view dotted);
+
 // "net/ipv4/tcp_keepalive_time", "/proc/sys/net/ipv4/..." or dotted -> dotted.
 // A name that mixes both styles is taken as dotted (sysctl(8) allows '/' inside
 // a component, e.g. net.ipv4.conf.eth0/100.rp_filter). Empty -> empty.

@@ -106,6 +106,20 @@ bool Rule::matches_name(std::string_view dotted) const {
   return glob ? glob_match(pattern, dotted) : pattern == dotted;
 }
 
+Place place_of(const Event& e, uint32_t host_netns, std::optional<uint32_t> writer_ns) {
+  const SysctlScope s = scope_of(e.sysctl());
+  if (s == SysctlScope::Net)
+    return e.netns == 0 || e.netns == host_netns ? Place::Host : Place::Netns;
+  if (s != SysctlScope::Ipc && s != SysctlScope::Uts) return Place::Host;
+  const uint32_t host_ns = s == SysctlScope::Ipc ? kHostIpcInode : kHostUtsInode;
+  if (writer_ns) return *writer_ns == host_ns ? Place::Host : Place::Private;
+  // --enforce keys these by the writer's own IPC/UTS namespace: a verdict
+  // means the kernel found the host's entry there.
+  if (const auto* w = e.get_if<SysctlWrite>(); w && (w->denied || w->would_deny))
+    return Place::Host;
+  return e.container ? Place::Private : Place::Host;
+}
+
 bool value_satisfies(const Rule& r, std::string_view value) {
   return normalize_value(value) == r.norm;
 }
