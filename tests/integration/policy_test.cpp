@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -284,6 +285,93 @@ TEST(Policy, EnforceGlobInNetnsDenies) {
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(ns.exec("cat /proc/sys/net/ipv4/conf/default/rp_filter").out, "0\n");
   EXPECT_EQ(ns.exec("echo 0 > /proc/sys/net/ipv4/conf/lo/rp_filter").status, 0);
+  t.stop();
+}
+
+// The kernel's verdict is userspace's (normalize_value: blank runs are one
+// space, leading and trailing ones do not count) for any value it reads
+// whole (255 bytes); a 63-byte expected value passes with echo's newline.
+TEST(Policy, EnforceComparesValuesTheWayUserspaceNormalisesThem) {
+  NamedNetns ns;
+  // ip_local_reserved_ports: a per-netns list of any length. Odd ports are
+  // never merged into ranges, so /proc prints them as written.
+  auto ports = [](int four_digit, int five_digit) {
+    std::string v;
+    for (int k = 0; k < four_digit; ++k) v += (v.empty() ? "" : ",") + std::to_string(2000 + 2 * k);
+    for (int k = 0; k < five_digit; ++k) v += "," + std::to_string(20000 + 2 * k);
+    return v;
+  };
+  const std::string v63 = ports(2, 9), v64 = ports(1, 10);
+  ASSERT_EQ(v63.size(), 63u);
+  ASSERT_EQ(v64.size(), 64u);
+  const std::string rmem = "/proc/sys/net/ipv4/tcp_rmem",
+                    res = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+  auto put = [&](const std::string& path, const std::string& printf_fmt) {
+    return ns.exec("printf '" + printf_fmt + "' > " + path).status == 0;
+  };
+  for (const auto& v : {v63, v64}) {
+    ASSERT_TRUE(put(res, v + "\\n"));
+    ASSERT_EQ(ns.exec("cat " + res).out, v + "\n");
+  }
+  ASSERT_TRUE(put(res, v63 + "\\n"));
+  const std::string r = ns.exec("cat " + rmem).out;  // "4096\t131072\t6291456\n"
+  ASSERT_EQ(std::count(r.begin(), r.end(), '\t'), 2) << r;
+  const std::string a = r.substr(0, r.find('\t')),
+                    c = r.substr(r.rfind('\t') + 1, r.size() - r.rfind('\t') - 2),
+                    b = r.substr(a.size() + 1, r.size() - a.size() - c.size() - 3);
+  TempDir d;
+  auto p = write_policy(d, "p.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.tcp_rmem = " + a + " " + b + " " + c +
+                            "\nnet.ipv4.ip_local_reserved_ports = " + v63 + "\n");
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // The expected value however it is spelt: allowed.
+  EXPECT_TRUE(put(rmem, a + "  " + b + "\\t\\t" + c + "\\n")) << "blank runs";
+  EXPECT_TRUE(put(rmem, "  \\t" + a + " " + b + " " + c)) << "leading blanks";
+  EXPECT_TRUE(put(rmem, a + " " + b + " " + c + std::string(100, ' ') + "\\n")) << "over 64 bytes";
+  EXPECT_TRUE(put(res, v63 + "\\n")) << "63 bytes and the newline of echo";
+  // Anything else: refused.
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + "1"));
+  EXPECT_FALSE(put(rmem, a + " " + b));
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + " 1"));
+  EXPECT_FALSE(put(rmem, a + b + " " + c)) << "a blank is not optional";
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + std::string(150, ' ') + "1")) << "read whole";
+  EXPECT_FALSE(put(rmem, a + " " + b + " 1" + std::string(300, ' ') + "\\n"))
+      << "differs within the 255 bytes the kernel reads";
+  // Past those 255 bytes the kernel cannot tell: it allows (docs/policy.md).
+  EXPECT_TRUE(put(rmem, a + " " + b + " " + c + std::string(300, ' ') + "\\n"));
+  EXPECT_FALSE(put(res, v64 + "\\n"));
+  EXPECT_EQ(ns.exec("cat " + rmem).out, r);
+  EXPECT_EQ(ns.exec("cat " + res).out, v63 + "\n");
+  auto evs = t.stop();
+  auto denied = select(evs, [&](const Json& e) {
+    return e["netns"] == ns.inode() && e.value("denied", false) && e["event"] == "sysctl_write";
+  });
+  EXPECT_EQ(denied.size(), 7u);
+}
+
+// A 64-byte expected value: its writes pass (the kernel read 64 bytes
+// before, so they were always refused).
+TEST(Policy, EnforceSixtyFourByteValue) {
+  NamedNetns ns;
+  std::string v64 = "2000";
+  for (int k = 0; k < 10; ++k) v64 += "," + std::to_string(20000 + 2 * k);
+  ASSERT_EQ(v64.size(), 64u);
+  const std::string res = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+  auto put = [&](const std::string& printf_fmt) {
+    return ns.exec("printf '" + printf_fmt + "' > " + res).status == 0;
+  };
+  ASSERT_TRUE(put(v64));
+  TempDir d;
+  auto p = write_policy(
+      d, "p.conf", "# sysctlscope: scope=netns\nnet.ipv4.ip_local_reserved_ports = " + v64 + "\n");
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  EXPECT_TRUE(put(v64 + "\\n"));
+  EXPECT_TRUE(put(v64));
+  EXPECT_FALSE(put(v64 + ",30000"));
+  EXPECT_FALSE(put("2002" + v64.substr(4)));
+  EXPECT_EQ(ns.exec("cat " + res).out, v64 + "\n");
   t.stop();
 }
 
