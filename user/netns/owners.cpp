@@ -76,6 +76,31 @@ std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources) {
   return std::make_unique<RuntimeSource>(std::move(sources));
 }
 
+Expected<Fd> open_netns_checked(const std::string& path, uint64_t inode) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error("open netns", path, errno);
+  if (inode_of_fd(fd.get()) != inode)
+    return Error("open netns", path, 0,
+                 "no longer netns " + std::to_string(inode) + ": it went away");
+  return fd;
+}
+
+Expected<Fd> open_listed_netns(const NetnsInfo& ns) {
+  std::vector<std::string> paths;
+  if (ns.pid) paths.push_back("/proc/" + std::to_string(ns.pid) + "/ns/net");
+  paths.insert(paths.end(), ns.names.begin(), ns.names.end());
+  if (paths.empty())
+    return Error("open netns " + std::to_string(ns.inode), "", 0,
+                 "no process or bind mount holds it");
+  std::optional<Error> last;
+  for (const auto& p : paths) {
+    auto fd = open_netns_checked(p, ns.inode);
+    if (fd) return fd;
+    last = fd.error();
+  }
+  return *last;
+}
+
 uint64_t netns_inode_of_pid(pid_t pid) { return netns_of("/proc", pid); }
 
 uint64_t host_netns_inode() {
@@ -183,11 +208,12 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       } else {
         for (const auto& ns : list_netns(containers)) {
           if (ns.inode != n) continue;
-          std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
-                                    : (ns.names.empty() ? "" : ns.names.front());
-          if (path.empty()) break;
-          t = open_path(spec, path, "inode");
-          if (t.inode != n) throw UsageError("netns " + spec + " went away while resolving it");
+          auto fd = open_listed_netns(ns);
+          if (!fd) throw UsageError("netns " + spec + " went away while resolving it");
+          t.spec = spec;
+          t.kind = "inode";
+          t.fd = std::move(*fd);
+          t.inode = n;
           break;
         }
         if (!t.fd.valid()) throw UsageError("no process or bind mount holds netns inode " + spec);
