@@ -254,6 +254,31 @@ TEST(Policy, EnforceHostIpcUtsRulesSpareTheirOwnNamespaces) {
   }
 }
 
+// `check` run in IPC/UTS namespaces of its own (a container) judges the
+// host's IPC/UTS sysctls, not its own copies.
+TEST(Policy, CheckReadsHostIpcUtsSysctlsFromItsOwnNamespaces) {
+  const std::string shmmni = read_sysctl("kernel.shmmni"), dom = read_sysctl("kernel.domainname");
+  TempDir d;
+  auto ok = write_policy(d, "ok.conf",
+                         "kernel.shmmni = " + shmmni + "\nkernel.domainname = " + dom + "\n");
+  auto bad = write_policy(d, "bad.conf", "kernel.shmmni = " + keep_only(shmmni) + "\n");
+  auto check_in_own = [&](const std::string& policy) {
+    return sh("unshare -iu sh -c 'echo " + keep_only(keep_only(shmmni)) +
+              " > /proc/sys/kernel/shmmni && echo sstest-own > /proc/sys/kernel/domainname && " +
+              binary() + " check --policy " + policy + " -o json'");
+  };
+  auto r = check_in_own(ok);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  r = check_in_own(bad);
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto evs = json_lines(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["value"], shmmni) << "the host's value, not ours";
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), shmmni);
+  EXPECT_EQ(read_sysctl("kernel.domainname"), dom);
+}
+
 TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
   NamedNetns ns;
   TempDir d;

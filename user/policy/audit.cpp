@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "policy/audit.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <set>
+#include <tuple>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "model/sysctl_path.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
@@ -48,6 +52,35 @@ void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, ui
   }
 }
 
+uint64_t ns_inode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// `names` as the initial IPC and UTS namespaces hold them, through pid 1's or,
+// where pid 1 hides its namespaces, kthreadd's (kernel threads are always in
+// the initial ones), checked by their fixed inodes.
+Expected<netns::SysctlMap> read_in_host_ipc_uts(const std::vector<std::string>& names) {
+  std::vector<Fd> fds;
+  std::vector<std::pair<int, int>> ns;
+  const std::tuple<const char*, int, uint32_t> kinds[] = {{"ipc", CLONE_NEWIPC, kHostIpcInode},
+                                                          {"uts", CLONE_NEWUTS, kHostUtsInode}};
+  for (const auto& [kind, type, inode] : kinds) {
+    for (const char* pid : {"1", "2"}) {
+      Fd fd(::open((std::string("/proc/") + pid + "/ns/" + kind).c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat st {};
+      if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || st.st_ino != inode) continue;
+      ns.emplace_back(type, fd.get());
+      fds.push_back(std::move(fd));
+      break;
+    }
+    if (ns.empty() || ns.back().first != type)  // neither pid shows the host's
+      return Error(std::string("open the host's ") + kind + " namespace",
+                   std::string("/proc/{1,2}/ns/") + kind, 0, "run with the host's pid namespace");
+  }
+  return netns::read_sysctls_in(ns, names);
+}
+
 }  // namespace
 
 uint32_t enforce_ns(const Binding& b) {
@@ -80,11 +113,25 @@ std::optional<uint32_t> live_writer_ns(const Event& e) {
 std::vector<Binding> bind_now(const Policy& pol) {
   std::vector<Binding> out;
   const uint32_t host_ns = static_cast<uint32_t>(netns::host_netns_inode());
-  // Host: only the names some rule may govern are read.
+  // Host: only the names some rule may govern are read. IPC/UTS ones are the
+  // initial namespaces': read from there when we run in our own (a container).
   netns::SysctlMap host_values;
+  std::vector<std::string> in_host_ns;
+  const bool own_ipc = ns_inode("/proc/self/ns/ipc") == kHostIpcInode;
+  const bool own_uts = ns_inode("/proc/self/ns/uts") == kHostUtsInode;
   for (const auto& name : netns::list_sysctl_names()) {
     if (!pol.rule_for(name, true, std::nullopt)) continue;
-    host_values.emplace(name, netns::read_sysctl_value(name));
+    const SysctlScope s = scope_of(name);
+    if ((s == SysctlScope::Ipc && !own_ipc) || (s == SysctlScope::Uts && !own_uts))
+      in_host_ns.push_back(name);
+    else
+      host_values.emplace(name, netns::read_sysctl_value(name));
+  }
+  if (!in_host_ns.empty()) {
+    if (auto m = read_in_host_ipc_uts(in_host_ns); m)
+      host_values.merge(*m);
+    else
+      spdlog::warn("policy: host IPC/UTS sysctls not checked: {}", m.error().what());
   }
   bind_place(pol, host_values, true, host_ns, std::nullopt, out);
 
