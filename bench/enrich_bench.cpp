@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "enrich/container_meta.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
 
@@ -21,6 +22,17 @@ std::string hex64(std::mt19937_64& rng) {
   return s;
 }
 
+// The runtimes' state roots, all below `dir`.
+MetaSources sources_in(const std::filesystem::path& dir) {
+  MetaSources m;
+  m.runc_roots = {(dir / "runc").string()};
+  m.docker_root = (dir / "docker").string();
+  m.containerd_runc_root = (dir / "containerd-runc").string();
+  m.containerd_task_root = (dir / "containerd-task").string();
+  m.containers_storage = (dir / "storage").string();
+  return m;
+}
+
 struct Fixture {
   std::filesystem::path dir;
   std::unique_ptr<ContainerEnricher> en;
@@ -31,11 +43,7 @@ struct Fixture {
     dir = ::mkdtemp(t);
     std::mt19937_64 rng(42);
     EnricherConfig cfg;
-    cfg.meta.runc_roots = {(dir / "runc").string()};
-    cfg.meta.docker_root = (dir / "docker").string();
-    cfg.meta.containerd_runc_root = (dir / "containerd-runc").string();
-    cfg.meta.containerd_task_root = (dir / "containerd-task").string();
-    cfg.meta.containers_storage = (dir / "storage").string();
+    cfg.meta = sources_in(dir);
     cfg.proc_root = (dir / "proc").string();
     cfg.host_netns = 1;
     en = std::make_unique<ContainerEnricher>(cfg);
@@ -78,6 +86,57 @@ struct Fixture {
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
 };
+
+// A runtime state tree for one scan: N containers, half Podman (runc state
+// with the libpod label, names in one containers.json), half Docker
+// (containerd's moby namespace, config.v2.json), inits in a fake /proc.
+struct ScanTree {
+  std::filesystem::path dir;
+  MetaSources meta;
+  std::string proc;
+
+  explicit ScanTree(int n) {
+    char t[] = "/tmp/ss-scan-bench-XXXXXX";
+    dir = ::mkdtemp(t);
+    meta = sources_in(dir);
+    proc = (dir / "proc").string();
+    std::mt19937_64 rng(7);
+    std::string storage = "[";
+    for (int i = 0; i < n; ++i) {
+      const std::string id = hex64(rng);
+      const int pid = 1000 + i;
+      const bool podman = i % 2 == 0;
+      auto state = podman ? dir / "runc" / id : dir / "containerd-runc/moby" / id;
+      std::filesystem::create_directories(state);
+      std::ofstream(state / "state.json")
+          << R"({"id":")" << id << R"(","init_process_pid":)" << pid << R"(,"init_process_start":)"
+          << 5000 + i << R"(,"config":{"labels":[)"
+          << (podman ? R"("io.container.manager=libpod")" : "") << "]}}";
+      if (podman) {
+        storage += std::string(storage.size() > 1 ? "," : "") + R"({"id":")" + id +
+                   R"(","names":["db-)" + std::to_string(i) + R"("],"layer":")" + hex64(rng) +
+                   R"(","metadata":"{\"image-name\":\"x\"}"})";
+      } else {
+        std::filesystem::create_directories(dir / "docker/containers" / id);
+        std::ofstream(dir / "docker/containers" / id / "config.v2.json")
+            << R"({"Name":"/web-)" << i << "\"}";
+      }
+      auto p = dir / "proc" / std::to_string(pid);
+      std::filesystem::create_directories(p / "ns");
+      std::string stat = std::to_string(pid) + " (sleep) S";
+      for (int f = 4; f <= 21; ++f) stat += " 0";
+      std::ofstream(p / "stat") << stat << " " << 5000 + i << " 0 0\n";
+      std::ofstream(p / "ns/net") << "";
+      std::ofstream(p / "cgroup") << "0::/\n";
+    }
+    std::filesystem::create_directories(dir / "storage/overlay-containers");
+    std::ofstream(dir / "storage/overlay-containers/containers.json") << storage << "]";
+  }
+  ~ScanTree() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
 }  // namespace
 
 static void BM_EnrichCacheHit(benchmark::State& state) {
@@ -110,5 +169,61 @@ static void BM_ParseContainerPath(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseContainerPath);
+
+// One scan of the runtimes' state (scan_running_containers: trace's start
+// and its re-scans, `netns list`, `diff`, `record`): the time per container
+// must not grow with N (every state file parsed once per scan).
+static void BM_ScanRunning(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  ScanTree tree(n);
+  size_t found = 0;
+  for (auto _ : state) {
+    auto all = scan_running_containers(tree.meta, tree.proc);
+    found = all.size();
+    benchmark::DoNotOptimize(all);
+  }
+  if (found != static_cast<size_t>(n)) state.SkipWithError("scan missed containers");
+  state.SetComplexityN(n);
+  // Seconds of one scan per container (shown with an SI prefix: u = us).
+  state.counters["per_container"] = benchmark::Counter(
+      n, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_ScanRunning)
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity();
+
+// A cgroup removed that nobody resolved (older than the tracer, no event
+// from it: session scopes, services): what its cgroup_rmdir record costs when
+// it can name none of the known containers. The runtimes' state roots exist.
+static void BM_UnresolvedRmdir(benchmark::State& state) {
+  char t[] = "/tmp/ss-bench-XXXXXX";
+  std::filesystem::path dir = ::mkdtemp(t);
+  EnricherConfig cfg;
+  cfg.meta = sources_in(dir);
+  cfg.meta.runc_roots = {(dir / "runc").string(), (dir / "k8s").string(), (dir / "moby").string()};
+  for (const char* d : {"runc", "k8s", "moby", "containerd-runc/default", "containerd-runc/moby",
+                        "containerd-task/moby"})
+    std::filesystem::create_directories(dir / d);
+  cfg.proc_root = (dir / "proc").string();
+  cfg.host_netns = 1;
+  cfg.grace_ns = 0;
+  ContainerEnricher en(cfg);
+  std::mt19937_64 rng(1);
+  for (uint64_t c = 1; c <= 16; ++c)  // some containers are known
+    en.on_cgroup(CgroupChange{false, c, 2, "/docker/" + hex64(rng), 0});
+  uint64_t id = 1000;
+  for (auto _ : state) {
+    en.paths().learn(id, "/user.slice/user-0.slice/session-" + std::to_string(id) + ".scope");
+    en.on_cgroup(CgroupChange{true, id, 3, "", 0});
+    ++id;
+  }
+  state.SetItemsProcessed(state.iterations());
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_UnresolvedRmdir);
 
 BENCHMARK_MAIN();

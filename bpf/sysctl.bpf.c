@@ -105,61 +105,120 @@ struct {
 	__type(value, struct ss_enforce_val);
 } enforce_rules SEC(".maps");
 
-static __always_inline bool is_blank(char c)
+/* Written values are read this far (the rest of a longer one is not seen):
+ * room for the longest string sysctls (kernel.modprobe, 256 bytes). */
+#define SS_ENF_NEW_MAX 256
+
+_Static_assert(SS_ENF_VALUE_MAX == 64, "nz(j >> 6) below: j past the expected value");
+_Static_assert(SS_ENF_NEW_MAX <= sizeof(struct ss_enforce_key), "the buffers share stack");
+
+/* 1 if x != 0, else 0, without a branch: the barrier keeps clang from
+ * turning it back into a compare (which BPF can only do by jumping). */
+static __always_inline __u64 nz(__u64 x)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	__u64 neg = 0 - x;
+
+	barrier_var(neg);
+	return (x | neg) >> 63;
+}
+
+/* 1 for the blanks of userspace's normalize_value() (space, tab, newline). */
+static __always_inline __u64 blank_bit(__u64 c)
+{
+	return (0x100000600ULL >> (c & 63)) & 1 & (1 - nz(c >> 6));
 }
 
 /* True: the new value of this write differs from the expected one of an
- * enforced rule. Userspace stores the value with blank runs collapsed to one
- * space; here trailing blanks (the newline of `echo`) are ignored and a tab
- * equals a space. Written to keep the verifier's path count small: the loop
- * index is the only loop-carried value, every mismatch ends the path. */
-static __always_inline bool enforce_violation(struct bpf_sysctl *ctx)
+ * enforced rule. Userspace stores the expected value normalised (blank runs
+ * one space, no leading or trailing blanks); the written value is
+ * normalised the same way on the fly and compared with it byte by byte, so
+ * the verdict is userspace's for every value of up to SS_ENF_NEW_MAX - 1
+ * bytes. A longer one is refused only when the part read already differs:
+ * the rest could be blanks (docs/policy.md).
+ *
+ * The loop has no branch but its exit: every step computes with 0/1 values
+ * instead of choosing (a branch per byte made the verifier walk a path per
+ * blank pattern: over a million instructions), so it verifies as one path
+ * on every kernel from 5.10. A global function: verified once, on its own;
+ * while enforce_mode is off its body is dead code, never verified. */
+__noinline int ss_enforce_violation(struct bpf_sysctl *ctx)
 {
-	struct ss_enforce_key key = {};
+	/* The name is needed only for the lookups: the value reuses its stack. */
+	union {
+		struct ss_enforce_key key;
+		char nv[SS_ENF_NEW_MAX];
+	} u = {};
 	struct ss_enforce_val *want;
 	struct task_struct *t;
-	char nv[SS_ENF_VALUE_MAX];
-	__u32 i, len;
-	long n;
+	__u64 i, j, n, len, bad, seen, prev_blank;
+	bool cut = false;
+	long ret;
 
-	if (bpf_sysctl_get_name(ctx, key.name, sizeof(key.name), 0) < 0)
+	if (enforce_mode == SS_ENFORCE_OFF)
 		return false;
+	if (bpf_sysctl_get_name(ctx, u.key.name, sizeof(u.key.name), 0) < 0)
+		return false;
+	/* The entry of the namespace that holds the sysctl for this writer:
+	 * its netns (net.*), its IPC or UTS namespace (a container's write
+	 * there changes only its own), then 0 (global sysctls). Inodes of all
+	 * namespace types come from one allocator, so they never collide. */
 	t = cur_task(SS_IN_SYSCTL);
-	key.netns = t ? task_netns(t) : 0;
-	want = bpf_map_lookup_elem(&enforce_rules, &key);
-	if (!want && key.netns) {
-		key.netns = 0;
-		want = bpf_map_lookup_elem(&enforce_rules, &key);
+	want = NULL;
+	if (t) {
+		u.key.netns = task_netns(t);
+		want = bpf_map_lookup_elem(&enforce_rules, &u.key);
+		if (!want) {
+			u.key.netns = BPF_CORE_READ(t, nsproxy, ipc_ns, ns.inum);
+			want = bpf_map_lookup_elem(&enforce_rules, &u.key);
+		}
+		if (!want) {
+			u.key.netns = BPF_CORE_READ(t, nsproxy, uts_ns, ns.inum);
+			want = bpf_map_lookup_elem(&enforce_rules, &u.key);
+		}
+	}
+	if (!want) {
+		u.key.netns = 0;
+		want = bpf_map_lookup_elem(&enforce_rules, &u.key);
 	}
 	if (!want)
 		return false;
-	n = bpf_sysctl_get_new_value(ctx, nv, sizeof(nv));
-	if (n == -SS_E2BIG)
-		return true; /* longer than any expected value */
-	if (n < 0)
+	len = want->len;
+	if (len > SS_ENF_VALUE_MAX)
+		return false; /* userspace never stores one */
+	ret = bpf_sysctl_get_new_value(ctx, u.nv, sizeof(u.nv));
+	if (ret == -SS_E2BIG) {
+		cut = true; /* the first SS_ENF_NEW_MAX - 1 bytes, NUL-terminated */
+		n = SS_ENF_NEW_MAX - 1;
+	} else if (ret == -SS_EINVAL) {
+		n = 0; /* an empty write */
+	} else if (ret < 0) {
 		return false;
-	len = n & (SS_ENF_VALUE_MAX - 1);
-	for (i = 0; i < 4; i++) {
-		if (len == 0 || !is_blank(nv[(len - 1) & (SS_ENF_VALUE_MAX - 1)]))
-			break;
-		len--;
+	} else {
+		n = ret;
 	}
-	if (len != want->len)
-		return true;
-	for (i = 0; i < SS_ENF_VALUE_MAX; i++) {
-		char c;
+	/* j: bytes of the expected value matched; seen: a word was written;
+	 * bad: a byte differed (or the written value ran past 64 bytes). */
+	j = bad = seen = prev_blank = 0;
+	for (i = 0; i < SS_ENF_NEW_MAX; i++) {
+		__u64 c, word, sep;
 
-		if (i >= len)
+		if (i >= n)
 			break;
-		c = nv[i];
-		if (c == '\t')
-			c = ' ';
-		if (c != want->value[i])
-			return true;
+		c = (__u8)u.nv[i];
+		word = 1 - blank_bit(c);
+		/* The first byte of a word after a blank run: one space first. */
+		sep = word & seen & prev_blank;
+		bad |= sep & (nz((__u8)want->value[j & 63] ^ ' ') | nz(j >> 6));
+		j += sep;
+		bad |= word & (nz((__u8)want->value[j & 63] ^ c) | nz(j >> 6));
+		j += word;
+		seen |= word;
+		prev_blank = 1 - word;
 	}
-	return false;
+	/* Cut: only what was read can decide (j past len: already longer). */
+	if (cut)
+		return (bad | ((len - j) >> 63)) != 0;
+	return (bad | nz(j ^ len)) != 0;
 }
 
 /* SS_F_DENIED / SS_F_WOULD_DENY for this write, 0 to let it be. The
@@ -170,7 +229,7 @@ static __always_inline __u32 enforce_verdict(struct bpf_sysctl *ctx)
 		return 0;
 	if (self_tgid && (__u32)(cur_pid_tgid(SS_IN_SYSCTL) >> 32) == self_tgid)
 		return 0;
-	if (!enforce_violation(ctx))
+	if (!ss_enforce_violation(ctx))
 		return 0;
 	return enforce_mode == SS_ENFORCE_DRY_RUN ? SS_F_WOULD_DENY : SS_F_DENIED;
 }

@@ -5,11 +5,14 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,6 +70,33 @@ struct FileTree {
   uint32_t ino(const std::string& rel) const {
     struct stat st {};
     return ::stat((dir / rel).c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+  }
+};
+
+// Counts the opens of files in watched directories (inotify IN_OPEN): what a
+// piece of code read, seen from outside it.
+struct OpenWatch {
+  int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  std::map<int, std::string> dirs;  // watch descriptor -> directory
+  OpenWatch() = default;
+  OpenWatch(const OpenWatch&) = delete;
+  OpenWatch& operator=(const OpenWatch&) = delete;
+  ~OpenWatch() { ::close(fd); }
+  void watch(const std::string& dir) {
+    int wd = ::inotify_add_watch(fd, dir.c_str(), IN_OPEN);
+    if (wd >= 0) dirs[wd] = dir;
+  }
+  // Opens since the last call, by path ("<dir>/<name>").
+  std::map<std::string, int> take() {
+    std::map<std::string, int> out;
+    alignas(inotify_event) char buf[8192];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+      for (char* p = buf; p < buf + n;) {
+        auto* e = reinterpret_cast<inotify_event*>(p);
+        if (e->len && dirs.count(e->wd)) ++out[dirs[e->wd] + "/" + e->name];
+        p += sizeof(inotify_event) + e->len;
+      }
+    return out;
   }
 };
 

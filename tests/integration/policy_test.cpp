@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -62,15 +63,17 @@ std::string keep_only(const std::string& v) { return std::to_string(std::stoll(v
 TEST(Policy, CheckHostSatisfiedViolatedAndBadLine) {
   TempDir d;
   const std::string cur = read_sysctl(kProbes);
-  auto ok = write_policy(d, "ok.conf", "# the current value\n" + std::string(kProbes) + " = " + cur + "\n");
+  auto ok = write_policy(d, "ok.conf",
+                         "# the current value\n" + std::string(kProbes) + " = " + cur + "\n");
   auto r = run({binary(), "check", "--policy", ok, "-o", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "");
 
   auto bad_value = keep_only(cur);
   auto viol = write_policy(d, "viol.conf",
-                           std::string(kProbes) + " = " + cur + "\nnet/ipv4/tcp_keepalive_probes = " +
-                               bad_value + "\n-kernel.sstest_no_such_sysctl = 1\n");
+                           std::string(kProbes) + " = " + cur +
+                               "\nnet/ipv4/tcp_keepalive_probes = " + bad_value +
+                               "\n-kernel.sstest_no_such_sysctl = 1\n");
   r = run({binary(), "check", "--policy", viol, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto evs = json_lines(r.out);
@@ -104,8 +107,8 @@ TEST(Policy, CheckGlobInScratchNetns) {
   NamedNetns ns;
   ASSERT_EQ(ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter").status, 0);
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   auto r = run({binary(), "check", "--policy", p, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto mine = select(json_lines(r.out), [&](const Json& e) { return e["netns"] == ns.inode(); });
@@ -148,14 +151,14 @@ TEST(Policy, TraceDriftAndResolvedOnHostWrite) {
 
 TEST(Policy, TraceBirthAndWriteDriftInScratchNetns) {
   TempDir d;
-  auto p = write_policy(d, "p.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
+  auto p =
+      write_policy(d, "p.conf", "# sysctlscope: scope=netns\nnet.ipv4.tcp_keepalive_time = 600\n");
   Tracer t({"--policy", p});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = sh(
-      "unshare -n sh -c 'readlink /proc/self/ns/net; "
-      "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
-      "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time'");
+  auto r =
+      sh("unshare -n sh -c 'readlink /proc/self/ns/net; "
+         "echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; "
+         "echo 900 > /proc/sys/net/ipv4/tcp_keepalive_time'");
   ASSERT_EQ(r.status, 0) << r.err;
   uint64_t netns = std::stoull(r.out.substr(r.out.find('[') + 1));
   auto mine = [&](const Json& e) {
@@ -211,14 +214,80 @@ TEST(Policy, EnforceDeniesAndDetachLiftsIt) {
   EXPECT_EQ(read_sysctl(kProbes), other);
 }
 
+// IPC and UTS sysctls are per namespace (docs/policy.md, Scopes): a host
+// rule refuses and judges writes to the host's, never to a private one's.
+TEST(Policy, EnforceHostIpcUtsRulesSpareTheirOwnNamespaces) {
+  SysctlGuard ipc("kernel.shmmni");
+  SysctlGuard uts("kernel.domainname");
+  TempDir d;
+  auto p = write_policy(
+      d, "p.conf",
+      "kernel.shmmni = " + ipc.original() + "\nkernel.domainname = " + uts.original() + "\n");
+  const std::string other = keep_only(ipc.original());
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // Own IPC and UTS namespaces: allowed; the writer lives on so that the
+  // judge can look its namespace up.
+  auto r = sh("unshare -iu sh -c 'echo " + other +
+              " > /proc/sys/kernel/shmmni && echo sstest > /proc/sys/kernel/domainname && "
+              "cat /proc/sys/kernel/shmmni /proc/sys/kernel/domainname; sleep 1'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, other + "\nsstest\n");
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), ipc.original());
+  // The host's: refused.
+  EXPECT_NE(sh("echo " + other + " > /proc/sys/kernel/shmmni").status, 0);
+  EXPECT_NE(sh("echo sstest > /proc/sys/kernel/domainname").status, 0);
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), ipc.original());
+  EXPECT_EQ(read_sysctl("kernel.domainname"), uts.original());
+  ASSERT_TRUE(t.wait_for([&](const Json& e) {
+    return is_event(e, "sysctl_drift", "kernel.domainname") && e.value("denied", false);
+  })) << t.stderr_text();
+  auto evs = t.stop();
+  for (const char* name : {"kernel.shmmni", "kernel.domainname"}) {
+    auto writes = select(evs, [&](const Json& e) { return is_event(e, "sysctl_write", name); });
+    ASSERT_EQ(writes.size(), 2u) << name;
+    EXPECT_FALSE(writes[0].contains("denied")) << writes[0].dump();
+    EXPECT_EQ(writes[1]["denied"], true) << writes[1].dump();
+    auto drifts = select(evs, [&](const Json& e) { return is_event(e, "sysctl_drift", name); });
+    ASSERT_EQ(drifts.size(), 1u) << name << ": only the host write drifts";
+    EXPECT_EQ(drifts[0]["denied"], true);
+  }
+}
+
+// `check` run in IPC/UTS namespaces of its own (a container) judges the
+// host's IPC/UTS sysctls, not its own copies.
+TEST(Policy, CheckReadsHostIpcUtsSysctlsFromItsOwnNamespaces) {
+  const std::string shmmni = read_sysctl("kernel.shmmni"), dom = read_sysctl("kernel.domainname");
+  TempDir d;
+  auto ok = write_policy(d, "ok.conf",
+                         "kernel.shmmni = " + shmmni + "\nkernel.domainname = " + dom + "\n");
+  auto bad = write_policy(d, "bad.conf", "kernel.shmmni = " + keep_only(shmmni) + "\n");
+  auto check_in_own = [&](const std::string& policy) {
+    return sh("unshare -iu sh -c 'echo " + keep_only(keep_only(shmmni)) +
+              " > /proc/sys/kernel/shmmni && echo sstest-own > /proc/sys/kernel/domainname && " +
+              binary() + " check --policy " + policy + " -o json'");
+  };
+  auto r = check_in_own(ok);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  r = check_in_own(bad);
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto evs = json_lines(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["value"], shmmni) << "the host's value, not ours";
+  EXPECT_EQ(read_sysctl("kernel.shmmni"), shmmni);
+  EXPECT_EQ(read_sysctl("kernel.domainname"), dom);
+}
+
 TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
   NamedNetns ns;
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   Tracer t({"--policy", p, "--enforce", "--dry-run"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter; cat /proc/sys/net/ipv4/conf/lo/rp_filter");
+  auto r = ns.exec(
+      "echo 2 > /proc/sys/net/ipv4/conf/lo/rp_filter; cat /proc/sys/net/ipv4/conf/lo/rp_filter");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "2\n") << "--dry-run refuses nothing";
   auto w = t.wait_for([&](const Json& e) {
@@ -233,8 +302,8 @@ TEST(Policy, DryRunMarksGlobWritesInNetnsWithoutDenying) {
 TEST(Policy, EnforceGlobInNetnsDenies) {
   NamedNetns ns;
   TempDir d;
-  auto p = write_policy(d, "glob.conf",
-                        "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
+  auto p =
+      write_policy(d, "glob.conf", "# sysctlscope: scope=netns\nnet.ipv4.conf.*.rp_filter = 0\n");
   Tracer t({"--policy", p, "--enforce"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   auto r = ns.exec("echo 2 > /proc/sys/net/ipv4/conf/default/rp_filter");
@@ -244,8 +313,100 @@ TEST(Policy, EnforceGlobInNetnsDenies) {
   t.stop();
 }
 
+// The kernel's verdict is userspace's (normalize_value: blank runs are one
+// space, leading and trailing ones do not count) for any value it reads
+// whole (255 bytes); a 63-byte expected value passes with echo's newline.
+TEST(Policy, EnforceComparesValuesTheWayUserspaceNormalisesThem) {
+  NamedNetns ns;
+  // ip_local_reserved_ports: a per-netns list of any length. Odd ports are
+  // never merged into ranges, so /proc prints them as written.
+  auto ports = [](int four_digit, int five_digit) {
+    std::string v;
+    for (int k = 0; k < four_digit; ++k) v += (v.empty() ? "" : ",") + std::to_string(2000 + 2 * k);
+    for (int k = 0; k < five_digit; ++k) v += "," + std::to_string(20000 + 2 * k);
+    return v;
+  };
+  const std::string v63 = ports(2, 9), v64 = ports(1, 10);
+  ASSERT_EQ(v63.size(), 63u);
+  ASSERT_EQ(v64.size(), 64u);
+  const std::string rmem = "/proc/sys/net/ipv4/tcp_rmem",
+                    res = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+  auto put = [&](const std::string& path, const std::string& printf_fmt) {
+    return ns.exec("printf '" + printf_fmt + "' > " + path).status == 0;
+  };
+  for (const auto& v : {v63, v64}) {
+    ASSERT_TRUE(put(res, v + "\\n"));
+    ASSERT_EQ(ns.exec("cat " + res).out, v + "\n");
+  }
+  ASSERT_TRUE(put(res, v63 + "\\n"));
+  const std::string r = ns.exec("cat " + rmem).out;  // "4096\t131072\t6291456\n"
+  ASSERT_EQ(std::count(r.begin(), r.end(), '\t'), 2) << r;
+  const std::string a = r.substr(0, r.find('\t')),
+                    c = r.substr(r.rfind('\t') + 1, r.size() - r.rfind('\t') - 2),
+                    b = r.substr(a.size() + 1, r.size() - a.size() - c.size() - 3);
+  TempDir d;
+  auto p = write_policy(d, "p.conf",
+                        "# sysctlscope: scope=netns\nnet.ipv4.tcp_rmem = " + a + " " + b + " " + c +
+                            "\nnet.ipv4.ip_local_reserved_ports = " + v63 + "\n");
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  // The expected value however it is spelt: allowed.
+  EXPECT_TRUE(put(rmem, a + "  " + b + "\\t\\t" + c + "\\n")) << "blank runs";
+  EXPECT_TRUE(put(rmem, "  \\t" + a + " " + b + " " + c)) << "leading blanks";
+  EXPECT_TRUE(put(rmem, a + " " + b + " " + c + std::string(100, ' ') + "\\n")) << "over 64 bytes";
+  EXPECT_TRUE(put(res, v63 + "\\n")) << "63 bytes and the newline of echo";
+  // Anything else: refused.
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + "1"));
+  EXPECT_FALSE(put(rmem, a + " " + b));
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + " 1"));
+  EXPECT_FALSE(put(rmem, a + b + " " + c)) << "a blank is not optional";
+  EXPECT_FALSE(put(rmem, a + " " + b + " " + c + std::string(150, ' ') + "1")) << "read whole";
+  EXPECT_FALSE(put(rmem, a + " " + b + " 1" + std::string(300, ' ') + "\\n"))
+      << "differs within the 255 bytes the kernel reads";
+  // Past those 255 bytes the kernel cannot tell: it allows (docs/policy.md).
+  EXPECT_TRUE(put(rmem, a + " " + b + " " + c + std::string(300, ' ') + "\\n"));
+  EXPECT_FALSE(put(res, v64 + "\\n"));
+  EXPECT_EQ(ns.exec("cat " + rmem).out, r);
+  EXPECT_EQ(ns.exec("cat " + res).out, v63 + "\n");
+  auto evs = t.stop();
+  auto denied = select(evs, [&](const Json& e) {
+    return e["netns"] == ns.inode() && e.value("denied", false) && e["event"] == "sysctl_write";
+  });
+  EXPECT_EQ(denied.size(), 7u);
+}
+
+// A 64-byte expected value: its writes pass (the kernel read 64 bytes
+// before, so they were always refused).
+TEST(Policy, EnforceSixtyFourByteValue) {
+  NamedNetns ns;
+  std::string v64 = "2000";
+  for (int k = 0; k < 10; ++k) v64 += "," + std::to_string(20000 + 2 * k);
+  ASSERT_EQ(v64.size(), 64u);
+  const std::string res = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+  auto put = [&](const std::string& printf_fmt) {
+    return ns.exec("printf '" + printf_fmt + "' > " + res).status == 0;
+  };
+  ASSERT_TRUE(put(v64));
+  TempDir d;
+  auto p = write_policy(
+      d, "p.conf", "# sysctlscope: scope=netns\nnet.ipv4.ip_local_reserved_ports = " + v64 + "\n");
+  Tracer t({"--policy", p, "--enforce"});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  EXPECT_TRUE(put(v64 + "\\n"));
+  EXPECT_TRUE(put(v64));
+  EXPECT_FALSE(put(v64 + ",30000"));
+  EXPECT_FALSE(put("2002" + v64.substr(4)));
+  EXPECT_EQ(ns.exec("cat " + res).out, v64 + "\n");
+  t.stop();
+}
+
 TEST(Policy, CheckContainerScopedRuleWithDocker) {
-  ASSERT_EQ(sh("docker info >/dev/null 2>&1").status, 0) << "dockerd must run (scripts/runtimes.sh)";
+  // scripts/runtimes.sh start semantics: start dockerd (and import the image)
+  // when they are not there; leave running what others started.
+  if (sh("docker image inspect sysctlscope-busybox:latest >/dev/null 2>&1").status != 0) {
+    auto up = sh(std::string(SS_SOURCE_DIR) + "/scripts/runtimes.sh start");
+    ASSERT_EQ(up.status, 0) << "scripts/runtimes.sh start failed: " << up.out << up.err;
+  }
   const std::string name = "sstest-pol-" + random_suffix();
   struct Rm {
     std::string n;
@@ -255,8 +416,8 @@ TEST(Policy, CheckContainerScopedRuleWithDocker) {
               " --sysctl net.ipv4.tcp_keepalive_time=600 sysctlscope-busybox:latest sleep 120");
   ASSERT_EQ(r.status, 0) << r.err;
   TempDir d;
-  auto p = write_policy(d, "ct.conf",
-                        "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 300\n");
+  auto p = write_policy(
+      d, "ct.conf", "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 300\n");
   r = run({binary(), "check", "--policy", p, "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto evs = json_lines(r.out);
@@ -266,8 +427,8 @@ TEST(Policy, CheckContainerScopedRuleWithDocker) {
   EXPECT_EQ(evs[0]["container"]["name"], name);
   EXPECT_EQ(evs[0]["netns_container"]["name"], name);
 
-  auto ok = write_policy(d, "ok.conf",
-                         "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
+  auto ok = write_policy(
+      d, "ok.conf", "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
   r = run({binary(), "check", "--policy", ok, "-o", "json"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }

@@ -191,3 +191,34 @@ TEST(CgroupPathsEviction, DoomedOnceKeepsFirstDueTime) {
   EXPECT_TRUE(p.evict(10000).empty()) << "no stale entry left behind";
   EXPECT_NE(p.find(7), nullptr);
 }
+
+// The kernel filter needs each container's init pid, which only runc's
+// state.json has: it reads that file alone, not the names and annotations
+// (Docker's config.v2.json, Podman's containers.json, the bundle) again.
+TEST(KernelContainerFilter, ReadsOnlyTheRuncState) {
+  Dir d;
+  const uint32_t nsa = running(d, "moby", A, 41);
+  d.write("docker/containers/" + A + "/config.v2.json", R"({"Name":"/shop"})");
+  d.write("runc/pod1/state.json", R"({"init_process_pid":42,"config":{"labels":["bundle=)" +
+                                      d.str() + R"(/bundle","io.container.manager=libpod"]}})");
+  d.write("bundle/config.json", R"({"annotations":{}})");
+  d.write("proc/42/ns/net", "");
+  d.write("storage/overlay-containers/containers.json", R"([{"id":"pod1","names":["db"]}])");
+  ContainerEnricher en(config(d));
+  en.on_cgroup(born(10, "/docker/" + A));
+  en.on_cgroup(born(20, "/pod1"));
+  ASSERT_EQ(en.container_of(20)->name, "db");
+
+  sstest::OpenWatch w;
+  for (const std::string& dir :
+       std::vector<std::string>{"docker/containers/" + A, "storage/overlay-containers", "bundle",
+                                "moby/" + A, "runc/pod1"})
+    w.watch(d.str() + "/" + dir);
+  std::string why;
+  auto f = en.kernel_filter_for({A, "pod1"}, 8, &why);
+  ASSERT_TRUE(f) << why;
+  EXPECT_EQ(f->netns, (std::vector<uint32_t>{nsa, d.ino("proc/42/ns/net")}));
+  auto opens = w.take();
+  EXPECT_EQ(opens, (std::map<std::string, int>{{d.str() + "/moby/" + A + "/state.json", 1},
+                                               {d.str() + "/runc/pod1/state.json", 1}}));
+}

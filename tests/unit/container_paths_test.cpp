@@ -580,15 +580,17 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   t.write("containerd-runc/moby/" + H + "/state.json",
           R"({"init_process_pid":101,"init_process_start":5001,"config":{"labels":[]}})");
   t.write("docker/containers/" + H + "/config.v2.json", R"({"Name":"/web"})");
-  t.write("runc/" + H2 + "/state.json",
-          R"({"init_process_pid":102,"init_process_start":5002,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write(
+      "runc/" + H2 + "/state.json",
+      R"({"init_process_pid":102,"init_process_start":5002,"config":{"labels":["io.container.manager=libpod"]}})");
   t.write("storage/overlay-containers/containers.json",
           R"([{"id":"other","names":["x"]},{"id":")" + H2 + R"(","names":["db"]}])");
   t.write("containerd-runc/sysctlscope/job1/state.json",
           R"({"init_process_pid":103,"init_process_start":5003,"config":{"labels":["bundle=)" +
               t.str() + R"(/containerd-task/sysctlscope/job1"]}})");
-  t.write("containerd-task/sysctlscope/job1/config.json",
-          R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
+  t.write(
+      "containerd-task/sysctlscope/job1/config.json",
+      R"({"annotations":{"io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.container-name":"nginx"}})");
   t.write("runc/stale/state.json", R"({"init_process_pid":104,"init_process_start":1})");
   t.write("runc/half/state.json", R"({"init_process_pid":10)");
   for (int pid : {101, 102, 103, 104}) {
@@ -598,7 +600,9 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   }
   ContainerEnricher en(test_config(t));
   en.seed_from_runtimes();
-  auto owner = [&](int pid) { return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net")); };
+  auto owner = [&](int pid) {
+    return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net"));
+  };
   ASSERT_TRUE(owner(101));
   EXPECT_EQ(*owner(101), (ContainerInfo{H, "docker", "web", "", "", ""}));
   ASSERT_TRUE(owner(102));
@@ -628,4 +632,100 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->runtime, "containerd");
   EXPECT_EQ(c->pod, "web-0");
+}
+
+// One scan of the runtimes' state reads each state file once, and Podman's
+// containers.json once for all its containers (it was parsed again for each
+// container, and each state.json read twice: O(N^2) per scan).
+TEST(ContainerMeta, ScanReadsEachStateFileOnce) {
+  Tmp t;
+  std::string storage = "[";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    std::string id = "pod" + std::to_string(i);
+    ids.push_back(id);
+    t.write("runc/" + id + "/state.json",
+            R"({"init_process_pid":0,"config":{"labels":["io.container.manager=libpod"]}})");
+    storage += std::string(i ? "," : "") + R"({"id":")" + id + R"(","names":["db)" +
+               std::to_string(i) + R"("]})";
+  }
+  t.write("storage/overlay-containers/containers.json", storage + "]");
+  sstest::OpenWatch w;
+  w.watch(t.str() + "/storage/overlay-containers");
+  for (const auto& id : ids) w.watch(t.str() + "/runc/" + id);
+  auto cfg = test_config(t);
+  auto all = scan_running_containers(cfg.meta, cfg.proc_root);
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].info.name, "db" + std::to_string(i));
+    EXPECT_EQ(all[i].info.runtime, "podman");
+  }
+  auto opens = w.take();
+  EXPECT_EQ(opens[t.str() + "/storage/overlay-containers/containers.json"], 1);
+  for (const auto& id : ids) EXPECT_EQ(opens[t.str() + "/runc/" + id + "/state.json"], 1) << id;
+}
+
+// A container known only from the runtimes' state (no cgroup of it was ever
+// resolved: nothing frees it when a cgroup goes) is freed like the others
+// once its netns generation has ended and the grace period passed; until
+// then late events still name it.
+TEST(ContainerEnricher, ScanOnlyContainerFreedWhenItsGenerationEnds) {
+  Tmp t;
+  t.write("runc/" + H2 + "/state.json",
+          R"({"init_process_pid":102,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write("proc/102/ns/net", "");
+  const uint32_t ns = t.ino("proc/102/ns/net");
+  for (uint64_t grace : {60'000'000'000ull, 0ull}) {
+    auto cfg = test_config(t);
+    cfg.grace_ns = grace;
+    ContainerEnricher en(cfg);
+    en.seed_from_runtimes();
+    ASSERT_EQ(en.known_containers(), 1u);
+    ASSERT_TRUE(en.netns_owner(ns));
+    en.on_cgroup(mkdir_rec(42, "/system.slice/sshd.service"));
+    Event b = birth_at(42, ns, 200);  // the inode is reused: the container's netns is gone
+    en.enrich(b);
+    en.on_cgroup(mkdir_rec(43, "/system.slice/cron.service"));  // evicts what is due
+    Event late = ev_at(42, ns, 150);
+    en.enrich(late);
+    if (grace) {
+      EXPECT_EQ(en.known_containers(), 1u) << "kept for the grace period";
+      ASSERT_TRUE(late.netns_container);
+      EXPECT_EQ(late.netns_container->id, H2);
+    } else {
+      EXPECT_EQ(en.known_containers(), 0u) << "freed";
+      EXPECT_FALSE(late.netns_container);
+      EXPECT_FALSE(en.netns_owner(ns));
+    }
+  }
+}
+
+// The removal of a cgroup nobody resolved still ends the generation of a
+// container known from the runtimes' state (its path names it); the removal
+// of one that names no known container does nothing (no file is looked at:
+// BM_UnresolvedRmdir).
+TEST(ContainerEnricher, RmdirOfAnUnresolvedCgroupOfAScannedContainerEndsItsClaim) {
+  Tmp t;
+  t.write("runc/" + H2 + "/state.json",
+          R"({"init_process_pid":102,"config":{"labels":["io.container.manager=libpod"]}})");
+  t.write("runc/plain/state.json", R"({"init_process_pid":103})");
+  t.write("proc/102/ns/net", "");
+  t.write("proc/103/ns/net", "");
+  const uint32_t ns = t.ino("proc/102/ns/net"), ns_plain = t.ino("proc/103/ns/net");
+  auto cfg = test_config(t);
+  cfg.grace_ns = 60'000'000'000ull;
+  ContainerEnricher en(cfg);
+  en.seed_from_runtimes();
+  ASSERT_TRUE(en.netns_owner(ns));
+  ASSERT_TRUE(en.netns_owner(ns_plain));
+  en.paths().learn(70, "/machine.slice/libpod-" + H2 + ".scope");
+  en.paths().learn(71, "/user.slice/session-1.scope");
+  en.paths().learn(72, "/plain");
+  en.on_cgroup(CgroupChange{true, 71, 2, "", 300});
+  EXPECT_TRUE(en.netns_owner(ns));
+  EXPECT_EQ(en.known_containers(), 2u);
+  en.on_cgroup(CgroupChange{true, 70, 2, "", 300});
+  EXPECT_FALSE(en.netns_owner(ns)) << "its cgroup is gone";
+  en.on_cgroup(CgroupChange{true, 72, 1, "", 300});
+  EXPECT_FALSE(en.netns_owner(ns_plain)) << "plain runc: named by its last component";
 }

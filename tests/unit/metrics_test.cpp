@@ -106,10 +106,12 @@ TEST(Metrics, CountsWhatTheOutputGets) {
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="EINVAL"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="unknown"} 1)")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="other"} 1)")) << t;
-  EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="not_applied"} 0)")) << t;
+  EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_write_results_total{result="not_applied"} 0)"))
+      << t;
   // Errno results never seen have no series.
   EXPECT_EQ(t.find("result=\"EPERM\""), std::string::npos) << t;
-  EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_blocked_total{blocked_by="read_only_mount"} 1)")) << t;
+  EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_blocked_total{blocked_by="read_only_mount"} 1)"))
+      << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_sysctl_blocked_total{blocked_by="permission"} 0)")) << t;
   EXPECT_TRUE(has_line(t, "sysctlscope_lost_events_total 5")) << t;
   EXPECT_TRUE(has_line(t, R"(sysctlscope_netns_births_total{differs_from_host="true"} 1)")) << t;
@@ -118,7 +120,8 @@ TEST(Metrics, CountsWhatTheOutputGets) {
   EXPECT_TRUE(has_line(t, "sysctlscope_containers_known 3")) << t;
   EXPECT_TRUE(has_line(t, "sysctlscope_ringbuf_size_bytes 1048576")) << t;
   EXPECT_NE(t.find(R"(sysctlscope_build_info{version=")"), std::string::npos) << t;
-  EXPECT_NE(t.find(R"(kernel="6.18.0",missing_features="fexit,task storage"} 1)"), std::string::npos)
+  EXPECT_NE(t.find(R"(kernel="6.18.0",missing_features="fexit,task storage"} 1)"),
+            std::string::npos)
       << t;
   auto pt = promtool(t);
   EXPECT_EQ(pt.status, 0) << pt.out << pt.err << t;
@@ -158,7 +161,8 @@ TEST(Metrics, LabelSetsAreBounded) {
   SysctlRead r;
   for (size_t i = 0; i < Metrics::kMaxLabelSets + 50; ++i) {
     Event e(r);
-    e.container = ContainerInfo{"id" + std::to_string(i), "runc", "c" + std::to_string(i), "", "", ""};
+    e.container =
+        ContainerInfo{"id" + std::to_string(i), "runc", "c" + std::to_string(i), "", "", ""};
     m.count(e);
   }
   m.publish(true);
@@ -170,6 +174,40 @@ TEST(Metrics, LabelSetsAreBounded) {
   // Every public type's unlabelled series, plus at most kMaxLabelSets.
   EXPECT_LE(series, Metrics::kMaxLabelSets + kEventTypeCount);
   EXPECT_TRUE(has_line(t, "sysctlscope_metrics_label_overflow_total 50")) << t.substr(0, 400);
+}
+
+// Label sets are found by their values, not by the last one seen: events of
+// two containers and the host, interleaved, of two types; a container whose
+// name became known later is another set (its id's first 12 characters before).
+TEST(Metrics, InterleavedLabelSetsCountedApart) {
+  Metrics m(parse_label_filter("container,pod"));
+  const ContainerInfo a{"aaaaaaaaaaaaaaaa", "docker", "web", "", "", ""};
+  const ContainerInfo b{"bbbbbbbbbbbbbbbb", "containerd", "", "db-0", "shop", ""};
+  ContainerInfo b_named = b;
+  b_named.name = "db";
+  for (int i = 0; i < 3; ++i) {
+    for (const ContainerInfo* c : std::vector<const ContainerInfo*>{&a, &b, &b_named, nullptr}) {
+      Event r{SysctlRead{}};
+      Event w{SysctlWrite{}};
+      if (c) r.container = w.container = *c;
+      m.count(r);
+      if (c != &a) m.count(w);
+    }
+  }
+  m.publish(true);
+  const std::string t = m.render();
+  for (
+      const char* line :
+      {R"(sysctlscope_events_total{event="sysctl_read",container="web",pod="",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_read",container="bbbbbbbbbbbb",pod="db-0",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_write",container="bbbbbbbbbbbb",pod="db-0",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_read",container="db",pod="db-0",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_write",container="db",pod="db-0",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_read",container="",pod="",namespace=""} 3)",
+       R"(sysctlscope_events_total{event="sysctl_write",container="",pod="",namespace=""} 3)"})
+    EXPECT_TRUE(has_line(t, line)) << line << "\n" << t;
+  EXPECT_EQ(t.find(R"(event="sysctl_write",container="web")"), std::string::npos) << t;
+  EXPECT_TRUE(has_line(t, "sysctlscope_metrics_label_overflow_total 0")) << t;
 }
 
 TEST(MetricsServer, HealthzMetricsAndBadRequests) {

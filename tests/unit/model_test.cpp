@@ -8,6 +8,7 @@
 #include "model/decode.hpp"
 #include "model/event.hpp"
 #include "model/filter.hpp"
+#include "model/sysctl_path.hpp"
 #include "output/sink.hpp"
 #include "records.hpp"
 #include "sysctlscope/event.h"
@@ -123,4 +124,40 @@ TEST(Filter, TypesGlobsAndFailed) {
 
   Event lost(Lost{});
   EXPECT_TRUE(failed.matches(lost));  // losses are never filtered
+}
+
+TEST(SysctlName, Normalisation) {
+  EXPECT_EQ(normalize_sysctl_name("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
+  EXPECT_EQ(normalize_sysctl_name("/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter");
+  EXPECT_EQ(normalize_sysctl_name("kernel.hostname"), "kernel.hostname");
+  EXPECT_EQ(normalize_sysctl_name(""), "");
+}
+
+TEST(SysctlName, CannotEscapeProcSys) {
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.tcp_keepalive_time"));
+  EXPECT_TRUE(valid_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("kernel/../../etc/passwd")));
+  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("net/./ipv4")));
+  EXPECT_FALSE(valid_sysctl_name("net..ipv4"));
+  EXPECT_FALSE(valid_sysctl_name("net.ipv4."));
+  EXPECT_FALSE(valid_sysctl_name(""));
+}
+
+TEST(SysctlName, ScopeOfNames) {
+  EXPECT_EQ(scope_of("net.ipv4.tcp_keepalive_time"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("net.core.somaxconn"), SysctlScope::Net);
+  EXPECT_EQ(scope_of("kernel.hostname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.domainname"), SysctlScope::Uts);
+  EXPECT_EQ(scope_of("kernel.shmmax"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.msgmnb"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("kernel.sem"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("fs.mqueue.msg_max"), SysctlScope::Ipc);
+  EXPECT_EQ(scope_of("user.max_user_namespaces"), SysctlScope::User);
+  EXPECT_EQ(scope_of("kernel.ns_last_pid"), SysctlScope::User);
+  EXPECT_EQ(scope_of("vm.swappiness"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("kernel.semaphore_bogus_name_is_global"), SysctlScope::Global);
+  EXPECT_EQ(scope_of("network.is.not.net"), SysctlScope::Global);
 }

@@ -2,12 +2,14 @@
 // Pure logic of netns diff/explain: verdicts, devconf modes, classification,
 // name normalisation and suggestions, recordings. No root, no kernel.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "netns/classify.hpp"
 #include "netns/diff.hpp"
 #include "netns/explain.hpp"
 #include "netns/nsexec.hpp"
+#include "netns/owners.hpp"
 #include "netns/verdict.hpp"
 
 using namespace sysctlscope;
@@ -45,8 +47,8 @@ TEST(NetnsVerdict, KernelCodeDecidesWhereTheHostCannotAndSaysWhich) {
   EXPECT_NE(kb.evidence.find("measured: a fresh netns gets '7200', the host has '600'"),
             std::string::npos)
       << kb.evidence;
-  auto rm = birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"),
-                       S("4096\t131072\t6291456"), k);
+  auto rm =
+      birth_rule("net.ipv4.tcp_rmem", S("4096\t131072\t6291456"), S("4096\t131072\t6291456"), k);
   EXPECT_EQ(rm.birth, Birth::Inherited);
   EXPECT_NE(rm.evidence.find("copies init_net's value"), std::string::npos) << rm.evidence;
   auto pr = birth_rule("net.ipv4.ip_local_port_range", S("32768\t60999"), S("32768\t60999"), k);
@@ -246,26 +248,6 @@ TEST(NetnsClassify, KubernetesRules) {
   EXPECT_EQ(k8s_rule("vm.swappiness").ns, NsKind::None);
 }
 
-TEST(NetnsClassify, NameNormalisation) {
-  EXPECT_EQ(normalize_sysctl_name("net/ipv4/tcp_keepalive_time"), "net.ipv4.tcp_keepalive_time");
-  EXPECT_EQ(normalize_sysctl_name("/proc/sys/net/ipv4/conf/eth0.100/rp_filter"),
-            "net.ipv4.conf.eth0/100.rp_filter");
-  EXPECT_EQ(normalize_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"),
-            "net.ipv4.conf.eth0/100.rp_filter");
-  EXPECT_EQ(normalize_sysctl_name("kernel.hostname"), "kernel.hostname");
-  EXPECT_EQ(normalize_sysctl_name(""), "");
-}
-
-TEST(NetnsClassify, NamesCannotEscapeProcSys) {
-  EXPECT_TRUE(valid_sysctl_name("net.ipv4.tcp_keepalive_time"));
-  EXPECT_TRUE(valid_sysctl_name("net.ipv4.conf.eth0/100.rp_filter"));
-  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("kernel/../../etc/passwd")));
-  EXPECT_FALSE(valid_sysctl_name(normalize_sysctl_name("net/./ipv4")));
-  EXPECT_FALSE(valid_sysctl_name("net..ipv4"));
-  EXPECT_FALSE(valid_sysctl_name("net.ipv4."));
-  EXPECT_FALSE(valid_sysctl_name(""));
-}
-
 TEST(NetnsClassify, Suggestions) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
@@ -300,19 +282,24 @@ TEST(NetnsLogic, DevconfEvidenceNamesTheKernelSourceAndWhetherMeasured) {
   EXPECT_EQ(at_default.birth, Birth::Inherited);
   EXPECT_NE(at_default.evidence.find("devinet_init_net() in net/ipv4/devinet.c"), std::string::npos)
       << at_default.evidence;
-  EXPECT_NE(at_default.evidence.find("not confirmed here"), std::string::npos) << at_default.evidence;
-  EXPECT_NE(at_default.evidence.find("also the compiled default"), std::string::npos) << at_default.evidence;
+  EXPECT_NE(at_default.evidence.find("not confirmed here"), std::string::npos)
+      << at_default.evidence;
+  EXPECT_NE(at_default.evidence.find("also the compiled default"), std::string::npos)
+      << at_default.evidence;
   auto changed_host = birth_rule("net.ipv4.conf.all.rp_filter", S("1"), S("1"), k);
   EXPECT_EQ(changed_host.birth, Birth::Inherited);
-  EXPECT_NE(changed_host.evidence.find("measured: a fresh netns got the host's '1', not the compiled default '0'"),
+  EXPECT_NE(changed_host.evidence.find(
+                "measured: a fresh netns got the host's '1', not the compiled default '0'"),
             std::string::npos)
       << changed_host.evidence;
   auto v6 = birth_rule("net.ipv6.conf.all.forwarding", S("0"), S("0"), k);
   EXPECT_EQ(v6.birth, Birth::Reset);
-  EXPECT_NE(v6.evidence.find("addrconf_init_net() in net/ipv6/addrconf.c"), std::string::npos) << v6.evidence;
+  EXPECT_NE(v6.evidence.find("addrconf_init_net() in net/ipv6/addrconf.c"), std::string::npos)
+      << v6.evidence;
   EXPECT_NE(v6.evidence.find("not confirmed here"), std::string::npos) << v6.evidence;
   auto v6m = birth_rule("net.ipv6.conf.all.forwarding", S("1"), S("0"), k);
-  EXPECT_NE(v6m.evidence.find("measured: a fresh netns gets '0', the host has '1'"), std::string::npos)
+  EXPECT_NE(v6m.evidence.find("measured: a fresh netns gets '0', the host has '1'"),
+            std::string::npos)
       << v6m.evidence;
   auto dev = birth_rule("net.ipv4.conf.lo.rp_filter", S("1"), S("0"), k);
   EXPECT_NE(dev.evidence.find("inetdev_init()"), std::string::npos) << dev.evidence;
@@ -323,4 +310,29 @@ TEST(NetnsLogic, GlobalSysctlsAreSharedNotCopied) {
   auto r = birth_rule("net.core.rmem_max", S("212992"), S("212992"), k);
   EXPECT_EQ(r.birth, Birth::Inherited);
   EXPECT_NE(r.evidence.find("not per netns, sysctl_rmem_max"), std::string::npos) << r.evidence;
+}
+
+// A listed namespace is opened only while its pid (or bind mount) still is
+// that namespace: the pid may have exited and been reused by a process of
+// another one (here: our own pid, listed with another namespace's inode).
+TEST(NetnsOwners, ListedNetnsIsOpenedOnlyIfStillTheSame) {
+  const uint64_t mine = netns_inode_of_pid(getpid());
+  ASSERT_NE(mine, 0u);
+  NetnsInfo same{.inode = mine, .pid = getpid()};
+  auto fd = open_listed_netns(same);
+  ASSERT_TRUE(fd) << fd.error().what();
+  EXPECT_TRUE(fd->valid());
+
+  NetnsInfo reused{.inode = mine + 1, .pid = getpid()};
+  auto stale = open_listed_netns(reused);
+  ASSERT_FALSE(stale);
+  EXPECT_NE(std::string(stale.error().what()).find("no longer netns " + std::to_string(mine + 1)),
+            std::string::npos)
+      << stale.error().what();
+  // A bind mount that still names it is the next try.
+  reused.inode = mine;
+  reused.pid = 999999999;  // no such pid
+  reused.names = {"/proc/self/ns/net"};
+  EXPECT_TRUE(open_listed_netns(reused));
+  EXPECT_FALSE(open_listed_netns(NetnsInfo{.inode = mine}));
 }

@@ -31,9 +31,7 @@ std::string error_of(std::string_view text) {
   return "(no error)";
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 ContainerInfo ct(std::string name, std::string pod = "", std::string ns = "") {
   ContainerInfo c;
@@ -114,6 +112,20 @@ TEST(PolicyParse, BadLinesNameFileAndLine) {
   EXPECT_EQ(error_of("# sysctlscope: pod=\n"), "p.conf:1: empty value for scope key 'pod'");
   // Ordinary comments mentioning anything else stay comments.
   EXPECT_EQ(error_of("# scope=pods is not ours\n# sysctlscope is great\n"), "(no error)");
+}
+
+// The names of `explain` and of policy files are normalised by one function
+// (model/sysctl_path.hpp), with systemd-sysctl's rules: a leading slash does
+// not count, and no component may be "." or ".." (path_simplify()).
+TEST(PolicyParse, NamesNormalisedLikeSystemd) {
+  auto p = parse("/net/ipv4/ip_forward = 1\n/kernel.hostname = h\n");
+  ASSERT_EQ(p.rules().size(), 2u);
+  EXPECT_EQ(p.rules()[0].pattern, "net.ipv4.ip_forward");
+  EXPECT_EQ(p.rules()[1].pattern, "kernel.hostname");
+  EXPECT_EQ(error_of("net/ipv4/conf/./rp_filter = 1\n"),
+            "p.conf:1: bad sysctl name 'net/ipv4/conf/./rp_filter'");
+  EXPECT_EQ(error_of("kernel/../vm/swappiness = 1\n"),
+            "p.conf:1: bad sysctl name 'kernel/../vm/swappiness'");
 }
 
 TEST(PolicyParse, ScopeCommentsSelectNamespaces) {
@@ -209,6 +221,63 @@ TEST(PolicyMonitor, WritesDriftAndResolve) {
   // Unrelated sysctls and same-value writes: nothing.
   EXPECT_TRUE(m.judge(write_event("net.ipv4.ip_forward", "0", "1", 100)).empty());
   EXPECT_TRUE(m.judge(write_event("net.ipv4.tcp_keepalive_time", "7200", "7200", 100)).empty());
+}
+
+// IPC and UTS sysctls are per namespace: a host rule governs the initial
+// IPC/UTS namespace only, never a container's own (docs/policy.md, Scopes).
+TEST(PolicyMonitor, HostRulesLeavePrivateIpcAndUtsNamespacesAlone) {
+  auto p = parse("kernel.shmmni = 4096\nkernel.domainname = corp\nkernel.pid_max = 4194304\n");
+  std::optional<uint32_t> writer_ns;  // what /proc says of the writer (nullopt: gone)
+  Monitor m(p, 100, {}, [&](const Event&) { return writer_ns; });
+  auto in_container = [](Event e) {
+    e.container = ct("web");
+    return e;
+  };
+  // The writer still runs: its namespace decides.
+  writer_ns = 4026532300u;
+  EXPECT_TRUE(m.judge(write_event("kernel.shmmni", "4096", "8192", 100)).empty());
+  EXPECT_TRUE(m.judge(write_event("kernel.domainname", "corp", "x", 100)).empty());
+  writer_ns = kHostIpcInode;
+  EXPECT_EQ(m.judge(in_container(write_event("kernel.shmmni", "4096", "8192", 200))).size(), 1u)
+      << "--ipc=host: the host's";
+  writer_ns = kHostUtsInode;
+  EXPECT_EQ(m.judge(write_event("kernel.domainname", "corp", "x", 200)).size(), 1u);
+  // Gone: a container's task wrote its own, any other task the host's.
+  writer_ns.reset();
+  EXPECT_TRUE(m.judge(in_container(write_event("kernel.shmmni", "4096", "8192", 200))).empty());
+  EXPECT_TRUE(m.judge(in_container(write_event("kernel.domainname", "corp", "x", 200))).empty());
+  EXPECT_EQ(m.judge(write_event("kernel.shmmni", "4096", "8192", 200)).size(), 1u)
+      << "ip netns exec shares the host's IPC namespace";
+  // The kernel refused it: --enforce found the host's entry in its namespace.
+  auto denied = in_container(write_event("kernel.shmmni", "4096", "8192", 200));
+  denied.as<SysctlWrite>().denied = true;
+  EXPECT_EQ(m.judge(denied).size(), 1u);
+  // Truly global sysctls stay the host's, from anywhere.
+  EXPECT_EQ(m.judge(in_container(write_event("kernel.pid_max", "4194304", "1000", 200))).size(),
+            1u);
+}
+
+TEST(PolicyMonitor, PlacesAndEnforceKeys) {
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 100), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 0), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("net.core.somaxconn", "1", "2", 200), 100), Place::Netns);
+  EXPECT_EQ(place_of(write_event("vm.swappiness", "1", "2", 200), 100), Place::Host);
+  EXPECT_EQ(place_of(write_event("fs.mqueue.msg_max", "1", "2", 200), 100, 5u), Place::Private);
+  EXPECT_EQ(place_of(write_event("fs.mqueue.msg_max", "1", "2", 200), 100, kHostIpcInode),
+            Place::Host);
+  EXPECT_EQ(place_of(write_event("kernel.hostname", "a", "b", 200), 100, kHostIpcInode),
+            Place::Private)
+      << "hostname is the UTS namespace's";
+  // --enforce entries: keyed by the namespace that holds the sysctl.
+  auto p = parse(
+      "kernel.sem = 1 2 3 4\nkernel.hostname = h\nvm.swappiness = 10\nnet.core.somaxconn = 9\n");
+  auto bind = [&](const char* name) {
+    return Binding{p.rule_for(name, true, {}), name, "", false, true, 100, {}};
+  };
+  EXPECT_EQ(enforce_ns(bind("kernel.sem")), kHostIpcInode);
+  EXPECT_EQ(enforce_ns(bind("kernel.hostname")), kHostUtsInode);
+  EXPECT_EQ(enforce_ns(bind("vm.swappiness")), 0u);
+  EXPECT_EQ(enforce_ns(bind("net.core.somaxconn")), 100u);
 }
 
 TEST(PolicyMonitor, BirthDefaultsAgainstContainerScope) {

@@ -49,22 +49,6 @@ TEST(Readback, JudgeOkNotAppliedUnknown) {
   EXPECT_EQ(judge_readback(w, std::string("7200")), "unknown");
 }
 
-TEST(Readback, ScopeOfNames) {
-  EXPECT_EQ(scope_of("net.ipv4.tcp_keepalive_time"), SysctlScope::Net);
-  EXPECT_EQ(scope_of("net.core.somaxconn"), SysctlScope::Net);
-  EXPECT_EQ(scope_of("kernel.hostname"), SysctlScope::Uts);
-  EXPECT_EQ(scope_of("kernel.domainname"), SysctlScope::Uts);
-  EXPECT_EQ(scope_of("kernel.shmmax"), SysctlScope::Ipc);
-  EXPECT_EQ(scope_of("kernel.msgmnb"), SysctlScope::Ipc);
-  EXPECT_EQ(scope_of("kernel.sem"), SysctlScope::Ipc);
-  EXPECT_EQ(scope_of("fs.mqueue.msg_max"), SysctlScope::Ipc);
-  EXPECT_EQ(scope_of("user.max_user_namespaces"), SysctlScope::User);
-  EXPECT_EQ(scope_of("kernel.ns_last_pid"), SysctlScope::User);
-  EXPECT_EQ(scope_of("vm.swappiness"), SysctlScope::Global);
-  EXPECT_EQ(scope_of("kernel.semaphore_bogus_name_is_global"), SysctlScope::Global);
-  EXPECT_EQ(scope_of("network.is.not.net"), SysctlScope::Global);
-}
-
 TEST(Readback, ParseMode) {
   EXPECT_EQ(parse_write_result_mode("readback"), WriteResultMode::Readback);
   EXPECT_EQ(parse_write_result_mode("syscall"), WriteResultMode::Syscall);

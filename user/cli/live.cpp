@@ -175,8 +175,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     cfg.enforce_mode = opt.enforce_mode;
     for (const auto& b : policy::bind_now(*opt.policy)) {
       if (b.missing) continue;
-      cfg.enforce.push_back(
-          {policy::per_netns(b.sysctl) ? b.netns : 0u, dotted_to_slash(b.sysctl), b.rule->norm});
+      cfg.enforce.push_back({policy::enforce_ns(b), dotted_to_slash(b.sysctl), b.rule->norm});
     }
     spdlog::info("--enforce{}: {} sysctl(s) in the kernel map",
                  opt.enforce_mode == SS_ENFORCE_DRY_RUN ? " --dry-run" : "", cfg.enforce.size());
@@ -208,7 +207,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     monitor = std::make_unique<policy::Monitor>(
         *opt.policy, enricher->host_netns(), [&tracer](const policy::Binding& b) {
           // A namespace born after start: its governed sysctls join the map.
-          tracer.add_enforced({b.netns, dotted_to_slash(b.sysctl), b.rule->norm});
+          tracer.add_enforced({policy::enforce_ns(b), dotted_to_slash(b.sysctl), b.rule->norm});
         });
     pipe.set_policy(monitor.get());
     if (opt.enforce_mode != SS_ENFORCE_OFF)

@@ -4,7 +4,10 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace sysctlscope {
 
@@ -52,5 +55,21 @@ class Dir {
  private:
   DIR* d_;
 };
+
+// The names in `dir` except "." and "..", sorted; `dirs_only`: directories
+// (and entries whose type the filesystem does not report). Empty when `dir`
+// cannot be read.
+inline std::vector<std::string> list_dir(const std::string& dir, bool dirs_only = false) {
+  std::vector<std::string> out;
+  if (dir.empty()) return out;
+  Dir d(dir.c_str());
+  while (dirent* e = d.next()) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (!dirs_only || e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 }  // namespace sysctlscope

@@ -1,25 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <sys/stat.h>
 #include <time.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/clock.hpp"
 #include "core/path.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
+#include "enrich/proc.hpp"
 
 namespace sysctlscope {
 
 namespace {
-
-uint32_t ns_inode(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
 
 // Metadata files may appear after the cgroup (runc writes state.json once the
 // container is created): look again for an event that happened after the
@@ -41,9 +35,7 @@ ContainerEnricher::ContainerEnricher(EnricherConfig cfg)
     v1_fallback_ = *cfg_.v1_fallback;
   } else {
     // Any line other than "0::<path>" is a v1 hierarchy (hybrid or v1 host).
-    std::ifstream in(cfg_.proc_root + "/self/cgroup");
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty() && line.rfind("0::", 0) != 0) v1_fallback_ = true;
+    for (const auto& c : proc_cgroups(cfg_.proc_root, "self")) v1_fallback_ |= !c.v2;
   }
 }
 
@@ -56,16 +48,15 @@ ContainerEnricher::Known* ContainerEnricher::v1_actor(const Event& e) {
     if (!pid) continue;
     auto it = v1_by_pid_.find(pid);
     if (it == v1_by_pid_.end()) {
-      std::ifstream in(cfg_.proc_root + "/" + std::to_string(pid) + "/cgroup");
-      if (!in) continue;  // exited: try the parent
+      auto cgroups = proc_cgroups(cfg_.proc_root, std::to_string(pid));
+      if (cgroups.empty()) continue;  // exited: try the parent
       std::string id;
-      for (std::string line; id.empty() && std::getline(in, line);) {
-        // "<hierarchy id>:<controllers>:<path>"; hierarchy 0 is v2.
-        size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
-        if (b == std::string::npos || line.compare(0, a, "0") == 0) continue;
-        std::string path = line.substr(b + 1);
-        if (path.empty() || path == "/") continue;
-        if (Known* k = resolve_path(path)) id = k->info->id;
+      for (const auto& c : cgroups) {
+        if (c.v2 || c.path.empty() || c.path == "/") continue;
+        if (Known* k = resolve_path(c.path)) {
+          id = k->info->id;
+          break;
+        }
       }
       if (v1_by_pid_.size() >= 4096) v1_by_pid_.clear();
       it = v1_by_pid_.emplace(pid, std::move(id)).first;
@@ -85,7 +76,13 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
   if (c.removed) {
     // Cheap for a known container (no file read); resolves one seeded at
     // start whose cgroup we never looked at, so that its death is seen.
-    Known* k = paths_.find(c.id) ? resolve(c.id, nullptr, 0) : nullptr;
+    // A cgroup never resolved whose path names no known container has no
+    // death to report: no state-dir stat() for it.
+    Known* k = nullptr;
+    if (auto it = by_cgroup_.find(c.id); it != by_cgroup_.end())
+      k = it->second;
+    else if (const std::string* p = paths_.find(c.id); p && may_name_known(*p))
+      k = resolve(c.id, nullptr, 0);
     if (k && k->live > 0 && --k->live == 0) {
       // The container is gone: its netns dies with it (unless someone else
       // holds it) and the inode may be reused. Later events re-resolve.
@@ -103,7 +100,31 @@ void ContainerEnricher::on_cgroup(const CgroupChange& c) {
     Known* k = resolve(c.id, nullptr, kAlways);
     if (k && !kernel_ids_.empty()) warn_if_uncovered(*k, c.path);
   }
+  evict(now);
+}
+
+void ContainerEnricher::evict(uint64_t now) {
   for (uint64_t id : paths_.evict(now)) drop_cgroup(id);
+  while (!retiring_.empty() && retiring_.front().first <= now) {
+    retire(retiring_.front().second);
+    retiring_.pop_front();
+  }
+}
+
+void ContainerEnricher::retire(const std::string& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  Known* k = it->second.get();
+  if (k->cgroups > 0) return;  // freed with its last cgroup (drop_cgroup)
+  for (const auto& [ns, slot] : netns_)
+    if (slot.owner == k) return;  // still owns a live generation
+  for (auto n = netns_.begin(); n != netns_.end();) {
+    if (n->second.before == k) n->second.before = nullptr;
+    n = n->second.owner || n->second.before ? std::next(n) : netns_.erase(n);
+  }
+  std::erase(pending_meta_, k);
+  std::erase_if(v1_by_pid_, [&](const auto& p) { return p.second == id; });
+  by_id_.erase(it);
 }
 
 namespace {
@@ -130,6 +151,12 @@ void ContainerEnricher::drop_cgroup(uint64_t id) {
   }
   std::erase(pending_meta_, k);
   by_id_.erase(k->info->id);
+}
+
+bool ContainerEnricher::may_name_known(const std::string& path) const {
+  if (by_id_.empty()) return false;
+  auto m = parse_container_path(path);
+  return by_id_.count(m ? m->id : path.substr(path.rfind('/') + 1)) != 0;
 }
 
 ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& path) {
@@ -175,7 +202,7 @@ void ContainerEnricher::load_meta(Known& k) {
   warn_problems(k, f.problems);
   // The init's netns, if the pid is still that init (start time as recorded).
   if (same_process(cfg_.proc_root, f.pid, f.init_start)) {
-    uint32_t ns = ns_inode(cfg_.proc_root + "/" + std::to_string(f.pid) + "/ns/net");
+    uint32_t ns = netns_of(cfg_.proc_root, f.pid);
     if (ns && ns != host_netns_) claim_netns(ns, &k);
   }
   if (f.found || k.tries >= kMetaTries) k.meta_done = true;
@@ -255,6 +282,10 @@ void ContainerEnricher::seed_from_runtimes() {
 
 void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
   auto& slot = netns_[netns];
+  // An owner no cgroup points to is freed by no cgroup removal: retire it
+  // after the grace period, like a removed cgroup.
+  if (slot.owner && slot.owner->cgroups == 0)
+    retiring_.emplace_back(mono_ns() + cfg_.grace_ns, slot.owner->info->id);
   // Late events of the generation that just ended keep its owner, none if
   // it had none (not the owner of an even older one).
   slot.before = slot.owner;
@@ -264,8 +295,7 @@ void ContainerEnricher::new_generation(uint32_t netns, uint64_t t) {
 }
 
 void ContainerEnricher::enrich(Event& e) {
-  if (++events_ % kEvictEvery == 0)
-    for (uint64_t id : paths_.evict(mono_ns())) drop_cgroup(id);
+  if (++events_ % kEvictEvery == 0) evict(mono_ns());
   const uint64_t event_ns = e.time_ns ? e.time_ns : kAlways;
   Known* actor = nullptr;
   if (e.cgroup_id) {
@@ -376,7 +406,7 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       if (const std::string* p = paths_.find(id)) running[k].push_back(*p);
 
   KernelContainerFilter f;
-  std::vector<std::string> roots;
+  std::vector<std::string> roots, state_roots;
   for (const auto& v : values) {
     bool any = false;
     for (auto& [k, cg_paths] : running) {
@@ -388,12 +418,14 @@ std::optional<KernelContainerFilter> ContainerEnricher::kernel_filter_for(
       if (std::find(f.ids.begin(), f.ids.end(), c.id) != f.ids.end()) continue;
       f.ids.push_back(c.id);
       // Its netns, from its init process: a host process reaching into it
-      // must pass too. Unknown (no runc state): the kernel cannot tell.
-      ContainerInfo probe = c;
-      ContainerFiles files = read_container_files(cfg_.meta, probe);
+      // must pass too. Only runc's state.json records the init (names and
+      // annotations are known already). Unknown (no state): the kernel cannot tell.
+      if (state_roots.empty()) state_roots = runc_state_roots(cfg_.meta);
+      RuncState st;
       uint32_t ns = 0;
-      if (same_process(cfg_.proc_root, files.pid, files.init_start))
-        ns = ns_inode(cfg_.proc_root + "/" + std::to_string(files.pid) + "/ns/net");
+      if (read_runc_state(state_roots, c.id, st) &&
+          same_process(cfg_.proc_root, st.pid, st.init_start))
+        ns = netns_of(cfg_.proc_root, st.pid);
       if (!ns) return fail("the network namespace of " + c.id + " is unknown");
       if (ns != host_netns_ && std::find(f.netns.begin(), f.netns.end(), ns) == f.netns.end())
         f.netns.push_back(ns);

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "enrich/container_meta.hpp"
 
+#include "core/fd.hpp"
 #include "enrich/container_paths.hpp"
+#include "enrich/proc.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace sysctlscope {
 
@@ -25,25 +28,14 @@ nlohmann::json load_json(const std::string& path, bool* malformed = nullptr) {
   return j.is_discarded() ? nlohmann::json() : j;
 }
 
-std::vector<std::string> subdirs(const std::string& dir) {
-  std::vector<std::string> out;
-  if (dir.empty()) return out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != ".." && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN))
-        out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string str_at(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string docker_config_path(const std::string& docker_root, const std::string& id) {
+  return docker_root + "/containers/" + id + "/config.v2.json";
 }
 
 // A plain id, not a path: ids come from cgroup names, which we do not trust.
@@ -147,17 +139,17 @@ bool apply_annotations_file(const std::string& config_json, ContainerInfo& c, bo
   return true;
 }
 
-std::string docker_container_name(const std::string& docker_root, const std::string& id) {
+std::string docker_container_name(const std::string& docker_root, const std::string& id,
+                                  bool* malformed) {
   if (!safe_id(id)) return "";
-  std::string name =
-      str_at(load_json(docker_root + "/containers/" + id + "/config.v2.json"), "Name");
+  std::string name = str_at(load_json(docker_config_path(docker_root, id), malformed), "Name");
   if (!name.empty() && name[0] == '/') name.erase(0, 1);
   return name;
 }
 
 std::vector<std::string> runc_state_roots(const MetaSources& m) {
   std::vector<std::string> roots = m.runc_roots;
-  for (const auto& ns : subdirs(m.containerd_runc_root))
+  for (const auto& ns : list_dir(m.containerd_runc_root, true))
     roots.push_back(m.containerd_runc_root + "/" + ns);
   std::vector<std::string> out;
   for (auto& r : roots)
@@ -188,36 +180,57 @@ void refine_runtime(ContainerInfo& c, const std::string& rt) {
 }
 
 // Podman's (and CRI-O's) containers storage: [{"id", "names": [...], ...}].
-// Written at `podman create`, before the runtime runs: names at birth.
-std::string storage_name(const std::string& storage, const std::string& id, bool* malformed) {
-  if (storage.empty()) return "";
+// Written at `podman create`, before the runtime runs: names at birth. One
+// parse gives every container's first name (id -> name).
+std::unordered_map<std::string, std::string> storage_names(const std::string& storage,
+                                                           bool* malformed) {
+  std::unordered_map<std::string, std::string> out;
+  if (storage.empty()) return out;
   auto j = load_json(storage + "/overlay-containers/containers.json", malformed);
-  if (!j.is_array()) return "";
+  if (!j.is_array()) return out;
   for (const auto& c : j) {
-    if (!c.is_object() || str_at(c, "id") != id) continue;
+    std::string id = str_at(c, "id");
+    if (id.empty()) continue;
     auto n = c.find("names");
+    std::string name;
     if (n != c.end() && n->is_array() && !n->empty() && n->front().is_string())
-      return n->front().get<std::string>();
-    return "";
+      name = n->front().get<std::string>();
+    out.emplace(std::move(id), std::move(name));  // the first entry of an id wins
   }
-  return "";
+  return out;
 }
-}  // namespace
 
-ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
+// What one scan reads once for all its containers: the state roots, the
+// containerd task namespaces and Podman's containers.json (each on first need).
+struct SharedFiles {
+  std::vector<std::string> roots;
+  std::optional<std::vector<std::string>> task_namespaces;
+  std::optional<std::unordered_map<std::string, std::string>> storage;
+  bool storage_malformed = false;
+};
+
+// `known`: the container's runc state, already read from `known_root` (a scan
+// lists the states it reads), or nullptr to look for it in every root.
+ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& shared,
+                          const RuncState* known, const std::string& known_root) {
   ContainerFiles f;
   if (!safe_id(c.id)) return f;
   auto problem = [&](const std::string& path) { f.problems.push_back(path + ": malformed"); };
   RuncState st;
   std::string state_root;
-  for (const auto& root : runc_state_roots(m)) {
-    bool bad = false;
-    std::string path = root + "/" + c.id + "/state.json";
-    if (read_runc_state_file(path, st, &bad)) {
-      state_root = root;
-      break;
+  if (known) {
+    st = *known;
+    state_root = known_root;
+  } else {
+    for (const auto& root : shared.roots) {
+      bool bad = false;
+      std::string path = root + "/" + c.id + "/state.json";
+      if (read_runc_state_file(path, st, &bad)) {
+        state_root = root;
+        break;
+      }
+      if (bad) problem(path);
     }
-    if (bad) problem(path);
   }
   std::string bundle;
   if (!state_root.empty()) {
@@ -228,7 +241,8 @@ ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
     refine_runtime(c, runtime_of_root(m, state_root, st.labels));
   } else if (!m.containerd_task_root.empty()) {
     // containerd writes the task bundle before runc creates its state.
-    for (const auto& ns : subdirs(m.containerd_task_root)) {
+    if (!shared.task_namespaces) shared.task_namespaces = list_dir(m.containerd_task_root, true);
+    for (const auto& ns : *shared.task_namespaces) {
       std::string dir = m.containerd_task_root + "/" + ns + "/" + c.id;
       struct stat sb {};
       if (::stat((dir + "/config.json").c_str(), &sb) != 0) continue;
@@ -247,24 +261,30 @@ ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
   if (!annotated && !state_root.empty()) apply_annotations(st.labels, c, &f.sandbox);
   if (c.name.empty() && c.runtime == "docker") {
     bool bad = false;
-    std::string path = m.docker_root + "/containers/" + c.id + "/config.v2.json";
-    std::string name = str_at(load_json(path, &bad), "Name");
-    if (bad) problem(path);
-    if (!name.empty() && name[0] == '/') name.erase(0, 1);
-    c.name = name;
-    f.found |= !name.empty();
+    c.name = docker_container_name(m.docker_root, c.id, &bad);
+    if (bad) problem(docker_config_path(m.docker_root, c.id));
+    f.found |= !c.name.empty();
   }
   if (c.name.empty() && (c.runtime == "podman" || c.runtime == "runc" || c.runtime == "cri-o")) {
-    bool bad = false;
-    std::string name = storage_name(m.containers_storage, c.id, &bad);
-    if (bad) problem(m.containers_storage + "/overlay-containers/containers.json");
-    if (!name.empty()) {
-      c.name = name;
+    if (!shared.storage)
+      shared.storage = storage_names(m.containers_storage, &shared.storage_malformed);
+    if (shared.storage_malformed)
+      problem(m.containers_storage + "/overlay-containers/containers.json");
+    auto it = shared.storage->find(c.id);
+    if (it != shared.storage->end() && !it->second.empty()) {
+      c.name = it->second;
       if (c.runtime == "runc") c.runtime = "podman";
       f.found = true;
     }
   }
   return f;
+}
+}  // namespace
+
+ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
+  SharedFiles shared;
+  shared.roots = runc_state_roots(m);
+  return read_files(m, c, shared, nullptr, "");
 }
 
 std::optional<uint64_t> proc_start_time(const std::string& proc_root, int pid) {
@@ -294,34 +314,23 @@ bool same_process(const std::string& proc_root, int pid, uint64_t start) {
   return proc_start_time(proc_root, pid) == start;
 }
 
-namespace {
-uint32_t netns_of(const std::string& proc_root, int pid) {
-  struct stat st {};
-  std::string p = proc_root + "/" + std::to_string(pid) + "/ns/net";
-  return ::stat(p.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
-
-std::string cgroup2_of(const std::string& proc_root, int pid) {
-  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) return line.substr(3);
-  return "";
-}
-}  // namespace
-
 std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
                                                       const std::string& proc_root) {
   std::vector<RunningContainer> out;
-  std::vector<std::string> seen;
-  for (const auto& root : runc_state_roots(m)) {
-    for (const auto& dir : subdirs(root)) {
+  std::unordered_set<std::string> seen;
+  SharedFiles shared;
+  shared.roots = runc_state_roots(m);
+  for (const auto& root : shared.roots) {
+    for (const auto& dir : list_dir(root, true)) {
       RuncState st;
       if (!safe_id(dir) || !read_runc_state_file(root + "/" + dir + "/state.json", st)) continue;
       RunningContainer r;
       r.info.id = st.id.empty() ? dir : st.id;
-      if (std::find(seen.begin(), seen.end(), r.info.id) != seen.end()) continue;
-      seen.push_back(r.info.id);
-      ContainerFiles f = read_container_files(m, r.info);
+      if (!seen.insert(r.info.id).second) continue;
+      // The state just read is the one read_container_files would find first
+      // (same root order), unless the id it names is another directory's.
+      ContainerFiles f = r.info.id == dir ? read_files(m, r.info, shared, &st, root)
+                                          : read_files(m, r.info, shared, nullptr, "");
       r.sandbox = f.sandbox;
       // The init's pid counts only if its start time is the one runc
       // recorded: the pid of a stopped container may belong to anyone now.

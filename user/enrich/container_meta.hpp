@@ -51,9 +51,9 @@ ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c);
 // cgroups): what `netns list`, `diff`, `record` and trace's start use.
 struct RunningContainer {
   ContainerInfo info;
-  int pid = 0;             // init pid, checked against its start time
-  uint32_t netns = 0;      // the init's netns inode; 0 when the init is gone
-  std::string cgroup;      // the init's cgroup v2 path ("" when unknown)
+  int pid = 0;         // init pid, checked against its start time
+  uint32_t netns = 0;  // the init's netns inode; 0 when the init is gone
+  std::string cgroup;  // the init's cgroup v2 path ("" when unknown)
   bool sandbox = false;
 };
 std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
@@ -98,6 +98,8 @@ void apply_annotations(const std::vector<std::pair<std::string, std::string>>& k
                        bool* sandbox = nullptr);
 
 // Docker's name for a container ("/web" -> "web"); "" when unknown.
-std::string docker_container_name(const std::string& docker_root, const std::string& id);
+// `malformed` (if given) is set when its config.v2.json does not parse.
+std::string docker_container_name(const std::string& docker_root, const std::string& id,
+                                  bool* malformed = nullptr);
 
 }  // namespace sysctlscope

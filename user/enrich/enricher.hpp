@@ -134,8 +134,16 @@ class ContainerEnricher final : public Enricher {
   // events newer than the last look).
   Known* resolve(uint64_t cgroup_id, const std::string** path, uint64_t event_ns);
   Known* resolve_path(const std::string& path);
+  // `path` names a container already known (by its shape's id, or its last
+  // component for plain runc / ctr): no file is looked at.
+  bool may_name_known(const std::string& path) const;
   void load_meta(Known& k);
   void drop_cgroup(uint64_t id);
+  // Evicts removed cgroups and retires containers that are due.
+  void evict(uint64_t now_ns);
+  // Frees a container no cgroup points to (known from a runtime scan or the
+  // v1 fallback) once no netns names it as its current owner.
+  void retire(const std::string& id);
   void retry_pending_meta(uint64_t event_ns);
   void warn_if_uncovered(const Known& k, const std::string& path);
   // Records `k` as the owner of `netns` unless it has one; a pod's sandbox
@@ -161,8 +169,11 @@ class ContainerEnricher final : public Enricher {
   std::unordered_map<uint64_t, Known*> by_cgroup_;
   std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
   std::unordered_map<uint32_t, NetnsSlot> netns_;
-  uint64_t last_scan_ns_ = 0;  // monotonic
+  uint64_t last_scan_ns_ = 0;         // monotonic
   std::vector<Known*> pending_meta_;  // containers whose files were not there yet
+  // (due ns, id): containers without cgroups whose netns generation ended;
+  // kept for the grace period (late events still name them), then retired.
+  std::deque<std::pair<uint64_t, std::string>> retiring_;
   // Set by kernel_filter_for: containers filtered in the kernel, and the
   // cgroup paths whose subtrees the kernel lets through.
   std::vector<std::string> kernel_ids_, kernel_paths_;

@@ -191,15 +191,10 @@ void write_baseline(RecordSink& sink) {
     if (n.owner)
       b.container = ContainerInfo{n.owner->id,  n.owner->runtime,       n.owner->name,
                                   n.owner->pod, n.owner->k8s_namespace, ""};
-    std::string path =
-        n.pid ? "/proc/" + std::to_string(n.pid) + "/ns/net" : (n.names.empty() ? "" : n.names[0]);
-    Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st {};
-    if (!fd.valid()) {
-      b.error = "open " + path + ": " + errno_name(errno);
-    } else if (::fstat(fd.get(), &st) != 0 || st.st_ino != n.inode) {
-      b.error = "namespace went away before it could be read";  // the pid exited and was reused
-    } else if (auto m = netns::read_net_sysctls_in(fd.get()); m.has_value()) {
+    auto fd = netns::open_listed_netns(n);
+    if (!fd) {
+      b.error = fd.error().what();
+    } else if (auto m = netns::read_net_sysctls_in(fd->get()); m.has_value()) {
       Baseline v = from_map(*m, "netns", n.inode);
       b.values = std::move(v.values);
       b.errors = std::move(v.errors);

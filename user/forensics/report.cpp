@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "model/sysctl_path.hpp"
 #include "output/escape.hpp"
 #include "policy/policy.hpp"
 
@@ -54,14 +55,17 @@ const Volatile kVolatile[] = {
     {"fs.quota.reads", "quota statistics (fs/quota/dquot.c)"},
     {"fs.quota.syncs", "quota statistics (fs/quota/dquot.c)"},
     {"fs.quota.writes", "quota statistics (fs/quota/dquot.c)"},
-    {"kernel.ns_last_pid", "the last PID allocated, moves with every fork (kernel/pid_namespace.c)"},
+    {"kernel.ns_last_pid",
+     "the last PID allocated, moves with every fork (kernel/pid_namespace.c)"},
     {"kernel.random.uuid", "a new random UUID on every read (drivers/char/random.c)"},
-    {"kernel.random.entropy_avail", "the entropy estimate of the input pool (drivers/char/random.c)"},
+    {"kernel.random.entropy_avail",
+     "the entropy estimate of the input pool (drivers/char/random.c)"},
     {"kernel.pty.nr", "count of allocated pseudo-terminals (drivers/tty/pty.c)"},
     {"kernel.hung_task_detect_count", "count of hung tasks detected (kernel/hung_task.c)"},
     {"kernel.perf_event_max_sample_rate",
      "lowered by the kernel when perf interrupts take too long (kernel/events/core.c)"},
-    {"net.netfilter.nf_conntrack_count", "count of tracked connections (nf_conntrack_standalone.c)"},
+    {"net.netfilter.nf_conntrack_count",
+     "count of tracked connections (nf_conntrack_standalone.c)"},
 };
 
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
@@ -185,8 +189,10 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
       continue;
     }
     const std::string name(e->sysctl());
-    const uint64_t ns =
-        policy::per_netns(name) && e->netns && e->netns != host_ns ? e->netns : 0;
+    // A container's own IPC/UTS namespace is no place a rule governs.
+    const policy::Place place = policy::place_of(*e, static_cast<uint32_t>(host_ns));
+    if (place == policy::Place::Private) continue;
+    const uint64_t ns = place == policy::Place::Netns ? e->netns : 0;
     auto& slot = vals[ns][name];
     // A read only tells something when the value changed unseen.
     if (e->is<SysctlWrite>() || normalize_value(slot.value) != normalize_value(value))
@@ -196,7 +202,7 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
     std::optional<ContainerInfo> owner;
     if (auto o = owners.find(ns); o != owners.end()) owner = o->second;
     for (const auto& [name, v] : m) {
-      if (ns && !policy::per_netns(name)) continue;
+      if (ns && scope_of(name) != SysctlScope::Net) continue;
       const policy::Rule* rule = pol.rule_for(name, ns == 0, owner);
       if (!rule || policy::value_satisfies(*rule, v.value)) continue;
       PolicyDriftRow row;
@@ -369,7 +375,8 @@ Report build_report(const Recording& rec) {
         if (auto u = unknown.find({scope, sysctl}); u != unknown.end()) {
           if (normalize_value(u->second.value) == normalize_value(rd->value)) {
             l = u->second;
-            l.by += " (write result unknown; its value was seen by a read at " + hms(e.time_ns) + ")";
+            l.by +=
+                " (write result unknown; its value was seen by a read at " + hms(e.time_ns) + ")";
           }
           unknown.erase(u);  // the read settles it either way
         }
@@ -448,7 +455,8 @@ Report build_report(const Recording& rec) {
     }
     // A change nobody wrote, of a sysctl that changes by itself, is noise.
     if (!l.from_write) {
-      if (const char* why = volatile_reason(sysctl)) d.volatile_reason = why;
+      if (const char* why = volatile_reason(sysctl))
+        d.volatile_reason = why;
       else if (base_volatile.count(sysctl))
         d.volatile_reason = "changed between two reads of the baseline with no write";
     }

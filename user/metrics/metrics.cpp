@@ -25,8 +25,7 @@ void append_u64(std::string& out, uint64_t v) {
   out.append(buf, static_cast<size_t>(n));
 }
 
-void header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -70,7 +69,8 @@ void sample_seconds(std::string& out, std::string_view name, std::string_view la
   out += escape_label(value);
   out += "\"} ";
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu", static_cast<unsigned long long>(ns / 1000000000ull),
+  int n = std::snprintf(buf, sizeof buf, "%llu.%09llu",
+                        static_cast<unsigned long long>(ns / 1000000000ull),
                         static_cast<unsigned long long>(ns % 1000000000ull));
   out.append(buf, static_cast<size_t>(n));
   out += '\n';
@@ -138,6 +138,10 @@ LabelFilter parse_label_filter(const std::string& s) {
 }
 
 Metrics::Metrics(LabelFilter labels) : labels_(labels) {
+  // Label set 0: empty labels (host processes, overflow).
+  label_sets_.emplace_back();
+  labelled_.emplace_back();
+  label_ids_.emplace(label_sets_.front(), 0);
   for (auto r : kFixedResults) result_names_.emplace_back(r);
   for (int e = 1; e <= kMaxErrno; ++e) {
     std::string n = errno_name(e);
@@ -161,8 +165,8 @@ void Metrics::count(const Event& e) {
   if (const auto* w = e.get_if<SysctlWrite>()) {
     std::string_view r = w->result.empty() ? std::string_view("unknown") : w->result;
     auto it = result_index_.find(r);
-    by_result_[it != result_index_.end() ? it->second : result_names_.size() - 1].fetch_add(1,
-                                                                                            relaxed);
+    by_result_[it != result_index_.end() ? it->second : result_names_.size() - 1].fetch_add(
+        1, relaxed);
   } else if (const auto* b = e.get_if<SysctlBlocked>()) {
     size_t i = 0;
     while (i < kBlockedBy.size() && kBlockedBy[i] != b->blocked_by) ++i;
@@ -170,40 +174,72 @@ void Metrics::count(const Event& e) {
   } else if (const auto* l = e.get_if<Lost>()) {
     lost_records_.fetch_add(l->count, relaxed);
   } else if (const auto* n = e.get_if<NetnsCreate>()) {
-    births_[!n->differs_from_host ? 2 : n->differs_from_host->empty() ? 1 : 0].fetch_add(1,
-                                                                                       relaxed);
+    births_[!n->differs_from_host           ? 2
+            : n->differs_from_host->empty() ? 1
+                                            : 0]
+        .fetch_add(1, relaxed);
   }
   if (labels_.any()) count_labelled(e);
 }
 
+size_t Metrics::LabelHash::operator()(const LabelView& v) const {
+  std::hash<std::string_view> h;
+  size_t x = h(v.container);
+  x = x * 1000003u ^ h(v.pod);
+  return x * 1000003u ^ h(v.ns);
+}
+
+std::optional<uint32_t> Metrics::label_id(const LabelView& v, size_t type) {
+  uint32_t id = last_id_;
+  if (!(view(label_sets_[id]) == v)) {
+    auto it = label_ids_.find(v);
+    if (it != label_ids_.end()) {
+      id = it->second;
+    } else {
+      if (series_ >= kMaxLabelSets) return std::nullopt;
+      id = static_cast<uint32_t>(label_sets_.size());
+      label_sets_.push_back(
+          LabelSet{std::string(v.container), std::string(v.pod), std::string(v.ns)});
+      labelled_.emplace_back();
+      label_ids_.emplace(label_sets_.back(), id);
+    }
+    last_id_ = id;
+  }
+  if (labelled_[id][type] == 0 && series_ >= kMaxLabelSets) return std::nullopt;
+  return id;
+}
+
 void Metrics::count_labelled(const Event& e) {
-  LabelKey k{index_of(e.type()), {}, {}, {}};
+  const size_t t = index_of(e.type());
+  LabelView v;
   if (e.container) {
     const auto& c = *e.container;
-    if (labels_.container) std::get<1>(k) = !c.name.empty() ? c.name : c.id.substr(0, 12);
-    if (labels_.pod) std::get<2>(k) = c.pod;
-    if (labels_.k8s_namespace) std::get<3>(k) = c.k8s_namespace;
+    if (labels_.container)
+      v.container =
+          !c.name.empty() ? std::string_view(c.name) : std::string_view(c.id).substr(0, 12);
+    if (labels_.pod) v.pod = c.pod;
+    if (labels_.k8s_namespace) v.ns = c.k8s_namespace;
   }
-  auto it = labelled_.find(k);
-  if (it == labelled_.end()) {
-    if (labelled_.size() >= kMaxLabelSets) {
-      label_overflow_.fetch_add(1, std::memory_order_relaxed);
-      k = LabelKey{index_of(e.type()), {}, {}, {}};
-    }
-    it = labelled_.try_emplace(std::move(k), 0).first;
+  std::optional<uint32_t> id = label_id(v, t);
+  if (!id) {
+    label_overflow_.fetch_add(1, std::memory_order_relaxed);
+    id = 0;
   }
-  ++it->second;
+  uint64_t& n = labelled_[*id][t];
+  if (n++ == 0) ++series_;
   labelled_dirty_ = true;
 }
 
 void Metrics::publish(bool wait) {
   if (!labelled_dirty_) return;
-  // try_lock: a scrape copying the map right now never holds up the pipeline.
+  // try_lock: a scrape copying the counts right now never holds up the pipeline.
   std::unique_lock lk(published_mu_, std::defer_lock);
   if (wait)
     lk.lock();
   else if (!lk.try_lock())
     return;
+  for (size_t i = published_sets_.size(); i < label_sets_.size(); ++i)
+    published_sets_.push_back(label_sets_[i]);
   published_ = labelled_;
   labelled_dirty_ = false;
 }
@@ -229,13 +265,19 @@ std::string Metrics::render() const {
     for (size_t i = 0; i < kEventTypeCount; ++i) {
       uint64_t v = by_type_[i].load(relaxed);
       // Types not public yet (sysctl_drift) appear once something emits them.
-      if (is_public_type(i) || v) sample(out, "sysctlscope_events_total", {{"event", type_name(i)}}, v);
+      if (is_public_type(i) || v)
+        sample(out, "sysctlscope_events_total", {{"event", type_name(i)}}, v);
     }
   } else {
     std::map<LabelKey, uint64_t> snap;
     {
       std::lock_guard lk(published_mu_);
-      snap = published_;
+      for (size_t id = 0; id < published_.size(); ++id) {
+        const LabelSet& s = published_sets_[id];
+        for (size_t t = 0; t < kEventTypeCount; ++t)
+          if (published_[id][t])
+            snap.emplace(LabelKey{t, s.container, s.pod, s.ns}, published_[id][t]);
+      }
     }
     for (size_t i = 0; i < kEventTypeCount; ++i)
       if (is_public_type(i)) snap.try_emplace(LabelKey{i, {}, {}, {}}, 0);

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -76,7 +77,36 @@ class Metrics {
 
  private:
   using LabelKey = std::tuple<size_t, std::string, std::string, std::string>;  // type, c, pod, ns
+  // One label set's values (container, pod, namespace), owned or viewed: an
+  // event is looked up by a view of its container's strings, so counting an
+  // already-seen set allocates nothing.
+  struct LabelSet {
+    std::string container, pod, ns;
+  };
+  struct LabelView {
+    std::string_view container, pod, ns;
+    bool operator==(const LabelView&) const = default;
+  };
+  static LabelView view(const LabelSet& s) { return {s.container, s.pod, s.ns}; }
+  struct LabelHash {
+    using is_transparent = void;
+    size_t operator()(const LabelView& v) const;
+    size_t operator()(const LabelSet& s) const { return (*this)(view(s)); }
+  };
+  struct LabelEq {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return as_view(a) == as_view(b);
+    }
+    static LabelView as_view(const LabelView& v) { return v; }
+    static LabelView as_view(const LabelSet& s) { return view(s); }
+  };
+  using Counts = std::array<uint64_t, kEventTypeCount>;
   void count_labelled(const Event& e);
+  // The id of the event's label set (allocates only for a new set); nullopt
+  // when it is new and the series are full.
+  std::optional<uint32_t> label_id(const LabelView& v, size_t type);
 
   const LabelFilter labels_;
   std::array<std::atomic<uint64_t>, kEventTypeCount> by_type_{};
@@ -92,12 +122,19 @@ class Metrics {
   std::atomic<uint64_t> ringbuf_bytes_{0};
   std::atomic<uint64_t> label_overflow_{0};
 
-  // Pipeline thread only.
-  std::map<LabelKey, uint64_t> labelled_;
+  // Pipeline thread only: label sets by id (id 0: empty labels, host
+  // processes and overflow), their counts by event type, and how many
+  // (set, type) series are non-zero (bounded by kMaxLabelSets).
+  std::unordered_map<LabelSet, uint32_t, LabelHash, LabelEq> label_ids_;
+  std::vector<LabelSet> label_sets_;
+  std::vector<Counts> labelled_;
+  size_t series_ = 0;
+  uint32_t last_id_ = 0;  // the previous event's set: most come in runs
   bool labelled_dirty_ = false;
-  // Published copy, read by scrapes.
+  // Published copy, read by scrapes (sets only ever appended).
   mutable std::mutex published_mu_;
-  std::map<LabelKey, uint64_t> published_;
+  std::vector<LabelSet> published_sets_;
+  std::vector<Counts> published_;
 
   std::string kernel_, missing_;
   mutable std::mutex prog_mu_;

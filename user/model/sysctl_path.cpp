@@ -142,4 +142,45 @@ std::vector<std::string> split_cmdline(std::string_view raw) {
   return out;
 }
 
+std::string normalize_sysctl_name(std::string_view n) {
+  while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.remove_suffix(1);
+  if (n.substr(0, 10) == "/proc/sys/") n.remove_prefix(10);
+  while (!n.empty() && n.front() == '/') n.remove_prefix(1);
+  // Same rule as sysctl(8): the first separator decides the style; in slash
+  // style a '.' belongs to a component and becomes '/' when dotted.
+  auto dot = n.find('.'), slash = n.find('/');
+  std::string out(n);
+  if (slash != std::string_view::npos && (dot == std::string_view::npos || slash < dot))
+    for (char& c : out) c = c == '/' ? '.' : (c == '.' ? '/' : c);
+  return out;
+}
+
+bool valid_sysctl_name(std::string_view dotted) {
+  if (dotted.empty()) return false;
+  size_t start = 0;
+  while (start <= dotted.size()) {
+    size_t end = dotted.find('.', start);
+    if (end == std::string_view::npos) end = dotted.size();
+    // In dotted form '/' stands for a '.' inside a component.
+    auto comp = dotted.substr(start, end - start);
+    if (comp.empty() || comp == "/" || comp == "//") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+SysctlScope scope_of(std::string_view d) {
+  auto starts = [&](std::string_view p) { return d.substr(0, p.size()) == p; };
+  if (starts("net.")) return SysctlScope::Net;
+  if (d == "kernel.hostname" || d == "kernel.domainname") return SysctlScope::Uts;
+  if (starts("kernel.shm") || starts("kernel.msg") || d == "kernel.sem" ||
+      d == "kernel.sem_next_id" || d == "kernel.auto_msgmni" || starts("fs.mqueue."))
+    return SysctlScope::Ipc;
+  // user.* is per user namespace; kernel.ns_last_pid per pid namespace: a
+  // reader sees its own, and joining either from a threaded process is not
+  // allowed, so they are read only where the writer's is the tool's own.
+  if (starts("user.") || d == "kernel.ns_last_pid") return SysctlScope::User;
+  return SysctlScope::Global;
+}
+
 }  // namespace sysctlscope

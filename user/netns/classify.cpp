@@ -78,33 +78,6 @@ K8sRule k8s_rule(std::string_view s) {
   return r;
 }
 
-std::string normalize_sysctl_name(std::string_view n) {
-  while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.remove_suffix(1);
-  if (starts_with(n, "/proc/sys/")) n.remove_prefix(10);
-  while (!n.empty() && n.front() == '/') n.remove_prefix(1);
-  // Same rule as sysctl(8): the first separator decides the style; in slash
-  // style a '.' belongs to a component and becomes '/' when dotted.
-  auto dot = n.find('.'), slash = n.find('/');
-  std::string out(n);
-  if (slash != std::string_view::npos && (dot == std::string_view::npos || slash < dot))
-    for (char& c : out) c = c == '/' ? '.' : (c == '.' ? '/' : c);
-  return out;
-}
-
-bool valid_sysctl_name(std::string_view dotted) {
-  if (dotted.empty()) return false;
-  size_t start = 0;
-  while (start <= dotted.size()) {
-    size_t end = dotted.find('.', start);
-    if (end == std::string_view::npos) end = dotted.size();
-    // In dotted form '/' stands for a '.' inside a component.
-    auto comp = dotted.substr(start, end - start);
-    if (comp.empty() || comp == "/" || comp == "//") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 size_t edit_distance(std::string_view a, std::string_view b) {
   // Levenshtein with one row; names are short (< 100 bytes).
   std::vector<size_t> row(b.size() + 1);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Which namespace makes a sysctl per-container, as runc's validator and
-// Kubernetes classify it, plus name normalisation and "did you mean".
+// Kubernetes classify it, plus "did you mean" (names are normalised by
+// model/sysctl_path.hpp).
 #pragma once
 
 #include <optional>
@@ -28,15 +29,6 @@ struct K8sRule {
   std::optional<std::string> safe_since;  // Kubernetes version that put it in the safe set
 };
 K8sRule k8s_rule(std::string_view dotted);
-
-// "net/ipv4/tcp_keepalive_time", "/proc/sys/net/ipv4/..." or dotted -> dotted.
-// A name that mixes both styles is taken as dotted (sysctl(8) allows '/' inside
-// a component, e.g. net.ipv4.conf.eth0/100.rp_filter). Empty -> empty.
-std::string normalize_sysctl_name(std::string_view name);
-
-// A dotted name whose /proc/sys path has no empty, "." or ".." component
-// (so "kernel/../../etc/passwd" cannot escape /proc/sys).
-bool valid_sysctl_name(std::string_view dotted);
 
 size_t edit_distance(std::string_view a, std::string_view b);
 // The `n` names closest to `name` by edit distance (ties: alphabetical).

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "model/event.hpp"
+#include "model/sysctl_path.hpp"
 #include "netns/classify.hpp"
 #include "netns/diff.hpp"
 #include "netns/nsexec.hpp"

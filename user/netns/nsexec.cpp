@@ -206,6 +206,21 @@ Expected<SysctlMap> read_net_sysctls_in(int netns_fd) {
   return decode_map(*r);
 }
 
+Expected<SysctlMap> read_sysctls_in(const std::vector<std::pair<int, int>>& ns,
+                                    const std::vector<std::string>& names) {
+  auto r = run_in_child(
+      [&]() {
+        for (const auto& [type, fd] : ns)
+          if (::setns(fd, type) != 0) fail("setns", errno);
+        SysctlMap m;
+        for (const auto& n : names) m.emplace(n, read_sysctl_value(n));
+        return encode(m);
+      },
+      "read sysctls in the host's namespaces");
+  if (!r) return r.error();
+  return decode_map(*r);
+}
+
 Expected<SysctlMap> read_net_sysctls_fresh() {
   auto r = run_in_child(
       []() {

@@ -36,6 +36,10 @@ Expected<std::string> run_in_child(const std::function<std::string()>& fn, const
 // The net sysctls of the netns behind `netns_fd` (an nsfs fd: /proc/PID/ns/net
 // or a /run/netns bind mount).
 Expected<SysctlMap> read_net_sysctls_in(int netns_fd);
+// `names` as seen from the namespaces behind `ns` ((CLONE_NEW* type, nsfs fd)
+// pairs, joined in that order by a forked child).
+Expected<SysctlMap> read_sysctls_in(const std::vector<std::pair<int, int>>& ns,
+                                    const std::vector<std::string>& names);
 // The net sysctls of a brand-new netns created (and dropped) for the purpose.
 Expected<SysctlMap> read_net_sysctls_fresh();
 

@@ -11,28 +11,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <set>
 
 #include "core/error.hpp"
 #include "enrich/container_meta.hpp"
+#include "enrich/proc.hpp"
 #include "output/escape.hpp"
 
 namespace sysctlscope::netns {
 
 namespace {
-
-std::vector<std::string> subdirs(const std::string& dir) {
-  std::vector<std::string> out;
-  Dir d(dir.c_str());
-  while (dirent* e = d.next()) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 20 &&
@@ -87,11 +76,32 @@ std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources) {
   return std::make_unique<RuntimeSource>(std::move(sources));
 }
 
-uint64_t netns_inode_of_pid(pid_t pid) {
-  struct stat st {};
-  std::string p = "/proc/" + std::to_string(pid) + "/ns/net";
-  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+Expected<Fd> open_netns_checked(const std::string& path, uint64_t inode) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error("open netns", path, errno);
+  if (inode_of_fd(fd.get()) != inode)
+    return Error("open netns", path, 0,
+                 "no longer netns " + std::to_string(inode) + ": it went away");
+  return fd;
 }
+
+Expected<Fd> open_listed_netns(const NetnsInfo& ns) {
+  std::vector<std::string> paths;
+  if (ns.pid) paths.push_back("/proc/" + std::to_string(ns.pid) + "/ns/net");
+  paths.insert(paths.end(), ns.names.begin(), ns.names.end());
+  if (paths.empty())
+    return Error("open netns " + std::to_string(ns.inode), "", 0,
+                 "no process or bind mount holds it");
+  std::optional<Error> last;
+  for (const auto& p : paths) {
+    auto fd = open_netns_checked(p, ns.inode);
+    if (fd) return fd;
+    last = fd.error();
+  }
+  return *last;
+}
+
+uint64_t netns_inode_of_pid(pid_t pid) { return netns_of("/proc", pid); }
 
 uint64_t host_netns_inode() {
   if (uint64_t ino = netns_inode_of_pid(1)) return ino;
@@ -101,7 +111,7 @@ uint64_t host_netns_inode() {
 std::vector<NetnsInfo> list_netns(ContainerSource& containers,
                                   const std::vector<std::string>& name_dirs) {
   std::map<uint64_t, NetnsInfo> by_inode;
-  for (const auto& ent : subdirs("/proc")) {
+  for (const auto& ent : list_dir("/proc")) {
     if (!all_digits(ent)) continue;
     pid_t pid = static_cast<pid_t>(std::stol(ent));
     uint64_t ino = netns_inode_of_pid(pid);
@@ -112,7 +122,7 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers,
     if (n.pid == 0 || pid < n.pid) n.pid = pid;
   }
   for (const auto& dir : unique_dirs(name_dirs)) {
-    for (const auto& ent : subdirs(dir)) {
+    for (const auto& ent : list_dir(dir)) {
       std::string path = dir + "/" + ent;
       Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd.valid() || !is_net_nsfs(fd.get())) continue;  // a stale file whose mount is gone
@@ -198,11 +208,12 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
       } else {
         for (const auto& ns : list_netns(containers)) {
           if (ns.inode != n) continue;
-          std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
-                                    : (ns.names.empty() ? "" : ns.names.front());
-          if (path.empty()) break;
-          t = open_path(spec, path, "inode");
-          if (t.inode != n) throw UsageError("netns " + spec + " went away while resolving it");
+          auto fd = open_listed_netns(ns);
+          if (!fd) throw UsageError("netns " + spec + " went away while resolving it");
+          t.spec = spec;
+          t.kind = "inode";
+          t.fd = std::move(*fd);
+          t.inode = n;
           break;
         }
         if (!t.fd.valid()) throw UsageError("no process or bind mount holds netns inode " + spec);

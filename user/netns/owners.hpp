@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/fd.hpp"
 #include "enrich/container_meta.hpp"
 
@@ -21,8 +22,8 @@ namespace sysctlscope::netns {
 
 struct ContainerRef {
   std::string id;
-  std::string runtime;  // "docker", "podman", "containerd", "cri-o", "runc", ...
-  std::string name;     // "" when unknown
+  std::string runtime;             // "docker", "podman", "containerd", "cri-o", "runc", ...
+  std::string name;                // "" when unknown
   std::string pod, k8s_namespace;  // "" outside Kubernetes
   pid_t init_pid = 0;
   uint64_t netns = 0;  // inode of the init's netns; 0 when the init is gone
@@ -53,6 +54,14 @@ struct NetnsInfo {
 std::vector<NetnsInfo> list_netns(ContainerSource& containers,
                                   const std::vector<std::string>& name_dirs = {
                                       "/run/netns", "/var/run/docker/netns"});
+
+// Opens `path` (/proc/<pid>/ns/net or a bind mount) only if it still is netns
+// `inode`: between listing a namespace and opening it, its pid may exit and
+// be reused by a process of another namespace.
+Expected<Fd> open_netns_checked(const std::string& path, uint64_t inode);
+// A list_netns() entry: through its lowest pid, else its bind mounts, each
+// checked as above. The error of the last try when none still holds it.
+Expected<Fd> open_listed_netns(const NetnsInfo& ns);
 
 uint64_t netns_inode_of_pid(pid_t pid);  // 0 when unreadable
 // init_net's inode: pid 1's netns, or kthreadd's (pid 2) where pid 1 hides its

@@ -35,20 +35,6 @@ uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m) {
   return mask;
 }
 
-SysctlScope scope_of(std::string_view d) {
-  auto starts = [&](std::string_view p) { return d.substr(0, p.size()) == p; };
-  if (starts("net.")) return SysctlScope::Net;
-  if (d == "kernel.hostname" || d == "kernel.domainname") return SysctlScope::Uts;
-  if (starts("kernel.shm") || starts("kernel.msg") || d == "kernel.sem" ||
-      d == "kernel.sem_next_id" || d == "kernel.auto_msgmni" || starts("fs.mqueue."))
-    return SysctlScope::Ipc;
-  // user.* is per user namespace; kernel.ns_last_pid per pid namespace: a
-  // reader sees its own, and joining either from a threaded process is not
-  // allowed, so they are read only where the writer's is the tool's own.
-  if (starts("user.") || d == "kernel.ns_last_pid") return SysctlScope::User;
-  return SysctlScope::Global;
-}
-
 std::string judge_readback(const SysctlWrite& w, const std::optional<std::string>& now) {
   if (!now || w.value_truncated) return "unknown";
   const std::string n = normalize_value(*now), v = normalize_value(w.value);
@@ -133,7 +119,8 @@ ProcValueSource::ProcValueSource()
       own_ipc_(inode_of("/proc/self/ns/ipc")),
       own_user_(inode_of("/proc/self/ns/user")) {}
 
-std::optional<std::string> ProcValueSource::current_value(const Event& w, uint32_t gen, Reach reach) {
+std::optional<std::string> ProcValueSource::current_value(const Event& w, uint32_t gen,
+                                                          Reach reach) {
   const std::string& name = w.as<SysctlWrite>().sysctl;
   switch (scope_of(name)) {
     case SysctlScope::Global:

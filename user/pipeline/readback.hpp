@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "model/event.hpp"
+#include "model/sysctl_path.hpp"  // scope_of
 
 namespace sysctlscope {
 
@@ -27,10 +28,6 @@ std::optional<WriteResultMode> parse_write_result_mode(std::string_view s);
 // exit and the programs that clear their pending entries unloaded; with
 // sysctl_write it adds netns_create (netns generations) and writer_exit.
 uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
-
-// Which namespace decides the value a reader of this sysctl sees.
-enum class SysctlScope { Net, Uts, Ipc, User, Global };
-SysctlScope scope_of(std::string_view dotted);
 
 // The result of `write` given the value read back afterwards: "ok" when it
 // now holds the written value, "not_applied" when it still holds the old one

@@ -2,12 +2,16 @@
 #include "policy/audit.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <set>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "model/sysctl_path.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
 
@@ -30,7 +34,7 @@ void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, ui
                 const std::optional<ContainerInfo>& owner, std::vector<Binding>& out) {
   std::set<const Rule*> present;
   for (const auto& [name, v] : values) {
-    if (!host && !per_netns(name)) continue;
+    if (!host && scope_of(name) != SysctlScope::Net) continue;  // other netns hold net.* only
     const Rule* r = pol.rule_for(name, host, owner);
     if (!r || v.err) continue;  // write-only or unreadable entries are not judged
     present.insert(r);
@@ -39,23 +43,95 @@ void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, ui
   // An explicit rule whose sysctl is absent here ("-name" lines excepted).
   for (const auto& r : pol.rules()) {
     if (r.glob || r.exclude || r.ignore_missing || present.count(&r)) continue;
-    if (!(host ? r.scope.host : (per_netns(r.pattern) && r.scope.covers_netns(owner)))) continue;
+    if (!(host ? r.scope.host
+               : (scope_of(r.pattern) == SysctlScope::Net && r.scope.covers_netns(owner))))
+      continue;
     if (values.count(r.pattern)) continue;  // governed by a later rule
     if (pol.rule_for(r.pattern, host, owner) != &r) continue;
     out.push_back(Binding{&r, r.pattern, "", true, host, netns, owner});
   }
 }
 
+uint64_t ns_inode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// `names` as the initial IPC and UTS namespaces hold them, through pid 1's or,
+// where pid 1 hides its namespaces, kthreadd's (kernel threads are always in
+// the initial ones), checked by their fixed inodes.
+Expected<netns::SysctlMap> read_in_host_ipc_uts(const std::vector<std::string>& names) {
+  std::vector<Fd> fds;
+  std::vector<std::pair<int, int>> ns;
+  const std::tuple<const char*, int, uint32_t> kinds[] = {{"ipc", CLONE_NEWIPC, kHostIpcInode},
+                                                          {"uts", CLONE_NEWUTS, kHostUtsInode}};
+  for (const auto& [kind, type, inode] : kinds) {
+    for (const char* pid : {"1", "2"}) {
+      Fd fd(::open((std::string("/proc/") + pid + "/ns/" + kind).c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat st {};
+      if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || st.st_ino != inode) continue;
+      ns.emplace_back(type, fd.get());
+      fds.push_back(std::move(fd));
+      break;
+    }
+    if (ns.empty() || ns.back().first != type)  // neither pid shows the host's
+      return Error(std::string("open the host's ") + kind + " namespace",
+                   std::string("/proc/{1,2}/ns/") + kind, 0, "run with the host's pid namespace");
+  }
+  return netns::read_sysctls_in(ns, names);
+}
+
 }  // namespace
+
+uint32_t enforce_ns(const Binding& b) {
+  switch (scope_of(b.sysctl)) {
+    case SysctlScope::Net:
+      return b.netns;
+    case SysctlScope::Ipc:
+      return kHostIpcInode;  // bindings of IPC/UTS sysctls are the host's (bind_place)
+    case SysctlScope::Uts:
+      return kHostUtsInode;
+    default:
+      return 0;
+  }
+}
+
+std::optional<uint32_t> live_writer_ns(const Event& e) {
+  const SysctlScope s = scope_of(e.sysctl());
+  if ((s != SysctlScope::Ipc && s != SysctlScope::Uts) || !e.tid) return std::nullopt;
+  const std::string dir = "/proc/" + std::to_string(e.tid) + "/ns/";
+  auto inode = [&](const char* kind) -> uint64_t {
+    struct stat st {};
+    return ::stat((dir + kind).c_str(), &st) == 0 ? st.st_ino : 0;
+  };
+  const uint64_t ns = inode(s == SysctlScope::Ipc ? "ipc" : "uts");
+  // Still the writer: same netns and mount namespace (a reused tid rarely has both).
+  if (!ns || inode("net") != e.netns || (e.mntns && inode("mnt") != e.mntns)) return std::nullopt;
+  return static_cast<uint32_t>(ns);
+}
 
 std::vector<Binding> bind_now(const Policy& pol) {
   std::vector<Binding> out;
   const uint32_t host_ns = static_cast<uint32_t>(netns::host_netns_inode());
-  // Host: only the names some rule may govern are read.
+  // Host: only the names some rule may govern are read. IPC/UTS ones are the
+  // initial namespaces': read from there when we run in our own (a container).
   netns::SysctlMap host_values;
+  std::vector<std::string> in_host_ns;
+  const bool own_ipc = ns_inode("/proc/self/ns/ipc") == kHostIpcInode;
+  const bool own_uts = ns_inode("/proc/self/ns/uts") == kHostUtsInode;
   for (const auto& name : netns::list_sysctl_names()) {
     if (!pol.rule_for(name, true, std::nullopt)) continue;
-    host_values.emplace(name, netns::read_sysctl_value(name));
+    const SysctlScope s = scope_of(name);
+    if ((s == SysctlScope::Ipc && !own_ipc) || (s == SysctlScope::Uts && !own_uts))
+      in_host_ns.push_back(name);
+    else
+      host_values.emplace(name, netns::read_sysctl_value(name));
+  }
+  if (!in_host_ns.empty()) {
+    if (auto m = read_in_host_ipc_uts(in_host_ns); m)
+      host_values.merge(*m);
+    else
+      spdlog::warn("policy: host IPC/UTS sysctls not checked: {}", m.error().what());
   }
   bind_place(pol, host_values, true, host_ns, std::nullopt, out);
 
@@ -70,14 +146,12 @@ std::vector<Binding> bind_now(const Policy& pol) {
     bool covered = false;
     for (const auto& r : pol.rules()) covered |= r.scope.covers_netns(owner);
     if (!covered) continue;
-    const std::string path = ns.pid ? "/proc/" + std::to_string(ns.pid) + "/ns/net"
-                                    : (ns.names.empty() ? "" : ns.names.front());
-    Fd fd(path.empty() ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-      spdlog::warn("policy: netns {}: cannot open it (gone?)", ns.inode);
+    auto fd = netns::open_listed_netns(ns);
+    if (!fd) {
+      spdlog::warn("policy: netns {}: {}", ns.inode, fd.error().what());
       continue;
     }
-    auto values = netns::read_net_sysctls_in(fd.get());
+    auto values = netns::read_net_sysctls_in(fd->get());
     if (!values) {
       spdlog::warn("policy: netns {}: {}", ns.inode, values.error().what());
       continue;
@@ -104,15 +178,23 @@ Event drift_event(const Binding& b, uint64_t time_ns) {
 std::vector<Event> Monitor::judge(const Event& e) {
   std::vector<Event> out;
   if (const auto* w = e.get_if<SysctlWrite>()) {
-    const bool host = !per_netns(w->sysctl) || e.netns == host_netns_ || e.netns == 0;
+    const SysctlScope s = scope_of(w->sysctl);
+    std::optional<uint32_t> wns;
+    if (writer_ns_ && (s == SysctlScope::Ipc || s == SysctlScope::Uts)) wns = writer_ns_(e);
+    const Place place = place_of(e, host_netns_, wns);
+    // A container's own IPC/UTS namespace: no scope governs it.
+    if (place == Place::Private) return out;
+    const bool host = place == Place::Host;
     const Rule* r = pol_.rule_for(w->sysctl, host, host ? std::nullopt : e.netns_container);
     if (!r || w->value_truncated) return out;
-    const bool failed = !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
+    const bool failed =
+        !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
     if (failed) return out;  // nothing changed
     const bool old_ok = !w->old_truncated && value_satisfies(*r, w->old_value);
     const bool new_ok = value_satisfies(*r, w->value);
     // A refused write changes nothing but is reported: someone tried.
-    const bool moved = !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
+    const bool moved =
+        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
     if (!moved && !(new_ok && !old_ok && !w->denied)) return out;
     Event d(SysctlDrift{.sysctl = w->sysctl,
                         .expected = r->expected,

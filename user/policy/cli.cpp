@@ -69,7 +69,7 @@ void add_policy_options(CLI::App* app, PolicyOptions& o) {
 
 nlohmann::ordered_json policy_json(const policy::Policy& p, uint32_t enforce_mode) {
   nlohmann::ordered_json j;
-  j["enforce"] = enforce_mode == SS_ENFORCE_DENY       ? "deny"
+  j["enforce"] = enforce_mode == SS_ENFORCE_DENY      ? "deny"
                  : enforce_mode == SS_ENFORCE_DRY_RUN ? "dry_run"
                                                       : "off";
   auto files = nlohmann::ordered_json::array();

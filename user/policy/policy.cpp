@@ -11,6 +11,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "model/sysctl_path.hpp"
+
 namespace sysctlscope::policy {
 
 namespace fs = std::filesystem;
@@ -30,14 +32,6 @@ std::string_view trim(std::string_view s) {
   throw PolicyError(file + ":" + std::to_string(line) + ": " + what);
 }
 
-// systemd-sysctl's sysctl_normalize(): when the first separator is a slash,
-// slashes are the separators and dots belong to names (eth0.100).
-std::string normalize_name(std::string_view n) {
-  const auto sep = n.find_first_of("./");
-  if (sep != std::string_view::npos && n[sep] == '/') return slash_to_dotted(n);
-  return std::string(n);
-}
-
 bool glob_match(const std::string& pattern, std::string_view s) {
   return ::fnmatch(pattern.c_str(), std::string(s).c_str(), 0) == 0;
 }
@@ -54,7 +48,8 @@ Scope parse_scope(std::string_view spec, const std::string& file, unsigned line)
     std::string_view item = trim(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto eq = item.find('=');
-    if (eq == std::string_view::npos) fail(file, line, "scope item without '=': '" + std::string(item) + "'");
+    if (eq == std::string_view::npos)
+      fail(file, line, "scope item without '=': '" + std::string(item) + "'");
     const std::string_view k = trim(item.substr(0, eq));
     const std::string v(trim(item.substr(eq + 1)));
     if (v.empty()) fail(file, line, "empty value for scope key '" + std::string(k) + "'");
@@ -99,7 +94,9 @@ std::string read_file(const std::string& path) {
 bool Scope::covers_netns(const std::optional<ContainerInfo>& owner) const {
   if (any_netns) return true;
   if (!containers || !owner) return false;
-  auto ok = [](const std::string& g, const std::string& v) { return g.empty() || glob_match(g, v); };
+  auto ok = [](const std::string& g, const std::string& v) {
+    return g.empty() || glob_match(g, v);
+  };
   // A container is matched by its name or its id.
   const bool name_ok = name.empty() || glob_match(name, owner->name) || glob_match(name, owner->id);
   return name_ok && ok(pod, owner->pod) && ok(k8s_namespace, owner->k8s_namespace);
@@ -109,7 +106,23 @@ bool Rule::matches_name(std::string_view dotted) const {
   return glob ? glob_match(pattern, dotted) : pattern == dotted;
 }
 
-bool value_satisfies(const Rule& r, std::string_view value) { return normalize_value(value) == r.norm; }
+Place place_of(const Event& e, uint32_t host_netns, std::optional<uint32_t> writer_ns) {
+  const SysctlScope s = scope_of(e.sysctl());
+  if (s == SysctlScope::Net)
+    return e.netns == 0 || e.netns == host_netns ? Place::Host : Place::Netns;
+  if (s != SysctlScope::Ipc && s != SysctlScope::Uts) return Place::Host;
+  const uint32_t host_ns = s == SysctlScope::Ipc ? kHostIpcInode : kHostUtsInode;
+  if (writer_ns) return *writer_ns == host_ns ? Place::Host : Place::Private;
+  // --enforce keys these by the writer's own IPC/UTS namespace: a verdict
+  // means the kernel found the host's entry there.
+  if (const auto* w = e.get_if<SysctlWrite>(); w && (w->denied || w->would_deny))
+    return Place::Host;
+  return e.container ? Place::Private : Place::Host;
+}
+
+bool value_satisfies(const Rule& r, std::string_view value) {
+  return normalize_value(value) == r.norm;
+}
 
 void Policy::add_text(std::string_view text, const std::string& file) {
   sources_.emplace_back(file, std::string(text));
@@ -118,7 +131,8 @@ void Policy::add_text(std::string_view text, const std::string& file) {
   size_t pos = 0;
   while (pos <= text.size()) {
     const auto nl = text.find('\n', pos);
-    std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view raw =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++lineno;
     std::string_view l = trim(raw);
@@ -145,17 +159,22 @@ void Policy::add_text(std::string_view text, const std::string& file) {
     }
     if (eq == std::string_view::npos) {
       // "-key": excluded from globs (sysctl.d(5)); a bare "key" is not an assignment.
-      if (!r.ignore_missing) fail(file, lineno, "not an assignment (name = value): '" + std::string(l) + "'");
+      if (!r.ignore_missing)
+        fail(file, lineno, "not an assignment (name = value): '" + std::string(l) + "'");
       r.exclude = true;
     }
     if (name.empty()) fail(file, lineno, "empty sysctl name");
     if (name.find_first_of(kBlank) != std::string_view::npos)
       fail(file, lineno, "blank inside sysctl name '" + std::string(name) + "'");
-    r.pattern = normalize_name(name);
-    if (r.pattern.front() == '.' || r.pattern.back() == '.' || r.pattern.find("..") != std::string::npos)
+    // systemd-sysctl's sysctl_normalize(): the first separator decides the
+    // style, a leading slash does not count; no component may be empty, "."
+    // or "..".
+    r.pattern = normalize_sysctl_name(name);
+    if (!valid_sysctl_name(r.pattern))
       fail(file, lineno, "bad sysctl name '" + std::string(name) + "'");
     r.glob = r.pattern.find_first_of("*?[") != std::string::npos;
-    if (r.exclude && r.glob) fail(file, lineno, "an exclusion ('-name' without '=') cannot be a glob");
+    if (r.exclude && r.glob)
+      fail(file, lineno, "an exclusion ('-name' without '=') cannot be a glob");
     if (!r.exclude) {
       r.expected = std::string(trim(l.substr(eq + 1)));
       r.norm = normalize_value(r.expected);

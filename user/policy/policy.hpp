@@ -16,9 +16,24 @@
 
 namespace sysctlscope::policy {
 
-// Network namespace scopes govern the per-netns sysctls, net.* (docs/policy.md).
-// Inline: the report (and the reader fuzzer) judge with it without the audit.
-inline bool per_netns(std::string_view dotted) { return dotted.substr(0, 4) == "net."; }
+// The kernel's fixed inodes of the initial IPC and UTS namespaces
+// (PROC_IPC_INIT_INO, PROC_UTS_INIT_INO in include/linux/proc_ns.h); netns
+// inodes are allocated from 0xF0000000 up, so they never collide.
+inline constexpr uint32_t kHostIpcInode = 0xEFFFFFFFu;
+inline constexpr uint32_t kHostUtsInode = 0xEFFFFFFEu;
+
+// Where the sysctl an event's task read or wrote lives, for the policy
+// (docs/policy.md, Scopes): the host's copy (init_net's for net.*, the
+// initial IPC/UTS namespace's for those, every global sysctl), another
+// netns's (net.*: its scopes decide), or a private IPC/UTS namespace's (no
+// rule governs it). `writer_ns`: the inode of the task's IPC or UTS
+// namespace when known; without it a task in a container is taken to be in
+// the container's own (runtimes give each container its own IPC and UTS
+// namespaces unless told --ipc=host/--uts=host) and any other task in the
+// host's. Pure: the report (and the reader fuzzer) judge with it.
+enum class Place { Host, Netns, Private };
+Place place_of(const Event& e, uint32_t host_netns,
+               std::optional<uint32_t> writer_ns = std::nullopt);
 
 // Where a rule applies (`# sysctlscope: scope=...`, docs/policy.md).
 struct Scope {
@@ -34,9 +49,9 @@ struct Scope {
 };
 
 struct Rule {
-  std::string pattern;   // dotted; may hold fnmatch globs
-  std::string expected;  // as written (trimmed)
-  std::string norm;      // normalize_value(expected): what values are compared with
+  std::string pattern;          // dotted; may hold fnmatch globs
+  std::string expected;         // as written (trimmed)
+  std::string norm;             // normalize_value(expected): what values are compared with
   bool ignore_missing = false;  // "-name": no finding when the sysctl does not exist
   bool glob = false;
   bool exclude = false;  // "-name" without "=": no glob sets it (systemd-sysctl)
@@ -80,8 +95,8 @@ class Policy {
 bool value_satisfies(const Rule& r, std::string_view value);
 
 // systemd-sysctl's directories, in precedence order (sysctl.d(5)).
-inline const std::vector<std::string> kSystemDirs = {
-    "/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
-    "/lib/sysctl.d"};
+inline const std::vector<std::string> kSystemDirs = {"/etc/sysctl.d", "/run/sysctl.d",
+                                                     "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+                                                     "/lib/sysctl.d"};
 
 }  // namespace sysctlscope::policy
