@@ -201,6 +201,22 @@ collect() {
       blocked_workload blocked3
       stop_tracer t3
     fi
+
+    # 5. Tracer 4: --enforce refuses a write that breaks the policy, in a
+    # scratch netns that exists when it starts (the kernel compares the
+    # value, a global function).
+    printf '# sysctlscope: scope=all\nnet.ipv4.tcp_keepalive_probes = 9\n' >"$tmp/enforce.conf"
+    unshare -n sleep 120 &
+    local holder=$!
+    sleep 0.5
+    if start_tracer t4 --type sysctl_write --policy "$tmp/enforce.conf" --enforce; then
+      nsenter -t "$holder" -n sh -c 'echo $$ >"$1/enf.pid"; stat -L -c %i /proc/self/ns/net >"$1/enf.ns"
+        echo 5 >/proc/sys/net/ipv4/tcp_keepalive_probes 2>/dev/null; echo $? >"$1/enf.bad.rc"
+        echo " 9 " >/proc/sys/net/ipv4/tcp_keepalive_probes; echo $? >"$1/enf.good.rc"
+        cat /proc/sys/net/ipv4/tcp_keepalive_probes >"$1/enf.after"; sleep 2' sh "$s" || log "enforce workload failed"
+      stop_tracer t4
+    fi
+    kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
   fi
   # g. what is left once the tracers are gone
   sleep 1
@@ -421,10 +437,27 @@ judge() {
     tname=t1
   fi
 
+  # h. --enforce: the bad write refused (EPERM), the good one (blanks around
+  # the value, normalised as userspace does) let through, both reported.
+  if [[ ! -f $s/t4.attached ]]; then
+    result enforce FAIL "tracer with --enforce did not start (exit $(val t4.rc)): $(grep -m1 -i -E 'error|fail' "$out/t4.err" 2>/dev/null || tail -n1 "$out/t4.err" 2>/dev/null)"
+  elif [[ $(val enf.bad.rc) == 0 || $(val enf.good.rc) != 0 || $(val enf.after) != 9 ]]; then
+    result enforce FAIL "workload: bad write rc $(val enf.bad.rc) (want non-zero), good write rc $(val enf.good.rc), value after $(val enf.after)"
+  else
+    tname=t4
+    check enforce "$(val enf.pid)" '.event == "sysctl_write"' '
+      [ .[] | select(.sysctl == "net.ipv4.tcp_keepalive_probes") ] as $m |
+      if ($m | length) != 2 then "expected 2 writes, got \($m | length)"
+      elif $m[0].result != "EPERM" or $m[0].denied != true then "bad write: \($m[0] | {value, result, denied} | tojson)"
+      elif $m[1].result != "ok" or ($m[1].denied // false) then "good write: \($m[1] | {value, result, denied} | tojson)"
+      else "ok 5 refused (EPERM), \" 9 \" let through" end'
+    tname=t1
+  fi
+
   # g. clean detach: programs were there while attached, nothing new is left
   local leaks="" running="" t new ss_left
   bpf_objects after | sort >"$s/after.objects"
-  for t in t1 t2; do
+  for t in t1 t2 t4; do
     [[ -f $s/$t.attached ]] || continue
     new=$(comm -13 <(bpf_objects "$t-before" | sort) "$s/after.objects" | tr '\n' ';')
     [[ -n $new ]] && leaks+="left after $t: $new "

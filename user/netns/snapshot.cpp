@@ -636,6 +636,18 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   return std::nullopt;
 }
 
+namespace {
+// An integer of the record as int64_t. Each type widens itself: `signed ?
+// int32_t : uint32_t` would make the conditional unsigned and turn -1 into
+// 4294967295.
+template <typename U, typename S>
+int64_t widen(const uint8_t* p, bool is_signed) {
+  U x;
+  std::memcpy(&x, p, sizeof x);
+  return is_signed ? int64_t{static_cast<S>(x)} : static_cast<int64_t>(x);
+}
+}  // namespace
+
 std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_event& rec,
                                                          const FieldLoc& l) const {
   static constexpr uint32_t kOff[SS_SNAP_PARTS] = {
@@ -658,34 +670,20 @@ std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_e
   const uint8_t* p = rec.snap + kOff[l.part] + l.offset;
   std::vector<int64_t> out;
   for (uint32_t i = 0; i < l.count; ++i, p += l.elem_size) {
-    // Each arm widens to int64_t itself: `signed ? int32_t : uint32_t` would
-    // make the conditional unsigned and turn -1 into 4294967295.
     int64_t v = 0;
     switch (l.elem_size) {
-      case 1: {
-        uint8_t x;
-        std::memcpy(&x, p, 1);
-        v = l.is_signed ? int64_t{static_cast<int8_t>(x)} : int64_t{x};
+      case 1:
+        v = widen<uint8_t, int8_t>(p, l.is_signed);
         break;
-      }
-      case 2: {
-        uint16_t x;
-        std::memcpy(&x, p, 2);
-        v = l.is_signed ? int64_t{static_cast<int16_t>(x)} : int64_t{x};
+      case 2:
+        v = widen<uint16_t, int16_t>(p, l.is_signed);
         break;
-      }
-      case 4: {
-        uint32_t x;
-        std::memcpy(&x, p, 4);
-        v = l.is_signed ? int64_t{static_cast<int32_t>(x)} : int64_t{x};
+      case 4:
+        v = widen<uint32_t, int32_t>(p, l.is_signed);
         break;
-      }
-      case 8: {
-        uint64_t x;
-        std::memcpy(&x, p, 8);
-        v = static_cast<int64_t>(x);
+      case 8:
+        v = widen<uint64_t, int64_t>(p, true);
         break;
-      }
       default:
         return std::nullopt;
     }
