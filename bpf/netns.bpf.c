@@ -246,10 +246,6 @@ static __always_inline void emit_net_snapshot(__u32 type, struct net *net, __u32
 		snap_part(e, SS_SNAP_FQDIR6NF, SS_SNAP_FQDIR6NF_OFF, SS_SNAP_FQDIR_MAX,
 			  BPF_CORE_READ((struct net___v5 *)net, nf_frag.fqdir),
 			  bpf_core_type_size(struct fqdir));
-	/* allocated zeroed by ipv4_sysctl_init_net: 65536 bits */
-	if (bpf_core_field_exists(net->ipv4.sysctl_local_reserved_ports))
-		snap_part(e, SS_SNAP_RESV_PORTS, SS_SNAP_RESV_OFF, SS_SNAP_RESV_MAX,
-			  BPF_CORE_READ(net, ipv4.sysctl_local_reserved_ports), SS_SNAP_RESV_MAX);
 	cc = BPF_CORE_READ(net, ipv4.tcp_congestion_control);
 	if (cc) {
 		long n =

@@ -230,8 +230,6 @@ enum ss_snap_part {
 	 * by SS_GEN_DEREF bytes of what the pointer at its SS_GEN deref offset
 	 * (nft_ct_frag6_pernet.fqdir) points to. */
 	SS_SNAP_GEN,
-	/* *net->ipv4.sysctl_local_reserved_ports: the 65536-bit bitmap */
-	SS_SNAP_RESV_PORTS,
 	/* head of *net->nf_frag.fqdir (nf_conntrack_frag6_*, before 5.16;
 	 * later behind net_generic(), see SS_SNAP_GEN) */
 	SS_SNAP_FQDIR6NF,
@@ -239,8 +237,8 @@ enum ss_snap_part {
 };
 #define SS_SNAP_NET_OFF 0
 #define SS_SNAP_NET_MAX 8192
-#define SS_SNAP_DC4_MAX 512
-#define SS_SNAP_DC6_MAX 1024
+#define SS_SNAP_DC4_MAX 256 /* struct ipv4_devconf: 152 bytes on 6.18 */
+#define SS_SNAP_DC6_MAX 512 /* struct ipv6_devconf: 264 bytes on 6.18 */
 #define SS_SNAP_NEIGH_MAX 256
 #define SS_SNAP_FQDIR_MAX 64
 #define SS_SNAP_HASH_MAX 128 /* 8 bytes of address, then the struct */
@@ -265,9 +263,7 @@ enum ss_snap_part {
 #define SS_GEN_MASKS 16 /* the two __u64 masks before the slots */
 #define SS_SNAP_GEN_OFF (SS_SNAP_UDP_TABLE_OFF + SS_SNAP_HASH_MAX)
 #define SS_SNAP_GEN_MAX (SS_GEN_MASKS + SS_GEN_SLOTS * SS_GEN_SLOT_BYTES)
-#define SS_SNAP_RESV_OFF (SS_SNAP_GEN_OFF + SS_SNAP_GEN_MAX)
-#define SS_SNAP_RESV_MAX 8192 /* 65536 ports, a bit each */
-#define SS_SNAP_FQDIR6NF_OFF (SS_SNAP_RESV_OFF + SS_SNAP_RESV_MAX)
+#define SS_SNAP_FQDIR6NF_OFF (SS_SNAP_GEN_OFF + SS_SNAP_GEN_MAX)
 #define SS_NETNS_SNAP_MAX (SS_SNAP_FQDIR6NF_OFF + SS_SNAP_FQDIR_MAX)
 
 /* Flags of struct ss_netns_create_event. */

@@ -436,7 +436,7 @@ TEST(NetnsCapture, BirthSnapshotAccountsForEveryEntryOfAFreshNetns) {
       << unexplained.size()
       << " neither decoded nor explained, first: " << (unexplained.empty() ? "" : unexplained[0]);
   // Every entry is decoded or global: mptcp, br_netfilter and nf_defrag_ipv6
-  // through their net_generic() slots, ip_local_reserved_ports as a bitmap.
+  // through their net_generic() slots.
   EXPECT_EQ(explained, 0u) << "unmapped: " << um.dump() << " why: " << why.dump();
   for (const char* must :
        {"net.mptcp.add_addr_timeout", "net.mptcp.scheduler", "net.bridge.bridge-nf-call-iptables",

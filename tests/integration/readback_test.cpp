@@ -113,17 +113,16 @@ TEST(ReadbackE2E, DeadNetnsJudgedAtTheWritersExit) {
 }
 
 // Issue 19: sysctls behind net_generic() slots (mptcp, br_netfilter,
-// nf_defrag_ipv6) and the ip_local_reserved_ports bitmap, written in a netns
-// that dies with its writer: judged from the exit snapshot, and the same
-// verdicts as --write-results syscall on the same writes.
-TEST(ReadbackE2E, DeadNetnsNetGenericAndBitmapSysctlsJudgedAtExit) {
+// nf_defrag_ipv6), written in a netns that dies with its writer: judged from
+// the exit snapshot, and the same verdicts as --write-results syscall on the
+// same writes.
+TEST(ReadbackE2E, DeadNetnsNetGenericSysctlsJudgedAtExit) {
   struct W {
     const char* path;  // under /proc/sys/net/
     const char* value;
     const char* result;
   };
   const W all[] = {
-      {"ipv4/ip_local_reserved_ports", "5000-5002,6000", "ok"},
       {"mptcp/add_addr_timeout", "77", "ok"},
       {"mptcp/scheduler", "nosuchsched", "not_applied"},
       {"bridge/bridge-nf-call-iptables", "0", "ok"},
@@ -182,10 +181,12 @@ TEST(ReadbackE2E, OnlyWritersOutsideTheHostNetnsAwaitAnExitSnapshot) {
       if (kv.contains("formatted") && kv["formatted"]["key"] == tid) return true;
     return false;
   };
-  auto host = sh("sh -c 'echo $$; echo " + same + " > /proc/sys/net/ipv4/tcp_keepalive_time; sleep 5' >" +
-                 "/tmp/ss-host-writer.pid & sleep 1; cat /tmp/ss-host-writer.pid");
-  auto scratch = sh("unshare -n sh -c 'echo $$; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; sleep 5' >" +
-                    std::string("/tmp/ss-scratch-writer.pid & sleep 1; cat /tmp/ss-scratch-writer.pid"));
+  auto host =
+      sh("sh -c 'echo $$; echo " + same + " > /proc/sys/net/ipv4/tcp_keepalive_time; sleep 5' >" +
+         "/tmp/ss-host-writer.pid & sleep 1; cat /tmp/ss-host-writer.pid");
+  auto scratch =
+      sh("unshare -n sh -c 'echo $$; echo 600 > /proc/sys/net/ipv4/tcp_keepalive_time; sleep 5' >" +
+         std::string("/tmp/ss-scratch-writer.pid & sleep 1; cat /tmp/ss-scratch-writer.pid"));
   const long hp = std::stol(host.out), sp = std::stol(scratch.out);
   auto pred = [&](const Json& e) { return writes_of({e}, sp).size() == 1; };
   ASSERT_TRUE(t.wait_for(pred)) << t.stderr_text();
@@ -195,7 +196,8 @@ TEST(ReadbackE2E, OnlyWritersOutsideTheHostNetnsAwaitAnExitSnapshot) {
   auto hw = writes_of(evs, hp);
   ASSERT_EQ(hw.size(), 1u);
   EXPECT_EQ(hw[0]["result"], "ok");
-  sh("kill " + std::to_string(hp) + " " + std::to_string(sp) + " 2>/dev/null; rm -f /tmp/ss-host-writer.pid "
+  sh("kill " + std::to_string(hp) + " " + std::to_string(sp) +
+     " 2>/dev/null; rm -f /tmp/ss-host-writer.pid "
      "/tmp/ss-scratch-writer.pid");
 }
 

@@ -380,12 +380,10 @@ TEST(NetnsSnapshot, NetGenericSlotsAreFoundByTheirValues) {
       gen_loc("nft_ct_frag6_pernet", 16, 4, K::Int, 1, true);
   locs["net.bridge.bridge-nf-call-iptables"] = gen_loc("brnf_net", 16, 4);  // twice: ambiguous
   locs["net.netfilter.nf_conntrack_count"] = loc(SS_SNAP_NET, 0, 0, 1, false, K::ZeroAtBirth);
-  locs["net.ipv4.ip_local_reserved_ports"] =
-      loc(SS_SNAP_RESV_PORTS, 0, 8, SS_SNAP_RESV_MAX / 8, false, K::BitmapList);
+  locs["net.ipv4.ip_local_reserved_ports"] = loc(SS_SNAP_NET, 0, 0, 1, false, K::EmptyAtBirth);
 
   auto fill = [](ss_netns_create_event& r, uint32_t timeout_s, uint32_t frag_s) {
     r.part_len[SS_SNAP_GEN] = SS_GEN_MASKS + 10 * SS_GEN_SLOT_BYTES;  // ten slots
-    r.part_len[SS_SNAP_RESV_PORTS] = SS_SNAP_RESV_MAX;
     // A decoy: the same stale_loss_cnt, another timeout.
     gen_ok(r, 2);
     put<uint32_t>(r, SS_SNAP_GEN_OFF, gen_at(2, 8), 30 * kHz);
@@ -420,15 +418,13 @@ TEST(NetnsSnapshot, NetGenericSlotsAreFoundByTheirValues) {
 
   auto born = fresh_record();
   fill(*born, 45, 30);
-  std::memset(born->snap + SS_SNAP_RESV_OFF, 0, SS_SNAP_RESV_MAX);
-  born->snap[SS_SNAP_RESV_OFF + 5000 / 8] = static_cast<uint8_t>(0x7u << (5000 % 8));  // 5000-5002
   auto res = d.decode(*born);
   EXPECT_EQ(res.defaults["net.mptcp.add_addr_timeout"], "45");  // slot 7's, not the decoy's 30
   EXPECT_EQ(res.defaults["net.mptcp.stale_loss_cnt"], "4");
   EXPECT_EQ(res.defaults["net.mptcp.scheduler"], "default");
   EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_frag6_timeout"], "30");
   EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_count"], "0");
-  EXPECT_EQ(res.defaults["net.ipv4.ip_local_reserved_ports"], "5000-5002");
+  EXPECT_EQ(res.defaults["net.ipv4.ip_local_reserved_ports"], "");
   ASSERT_TRUE(contains(res.unmapped, "net.bridge.bridge-nf-call-iptables"));
   EXPECT_NE(res.unmapped_reasons["net.bridge.bridge-nf-call-iptables"].find("2 slots"),
             std::string::npos);
@@ -445,12 +441,14 @@ TEST(NetnsSnapshot, NetGenericSlotsAreFoundByTheirValues) {
   EXPECT_TRUE(contains(res.unmapped, "net.mptcp.add_addr_timeout"));
   EXPECT_EQ(res.defaults["net.netfilter.nf_conntrack_frag6_timeout"], "30");
 
-  // A writer's exit snapshot: a live counter is not known to be 0 there.
+  // A writer's exit snapshot: a live counter is not known to be 0 there, nor
+  // the reserved ports empty.
   auto exit_rec = fresh_record();
   fill(*exit_rec, 45, 30);
   exit_rec->hdr.type = SS_EV_WRITER_EXIT;
   res = d.decode(*exit_rec);
   EXPECT_FALSE(res.defaults.count("net.netfilter.nf_conntrack_count"));
+  EXPECT_FALSE(res.defaults.count("net.ipv4.ip_local_reserved_ports"));
   EXPECT_EQ(res.defaults["net.mptcp.add_addr_timeout"], "45");
 }
 

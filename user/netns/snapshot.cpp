@@ -202,27 +202,21 @@ struct Why {
 // Per-netns values the snapshot does not hold, and why.
 const Why kUnmappedWhy[] = {
     {"net.ipv4.ip_local_reserved_ports",
-     "the bitmap behind net->ipv4.sysctl_local_reserved_ports was not copied (no such member in "
-     "this "
-     "kernel's BTF)"},
+     "no net->ipv4.sysctl_local_reserved_ports in this kernel's BTF"},
     {"net.mptcp.",
-     "struct mptcp_pernet (net_generic slot mptcp_pernet_id) was not found in BTF, or no "
-     "net_generic "
-     "slot of the calibration netns held its values"},
+     "struct mptcp_pernet (net_generic slot mptcp_pernet_id) was not found in BTF, "
+     "or no net_generic slot of the calibration netns held its values"},
     {"net.bridge.",
      "struct brnf_net (net_generic slot brnf_net_id, module br_netfilter) was not found in BTF "
-     "(kernels "
-     "before 5.11 have no module BTF), or no net_generic slot of the calibration netns held its "
-     "values"},
+     "(kernels before 5.11 have no module BTF), "
+     "or no net_generic slot of the calibration netns held its values"},
     {"net.netfilter.nf_conntrack_count",
-     "neither net->ct.count (before 5.13) nor struct nf_conntrack_net (module nf_conntrack) was "
-     "found in "
-     "BTF"},
+     "neither net->ct.count (before 5.13) nor struct nf_conntrack_net (module nf_conntrack) "
+     "was found in BTF"},
     {"net.netfilter.nf_conntrack_frag6_",
-     "neither net->nf_frag.fqdir (before 5.16) nor struct nft_ct_frag6_pernet (net_generic slot "
-     "nf_frag_pernet_id, module nf_defrag_ipv6) was found in BTF, or no net_generic slot of the "
-     "calibration "
-     "netns pointed to its fqdir"},
+     "neither net->nf_frag.fqdir (before 5.16) nor struct nft_ct_frag6_pernet "
+     "(net_generic slot nf_frag_pernet_id, module nf_defrag_ipv6) was found in BTF, "
+     "or no net_generic slot of the calibration netns pointed to its fqdir"},
 };
 
 // net.bridge.<name> -> struct brnf_net member (net/bridge/br_netfilter_hooks.c brnf_table).
@@ -466,8 +460,10 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
     if (!find_path(btf_, static_cast<uint32_t>(net_id), {"ipv4", "sysctl_local_reserved_ports"},
                    &off, &type))
       return std::nullopt;
-    FieldLoc l{SS_SNAP_RESV_PORTS,         0, 8, SS_SNAP_RESV_MAX / 8, false,
-               FieldLoc::Kind::BitmapList, 0};
+    // Allocated zeroed by ipv4_sysctl_init_net: empty at every birth (8 KiB
+    // a record would carry for nothing; checked against the calibration netns).
+    FieldLoc l;
+    l.kind = FieldLoc::Kind::EmptyAtBirth;
     return l;
   }
   // A pointer member: its 8 bytes as an unsigned integer.
@@ -654,9 +650,8 @@ std::optional<std::vector<int64_t>> SnapshotDecoder::raw(const ss_netns_create_e
       SS_SNAP_NET_OFF,       SS_SNAP_DC4_ALL_OFF,   SS_SNAP_DC4_DFLT_OFF, SS_SNAP_DC6_ALL_OFF,
       SS_SNAP_DC6_DFLT_OFF,  SS_SNAP_CC_OFF,        SS_SNAP_DC4_LO_OFF,   SS_SNAP_DC6_LO_OFF,
       SS_SNAP_NEIGH4_LO_OFF, SS_SNAP_NEIGH6_LO_OFF, SS_SNAP_FQDIR4_OFF,   SS_SNAP_FQDIR6_OFF,
-      SS_SNAP_TCP_HASH_OFF,  SS_SNAP_UDP_TABLE_OFF, SS_SNAP_GEN_OFF,      SS_SNAP_RESV_OFF,
-      SS_SNAP_FQDIR6NF_OFF};
-  static_assert(SS_SNAP_PARTS == 17, "a new part needs its offset here");
+      SS_SNAP_TCP_HASH_OFF,  SS_SNAP_UDP_TABLE_OFF, SS_SNAP_GEN_OFF,      SS_SNAP_FQDIR6NF_OFF};
+  static_assert(SS_SNAP_PARTS == 16, "a new part needs its offset here");
   uint64_t end = static_cast<uint64_t>(l.offset) + static_cast<uint64_t>(l.elem_size) * l.count;
   if (l.part < 0 || l.part >= SS_SNAP_PARTS || end > rec.part_len[l.part]) return std::nullopt;
   if (l.part == SS_SNAP_GEN) {
@@ -737,9 +732,10 @@ std::string bitmap_list(const std::vector<int64_t>& words) {
 std::optional<std::string> SnapshotDecoder::format(const ss_netns_create_event& rec,
                                                    const Mapping& m) const {
   using K = FieldLoc::Kind;
-  if (m.loc.kind == K::ZeroAtBirth) {
-    if (rec.hdr.type != SS_EV_NETNS_CREATE) return std::nullopt;  // a writer's exit: it may count
-    return "0";
+  if (m.loc.kind == K::ZeroAtBirth || m.loc.kind == K::EmptyAtBirth) {
+    // Known at birth only: a writer's exit snapshot does not hold them.
+    if (rec.hdr.type != SS_EV_NETNS_CREATE) return std::nullopt;
+    return m.loc.kind == K::ZeroAtBirth ? "0" : "";
   }
   if (m.loc.kind == K::CString) {
     FieldLoc bytes = m.loc;
@@ -800,7 +796,9 @@ std::optional<SnapshotDecoder::Mapping> SnapshotDecoder::learn(const ss_netns_cr
   using K = FieldLoc::Kind;
   if (loc.kind != K::Int && loc.kind != K::PortRange16 && loc.kind != K::PairU32) {
     // Learned where needed, then the text must come out exactly as /proc printed it.
-    auto r = loc.kind == K::ZeroAtBirth || loc.kind == K::CString ? std::nullopt : raw(rec, loc);
+    auto r = loc.kind == K::ZeroAtBirth || loc.kind == K::EmptyAtBirth || loc.kind == K::CString
+                 ? std::nullopt
+                 : raw(rec, loc);
     if (r && (loc.kind == K::NullPointer || loc.kind == K::StaticPointer)) {
       uint64_t ptr = static_cast<uint64_t>((*r)[0]);
       // A NULL pointer prints the same in every netns; a non-NULL one only

@@ -46,6 +46,7 @@ struct FieldLoc {
     QlenBytes,      // bytes / `div` (neigh unres_qlen from QUEUE_LEN_BYTES)
     CString,        // a char array printed up to its NUL (net.mptcp.scheduler)
     ZeroAtBirth,    // a live counter no birth can have started (nf_conntrack_count)
+    EmptyAtBirth,   // a list allocated empty by the netns's init (ip_local_reserved_ports)
   } kind = Kind::Int;
   uint32_t div = 0;  // QlenBytes: SKB_TRUESIZE(ETH_FRAME_LEN)
   // A structure behind net_generic() (part SS_SNAP_GEN): `offset` is within

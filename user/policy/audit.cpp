@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "enrich/proc.hpp"
 #include "model/sysctl_path.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
@@ -50,11 +51,6 @@ void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, ui
     if (pol.rule_for(r.pattern, host, owner) != &r) continue;
     out.push_back(Binding{&r, r.pattern, "", true, host, netns, owner});
   }
-}
-
-uint64_t ns_inode(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 // `names` as the initial IPC and UTS namespaces hold them, through pid 1's or,
@@ -100,14 +96,11 @@ std::optional<uint32_t> live_writer_ns(const Event& e) {
   const SysctlScope s = scope_of(e.sysctl());
   if ((s != SysctlScope::Ipc && s != SysctlScope::Uts) || !e.tid) return std::nullopt;
   const std::string dir = "/proc/" + std::to_string(e.tid) + "/ns/";
-  auto inode = [&](const char* kind) -> uint64_t {
-    struct stat st {};
-    return ::stat((dir + kind).c_str(), &st) == 0 ? st.st_ino : 0;
-  };
-  const uint64_t ns = inode(s == SysctlScope::Ipc ? "ipc" : "uts");
+  auto inode = [&](const char* kind) { return ns_inode(dir + kind); };
+  const uint32_t ns = inode(s == SysctlScope::Ipc ? "ipc" : "uts");
   // Still the writer: same netns and mount namespace (a reused tid rarely has both).
   if (!ns || inode("net") != e.netns || (e.mntns && inode("mnt") != e.mntns)) return std::nullopt;
-  return static_cast<uint32_t>(ns);
+  return ns;
 }
 
 std::vector<Binding> bind_now(const Policy& pol) {
