@@ -361,15 +361,10 @@ judge() {
   nfiles=$(jq length "$s/birth.json")
   # Namespace inodes are reused once a netns is freed: select by creator too.
   events "$bpid" ".event == \"netns_create\" and .netns == $bns" >"$s/birth.event"
-  # A kernel without module BTF (before 5.11) cannot type br_netfilter's
-  # structure: those names may stay unmapped, with that reason, nothing else.
-  local nomodbtf=false
-  [[ -z $(ls /sys/kernel/btf 2>/dev/null | grep -vx vmlinux) ]] && nomodbtf=true
-  r=$(jq -rs --slurpfile f "$s/birth.json" --argjson pid "$bpid" --argjson host "$hostns" --argjson nomodbtf "$nomodbtf" '
+  r=$(jq -rs --slurpfile f "$s/birth.json" --argjson pid "$bpid" --argjson host "$hostns" '
     if length != 1 then "expected 1 netns_create event for the netns, got \(length)" else .[0] as $x | $f[0] as $files |
     ($x.defaults // {}) as $d | ($x.unmapped // []) as $um | ($x.global // {}) as $g |
     ($x.unmapped_reasons // {}) as $ur | [ $um[] | select($ur[.] == null) ] as $noreason |
-    [ $um[] | select(($nomodbtf and (($ur[.] // "") | contains("no module BTF"))) | not) ] as $umbad |
     def topath: "/proc/sys/" + (split(".") | map(gsub("/"; ".")) | join("/"));
     [ ($d, $g) | to_entries[] | {k: .key, v: .value, got: $files[.key | topath]} ] as $cmp |
     [ $cmp[] | select(.got != .v) | "\(.k): event \(.v | tojson), /proc \(.got | tojson)" ] as $mis |
@@ -381,9 +376,9 @@ judge() {
       (if ($cmp | length) < 20 then "only \($cmp | length) decoded defaults" else empty end),
       (if ($mis | length) > 0 then "\($mis | length) mismatch(es): \($mis | join(", "))" else empty end),
       (if ($unacc | length) > 0 then "\($unacc | length) file(s) neither in defaults nor in unmapped" else empty end),
-      (if ($umbad | length) > 0 then "\($umbad | length) unmapped: \($umbad[0:8] | join(", "))" else empty end) ] as $bad |
+      (if ($um | length) > 0 then "\($um | length) unmapped: \($um[0:8] | join(", "))" else empty end) ] as $bad |
     (if ($bad | length) == 0 then "ok " else "" end) +
-    "compared \($cmp | length) of \($files | length) files read in the netns (\($g | length) global), \($um | length) unmapped (\(($um | length) - ($umbad | length)) for want of module BTF, \($noreason | length) without a reason\(if ($noreason | length) > 0 then ": " + ($noreason[0:8] | join(", ")) else "" end)), \($unacc | length) neither decoded nor listed unmapped" +
+    "compared \($cmp | length) of \($files | length) files read in the netns (\($g | length) global), \($um | length) unmapped (\($noreason | length) without a reason\(if ($noreason | length) > 0 then ": " + ($noreason[0:8] | join(", ")) else "" end)), \($unacc | length) neither decoded nor listed unmapped" +
     (if ($unacc | length) > 0 then " (\($unacc[0:5] | join(", "))\(if ($unacc | length) > 5 then ", ..." else "" end))" else "" end) +
     (if ($bad | length) > 0 then ": " + ($bad | join("; ")) else "" end)
     end' "$s/birth.event" 2>&1) || r="jq failed: $r"

@@ -207,9 +207,8 @@ const Why kUnmappedWhy[] = {
      "struct mptcp_pernet (net_generic slot mptcp_pernet_id) was not found in BTF, "
      "or no net_generic slot of the calibration netns held its values"},
     {"net.bridge.",
-     "struct brnf_net (net_generic slot brnf_net_id, module br_netfilter) was not found in BTF "
-     "(kernels before 5.11 have no module BTF), "
-     "or no net_generic slot of the calibration netns held its values"},
+     "no net_generic slot of the calibration netns held struct brnf_net (module br_netfilter) "
+     "with its values"},
     {"net.netfilter.nf_conntrack_count",
      "neither net->ct.count (before 5.13) nor struct nf_conntrack_net (module nf_conntrack) "
      "was found in BTF"},
@@ -219,14 +218,25 @@ const Why kUnmappedWhy[] = {
      "or no net_generic slot of the calibration netns pointed to its fqdir"},
 };
 
-// net.bridge.<name> -> struct brnf_net member (net/bridge/br_netfilter_hooks.c brnf_table).
-const std::map<std::string, std::string> kBridgeNf = {
-    {"bridge-nf-call-arptables", "call_arptables"},
-    {"bridge-nf-call-iptables", "call_iptables"},
-    {"bridge-nf-call-ip6tables", "call_ip6tables"},
-    {"bridge-nf-filter-vlan-tagged", "filter_vlan_tagged"},
-    {"bridge-nf-filter-pppoe-tagged", "filter_pppoe_tagged"},
-    {"bridge-nf-pass-vlan-input-dev", "pass_vlan_indev"},
+// net.bridge.<name> -> struct brnf_net member (net/bridge/br_netfilter_hooks.c
+// brnf_table), and the member's offset where no BTF types the structure
+// (5.10: its modules carry no BTF). The layout is the kernel source's, the
+// same from 5.3 (when brnf_net appeared) to 6.18 on LP64: { bool enabled;
+// struct ctl_table_header *ctl_hdr; int call_iptables, call_ip6tables,
+// call_arptables, filter_vlan_tagged, filter_pppoe_tagged, pass_vlan_indev; }.
+// It is only a hypothesis: calibration accepts it only if exactly one slot
+// prints every name as /proc did.
+struct BridgeNf {
+  const char* member;
+  uint32_t offset;
+};
+const std::map<std::string, BridgeNf> kBridgeNf = {
+    {"bridge-nf-call-iptables", {"call_iptables", 16}},
+    {"bridge-nf-call-ip6tables", {"call_ip6tables", 20}},
+    {"bridge-nf-call-arptables", {"call_arptables", 24}},
+    {"bridge-nf-filter-vlan-tagged", {"filter_vlan_tagged", 28}},
+    {"bridge-nf-filter-pppoe-tagged", {"filter_pppoe_tagged", 32}},
+    {"bridge-nf-pass-vlan-input-dev", {"pass_vlan_indev", 36}},
 };
 
 // neigh.<dev>.<name> -> NEIGH_VAR_<value> (net/core/neighbour.c neigh_sysctl_template).
@@ -430,7 +440,11 @@ std::optional<FieldLoc> BtfLocator::locate(const std::string& dotted) const {
   if (sub == "bridge" && parts.size() == 3) {
     auto m = kBridgeNf.find(parts[2]);
     if (m == kBridgeNf.end()) return std::nullopt;
-    return in_generic("brnf_net", "brnf_net", m->second, false);
+    if (find_struct("brnf_net").second >= 0)
+      return in_generic("brnf_net", "brnf_net", m->second.member, false);
+    FieldLoc l{SS_SNAP_GEN, m->second.offset, 4, 1, true, FieldLoc::Kind::Int, 0};
+    l.gen_struct = "brnf_net";
+    return l;
   }
   if (dotted == "net.netfilter.nf_conntrack_count") {
     // A count of this namespace's tracked connections: none can exist
