@@ -863,6 +863,13 @@ void SnapshotDecoder::find_generic_slots(const ss_netns_create_event& rec, const
   const uint32_t len = rec.part_len[SS_SNAP_GEN];
   const int slots =
       len >= SS_GEN_MASKS ? static_cast<int>((len - SS_GEN_MASKS) / SS_GEN_SLOT_BYTES) : 0;
+  // A structure-relative location rebased into slot `slot` of the part.
+  auto in_slot = [](FieldLoc l, int slot) {
+    l.gen_slot = slot;
+    l.offset += SS_GEN_MASKS + static_cast<uint32_t>(slot) * SS_GEN_SLOT_BYTES +
+                (l.gen_deref ? SS_GEN_HEAD : 0);
+    return l;
+  };
   for (const auto& [gen, names] : groups) {
     // A slot matches when every name decodes to /proc's text and at least
     // one of them is not 0 or empty (zeros would match any zeroed slot).
@@ -870,10 +877,7 @@ void SnapshotDecoder::find_generic_slots(const ss_netns_create_event& rec, const
     for (int slot = 0; slot < slots; ++slot) {
       bool all = true, evidence = false;
       for (const auto& n : names) {
-        FieldLoc l = locs.at(n);
-        l.gen_slot = slot;
-        l.offset += SS_GEN_MASKS + static_cast<uint32_t>(slot) * SS_GEN_SLOT_BYTES +
-                    (l.gen_deref ? SS_GEN_HEAD : 0);
+        const FieldLoc l = in_slot(locs.at(n), slot);
         auto m = learn(rec, l, proc.at(n).value);
         if (!m) {
           all = false;
@@ -886,11 +890,8 @@ void SnapshotDecoder::find_generic_slots(const ss_netns_create_event& rec, const
       if (all && evidence) hits.push_back(slot);
     }
     for (const auto& n : names) {
-      FieldLoc& l = locs.at(n);
       if (hits.size() == 1) {
-        l.gen_slot = hits[0];
-        l.offset += SS_GEN_MASKS + static_cast<uint32_t>(hits[0]) * SS_GEN_SLOT_BYTES +
-                    (l.gen_deref ? SS_GEN_HEAD : 0);
+        locs.at(n) = in_slot(locs.at(n), hits[0]);
         continue;
       }
       gen_why_[n] =
