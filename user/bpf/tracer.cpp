@@ -304,8 +304,10 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   }
   if (int err = sysctlscope_bpf__load(skel_.get()))
     throw Error("load BPF programs", "sysctlscope_bpf", -err, "run with -v for the verifier log");
-  // CO-RE relocation parsed the kernel's BTF (~12 MiB) and freed it; give
-  // that heap back so a long-running tracer stays small.
+  // CO-RE relocation parsed the kernel's BTF (~5.5 MiB) and freed it, and
+  // the probe's own copy is no longer needed: give that heap back so a
+  // long-running tracer stays small.
+  probe.release();
   malloc_trim(0);
 
   rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
