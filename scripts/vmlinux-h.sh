@@ -15,10 +15,12 @@ trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp/pkg"
 image=$(ls "$tmp"/pkg/boot/vmlinuz-*)
 kv=${image##*/vmlinuz-}
-case $(file -b "$image") in
-  gzip*) gzip -dc "$image" >"$tmp/Image" ;;
-  *) cp "$image" "$tmp/Image" ;;
-esac
+# A gzip'd image (magic 1f 8b) is unpacked; arm64's is usually a raw Image.
+if [[ $(od -An -tx1 -N2 "$image" | tr -d ' ') == 1f8b ]]; then
+  gzip -dc "$image" >"$tmp/Image"
+else
+  cp "$image" "$tmp/Image"
+fi
 python3 - "$tmp/Image" "$tmp/vmlinux.btf" <<'PY'
 import re, struct, sys
 data = open(sys.argv[1], "rb").read()
