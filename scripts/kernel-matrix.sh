@@ -4,7 +4,9 @@
 # the privileged end-to-end subset tests/matrix/guest.sh inside each guest.
 # The guest mounts the host's / read-only over 9p and chroots into it, so the
 # host-built binary runs unchanged; results come back on a writable 9p share.
-# See docs/kernel-matrix.md. Exits non-zero when any kernel fails.
+# <series>-arm64 rows boot Debian's arm64 kernels in qemu-system-aarch64 with
+# the cross-built arm64 binary (scripts/build.sh --arch arm64) and an unpacked
+# arm64 userland. See docs/kernel-matrix.md. Exits non-zero when any kernel fails.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
