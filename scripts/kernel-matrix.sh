@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin="$here/build/sysctlscope"
 bin_arm64="$here/build-arm64/sysctlscope"
-default_kernels="5.10 6.1 6.12 native 6.1-arm64 6.12-arm64"
+default_kernels="5.10 6.1 6.12 native 5.10-arm64 6.1-arm64 6.12-arm64"
 kernels=${SYSCTLSCOPE_MATRIX_KERNELS:-$default_kernels}
 arm64_asked=${SYSCTLSCOPE_MATRIX_KERNELS:+1}
 cache=${SYSCTLSCOPE_KERNEL_CACHE:-/var/cache/sysctlscope/kernels}
