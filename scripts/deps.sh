@@ -31,6 +31,7 @@ pkgs=(
   qemu-system-x86 kmod xz-utils zstd
   docker.io podman containerd
   prometheus python3-kubernetes python3-yaml binutils
+  curl gnuplot-nox linux-perf
   chromium
 )
 if ((arm64)); then

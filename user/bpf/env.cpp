@@ -290,9 +290,14 @@ class KernelProbe final : public FeatureProbe {
     }
     return false;
   }
+  void release() const override {
+    btf__free(vmlinux_);
+    vmlinux_ = nullptr;
+    vmlinux_tried_ = false;
+  }
 
  private:
-  // The kernel's BTF, parsed once (~12 MiB) for every question that needs it.
+  // The kernel's BTF, parsed once (~5.5 MiB) for every question that needs it.
   const struct btf* vmlinux() const {
     if (!vmlinux_tried_ && ::access("/sys/kernel/btf/vmlinux", R_OK) == 0)
       vmlinux_ = btf__load_vmlinux_btf();
@@ -319,6 +324,7 @@ class MaskedProbe final : public FeatureProbe {
     return !missing_.count(category + ":" + name) && inner_->tracepoint(category, name);
   }
   bool has(Cap c) const override { return !missing_.count(cap_name(c)) && inner_->has(c); }
+  void release() const override { inner_->release(); }
 
  private:
   std::unique_ptr<FeatureProbe> inner_;

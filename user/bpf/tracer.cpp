@@ -304,8 +304,10 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   }
   if (int err = sysctlscope_bpf__load(skel_.get()))
     throw Error("load BPF programs", "sysctlscope_bpf", -err, "run with -v for the verifier log");
-  // CO-RE relocation parsed the kernel's BTF (~12 MiB) and freed it; give
-  // that heap back so a long-running tracer stays small.
+  // CO-RE relocation parsed the kernel's BTF (~5.5 MiB) and freed it, and
+  // the probe's own copy is no longer needed: give that heap back so a
+  // long-running tracer stays small.
+  probe.release();
   malloc_trim(0);
 
   rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_record, this, nullptr));
@@ -412,18 +414,29 @@ void Tracer::seed_known_netns() {
   spdlog::debug("known_netns: seeded {} threads from /proc ({} not seeded)", seeded, failed);
 }
 
+// libbpf stops consuming when the callback returns < 0, with the consumer
+// position already past this record (ringbuf_process_ring): the batch limit
+// ends a poll that way and loses nothing.
+constexpr int kBatchFull = -ECANCELED;
+
 int Tracer::on_record(void* ctx, void* data, size_t len) {
   auto* self = static_cast<Tracer*>(ctx);
   if (self->cb_) self->cb_(data, len);
-  return 0;
+  ++self->batch_;
+  return self->batch_limit_ && self->batch_ >= self->batch_limit_ ? kBatchFull : 0;
 }
 
 int Tracer::poll(int timeout_ms) {
+  batch_ = 0;
+  batch_limit_ = timeout_ms > 0 ? kPollBatch : 0;
   int n = ring_buffer__poll(rb_.get(), timeout_ms);
-  if (n < 0 && n != -EINTR) throw Error("poll ring buffer", "events", -n);
-  int m = ring_buffer__consume(rb_.get());
-  if (m < 0 && m != -EINTR) throw Error("consume ring buffer", "events", -m);
-  return std::max(n, 0) + std::max(m, 0);
+  if (n < 0 && n != -EINTR && n != kBatchFull) throw Error("poll ring buffer", "events", -n);
+  if (n != kBatchFull) {
+    int m = ring_buffer__consume(rb_.get());
+    if (m < 0 && m != -EINTR && m != kBatchFull)
+      throw Error("consume ring buffer", "events", -m);
+  }
+  return batch_;
 }
 
 uint64_t Tracer::lost_total() const {
