@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Fixed-rate curves, the way peers publish them (Inspektor Gadget's
 # integration/benchmarks): at each rate, host CPU without and with the
-# tracer, the tracer's own CPU and RSS, and lost events, over several
+# tracer, the load's own CPU per operation (its thread's CPU time, which
+# includes the BPF programs run in its syscalls and, unlike host CPU, means
+# something on a saturated machine), the tracer's own CPU and RSS, and lost
+# events, over several
 # interleaved repetitions, with 95% confidence intervals (t distribution).
 #
 #   sudo ./bench/curves.sh reads    # sysctl reads: 1k/s up to where the ring drops
@@ -43,7 +46,7 @@ trap cleanup EXIT
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }  # host, all CPUs, ticks
 lost() { curl -sf -m 5 "http://127.0.0.1:$port/metrics" | awk '/^sysctlscope_lost_events_total/ {print $2}'; }
 
-echo "rep,tool,rate,achieved,host_cpu_pct,tool_cpu_pct,tool_rss_kb,lost" > "$csv"
+echo "rep,tool,rate,achieved,load_cpu_ns,host_cpu_pct,tool_cpu_pct,tool_rss_kb,lost" > "$csv"
 for ((rep = 1; rep <= reps; rep++)); do
   for tool in off on; do
     if [[ $tool == on ]]; then
@@ -56,7 +59,7 @@ for ((rep = 1; rep <= reps; rep++)); do
       b0=$(busy) t0=0 l0=0
       if [[ -n $pid ]]; then t0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); l0=$(lost); fi
       s0=$(date +%s.%N)
-      read -r _ _ achieved < <("$build/bench/loadgen" rate "$work" "$rate" "$step")
+      read -r _ lcpu achieved < <("$build/bench/loadgen" rate "$work" "$rate" "$step")
       sleep 0.5  # the consumer drains what the step left in the ring
       s1=$(date +%s.%N) b1=$(busy)
       tcpu=0 rss=0 l=0
@@ -67,7 +70,7 @@ for ((rep = 1; rep <= reps; rep++)); do
         l=$(awk -v a="$l0" -v b="$(lost)" 'BEGIN {print b - a}')
       fi
       hcpu=$(awk -v a="$b0" -v b="$b1" -v s0="$s0" -v s1="$s1" -v hz="$hz" 'BEGIN {print (b - a) / hz / (s1 - s0) * 100}')
-      echo "$rep,$tool,$rate,$achieved,$hcpu,$tcpu,$rss,$l" >> "$csv"
+      echo "$rep,$tool,$rate,$achieved,$lcpu,$hcpu,$tcpu,$rss,$l" >> "$csv"
       echo "   rep $rep tool $tool rate $rate: achieved $achieved/s host ${hcpu}% tool ${tcpu}% lost $l" >&2
     done
     if [[ -n $pid ]]; then kill -INT "$pid"; wait "$pid" || true; pid=""; fi
@@ -90,14 +93,15 @@ def col(rate, tool, key):
     return [float(r[key]) for r in rows if int(r["rate"]) == rate and r["tool"] == tool]
 unit = "reads/s" if kind == "reads" else "births/s"
 print(f"{reps} repetitions of {step} s per step; mean ± 95% CI. Host CPU: all CPUs, % of one core.\n")
-print(f"| target {unit} | achieved (tool on) | host CPU off | host CPU on | tool CPU | tool RSS MiB | lost (sum) |")
-print("|---|---|---|---|---|---|---|")
+print(f"| target {unit} | achieved (tool on) | load CPU ns/op off | on | host CPU off | host CPU on | tool CPU | tool RSS MiB | lost (sum) |")
+print("|---|---|---|---|---|---|---|---|---|")
 plot = open(sys.argv[1].replace(".csv", ".dat"), "w")
 for rate in rates:
     a = ci(col(rate, "on", "achieved")); off = ci(col(rate, "off", "host_cpu_pct")); on = ci(col(rate, "on", "host_cpu_pct"))
     tc = ci(col(rate, "on", "tool_cpu_pct")); rss = max(col(rate, "on", "tool_rss_kb")) / 1024
     lost = sum(col(rate, "on", "lost"))
-    print(f"| {rate} | {a[0]:.0f} ± {a[1]:.0f} | {off[0]:.0f} ± {off[1]:.0f}% | {on[0]:.0f} ± {on[1]:.0f}% | {tc[0]:.1f} ± {tc[1]:.1f}% | {rss:.1f} | {lost:.0f} |")
+    lo = ci(col(rate, "off", "load_cpu_ns")); ln = ci(col(rate, "on", "load_cpu_ns"))
+    print(f"| {rate} | {a[0]:.0f} ± {a[1]:.0f} | {lo[0]:.0f} ± {lo[1]:.0f} | {ln[0]:.0f} ± {ln[1]:.0f} | {off[0]:.0f} ± {off[1]:.0f}% | {on[0]:.0f} ± {on[1]:.0f}% | {tc[0]:.1f} ± {tc[1]:.1f}% | {rss:.1f} | {lost:.0f} |")
     plot.write(f"{a[0]} {off[0]} {off[1]} {on[0]} {on[1]} {tc[0]} {tc[1]} {lost}\n")
 PY
 if command -v gnuplot >/dev/null; then
