@@ -12,7 +12,8 @@
 #   sudo ./bench/curves.sh births   # netns births per second
 #
 # Each repetition runs every rate without the tracer, then every rate under
-# one `trace -o json > /dev/null` (lost events from /metrics, per step).
+# one `trace -o json --cgroup C > /dev/null` that follows only the load's
+# cgroup C (lost events from /metrics, per step).
 # STEP_S (5) seconds per step, REPS (3), RATES overrides the list.
 # Output: RESULTS_DIR (bench/results)/curves-KIND.{csv,md,svg}.
 set -euo pipefail
@@ -36,9 +37,19 @@ csv=$out/curves-$kind.csv
 tmp=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 hz=$(getconf CLK_TCK)
+# The load runs in a cgroup of its own and the tracer follows only it
+# (filtered in the kernel): on a shared machine other jobs' events would
+# otherwise count as this rate's CPU and lost records.
+cg2=$(awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo)
+[[ -n $cg2 ]] || { echo "curves.sh: no cgroup2 mount" >&2; exit 1; }
+cg=sysctlscope-curves-$$
+mkdir "$cg2/$cg"
+echo $$ > "$cg2/$cg/cgroup.procs"
 pid=""
 cleanup() {
   [[ -n $pid ]] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  echo $$ > "$cg2/cgroup.procs"
+  rmdir "$cg2/$cg" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -50,7 +61,7 @@ echo "rep,tool,rate,achieved,load_cpu_ns,host_cpu_pct,tool_cpu_pct,tool_rss_kb,l
 for ((rep = 1; rep <= reps; rep++)); do
   for tool in off on; do
     if [[ $tool == on ]]; then
-      "$build/sysctlscope" trace -o json --metrics-addr "127.0.0.1:$port" > /dev/null 2> "$tmp/err" &
+      "$build/sysctlscope" trace -o json --cgroup "$cg" --metrics-addr "127.0.0.1:$port" > /dev/null 2> "$tmp/err" &
       pid=$!
       for _ in $(seq 1 600); do grep -q Tracing "$tmp/err" 2>/dev/null && break; sleep 0.1; done
       grep -q Tracing "$tmp/err" || { echo "curves.sh: tracer not ready: $(cat "$tmp/err")" >&2; exit 1; }
