@@ -15,7 +15,7 @@
 # one `trace -o json --cgroup C > /dev/null` that follows only the load's
 # cgroup C (lost events from /metrics, per step).
 # STEP_S (5) seconds per step, REPS (3), RATES overrides the list.
-# Output: RESULTS_DIR (bench/results)/curves-KIND.{csv,md,svg}.
+# Output: RESULTS_DIR (bench/results)/curves-KIND.{csv,md,png}.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -117,8 +117,8 @@ for rate in rates:
 PY
 if command -v gnuplot >/dev/null; then
   gnuplot <<EOF
-set terminal svg size 800,450 dynamic font "sans,12"
-set output "$out/curves-$kind.svg"
+set terminal pngcairo size 900,500 font "sans,11"
+set output "$out/curves-$kind.png"
 set title "sysctlscope, $kind at fixed rates (mean, 95% CI)"
 set logscale x
 set xlabel "$( [[ $kind == reads ]] && echo 'sysctl reads per second' || echo 'netns births per second')"
