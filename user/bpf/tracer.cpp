@@ -19,7 +19,6 @@
 #include <cstdarg>
 #include <cstring>
 
-#include "core/btf_file.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "sysctlscope.skel.h"
@@ -242,7 +241,7 @@ Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {
   }
   // --btf: CO-RE relocates against that file instead of the kernel's BTF.
   LIBBPF_OPTS(bpf_object_open_opts, open_opts,
-              .btf_custom_path = btf_file().empty() ? nullptr : btf_file().c_str());
+              .btf_custom_path = cfg.btf_file.empty() ? nullptr : cfg.btf_file.c_str());
   skel_.reset(sysctlscope_bpf__open_opts(&open_opts));
   if (!skel_) throw Error("open BPF skeleton", "sysctlscope_bpf", errno);
 

@@ -31,6 +31,7 @@ struct TracerConfig {
   std::vector<uint32_t> container_netns;
   uint32_t ringbuf_bytes = 8u << 20;  // power of two, >= page size
   uint64_t wakeup_bytes = 256u << 10;
+  std::string btf_file;     // --btf ("": the running kernel's BTF)
   std::string cgroup_root;  // where the cgroup/sysctl program is attached
   // --enforce (docs/policy.md): enum ss_enforce_mode, and the expected values.
   struct Enforced {
