@@ -15,5 +15,6 @@ set(SS_LAYERS
   "bpf|core"
   "forensics|core,model,output,policy"
   "metrics|core,model,output"
-  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics"
+  "export|core,model,output"
+  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,export"
 )
