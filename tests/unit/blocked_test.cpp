@@ -137,9 +137,9 @@ TEST(DecodeBlocked, FieldsAndJson) {
 TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
   Decoder d(BootClock(0));
   auto acc = blocked_record("/proc/sys/kernel/kptr_restrict", "", EACCES);
-  EXPECT_EQ(d.decode(&acc, sizeof acc)->event->as<SysctlBlocked>().blocked_by, "permission");
+  EXPECT_EQ(d.decode(&acc, sizeof acc)->event->as<SysctlBlocked>().blocked_by, BlockedBy::Permission);
   auto perm = blocked_record("/proc/sys/kernel/kptr_restrict", "", EPERM);
-  EXPECT_EQ(d.decode(&perm, sizeof perm)->event->as<SysctlBlocked>().blocked_by, "permission");
+  EXPECT_EQ(d.decode(&perm, sizeof perm)->event->as<SysctlBlocked>().blocked_by, BlockedBy::Permission);
   auto tmp = blocked_record("/tmp/ro/x", "", EROFS);
   auto none = d.decode(&tmp, sizeof tmp);
   ASSERT_TRUE(none.has_value());
@@ -196,8 +196,8 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   feed(write_record(4, 13, "650\n"));  // never gets a result: unknown is not a failure
   p.expire_writes(0, true);
   ASSERT_EQ(sink.events.size(), 2u);
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "EINVAL");
-  EXPECT_EQ(sink.events[1].as<SysctlWrite>().result, "EPERM");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "EINVAL");
+  EXPECT_EQ(to_string(sink.events[1].as<SysctlWrite>().result), "EPERM");
 
   VecSink all;
   Pipeline q(Filter{}, nullptr, all, true);
@@ -209,11 +209,11 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   q.on_record(&r3, sizeof r3);
   q.expire_writes(0, true);  // no result ever came (io_uring, splice, ...)
   ASSERT_EQ(all.events.size(), 2u);
-  EXPECT_EQ(all.events[0].as<SysctlWrite>().result, "ok");
+  EXPECT_EQ(to_string(all.events[0].as<SysctlWrite>().result), "ok");
   EXPECT_EQ(all.events[0].as<SysctlWrite>().bytes_written, 3u);
-  EXPECT_EQ(all.events[1].as<SysctlWrite>().result, "unknown");
+  EXPECT_EQ(to_string(all.events[1].as<SysctlWrite>().result), "unknown");
   EXPECT_FALSE(all.events[1].as<SysctlWrite>().bytes_written);
-  EXPECT_EQ(all.events[1].as<SysctlWrite>().result_source, "syscall");
+  EXPECT_EQ(all.events[1].as<SysctlWrite>().result_source, WriteResultMode::Syscall);
 }
 
 namespace {

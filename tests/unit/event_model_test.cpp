@@ -107,8 +107,8 @@ TEST(EventJson, ExactLinesOfEveryType) {
   auto write = with_actor(SysctlWrite{.sysctl = "net.ipv4.tcp_keepalive_time",
                                       .old_value = "7200",
                                       .value = "60",
-                                      .result = "ok",
-                                      .result_source = "syscall",
+                                      .result = *parse_write_outcome("ok"),
+                                      .result_source = WriteResultMode::Syscall,
                                       .bytes_written = 2});
   EXPECT_EQ(event_to_json(write),
             line("sysctl_write",
@@ -125,7 +125,7 @@ TEST(EventJson, ExactLinesOfEveryType) {
   auto blocked = with_actor(SysctlBlocked{.sysctl = "net.ipv4.tcp_sack",
                                           .path = "/proc/sys/net/ipv4/tcp_sack",
                                           .err = "EROFS",
-                                          .blocked_by = "read_only_mount",
+                                          .blocked_by = BlockedBy::ReadOnlyMount,
                                           .flags = {"O_WRONLY", "O_CREAT", "O_TRUNC"},
                                           .syscall = "openat"});
   EXPECT_EQ(event_to_json(blocked),
@@ -259,7 +259,7 @@ TEST(HeldWrites, ExpireOnTheMonotonicKernelClock) {
   p.expire_writes(5'300'000'000ull,
                   false);  // 300 ms on the boot clock, whatever the wall clock says
   ASSERT_EQ(sink.events.size(), 1u);
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "unknown");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "unknown");
   EXPECT_EQ(sink.events[0].boot_ns, 5'000'000'000ull);
 }
 
