@@ -77,23 +77,33 @@ TEST(Registry, NamesRecordsAndIndexesAreConsistent) {
 }
 
 TEST(Registry, KernelMaskComesFromTheTypes) {
+  constexpr KernelNeeds syscall{WriteResultMode::Syscall};
   Filter all;
-  EXPECT_EQ(all.kernel_type_mask(),
+  EXPECT_EQ(kernel_type_mask(all, syscall),
             SS_TYPE_BIT(SS_EV_SYSCTL_READ) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
                 SS_TYPE_BIT(SS_EV_WRITE_RESULT) | SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) |
                 SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
                 SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   Filter failed;
   failed.failed_only = true;
-  EXPECT_EQ(failed.kernel_type_mask(),
+  EXPECT_EQ(kernel_type_mask(failed, syscall),
             SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
                 SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
                 SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   Filter enters;
   enters.types = Filter::parse_types({"netns_enter"});
-  EXPECT_EQ(enters.kernel_type_mask(), SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
-                                           SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
-                                           SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  EXPECT_EQ(kernel_type_mask(enters, syscall), SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
+                                                   SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+                                                   SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  // --policy needs writes and births whatever --type shows (sysctl_drift).
+  EXPECT_EQ(kernel_type_mask(enters, {WriteResultMode::Readback, true}),
+            SS_TYPE_BIT(SS_EV_NETNS_ENTER) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT) |
+                SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  EXPECT_EQ(kernel_type_mask(enters, {WriteResultMode::Syscall, true}),
+            SS_TYPE_BIT(SS_EV_NETNS_ENTER) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                SS_TYPE_BIT(SS_EV_WRITE_RESULT) | SS_TYPE_BIT(SS_EV_NETNS_CREATE) |
+                SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
 }
 
 // The exact line of every public type: docs/events.md is the contract.

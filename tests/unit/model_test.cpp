@@ -63,7 +63,7 @@ TEST(Decode, ReadRecord) {
   auto r = make_record(false, "net/ipv4/tcp_rmem", "4096\t131072\t6291456\n", "");
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
-  const Event& e = *out->event;
+  const Event& e = std::get<Event>(*out);
   ASSERT_EQ(e.type(), kTypeOf<SysctlRead>);
   EXPECT_EQ(e.as<SysctlRead>().sysctl, "net.ipv4.tcp_rmem");
   EXPECT_EQ(e.as<SysctlRead>().value, "4096\t131072\t6291456");
@@ -79,11 +79,11 @@ TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
   auto r = make_record(true, "kernel/core_pattern", "core\n", big, SS_F_NEW_TRUNC);
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
-  const auto& w = out->event->as<SysctlWrite>();
+  const auto& w = std::get<Event>(*out).as<SysctlWrite>();
   EXPECT_EQ(w.old_value, "core");
   EXPECT_EQ(w.value, big);
   EXPECT_TRUE(w.value_truncated);
-  auto j = nlohmann::ordered_json::parse(event_to_json(*out->event));
+  auto j = nlohmann::ordered_json::parse(event_to_json(std::get<Event>(*out)));
   EXPECT_EQ(j["truncated"], true);
   EXPECT_EQ(j["result"], "unknown");
 }
@@ -121,7 +121,7 @@ TEST(Filter, TypesGlobsAndFailed) {
   EXPECT_FALSE(failed.matches(w));
   w.as<SysctlWrite>().result = *parse_write_outcome("EINVAL");
   EXPECT_TRUE(failed.matches(w));
-  EXPECT_EQ(failed.kernel_type_mask() & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
+  EXPECT_EQ(kernel_type_mask(failed, {}) & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
 
   Event lost(Lost{});
   EXPECT_TRUE(failed.matches(lost));  // losses are never filtered

@@ -212,18 +212,18 @@ TEST(Readback, PlanLoadsNoWriteExitsInReadbackMode) {
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  auto rb = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Readback));
+  auto rb = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Readback}));
   EXPECT_FALSE(rb.joins_writes);
   EXPECT_TRUE(has(rb.load, "ss_sysctl"));
   EXPECT_TRUE(has(rb.load, "ss_exit_openat")) << "blocked writes still need the open exits";
   for (const auto& n : write_family) EXPECT_FALSE(has(rb.load, n)) << n;
-  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  auto sc = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Syscall}));
   EXPECT_TRUE(sc.joins_writes);
   for (const auto& n : write_family) EXPECT_TRUE(has(sc.load, n)) << n;
   // Filtered to sysctl_write only, readback still loads the sysctl hook.
-  auto w = plan_programs(
-      probe, kernel_type_mask(SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT),
-                              WriteResultMode::Readback));
+  Filter writes;
+  writes.types = Filter::parse_types({"sysctl_write"});
+  auto w = plan_programs(probe, kernel_type_mask(writes, {WriteResultMode::Readback}));
   EXPECT_TRUE(has(w.load, "ss_sysctl"));
   EXPECT_FALSE(has(w.load, "ss_exit_write"));
 }
@@ -349,18 +349,23 @@ TEST(Readback, NextWriteBeforeTheExitJudges) {
 }
 
 TEST(Readback, KernelMaskAddsBirthsAndWriterExits) {
-  const uint32_t w = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE);
-  const uint32_t rb = kernel_type_mask(w, WriteResultMode::Readback);
+  Filter w;
+  w.types = Filter::parse_types({"sysctl_write"});
+  const uint32_t rb = kernel_type_mask(w, {WriteResultMode::Readback});
   EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
   EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_NETNS_CREATE)) << "netns generations";
-  EXPECT_FALSE(kernel_type_mask(w, WriteResultMode::Syscall) & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
-  const uint32_t reads = SS_TYPE_BIT(SS_EV_SYSCTL_READ);
-  EXPECT_EQ(kernel_type_mask(reads, WriteResultMode::Readback), reads);
+  EXPECT_FALSE(rb & SS_TYPE_BIT(SS_EV_WRITE_RESULT));
+  EXPECT_FALSE(kernel_type_mask(w, {WriteResultMode::Syscall}) & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
+  Filter reads;
+  reads.types = Filter::parse_types({"sysctl_read"});
+  EXPECT_EQ(kernel_type_mask(reads, {WriteResultMode::Readback}),
+            SS_TYPE_BIT(SS_EV_SYSCTL_READ) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+                SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   sstest::FakeProbe probe;
   auto plan = plan_programs(probe, rb);
   EXPECT_TRUE(plan.writer_exits);
   EXPECT_NE(std::find(plan.load.begin(), plan.load.end(), "ss_writer_exit"), plan.load.end());
-  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  auto sc = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Syscall}));
   EXPECT_FALSE(sc.writer_exits);
 }
 

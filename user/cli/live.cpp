@@ -126,13 +126,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  uint32_t wanted = opt.filter.kernel_type_mask();
-  // --policy judges every write and birth, whatever --type shows.
-  if (opt.policy)
-    wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
-              SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
-              SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
-  cfg.type_mask = kernel_type_mask(wanted, opt.write_results);
+  cfg.type_mask = kernel_type_mask(opt.filter, {opt.write_results, opt.policy != nullptr});
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.cgroup_root = find_or_mount_cgroup2();

@@ -63,6 +63,8 @@ struct TypeInfo {
   std::string_view name;    // JSON `event` (docs/events.md)
   uint32_t record = 0;      // the kernel record it is decoded from (0: made in userspace)
   uint32_t also_needs = 0;  // other kernel records it needs (SS_TYPE_BIT mask)
+  // More records it needs per --write-results mode (indexed by WriteResultMode).
+  std::array<uint32_t, 2> needs_by_mode{};
   bool can_fail = false;    // `--failed` may keep some (failed() says which)
   bool actor = true;        // has an acting task (`proc`, `cgroup` not null)
   bool is_public = true;    // users may name it (`--type`, help, docs/events.md)
@@ -104,10 +106,15 @@ struct SysctlRead {
 
 // ----------------------------------------------------------- sysctl_write --
 struct SysctlWrite {
-  static constexpr TypeInfo kInfo{.name = "sysctl_write",
-                                  .record = SS_EV_SYSCTL_WRITE,
-                                  .also_needs = SS_TYPE_BIT(SS_EV_WRITE_RESULT),
-                                  .can_fail = true};
+  // Readback judges per netns generation (netns_create records, dropped in
+  // userspace when filtered out) and, for a writer gone with its netns, by
+  // the snapshot taken at its exit; syscall joins the write exits' results.
+  static constexpr TypeInfo kInfo{
+      .name = "sysctl_write",
+      .record = SS_EV_SYSCTL_WRITE,
+      .needs_by_mode = {SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT),
+                        SS_TYPE_BIT(SS_EV_WRITE_RESULT)},
+      .can_fail = true};
 
   std::string sysctl;
   std::string old_value;
@@ -318,8 +325,12 @@ struct Lost {
 // `container` are the common fields; a drift caused by a write has the
 // writer as its actor (`proc`, `container`, `cross_namespace`).
 struct SysctlDrift {
-  static constexpr TypeInfo kInfo{
-      .name = "sysctl_drift", .actor = false, .actor_if_known = true};
+  // Made from the writes and births a --policy judges, whatever --type shows.
+  static constexpr TypeInfo kInfo{.name = "sysctl_drift",
+                                  .also_needs = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                                                SS_TYPE_BIT(SS_EV_NETNS_CREATE),
+                                  .actor = false,
+                                  .actor_if_known = true};
 
   std::string sysctl;
   std::string expected;

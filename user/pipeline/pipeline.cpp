@@ -37,24 +37,21 @@ void Pipeline::on_record(const void* data, size_t len) {
     if (stats_.malformed++ == 0) spdlog::warn("{}", d.error().what());
     return;
   }
-  if (d->write_result) {
-    apply_result(*d->write_result);
-    return;
-  }
-  if (d->cgroup) {
-    if (enricher_) enricher_->on_cgroup(*d->cgroup);
-    return;
-  }
-  if (d->writer_exit) {
-    const WriterExit& x = *d->writer_exit;
-    if (births_ && births_->calibrated() && x.snapshot && !discarding_)
-      on_writer_exit(x.tid, x.netns, x.boot_ns, [&](const std::string& n) {
-        return births_->decoder().value(*x.snapshot, n);
+  if (auto* e = std::get_if<Event>(&*d)) {
+    on_event(*e);
+  } else if (auto* r = std::get_if<WriteResult>(&*d)) {
+    apply_result(*r);
+  } else if (auto* c = std::get_if<CgroupChange>(&*d)) {
+    if (enricher_) enricher_->on_cgroup(*c);
+  } else if (auto* x = std::get_if<WriterExit>(&*d)) {
+    if (births_ && births_->calibrated() && x->snapshot && !discarding_)
+      on_writer_exit(x->tid, x->netns, x->boot_ns, [&](const std::string& n) {
+        return births_->decoder().value(*x->snapshot, n);
       });
-    return;
   }
-  if (!d->event) return;
-  Event& e = *d->event;
+}
+
+void Pipeline::on_event(Event& e) {
   // A netns_create starts a new generation of its inode before any event of
   // it is seen: a record of the new netns never matches one of an older.
   if (e.is<NetnsCreate>()) {

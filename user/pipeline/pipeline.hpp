@@ -115,6 +115,7 @@ class Pipeline {
     bool deferred = false;
     std::optional<std::string> read_value;
   };
+  void on_event(Event& e);  // a decoded event record
   void admit(Event&& e, bool ready);
   void release();
   void emit(Event& e);

@@ -18,17 +18,6 @@
 
 namespace sysctlscope {
 
-uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m) {
-  if (m != WriteResultMode::Readback) return mask & ~SS_TYPE_BIT(SS_EV_WRITER_EXIT);
-  mask &= ~SS_TYPE_BIT(SS_EV_WRITE_RESULT);
-  // Writes are judged per netns generation (netns_create records, dropped
-  // in userspace when filtered out) and, for a writer gone with its netns,
-  // by the snapshot taken at its exit.
-  if (mask & SS_TYPE_BIT(SS_EV_SYSCTL_WRITE))
-    mask |= SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT);
-  return mask;
-}
-
 WriteOutcome judge_readback(const SysctlWrite& w, const std::optional<std::string>& now) {
   if (!now || w.value_truncated) return {WriteStatus::Unknown};
   const std::string n = normalize_value(*now), v = normalize_value(w.value);

@@ -20,11 +20,6 @@
 
 namespace sysctlscope {
 
-// The kernel event types to load programs for: readback needs no
-// write_result records, so plan_programs() then leaves every write-family
-// exit and the programs that clear their pending entries unloaded; with
-// sysctl_write it adds netns_create (netns generations) and writer_exit.
-uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 
 // The result of `write` given the value read back afterwards: "ok" when it
 // now holds the written value, "not_applied" when it still holds the old one
