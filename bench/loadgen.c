@@ -9,6 +9,12 @@
  *
  *   loadgen read-pread N | read-cat N | write-netns N | open-close N |
  *           write-devnull N | open-erofs N | netns-create N | stream SECONDS
+ *   loadgen rate WORKLOAD OPS_PER_SECOND SECONDS
+ *
+ * `rate` paces a workload at a fixed rate (bench/curves.sh, bench/soak.sh):
+ * every millisecond it issues what the schedule owes, no warm-up, and prints
+ * "<ops> <cpu ns per op> <achieved ops per second>"; a rate the machine
+ * cannot keep shows as a lower achieved rate, never as a silent cut.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -121,8 +127,21 @@ int main(int argc, char **argv)
 	long n, warm, i;
 	double t0, t1, c0, c1;
 
+	double rate = 0, secs = 0;
+
+	if (argc == 5 && !strcmp(argv[1], "rate")) {
+		rate = atof(argv[3]);
+		secs = atof(argv[4]);
+		if (rate <= 0 || secs <= 0) {
+			fprintf(stderr, "loadgen: rate and seconds must be positive\n");
+			return 2;
+		}
+		argv++;
+		argc = 3;
+		argv[2] = "1";
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: loadgen WORKLOAD N\n");
+		fprintf(stderr, "usage: loadgen WORKLOAD N | loadgen rate WORKLOAD OPS_PER_SECOND SECONDS\n");
 		return 2;
 	}
 	w = argv[1];
@@ -162,6 +181,29 @@ int main(int argc, char **argv)
 	if (!op || (fd_ka < 0 && (op == op_read_pread || op == op_write_netns))) {
 		fprintf(stderr, "loadgen: unknown workload or setup failed: %s\n", w);
 		return 2;
+	}
+	if (rate > 0) {
+		struct timespec tick = {0, 1000000};
+		long ops = 0, due;
+
+		t0 = now_ns();
+		c0 = cpu_ns();
+		for (;;) {
+			double el = now_ns() - t0;
+
+			if (el >= secs * 1e9)
+				break;
+			due = (long)(el * rate / 1e9) + 1;
+			while (ops < due) {
+				op();
+				ops++;
+			}
+			nanosleep(&tick, NULL);
+		}
+		c1 = cpu_ns();
+		t1 = now_ns();
+		printf("%ld %.1f %.1f\n", ops, ops ? (c1 - c0) / ops : 0, ops / ((t1 - t0) / 1e9));
+		return 0;
 	}
 	if (!strcmp(w, "stream")) {
 		/* Max-rate reads for n seconds, checking the clock every 4096 ops. */

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "sysctlscope/event.h"
+#include "sysctlscope/syscall_abi.h"
 
 #ifndef SS_COMMON_DEFINE
 #define SS_EXTERN extern
@@ -337,6 +338,21 @@ static __always_inline struct pt_regs *cur_user_regs(void)
 	 * (task_pt_regs() in arch/x86/include/asm/processor.h, and arm64's). */
 	t = (struct task_struct *)bpf_get_current_task();
 	return (struct pt_regs *)(BPF_CORE_READ(t, stack) + SS_THREAD_SIZE) - 1;
+}
+
+/* The syscall number the task entered with (regs: cur_user_regs()) and
+ * whether it is a 32-bit compat syscall (sysctlscope/syscall_abi.h). */
+static __always_inline long long user_syscall_nr(struct pt_regs *regs, int *compat)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	*compat = (BPF_CORE_READ(t, thread_info.status) & SS_X86_TS_COMPAT) != 0;
+	return (long long)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	*compat = (BPF_CORE_READ(regs, pstate) & SS_ARM64_PSR_MODE32_BIT) != 0;
+	return BPF_CORE_READ(regs, syscallno);
+#endif
 }
 
 /* fexit on a syscall's wrapper (struct pt_regs * argument). */

@@ -10,7 +10,6 @@
 #include "common.bpf.h"
 
 #define SS_CLONE_NEWNET 0x40000000
-#define SS_NR_CLONE3 435 /* x86_64 */
 
 /*
  * Each task's network namespace as last seen: the namespace a task leaves by
@@ -157,6 +156,14 @@ static __always_inline void snap_frag_hash(struct ss_netns_create_event *e, stru
  * by matching the calibration netns's /proc values. A failed read leaves the
  * slot's bit clear: zeros are never taken for values.
  */
+/* nf_defrag_ipv6's per-netns state (5.16+). Declared here: where the module
+ * is not built in (Debian's kernels), vmlinux.h has no such type, and CO-RE
+ * finds it in module BTF by name all the same. */
+struct nft_ct_frag6_pernet___ss {
+	struct ctl_table_header *nf_frag_frags_hdr;
+	struct fqdir *fqdir;
+} __attribute__((preserve_access_index));
+
 static __always_inline void snap_gen(struct ss_netns_create_event *e, struct net *net)
 {
 	struct net_generic *ng = BPF_CORE_READ(net, gen);
@@ -170,8 +177,8 @@ static __always_inline void snap_gen(struct ss_netns_create_event *e, struct net
 		len = SS_GEN_SLOTS;
 		e->truncated |= 1u << SS_SNAP_GEN;
 	}
-	if (bpf_core_type_exists(struct nft_ct_frag6_pernet))
-		doff = bpf_core_field_offset(struct nft_ct_frag6_pernet, fqdir);
+	if (bpf_core_type_exists(struct nft_ct_frag6_pernet___ss))
+		doff = bpf_core_field_offset(struct nft_ct_frag6_pernet___ss, fqdir);
 	base = bpf_core_field_offset(struct net_generic, ptr);
 	for (i = 0; i < SS_GEN_SLOTS; i++) {
 		__u32 at =
@@ -275,14 +282,13 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		return 0;
 	if (!netns_allowed())
 		return 0;
-#ifdef __TARGET_ARCH_x86
 	if (know_syscall) {
-		struct pt_regs *regs = cur_user_regs();
+		int compat;
+		long long nr = user_syscall_nr(cur_user_regs(), &compat);
 
-		if (BPF_CORE_READ(regs, orig_ax) == SS_NR_CLONE3)
+		if (ss_is_clone3_nr(SS_ABI_HOST, nr, compat))
 			via = SS_VIA_CLONE3;
 	}
-#endif
 	emit_netns_create(cn, BPF_CORE_READ(pn, ns.inum), via);
 	return 0;
 }

@@ -460,26 +460,10 @@ static __always_inline int on_open_exit(long ret, __u32 call)
  */
 static __always_inline __u32 open_call_of(struct pt_regs *regs)
 {
-#if defined(__TARGET_ARCH_x86)
-	switch (BPF_CORE_READ(regs, orig_ax)) {
-	case 2:
-		return SS_CALL_OPEN;
-	case 85:
-		return SS_CALL_CREAT;
-	case 257:
-		return SS_CALL_OPENAT;
-	case 437:
-		return SS_CALL_OPENAT2;
-	}
-#elif defined(__TARGET_ARCH_arm64)
-	switch (BPF_CORE_READ(regs, syscallno)) {
-	case 56:
-		return SS_CALL_OPENAT;
-	case 437:
-		return SS_CALL_OPENAT2;
-	}
-#endif
-	return 0;
+	int compat;
+	long long nr = user_syscall_nr(regs, &compat);
+
+	return ss_open_call_of_nr(SS_ABI_HOST, nr, compat);
 }
 
 SEC("fexit/do_filp_open")

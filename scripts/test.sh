@@ -11,6 +11,8 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 ./scripts/build.sh
+# The arm64 build (cross-compiled) for the matrix's arm64 rows.
+./scripts/build.sh --arch arm64
 
 echo "== unit tests (ASan+UBSan)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSYSCTLSCOPE_SANITIZE=ON \
@@ -39,6 +41,7 @@ if [[ ${skipped} -ne 0 ]]; then
 fi
 
 # Real kernels in QEMU (TCG): Linux 5.10, 6.1, 6.12 and this host, each with
-# the privileged end-to-end subset of tests/matrix/guest.sh. See docs/kernel-matrix.md.
-echo "== kernel matrix (QEMU: Debian 5.10, 6.1, 6.12; native)"
-./scripts/kernel-matrix.sh --bin build/sysctlscope
+# the privileged end-to-end subset of tests/matrix/guest.sh, then the arm64
+# build on Debian's arm64 5.10, 6.1 and 6.12 (qemu-system-aarch64). See docs/kernel-matrix.md.
+echo "== kernel matrix (QEMU: Debian 5.10, 6.1, 6.12; native; arm64 5.10, 6.1, 6.12)"
+./scripts/kernel-matrix.sh --bin build/sysctlscope --bin-arm64 build-arm64/sysctlscope

@@ -4,6 +4,7 @@
 // the kernel (and nothing left enforcing after exit), `--dry-run`, globs,
 // a Docker container matched by name. Host sysctls are restored by guards.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -431,4 +432,34 @@ TEST(Policy, CheckContainerScopedRuleWithDocker) {
       d, "ok.conf", "# sysctlscope: container=" + name + "\nnet.ipv4.tcp_keepalive_time = 600\n");
   r = run({binary(), "check", "--policy", ok, "-o", "json"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+// `check` run inside a private netns (`unshare -n`, `ip netns exec`) judges
+// the host's net.* values and labels them with the host's netns: before,
+// it read its own netns's value and labelled it with the host's inode.
+TEST(Policy, CheckInPrivateNetnsReadsAndLabelsTheHostsNetSysctls) {
+  const std::string host_ka = read_sysctl("net.ipv4.tcp_keepalive_time");
+  const std::string own_ka = host_ka == "4321" ? "4322" : "4321";
+  TempDir d;
+  auto p = write_policy(d, "ka.conf", "net.ipv4.tcp_keepalive_time = 1\n");
+  struct stat st {};
+  ASSERT_EQ(::stat("/proc/self/ns/net", &st), 0);  // the test runs in the host netns
+  const uint64_t host_inode = st.st_ino;
+  auto judge = [&](const RunResult& r, const char* how) {
+    EXPECT_EQ(r.status, 1) << how << ": " << r.out << r.err;
+    auto evs = json_lines(r.out);
+    ASSERT_EQ(evs.size(), 1u) << how << ": " << r.out;
+    EXPECT_EQ(evs[0]["sysctl"], "net.ipv4.tcp_keepalive_time") << how;
+    EXPECT_EQ(evs[0]["value"], host_ka) << how << ": the host's value, not the private netns's";
+    EXPECT_EQ(evs[0]["netns"].get<uint64_t>(), host_inode) << how;
+  };
+  // The private netns holds another value, so reading the wrong one shows.
+  judge(sh("unshare -n sh -c 'echo " + own_ka + " > /proc/sys/net/ipv4/tcp_keepalive_time && " +
+           binary() + " check --policy " + p + " -o json'"),
+        "unshare -n");
+  NamedNetns ns;
+  judge(ns.exec("echo " + own_ka + " > /proc/sys/net/ipv4/tcp_keepalive_time && " + binary() +
+                " check --policy " + p + " -o json"),
+        "ip netns exec");
+  EXPECT_EQ(read_sysctl("net.ipv4.tcp_keepalive_time"), host_ka);
 }

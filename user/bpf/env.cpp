@@ -21,7 +21,6 @@
 #include <sstream>
 #include <vector>
 
-#include "core/btf_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 
@@ -195,11 +194,9 @@ bool atomics_ok() {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},             // r0 = 0
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
   };
-  int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns,
-                         sizeof(insns) / sizeof(insns[0]), nullptr);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
+  Fd fd(bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, nullptr, "GPL", insns,
+                      sizeof(insns) / sizeof(insns[0]), nullptr));
+  return fd.valid();
 }
 
 // Loads and attaches an empty fexit program on `func`: kernels built without
@@ -214,22 +211,19 @@ bool fexit_attaches(const struct btf* vmlinux, const char* func) {
   };
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT,
               .attach_btf_id = static_cast<__u32>(id));
-  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts);
-  if (fd < 0) return false;
-  int link = bpf_raw_tracepoint_open(nullptr, fd);
-  ::close(fd);
-  if (link < 0) return false;
-  ::close(link);
-  return true;
+  Fd fd(bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &opts));
+  if (!fd.valid()) return false;
+  return Fd(bpf_raw_tracepoint_open(nullptr, fd.get())).valid();
 }
 
 class KernelProbe final : public FeatureProbe {
  public:
+  explicit KernelProbe(std::string btf_file) : btf_file_(std::move(btf_file)) {}
   ~KernelProbe() override { btf__free(vmlinux_); }
   // The kernel's own, or --btf for CO-RE; everything that needs BTF in the
   // kernel itself (tp_btf, fexit, the BTF task helpers) probes the kernel.
   bool btf() const override {
-    return !btf_file().empty() || ::access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+    return !btf_file_.empty() || ::access("/sys/kernel/btf/vmlinux", R_OK) == 0;
   }
   bool cgroup_sysctl() const override {
     return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SYSCTL, nullptr) == 1;
@@ -290,15 +284,21 @@ class KernelProbe final : public FeatureProbe {
     }
     return false;
   }
+  void release() const override {
+    btf__free(vmlinux_);
+    vmlinux_ = nullptr;
+    vmlinux_tried_ = false;
+  }
 
  private:
-  // The kernel's BTF, parsed once (~12 MiB) for every question that needs it.
+  // The kernel's BTF, parsed once (~5.5 MiB) for every question that needs it.
   const struct btf* vmlinux() const {
     if (!vmlinux_tried_ && ::access("/sys/kernel/btf/vmlinux", R_OK) == 0)
       vmlinux_ = btf__load_vmlinux_btf();
     vmlinux_tried_ = true;
     return vmlinux_;
   }
+  std::string btf_file_;
   mutable struct btf* vmlinux_ = nullptr;
   mutable bool vmlinux_tried_ = false;
 };
@@ -319,6 +319,7 @@ class MaskedProbe final : public FeatureProbe {
     return !missing_.count(category + ":" + name) && inner_->tracepoint(category, name);
   }
   bool has(Cap c) const override { return !missing_.count(cap_name(c)) && inner_->has(c); }
+  void release() const override { inner_->release(); }
 
  private:
   std::unique_ptr<FeatureProbe> inner_;
@@ -357,9 +358,9 @@ const char* cap_name(Cap c) {
   return "?";
 }
 
-std::unique_ptr<FeatureProbe> make_kernel_probe() {
+std::unique_ptr<FeatureProbe> make_kernel_probe(const std::string& btf_file) {
   const char* spec = std::getenv("SYSCTLSCOPE_PRETEND_MISSING");
-  std::unique_ptr<FeatureProbe> p = std::make_unique<KernelProbe>();
+  std::unique_ptr<FeatureProbe> p = std::make_unique<KernelProbe>(btf_file);
   return spec ? make_masked_probe(std::move(p), spec) : std::move(p);
 }
 

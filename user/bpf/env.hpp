@@ -66,11 +66,16 @@ class FeatureProbe {
     (void)c;
     return true;
   }
+  // Frees what answering took (the parsed vmlinux BTF, ~5.5 MiB of heap):
+  // the loader calls it once the programs are loaded, so a long-running
+  // tracer does not keep it. A later question parses again.
+  virtual void release() const {}
 };
 
 // The running kernel's features, minus those named in the environment
 // variable SYSCTLSCOPE_PRETEND_MISSING (see make_masked_probe).
-std::unique_ptr<FeatureProbe> make_kernel_probe();
+// `btf_file`: --btf ("": the running kernel's BTF).
+std::unique_ptr<FeatureProbe> make_kernel_probe(const std::string& btf_file);
 
 // Wraps `inner` so the features listed in `spec` read as missing, to run the
 // fallback paths on a kernel that has everything (tests, and users working

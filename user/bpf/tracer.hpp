@@ -31,6 +31,7 @@ struct TracerConfig {
   std::vector<uint32_t> container_netns;
   uint32_t ringbuf_bytes = 8u << 20;  // power of two, >= page size
   uint64_t wakeup_bytes = 256u << 10;
+  std::string btf_file;     // --btf ("": the running kernel's BTF)
   std::string cgroup_root;  // where the cgroup/sysctl program is attached
   // --enforce (docs/policy.md): enum ss_enforce_mode, and the expected values.
   struct Enforced {
@@ -95,7 +96,13 @@ class Tracer {
   void attach();
   // Waits up to timeout_ms for a wakeup, then drains whatever is pending
   // (records are submitted without per-record wakeups). Returns records seen.
+  // With timeout_ms > 0 it returns after at most kPollBatch records, so the
+  // caller's periodic work runs while producers keep the ring busy: the
+  // pipeline queues every event behind a held write until that work releases
+  // it, and a drain without end queued 280k events (90 MiB of heap) in a
+  // 5 s max-rate stream. poll(0) drains everything (start-up, exit).
   int poll(int timeout_ms);
+  static constexpr int kPollBatch = 4096;
   void set_callback(Callback cb) { cb_ = std::move(cb); }
   // Sum over CPUs of records the kernel could not reserve, since load.
   uint64_t lost_total() const;
@@ -128,6 +135,9 @@ class Tracer {
 
   Fd cgroup_fd_;
   Callback cb_;
+  int batch_ = 0, batch_limit_ = 0;  // records this poll; 0: no limit
+  void trim_heap();
+  uint64_t since_trim_ = 0, last_trim_ns_ = 0;
 };
 
 // Routes libbpf's own messages to spdlog at debug level (visible with -v).

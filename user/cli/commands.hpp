@@ -19,6 +19,8 @@ using Runner = std::function<int()>;
 
 struct Registry {
   std::vector<std::pair<CLI::App*, Runner>> commands;
+  // The global --btf FILE ("": the running kernel's BTF), read by runners.
+  std::string btf_file;
   void add(CLI::App* sub, Runner r) { commands.emplace_back(sub, std::move(r)); }
 };
 
@@ -37,7 +39,7 @@ struct FilterOptions {
 void add_filter_options(CLI::App* app, FilterOptions& o);
 
 // --policy FILE|DIR... [--enforce [--dry-run]] for trace and record
-// (user/policy/cli.cpp). load() returns nullptr without --policy; throws
+// (user/cli/policy_commands.cpp). load() returns nullptr without --policy; throws
 // UsageError (a bad policy line: "file:line: reason").
 struct PolicyOptions {
   std::vector<std::string> paths;
@@ -57,8 +59,8 @@ bool stop_requested();
 void install_stop_handlers();
 
 void register_trace(CLI::App& app, Registry& reg);
-void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/netns/cli.cpp)
-void register_forensics(CLI::App& app, Registry& reg);  // record, report, replay (user/forensics/cli.cpp)
-void register_policy(CLI::App& app, Registry& reg);  // check (user/policy/cli.cpp)
+void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/cli/netns_commands.cpp)
+void register_forensics(CLI::App& app, Registry& reg);  // record, report, replay (user/cli/forensics_commands.cpp)
+void register_policy(CLI::App& app, Registry& reg);  // check (user/cli/policy_commands.cpp)
 
 }  // namespace sysctlscope::cli

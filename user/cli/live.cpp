@@ -105,7 +105,7 @@ WriteResultMode parse_write_results(const std::string& s) {
 PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   route_libbpf_logs();
   check_privileges();
-  auto probe = make_kernel_probe();
+  auto probe = make_kernel_probe(opt.btf_file);
   require_core_features(*probe);
   // Metrics: the server answers /healthz with 503 from here until attached,
   // and counts exactly what reaches the output.
@@ -129,6 +129,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   cfg.type_mask = kernel_type_mask(opt.filter, {opt.write_results, opt.policy != nullptr});
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
+  cfg.btf_file = opt.btf_file;
   cfg.cgroup_root = find_or_mount_cgroup2();
   if (!opt.cgroup.empty()) {
     std::string p = cgroup_dir_of(cfg.cgroup_root, opt.cgroup);
@@ -219,7 +220,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   std::unique_ptr<netns::Births> births;
   if (tracer.plan().snapshots_netns) {
     births = std::make_unique<netns::Births>(std::make_unique<netns::SnapshotDecoder>());
-    auto fresh = netns::probe_fresh_netns();
+    auto fresh = netns::probe_fresh_netns(opt.btf_file);
     if (!fresh) throw fresh.error();
     births->expect_calibration(std::move(*fresh));
     pipe.set_births(births.get());

@@ -31,6 +31,7 @@ struct LiveOptions {
   uint32_t enforce_mode = 0;
   std::optional<metrics::Endpoint> metrics;  // --metrics-addr
   metrics::LabelFilter metrics_labels;       // --metrics-label-filter
+  std::string btf_file;                      // --btf ("": the running kernel's)
 };
 
 // --metrics-addr / --metrics-label-filter on `trace` and `record`.

@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "core/btf_file.hpp"
 #include "core/error.hpp"
 #include "sysctlscope_version.hpp"
 
@@ -23,12 +22,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Debug logs, including libbpf's")->configurable(false);
-  app.add_option("--btf", btf_file(),
+  cli::Registry reg;
+  app.add_option("--btf", reg.btf_file,
                  "The kernel's BTF from this file (kernels built without "
                  "CONFIG_DEBUG_INFO_BTF; e.g. from BTFHub) instead of /sys/kernel/btf/vmlinux")
       ->check(CLI::ExistingFile);
   app.fallthrough();
-  cli::Registry reg;
   cli::register_trace(app, reg);
   cli::register_netns(app, reg);
   cli::register_forensics(app, reg);

@@ -48,8 +48,9 @@ void register_trace(CLI::App& app, Registry& reg) {
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
   args->metrics.add_to(sub);
   add_policy_options(sub, args->policy);
-  reg.add(sub, [args]() {
+  reg.add(sub, [args, &reg]() {
     LiveOptions opt;
+    opt.btf_file = reg.btf_file;
     opt.filter = args->filter.build();
     if (!(args->duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
     if (args->count < 0) throw UsageError("--count must be a positive number");

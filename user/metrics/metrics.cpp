@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "sysctlscope_version.hpp"
 
 namespace sysctlscope::metrics {
@@ -78,11 +79,10 @@ void sample_seconds(std::string& out, std::string_view name, std::string_view la
 
 // kernel.bpf_stats_enabled: run_cnt/run_time_ns only move while it is on.
 bool bpf_stats_enabled() {
-  int fd = ::open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  Fd fd(::open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
   char c = '0';
-  ssize_t n = ::read(fd, &c, 1);
-  ::close(fd);
+  ssize_t n = ::read(fd.get(), &c, 1);
   return n == 1 && c == '1';
 }
 

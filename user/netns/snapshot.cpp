@@ -12,7 +12,6 @@
 #include <set>
 #include <sstream>
 
-#include "core/btf_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "sysctlscope/event.h"
@@ -367,8 +366,7 @@ const char* unmapped_reason(const std::string& dotted) {
   return nullptr;
 }
 
-BtfLocator::BtfLocator() {
-  const std::string& file = btf_file();
+BtfLocator::BtfLocator(const std::string& file) : own_vmlinux_(file.empty()) {
   btf_ = file.empty() ? btf__load_vmlinux_btf() : btf__parse(file.c_str(), nullptr);
   if (!btf_) throw Error("load kernel BTF", file.empty() ? "/sys/kernel/btf/vmlinux" : file, errno);
 }
@@ -385,7 +383,7 @@ std::pair<const struct btf*, int> BtfLocator::find_struct(const std::string& nam
     modules_loaded_ = true;
     // Module BTF is split BTF on top of vmlinux's (kernels 5.11+); with
     // --btf FILE there is none to match it.
-    if (btf_file().empty()) {
+    if (own_vmlinux_) {
       Dir d("/sys/kernel/btf");
       while (dirent* e = d.next()) {
         std::string n = e->d_name;
@@ -974,19 +972,19 @@ SnapshotDecoder::Result SnapshotDecoder::decode(const ss_netns_create_event& rec
   return res;
 }
 
-Expected<FreshNetns> probe_fresh_netns() {
+Expected<FreshNetns> probe_fresh_netns(const std::string& btf_file) {
   // Child output: "<inode>\n<n locs>\n" + n lines "name part off size count signed kind div
   // gen_struct|- deref"
   // + the encoded value map.
   auto out = run_in_child(
-      [] {
+      [&btf_file] {
         if (::unshare(CLONE_NEWNET) != 0)
           throw std::runtime_error(std::string("unshare: ") + std::strerror(errno));
         struct stat st {};
         if (::stat("/proc/self/ns/net", &st) != 0)
           throw std::runtime_error("stat /proc/self/ns/net");
         SysctlMap values = read_sysctl_tree("/proc/sys/net");
-        BtfLocator btf;
+        BtfLocator btf(btf_file);
         std::string locs;
         size_t n = 0;
         for (const auto& [name, v] : values) {

@@ -71,8 +71,9 @@ enum class Unit { Plain, Jiffies, MsJiffies, UserHzJiffies, Unknown };
 // the short-lived calibration child (probe_fresh_netns) and keeps the result.
 class BtfLocator {
  public:
-  // Reads /sys/kernel/btf/vmlinux; throws Error when BTF is unusable.
-  BtfLocator();
+  // Reads `btf_file` ("": /sys/kernel/btf/vmlinux, and module BTF); throws
+  // Error when BTF is unusable.
+  explicit BtfLocator(const std::string& btf_file);
   ~BtfLocator();
   BtfLocator(const BtfLocator&) = delete;
   BtfLocator& operator=(const BtfLocator&) = delete;
@@ -87,6 +88,8 @@ class BtfLocator {
   struct btf* btf_ = nullptr;
   mutable std::vector<struct btf*> modules_;  // loaded on first need
   mutable bool modules_loaded_ = false;
+  // The running kernel's BTF (no --btf): module BTF splits on top of it.
+  bool own_vmlinux_ = true;
 };
 using FieldLocs = std::map<std::string, FieldLoc>;
 
@@ -155,6 +158,7 @@ struct FreshNetns {
   // (nullopt: user namespaces unavailable, then no such netns can be born).
   std::optional<std::set<std::string>> hidden_in_child_userns;
 };
-Expected<FreshNetns> probe_fresh_netns();
+// `btf_file`: --btf ("": the running kernel's BTF).
+Expected<FreshNetns> probe_fresh_netns(const std::string& btf_file);
 
 }  // namespace sysctlscope::netns

@@ -53,13 +53,16 @@ void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, Ne
   }
 }
 
-// `names` as the initial IPC and UTS namespaces hold them, through pid 1's or,
-// where pid 1 hides its namespaces, kthreadd's (kernel threads are always in
-// the initial ones), checked by their fixed inodes.
-Expected<netns::SysctlMap> read_in_host_ipc_uts(const std::vector<std::string>& names) {
+// `names` as the host's namespaces hold them (init_net, the initial IPC and
+// UTS namespaces), through pid 1's or, where pid 1 hides its namespaces,
+// kthreadd's (kernel threads are always in the initial ones), each checked by
+// its inode: the fixed ones of IPC/UTS, `host_net` for the netns.
+Expected<netns::SysctlMap> read_in_host_namespaces(const std::vector<std::string>& names,
+                                                   uint32_t host_net) {
   std::vector<Fd> fds;
   std::vector<std::pair<int, int>> ns;
-  const std::tuple<const char*, int, uint32_t> kinds[] = {{"ipc", CLONE_NEWIPC, kHostIpcInode},
+  const std::tuple<const char*, int, uint32_t> kinds[] = {{"net", CLONE_NEWNET, host_net},
+                                                          {"ipc", CLONE_NEWIPC, kHostIpcInode},
                                                           {"uts", CLONE_NEWUTS, kHostUtsInode}};
   for (const auto& [kind, type, inode] : kinds) {
     for (const char* pid : {"1", "2"}) {
@@ -106,27 +109,43 @@ std::optional<uint32_t> live_writer_ns(const Event& e) {
 std::vector<Binding> bind_now(const Policy& pol) {
   std::vector<Binding> out;
   const NetnsInode host_ns = netns::host_netns_inode();
-  // Host: only the names some rule may govern are read. IPC/UTS ones are the
-  // initial namespaces': read from there when we run in our own (a container).
+  // Host: only the names some rule may govern are read. Namespaced ones are
+  // the host's namespaces': read from there when we run in our own (a
+  // container, `unshare -n`, `ip netns exec`), so what is read is what the
+  // drift's `netns` names. Where the host's netns cannot be entered, its
+  // net.* values are ours, labelled with our netns: never the host's inode
+  // on another namespace's value.
   netns::SysctlMap host_values;
   std::vector<std::string> in_host_ns;
-  const bool own_ipc = ns_inode("/proc/self/ns/ipc") == kHostIpcInode;
-  const bool own_uts = ns_inode("/proc/self/ns/uts") == kHostUtsInode;
+  const uint32_t self_net = ns_inode("/proc/self/ns/net");
+  const bool host_net = self_net == host_ns;
+  const bool host_ipc = ns_inode("/proc/self/ns/ipc") == kHostIpcInode;
+  const bool host_uts = ns_inode("/proc/self/ns/uts") == kHostUtsInode;
   for (const auto& name : netns::list_sysctl_names()) {
     if (!pol.rule_for(name, true, std::nullopt)) continue;
     const SysctlScope s = scope_of(name);
-    if ((s == SysctlScope::Ipc && !own_ipc) || (s == SysctlScope::Uts && !own_uts))
+    if ((s == SysctlScope::Net && !host_net) || (s == SysctlScope::Ipc && !host_ipc) ||
+        (s == SysctlScope::Uts && !host_uts))
       in_host_ns.push_back(name);
     else
       host_values.emplace(name, netns::read_sysctl_value(name));
   }
+  std::set<std::string> own_net;  // host netns out of reach: our values, labelled as ours
   if (!in_host_ns.empty()) {
-    if (auto m = read_in_host_ipc_uts(in_host_ns); m)
+    if (auto m = read_in_host_namespaces(in_host_ns, host_ns); m) {
       host_values.merge(*m);
-    else
-      spdlog::warn("policy: host IPC/UTS sysctls not checked: {}", m.error().what());
+    } else {
+      spdlog::warn("policy: sysctls of the host's namespaces not checked: {}", m.error().what());
+      for (const auto& name : in_host_ns)
+        if (scope_of(name) == SysctlScope::Net) {
+          host_values.emplace(name, netns::read_sysctl_value(name));
+          own_net.insert(name);
+        }
+    }
   }
   bind_place(pol, host_values, true, host_ns, std::nullopt, out);
+  for (auto& b : out)
+    if (own_net.count(b.sysctl)) b.netns = self_net;
 
   bool any_netns_scope = false;
   for (const auto& r : pol.rules()) any_netns_scope |= r.scope.any_netns || r.scope.containers;

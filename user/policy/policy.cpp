@@ -102,8 +102,49 @@ bool Scope::covers_netns(const std::optional<ContainerInfo>& owner) const {
   return name_ok && ok(pod, owner->pod) && ok(k8s_namespace, owner->k8s_namespace);
 }
 
+std::string systemd_sysctl_name(std::string_view name) {
+  // systemd's sysctl_normalize() (src/shared/sysctl-util.c, cases in
+  // src/test/test-sysctl-util.c): the first separator decides the style, a
+  // leading '/' included; in dotted style '.' and '/' swap. The path is then
+  // simplified: empty and "." components go, a leading '/' goes. ".." stays,
+  // so valid_sysctl_name() refuses it (systemd would write through
+  // /proc/sys/a/../b: docs/policy.md, deviations).
+  std::string path(name);
+  if (const auto sep = path.find_first_of("/."); sep != std::string::npos && path[sep] == '.')
+    for (char& c : path) c = c == '.' ? '/' : c == '/' ? '.' : c;
+  std::string dotted;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string comp = path.substr(i, j - i);
+    if (!comp.empty() && comp != ".") {
+      for (char& c : comp) c = c == '.' ? '/' : c;  // dotted form: '/' is a '.' in a component
+      if (!dotted.empty()) dotted += '.';
+      dotted += comp;
+    }
+    i = j + 1;
+  }
+  return dotted;
+}
+
+namespace {
+// A dotted name in /proc/sys path form: the separators swap ('.' <-> '/'),
+// as systemd-sysctl's sysctl_normalize() does for dotted names.
+std::string slash_form(std::string_view dotted) {
+  std::string out(dotted);
+  for (char& c : out) c = c == '.' ? '/' : c == '/' ? '.' : c;
+  return out;
+}
+}  // namespace
+
 bool Rule::matches_name(std::string_view dotted) const {
-  return glob ? glob_match(pattern, dotted) : pattern == dotted;
+  if (!glob) return pattern == dotted;
+  // systemd-sysctl expands a glob with glob(3) under /proc/sys: a wildcard
+  // matches within one path component and not a leading '.'
+  // (src/sysctl/sysctl.c apply_glob_option, glob_extend(..., GLOB_NOCHECK)).
+  return ::fnmatch(slash_form(pattern).c_str(), slash_form(dotted).c_str(),
+                   FNM_PATHNAME | FNM_PERIOD) == 0;
 }
 
 Place place_of(const Event& e, NetnsInode host_netns, std::optional<uint32_t> writer_ns) {
@@ -166,10 +207,7 @@ void Policy::add_text(std::string_view text, const std::string& file) {
     if (name.empty()) fail(file, lineno, "empty sysctl name");
     if (name.find_first_of(kBlank) != std::string_view::npos)
       fail(file, lineno, "blank inside sysctl name '" + std::string(name) + "'");
-    // systemd-sysctl's sysctl_normalize(): the first separator decides the
-    // style, a leading slash does not count; no component may be empty, "."
-    // or "..".
-    r.pattern = normalize_sysctl_name(name);
+    r.pattern = systemd_sysctl_name(name);
     if (!valid_sysctl_name(r.pattern))
       fail(file, lineno, "bad sysctl name '" + std::string(name) + "'");
     r.glob = r.pattern.find_first_of("*?[") != std::string::npos;
@@ -213,7 +251,8 @@ Policy Policy::load(const std::vector<std::string>& paths) {
     if (!seen_dirs.insert(canon.string()).second) continue;  // /lib -> /usr/lib
     for (const auto& ent : fs::directory_iterator(d, ec)) {
       const std::string fname = ent.path().filename().string();
-      if (ent.path().extension() != ".conf") continue;
+      // conf_files_list(): "*.conf", hidden files (a leading '.') skipped.
+      if (ent.path().extension() != ".conf" || fname.front() == '.') continue;
       by_name.try_emplace(fname, ent.path().string());
     }
     if (ec) throw PolicyError(d + ": cannot list policy directory: " + ec.message());
@@ -226,21 +265,39 @@ Policy Policy::load(const std::vector<std::string>& paths) {
 
 const Rule* Policy::rule_for(std::string_view dotted, bool host_netns,
                              const std::optional<ContainerInfo>& owner) const {
-  const Rule* explicit_rule = nullptr;
-  const Rule* glob_rule = nullptr;
-  bool excluded = false;
-  for (const auto& r : rules_) {
+  // systemd-sysctl keeps one entry per name in file order
+  // (src/sysctl/sysctl.c parse_file): a reassignment with another value (a
+  // bare "-name" included) replaces the entry and moves it to the end, the
+  // same value keeps its place. An explicit entry for the name decides (a
+  // bare "-name" one: nothing expected); otherwise every glob matching it is
+  // applied in entry order, so the last one placed wins.
+  const Rule* explicit_entry = nullptr;
+  struct GlobEntry {
+    const Rule* rule;
+    size_t place;
+  };
+  std::vector<GlobEntry> globs;  // entries of glob names, in scope (few)
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_[i];
     if (!(host_netns ? r.scope.host : r.scope.covers_netns(owner))) continue;
-    if (!r.matches_name(dotted)) continue;
-    if (r.exclude)
-      excluded = true;
-    else if (r.glob)
-      glob_rule = &r;
-    else
-      explicit_rule = &r;
+    if (!r.glob) {
+      if (r.pattern == dotted && !(explicit_entry && explicit_entry->exclude == r.exclude &&
+                                   explicit_entry->expected == r.expected))
+        explicit_entry = &r;
+      continue;
+    }
+    auto it = std::find_if(globs.begin(), globs.end(),
+                           [&](const GlobEntry& g) { return g.rule->pattern == r.pattern; });
+    if (it == globs.end())
+      globs.push_back({&r, i});
+    else if (it->rule->expected != r.expected)
+      *it = {&r, i};
   }
-  if (explicit_rule) return explicit_rule;
-  return excluded ? nullptr : glob_rule;
+  if (explicit_entry) return explicit_entry->exclude ? nullptr : explicit_entry;
+  const GlobEntry* best = nullptr;
+  for (const auto& g : globs)
+    if (g.rule->matches_name(dotted) && (!best || g.place > best->place)) best = &g;
+  return best ? best->rule : nullptr;
 }
 
 }  // namespace sysctlscope::policy

@@ -91,6 +91,10 @@ class Policy {
   std::vector<std::pair<std::string, std::string>> sources_;  // file -> text
 };
 
+// A sysctl.d name as systemd-sysctl normalises it, in our dotted form
+// ('/' standing for a '.' inside a component).
+std::string systemd_sysctl_name(std::string_view name);
+
 // Values compare the way the kernel prints them: blank runs are one separator.
 bool value_satisfies(const Rule& r, std::string_view value);
 

@@ -226,8 +226,9 @@ struct RecordArgs {
   cli::PolicyOptions policy;
 };
 
-int run_record(const RecordArgs& a) {
+int run_record(const RecordArgs& a, const std::string& btf_file) {
   LiveOptions opt;
+  opt.btf_file = btf_file;
   opt.filter = a.filter.build();
   if (a.output.empty()) throw UsageError("record needs -o FILE");
   if (!(a.duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
@@ -346,7 +347,7 @@ The file format is described in docs/recording.md.)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     a->metrics.add_to(sub);
     cli::add_policy_options(sub, a->policy);
-    reg.add(sub, [a]() { return run_record(*a); });
+    reg.add(sub, [a, &reg]() { return run_record(*a, reg.btf_file); });
   }
   {
     auto files = std::make_shared<std::vector<std::string>>();
