@@ -155,7 +155,7 @@ json session_start(const Filter& f, const std::string& cgroup, double duration, 
   return j;
 }
 
-Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) {
+Baseline from_map(const netns::SysctlMap& m, std::string scope, NetnsInode netns) {
   Baseline b;
   b.scope = std::move(scope);
   b.netns = netns;
@@ -172,7 +172,7 @@ Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) 
 // child that setns()es into it (/proc/sys/net shows the opener's netns).
 // Taken before the probes attach so the recorder's own reads stay out of the events.
 void write_baseline(RecordSink& sink) {
-  uint64_t self_ns = netns::netns_inode_of_pid(getpid());
+  NetnsInode self_ns = netns::netns_inode_of_pid(getpid());
   uint64_t at = epoch_ns();
   Baseline host = from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns);
   // Read twice: what differs between two reads a few ms apart changes by

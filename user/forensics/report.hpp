@@ -34,7 +34,7 @@ struct TimelineRow {
 
 struct BirthRow {
   uint64_t time_ns = 0;
-  uint64_t netns = 0, parent_netns = 0;
+  NetnsInode netns = 0, parent_netns = 0;
   std::string who, group, via;
   size_t defaults = 0;
   struct Diff {
