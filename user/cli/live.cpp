@@ -132,6 +132,10 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
               SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
               SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
+  // --rules judges every write and blocked open, whatever --type shows.
+  if (opt.detector)
+    wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
+              SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED);
   cfg.type_mask = kernel_type_mask(wanted, opt.write_results);
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
@@ -218,6 +222,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
           spdlog::debug("--enforce: {} entries of a dead netns {} dropped", n, netns);
       });
   }
+  if (opt.detector)
+    pipe.set_detector([d = opt.detector](const Event& e) { return d->match(e); });
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
   // Birth snapshots: calibrate the decoder on a throwaway netns of our own
