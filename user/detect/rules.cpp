@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "detect/builtin_packs.hpp"
+#include "model/actor.hpp"
 #include "model/sysctl_path.hpp"
 
 namespace sysctlscope::detect {
@@ -249,14 +250,7 @@ std::vector<Event> Detector::match(const Event& e) const {
                       .old_value = w ? w->old_value : std::string(),
                       .result = w ? (w->result.empty() ? "unknown" : w->result) : b->err,
                       .blocked = blocked});
-    d.time_ns = e.time_ns;
-    d.boot_ns = e.boot_ns;
-    d.pid = e.pid, d.tid = e.tid, d.ppid = e.ppid, d.uid = e.uid, d.comm = e.comm;
-    d.cgroup_id = e.cgroup_id, d.cgroup_path = e.cgroup_path;
-    d.netns = e.netns;
-    d.container = e.container;
-    d.netns_container = e.netns_container;
-    d.cross_namespace = e.cross_namespace;
+    copy_actor(e, d);
     out.push_back(std::move(d));
   }
   return out;
