@@ -118,7 +118,7 @@ maps=$(bpftool -j map show | python3 -c '
 import json,sys
 tot=0; rows=[]
 for m in json.load(sys.stdin):
-    if m.get("name","") in ("events","lost_counts","pending_writes","known_netns","sysctl_scratch","blocked_scratch","sysctlsc.rodata","sysctlsc.bss","sysctlsc.data"):
+    if m.get("name","") in ("events","lost_counts","pending_writes","known_netns","net_writers","enforce_rules","sysctl_scratch","blocked_scratch","sysctlsc.rodata","sysctlsc.bss","sysctlsc.data"):
         tot+=m.get("bytes_memlock",0); rows.append("%s=%d" % (m["name"], m.get("bytes_memlock",0)))
 print(tot, " ".join(rows))' 2>/dev/null || echo "0 unknown")
 read -r _ ops _ < <("$build/bench/loadgen" stream "$stream_s")

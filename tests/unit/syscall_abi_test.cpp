@@ -7,15 +7,15 @@
 
 #include <set>
 
-#include "sysctlscope/syscall_abi.h"
 #include "syscall_abi_uapi.hpp"
+#include "sysctlscope/syscall_abi.h"
 
 namespace {
 
 using sstest::UapiSyscalls;
 
-constexpr long long kMaxNr = 1024;           // above every syscall number of both ABIs
-constexpr long long kX32Bit = 0x40000000;    // x32 syscalls: not native x86_64 ones
+constexpr long long kMaxNr = 1024;         // above every syscall number of both ABIs
+constexpr long long kX32Bit = 0x40000000;  // x32 syscalls: not native x86_64 ones
 
 // Every number decoded as an open, over the whole syscall range.
 std::set<long long> decoded_opens(ss_abi abi, int compat) {

@@ -16,6 +16,7 @@ struct UapiSyscalls {
 
 extern const UapiSyscalls kUapiX86_64;  // <asm/unistd_64.h>
 extern const UapiSyscalls kUapiI386;    // <asm/unistd_32.h>: x86's 32-bit compat ABI
-extern const UapiSyscalls kUapiArm64;   // <asm-generic/unistd.h> as arm64's <asm/unistd.h> includes it
+extern const UapiSyscalls
+    kUapiArm64;  // <asm-generic/unistd.h> as arm64's <asm/unistd.h> includes it
 
 }  // namespace sstest

@@ -135,6 +135,8 @@ class Tracer {
   Fd cgroup_fd_;
   Callback cb_;
   int batch_ = 0, batch_limit_ = 0;  // records this poll; 0: no limit
+  void trim_heap();
+  uint64_t since_trim_ = 0, last_trim_ns_ = 0;
 };
 
 // Routes libbpf's own messages to spdlog at debug level (visible with -v).
