@@ -71,7 +71,8 @@ TEST(Registry, NamesRecordsAndIndexesAreConsistent) {
   EXPECT_EQ(names.size(), kEventTypeCount);
   EXPECT_EQ(kAllEventTypes.size(), kEventTypeCount);
   EXPECT_EQ(public_type_names(),
-            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost, sysctl_drift");
+            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost, sysctl_drift, "
+            "detection");
   // Per-type counters are sized from the registry.
   EXPECT_EQ(std::size(PipelineStats{}.by_type), kEventTypeCount);
 }

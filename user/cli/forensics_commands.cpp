@@ -224,6 +224,7 @@ struct RecordArgs {
   std::string write_results = "readback";
   cli::MetricsArgs metrics;
   cli::PolicyOptions policy;
+  cli::RulesOptions rules;
 };
 
 int run_record(const RecordArgs& a, const std::string& btf_file) {
@@ -243,6 +244,8 @@ int run_record(const RecordArgs& a, const std::string& btf_file) {
   auto pol = a.policy.load();
   opt.policy = pol.get();
   opt.enforce_mode = a.policy.enforce_mode();
+  auto det = a.rules.load();
+  opt.detector = det.get();
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -347,6 +350,7 @@ The file format is described in docs/recording.md.)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     a->metrics.add_to(sub);
     cli::add_policy_options(sub, a->policy);
+    cli::add_rules_options(sub, a->rules);
     reg.add(sub, [a, &reg]() { return run_record(*a, reg.btf_file); });
   }
   {

@@ -126,7 +126,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  cfg.type_mask = kernel_type_mask(opt.filter, {opt.write_results, opt.policy != nullptr});
+  cfg.type_mask = kernel_type_mask(
+      opt.filter, {opt.write_results, opt.policy != nullptr, opt.detector != nullptr});
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.btf_file = opt.btf_file;
@@ -213,6 +214,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
           spdlog::debug("--enforce: {} entries of a dead netns {} dropped", n, born.inode);
       });
   }
+  if (opt.detector)
+    pipe.set_detector([d = opt.detector](const Event& e) { return d->match(e); });
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
   // Birth snapshots: calibrate the decoder on a throwaway netns of our own

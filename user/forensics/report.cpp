@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "detect/rules.hpp"
 #include "model/sysctl_path.hpp"
 #include "output/escape.hpp"
 #include "policy/policy.hpp"
@@ -308,6 +309,12 @@ Report build_report(const Recording& rec) {
       continue;
     }
     std::string group = group_of(e);
+    if (const auto* d = e.get_if<Detection>()) {
+      r.detections.push_back(DetectionRow{e.time_ns, d->rule, d->severity, d->technique,
+                                          d->sysctl, who_of(e), group, d->result, d->description,
+                                          d->remediation, d->blocked});
+      continue;
+    }
     auto& g = r.groups[group];
     // Scope of a value: net.* lives in a netns; other namespaced sysctls
     // (ipc, uts) follow the container; the rest is the host's.
@@ -466,6 +473,14 @@ Report build_report(const Recording& rec) {
   std::sort(r.drift.begin(), r.drift.end(), by_time);
   std::sort(r.volatile_drift.begin(), r.volatile_drift.end(), by_time);
   policy_drift(rec, evs, host_base, netns_base, r);
+  auto rank = [](const std::string& s) {
+    auto v = detect::parse_severity(s);
+    return v ? static_cast<int>(*v) : -1;
+  };
+  std::stable_sort(r.detections.begin(), r.detections.end(),
+                   [&](const DetectionRow& a, const DetectionRow& b) {
+                     return rank(a.severity) > rank(b.severity);
+                   });
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
   std::sort(r.recon.begin(), r.recon.end(),
             [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
@@ -480,6 +495,19 @@ std::string render_json(const Report& r) {
   j["warnings"] = r.warnings;
   j["events"] = r.events;
   j["lost"] = {{"total", r.lost}, {"events", r.lost_events}};
+  auto& dets = j["detections"] = json::array();
+  for (const auto& d : r.detections)
+    dets.push_back({{"time", format_rfc3339(d.time_ns)},
+                    {"severity", d.severity},
+                    {"rule", d.rule},
+                    {"technique", d.technique},
+                    {"sysctl", d.sysctl},
+                    {"who", d.who},
+                    {"group", d.group},
+                    {"result", d.result},
+                    {"blocked", d.blocked},
+                    {"description", d.description},
+                    {"remediation", d.remediation}});
   auto& losses = j["lost"]["at"] = json::array();
   for (auto& [t, c] : r.losses) losses.push_back({{"time", format_rfc3339(t)}, {"count", c}});
   auto row = [](const TimelineRow& t) {
@@ -587,6 +615,15 @@ std::string render_text(const Report& r) {
     o += "Lost events: 0\n\n";
   for (const auto& w : r.warnings) o += "warning: " + ts(w) + "\n";
   if (!r.warnings.empty()) o += "\n";
+  if (!r.detections.empty()) {
+    o += "== Detections (" + std::to_string(r.detections.size()) + ", worst first)\n";
+    for (const auto& d : r.detections)
+      o += "  " + hms(d.time_ns) + "  [" + d.severity + "] " + ts(d.rule) +
+           (d.technique.empty() ? "" : " " + ts(d.technique)) + "  " + ts(d.sysctl) + " by " +
+           ts(d.who) + (d.blocked ? " (blocked: " : " (") + ts(d.result) + ")\n    " +
+           ts(d.description) + "\n    fix: " + ts(d.remediation) + "\n";
+    o += "\n";
+  }
   o += "== Sessions\n";
   for (const auto& s : r.sessions) {
     o += "  " + ts(json_text(s, "file")) + ": host " + ts(json_text(s, "hostname")) + ", kernel " +

@@ -63,6 +63,13 @@ struct PolicyDriftRow {
   uint64_t time_ns = 0;    // of that write; 0 when before the session
 };
 
+// A detection event (record --rules; docs/rules.md).
+struct DetectionRow {
+  uint64_t time_ns = 0;
+  std::string rule, severity, technique, sysctl, who, group, result, description, remediation;
+  bool blocked = false;
+};
+
 struct ReconRow {
   std::string who, group;
   uint32_t pid = 0;
@@ -92,6 +99,8 @@ struct Report {
   std::optional<std::vector<std::string>> policy_files;
   std::vector<PolicyDriftRow> policy_drift;
   std::vector<ReconRow> recon;
+  // Worst severity first, then in time order.
+  std::vector<DetectionRow> detections;
   std::map<std::string, GroupSummary> groups;
 };
 

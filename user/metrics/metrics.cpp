@@ -178,6 +178,10 @@ void Metrics::count(const Event& e) {
     by_blocked_[static_cast<size_t>(b->blocked_by)].fetch_add(1, relaxed);
   } else if (const auto* l = e.get_if<Lost>()) {
     lost_records_.fetch_add(l->count, relaxed);
+  } else if (const auto* d = e.get_if<Detection>()) {
+    // Rare (rules match few events): a lock here costs nothing measurable.
+    std::lock_guard lk(detections_mu_);
+    ++detections_[{d->rule, d->severity}];
   } else if (const auto* n = e.get_if<NetnsCreate>()) {
     births_[!n->differs_from_host           ? 2
             : n->differs_from_host->empty() ? 1
@@ -308,6 +312,13 @@ std::string Metrics::render() const {
   for (size_t i = 0; i < by_blocked_.size(); ++i)
     sample(out, "sysctlscope_sysctl_blocked_total",
            {{"blocked_by", name_of(static_cast<BlockedBy>(i))}}, by_blocked_[i].load(relaxed));
+  header(out, "sysctlscope_detections_total", "counter",
+         "detection events written to the output (trace/record --rules), by rule and severity.");
+  {
+    std::lock_guard lk(detections_mu_);
+    for (const auto& [k, v] : detections_)
+      sample(out, "sysctlscope_detections_total", {{"rule", k.first}, {"severity", k.second}}, v);
+  }
   header(out, "sysctlscope_lost_events_total", "counter",
          "Kernel records dropped because the ring buffer was full.");
   sample(out, "sysctlscope_lost_events_total", {}, lost_records_.load(relaxed));

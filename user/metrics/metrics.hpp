@@ -121,6 +121,9 @@ class Metrics {
   std::atomic<uint64_t> lost_records_{0};
   std::array<std::atomic<uint64_t>, 3> births_{};  // differs from host: true, false, unknown
   std::atomic<uint64_t> cross_namespace_{0};
+  // detection events by (rule, severity): as many series as loaded rules.
+  mutable std::mutex detections_mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> detections_;
   std::atomic<uint64_t> containers_known_{0};
   std::atomic<uint64_t> ringbuf_bytes_{0};
   std::atomic<uint64_t> label_overflow_{0};

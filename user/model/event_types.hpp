@@ -371,10 +371,68 @@ struct SysctlDrift {
   bool operator==(const SysctlDrift&) const = default;
 };
 
+// -------------------------------------------------------------- detection --
+// A rule of a pack (user/detect/, docs/rules.md) matched a sysctl_write or a
+// sysctl_blocked. Made in userspace; it follows the event that caused it and
+// carries that event's actor and the facts a triage needs.
+struct Detection {
+  // Judged on writes and refused opens, whatever --type shows.
+  static constexpr TypeInfo kInfo{.name = "detection",
+                                  .also_needs = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                                                SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED),
+                                  .actor = false,
+                                  .actor_if_known = true};
+
+  std::string rule, pack, severity, technique;
+  std::string description, remediation;
+  std::string sysctl;
+  std::string trigger;    // the causing event's type: "sysctl_write", "sysctl_blocked"
+  std::string value;      // the value written ("" for a refused open)
+  std::string old_value;  // sysctl_write: the value before
+  std::string result;     // sysctl_write's result, sysctl_blocked's errno
+  bool blocked = false;   // the attempt did not change anything
+
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("rule", p.rule);
+    v.text("pack", p.pack);
+    v.text("severity", p.severity);
+    v.opt_text("technique", p.technique);
+    v.text("description", p.description);
+    v.text("remediation", p.remediation);
+    v.text("sysctl", p.sysctl);
+    v.text("trigger", p.trigger);
+    v.bytes("value", p.value);
+    v.opt_bytes("old_value", p.old_value);
+    v.text("result", p.result);
+    v.flag("blocked", p.blocked);
+  }
+  // [critical] escape.core_pattern T1611 kernel.core_pattern (sysctl_blocked EROFS)
+  template <class R>
+  void row(R& r) const {
+    r.lit("[");
+    r.text(severity);
+    r.lit("] ");
+    r.text(rule);
+    if (!technique.empty()) {
+      r.lit(" ");
+      r.text(technique);
+    }
+    r.lit(" ");
+    r.text(sysctl);
+    r.lit(" (");
+    r.text(trigger);
+    r.lit(" ");
+    r.text(result);
+    r.lit(")");
+  }
+  bool operator==(const Detection&) const = default;
+};
+
 // The registry. The order is EventType's (and per-type counters'), and the
 // order of `--type` names in help texts.
 using EventData = std::variant<SysctlRead, SysctlWrite, SysctlBlocked, NetnsCreate, NetnsEnter,
-                               Lost, SysctlDrift>;
+                               Lost, SysctlDrift, Detection>;
 inline constexpr size_t kEventTypeCount = std::variant_size_v<EventData>;
 
 // --failed keeps it (a type without failed() never fails).

@@ -91,7 +91,8 @@ uint32_t kernel_type_mask(const Filter& f, KernelNeeds needs) {
     using T = typename decltype(t)::type;
     constexpr TypeInfo i = T::kInfo;
     const bool wanted = f.wants(kTypeOf<T>) && (i.can_fail || !f.failed_only);
-    if (wanted || (needs.policy && std::is_same_v<T, SysctlDrift>))
+    if (wanted || (needs.policy && std::is_same_v<T, SysctlDrift>) ||
+        (needs.rules && std::is_same_v<T, Detection>))
       m |= (i.record ? SS_TYPE_BIT(i.record) : 0) | i.also_needs;
   });
   // What the records needed so far need in turn, in this --write-results mode.

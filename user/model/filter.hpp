@@ -41,6 +41,7 @@ struct Filter {
 struct KernelNeeds {
   WriteResultMode write_results = WriteResultMode::Readback;
   bool policy = false;  // --policy judges every write and birth (sysctl_drift)
+  bool rules = false;   // --rules judges every write and blocked open (detection)
 };
 // The SS_TYPE_BIT mask of kernel records (and so of programs, plan_programs)
 // needed for the wanted events: the one place it is computed, from the

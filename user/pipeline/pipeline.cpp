@@ -254,16 +254,19 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
 
 void Pipeline::out(Event& e) {
+  std::vector<Event> follow;
   if (policy_) {
     // A refused write did fail, whatever the read-back concluded.
     if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = WriteOutcome::failed_with(EPERM);
-    auto drifts = policy_->judge(e);
-    if (filter_.matches(e)) emit(e);
-    for (auto& d : drifts)
-      if (filter_.matches(d)) emit(d);
-    return;
+    follow = policy_->judge(e);
+  }
+  if (detector_) {
+    auto d = detector_(e);
+    follow.insert(follow.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
   }
   if (filter_.matches(e)) emit(e);
+  for (auto& d : follow)
+    if (filter_.matches(d)) emit(d);
 }
 
 void Pipeline::emit(Event& e) {

@@ -94,6 +94,10 @@ class Pipeline {
   // --policy: each event is judged and its sysctl_drift events follow it.
   // Not owned.
   void set_policy(policy::Monitor* m) { policy_ = m; }
+  // --rules: the events an event causes (detections, user/detect/), emitted
+  // right after it (and after its drift events).
+  using FollowersFn = std::function<std::vector<Event>(const Event&)>;
+  void set_detector(FollowersFn f) { detector_ = std::move(f); }
   // Called when a netns inode starts a new generation (its netns_create is
   // decoded), before any event of the new namespace: state kept per inode
   // elsewhere (the --enforce map) must not pass to the namespace reusing it.
@@ -146,6 +150,7 @@ class Pipeline {
   ValueSource* readback_ = nullptr;
   bool writer_exits_ = false;
   policy::Monitor* policy_ = nullptr;
+  FollowersFn detector_;
   std::function<void(NetnsId)> on_new_generation_;
 };
 

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "enrich/proc.hpp"
+#include "model/actor.hpp"
 #include "model/sysctl_path.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
@@ -216,14 +217,7 @@ std::vector<Event> Monitor::judge(const Event& e) {
                         .resolved = new_ok,
                         .denied = w->denied,
                         .would_deny = w->would_deny});
-    d.time_ns = e.time_ns;
-    d.boot_ns = e.boot_ns;
-    d.pid = e.pid, d.tid = e.tid, d.ppid = e.ppid, d.uid = e.uid, d.comm = e.comm;
-    d.cgroup_id = e.cgroup_id, d.cgroup_path = e.cgroup_path;
-    d.netns = e.netns;
-    d.container = e.container;
-    d.netns_container = e.netns_container;
-    d.cross_namespace = e.cross_namespace;
+    copy_actor(e, d);
     out.push_back(std::move(d));
     return out;
   }
