@@ -13,8 +13,9 @@ set(SS_LAYERS
   "policy|core,model,enrich,netns"
   "pipeline|core,model,output,enrich,netns,policy"
   "bpf|core"
-  "forensics|core,model,output,policy"
+  "forensics|core,model,output,policy,detect"
   "metrics|core,model,output"
+  "detect|core,model"
   "export|core,model,output"
-  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,export"
+  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect,export"
 )

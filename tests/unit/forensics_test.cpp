@@ -165,7 +165,7 @@ TEST(RecordingReader, CompleteRecordingParsesWithoutWarnings) {
   EXPECT_EQ(r.sessions[0].baselines[0].errors.at("net.ipv6.conf.lo.stable_secret"), "EIO");
   EXPECT_EQ(r.events.size(), 10u);
   ASSERT_TRUE(r.events[2].is<SysctlBlocked>());
-  EXPECT_EQ(r.events[2].as<SysctlBlocked>().blocked_by, "read_only_mount");
+  EXPECT_EQ(r.events[2].as<SysctlBlocked>().blocked_by, BlockedBy::ReadOnlyMount);
 }
 
 TEST(RecordingReader, CutLastLineIsAWarningAndEverythingBeforeIsKept) {
@@ -472,7 +472,7 @@ std::string baseline_with(const std::string& values, const std::string& extra = 
 }
 }  // namespace
 
-// The case: `echo abc > tcp_fin_timeout` came back not_applied (or
+// The case that went wrong: `echo abc > tcp_fin_timeout` came back not_applied (or
 // unknown); the report said "60 -> abc" under drift.
 TEST(ReportTruth, RefusedAndUnknownWritesAreNeverAChangeOfValue) {
   std::string s =

@@ -107,6 +107,15 @@ class Metrics {
   };
   using Counts = std::array<uint64_t, kEventTypeCount>;
   void count_labelled(const Event& e);
+  // Counters beyond by_type, per type: one overload for each type that has
+  // any (a new type with none adds nothing here); count() visits the payload.
+  template <class T>
+  void count_payload(const T&) {}
+  void count_payload(const SysctlWrite& w);
+  void count_payload(const SysctlBlocked& b);
+  void count_payload(const Lost& l);
+  void count_payload(const Detection& d);
+  void count_payload(const NetnsCreate& n);
   // The id of the event's label set (allocates only for a new set); nullopt
   // when it is new and the series are full.
   std::optional<uint32_t> label_id(const LabelView& v, size_t type);
@@ -116,11 +125,17 @@ class Metrics {
   // sysctl_write by result: fixed slots, names resolved once (see result_slot()).
   std::vector<std::string> result_names_;
   std::unordered_map<std::string_view, size_t> result_index_;
+  // Slot of each WriteStatus but Failed, and of each errno (Failed).
+  std::array<size_t, vocab_size<WriteStatus>()> status_slot_{};
+  std::vector<size_t> errno_slot_;
   std::unique_ptr<std::atomic<uint64_t>[]> by_result_;
-  std::array<std::atomic<uint64_t>, 4> by_blocked_{};  // read_only_mount, permission, other, ""
+  std::array<std::atomic<uint64_t>, vocab_size<BlockedBy>()> by_blocked_{};
   std::atomic<uint64_t> lost_records_{0};
   std::array<std::atomic<uint64_t>, 3> births_{};  // differs from host: true, false, unknown
   std::atomic<uint64_t> cross_namespace_{0};
+  // detection events by (rule, severity): as many series as loaded rules.
+  mutable std::mutex detections_mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> detections_;
   std::atomic<uint64_t> containers_known_{0};
   std::atomic<uint64_t> ringbuf_bytes_{0};
   std::atomic<uint64_t> label_overflow_{0};

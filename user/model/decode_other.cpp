@@ -31,7 +31,7 @@ DecodeStatus NetnsCreate::decode(const RawRecord& raw, NetnsCreate& p, Event& e)
   static constexpr const char* kVia[] = {"unknown", "clone", "clone3", "unshare", "setns"};
   p.via = r->via < std::size(kVia) ? kVia[r->via] : "unknown";
   p.userns = r->userns;
-  // Rare (namespace births) and ~12 KiB: copied once so that the birth
+  // Rare (namespace births) and 19,832 bytes (sizeof): copied once so that the birth
   // decoder (netns/births.cpp) works on the event, not the ring buffer.
   if (raw.len >= sizeof(ss_netns_create_event))
     p.snapshot = std::make_shared<const ss_netns_create_event>(*r);
@@ -62,9 +62,7 @@ DecodeStatus SysctlBlocked::decode(const RawRecord& raw, SysctlBlocked& p, Event
   p.path = std::move(path);
   p.path_truncated = r.flags & SS_BF_PATH_TRUNC;
   p.err = errno_name(r.err);
-  p.blocked_by = r.err == EROFS                        ? "read_only_mount"
-                 : (r.err == EACCES || r.err == EPERM) ? "permission"
-                                                       : "other";
+  p.blocked_by = blocked_by_errno(r.err);
   p.flags = decode_open_flags(r.open_flags);
   static constexpr const char* kCalls[] = {"unknown", "open", "openat", "openat2", "creat"};
   p.syscall = r.call < std::size(kCalls) ? kCalls[r.call] : "unknown";
