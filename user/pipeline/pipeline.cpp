@@ -260,6 +260,7 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
 
 void Pipeline::out(Event& e) {
+  if (auto* w = e.get_if<SysctlWrite>()) note_stored(*w);
   if (policy_) {
     // A refused write did fail, whatever the read-back concluded.
     if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
