@@ -39,7 +39,7 @@ BENCHMARK(BM_Decode);
 
 static void BM_Json(benchmark::State& st) {
   auto r = make_read();
-  Event e = *Decoder{BootClock(0)}.decode(&r, r.hdr.size)->event;
+  Event e = std::get<Event>(*Decoder{BootClock(0)}.decode(&r, r.hdr.size));
   std::string out;
   for (auto _ : st) {
     out.clear();
@@ -52,7 +52,7 @@ BENCHMARK(BM_Json);
 
 static void BM_TableRow(benchmark::State& st) {
   auto r = make_read();
-  Event e = *Decoder{BootClock(0)}.decode(&r, r.hdr.size)->event;
+  Event e = std::get<Event>(*Decoder{BootClock(0)}.decode(&r, r.hdr.size));
   std::string out;
   for (auto _ : st) {
     out.clear();

@@ -13,7 +13,8 @@ set(SS_LAYERS
   "policy|core,model,enrich,netns"
   "pipeline|core,model,output,enrich,netns,policy"
   "bpf|core"
-  "forensics|core,model,output,policy"
+  "forensics|core,model,output,policy,detect"
   "metrics|core,model,output"
-  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics"
+  "detect|core,model"
+  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect"
 )

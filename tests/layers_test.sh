@@ -17,9 +17,9 @@ fi
 grep -q "user/model/filter.cpp: model may not include cli/" "$tmp/err"
 cp "$src/user/model/filter.cpp" "$tmp/user/model/filter.cpp"
 cmake -DSRC="$tmp" -P "$tmp/cmake/check_layers.cmake"
-mkdir "$tmp/user/detect"
+mkdir "$tmp/user/newlayer"
 if cmake -DSRC="$tmp" -P "$tmp/cmake/check_layers.cmake" 2>"$tmp/err"; then
   echo "a layer without a row was not caught" >&2; exit 1
 fi
-grep -q "user/detect/ has no row" "$tmp/err"
+grep -q "user/newlayer/ has no row" "$tmp/err"
 echo ok

@@ -247,6 +247,12 @@ void RuncContainer::write_config(bool detached) {
   if (!opt_.sysctl.empty()) cfg["linux"]["sysctl"] = opt_.sysctl;
   if (!opt_.cgroups_path.empty()) cfg["linux"]["cgroupsPath"] = opt_.cgroups_path;
   if (!opt_.annotations.empty()) cfg["annotations"] = opt_.annotations;
+  if (opt_.writable_proc_sys) {
+    Json ro = Json::array();
+    for (const auto& p : cfg["linux"]["readonlyPaths"])
+      if (p != "/proc/sys") ro.push_back(p);
+    cfg["linux"]["readonlyPaths"] = ro;
+  }
   if (!opt_.netns_path.empty())
     for (auto& ns : cfg["linux"]["namespaces"])
       if (ns["type"] == "network") ns["path"] = opt_.netns_path;

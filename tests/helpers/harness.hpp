@@ -93,6 +93,9 @@ class RuncContainer {
     std::string cgroups_path;       // linux.cgroupsPath ("" = runc default /<id>)
     Json annotations = Json::object();
     std::string netns_path;  // join this netns ("/proc/PID/ns/net") instead of a new one
+    // /proc/sys left writable (out of readonlyPaths): the misconfiguration
+    // container escapes through /proc/sys need.
+    bool writable_proc_sys = false;
   };
   explicit RuncContainer(Options o);
   ~RuncContainer();

@@ -216,6 +216,7 @@ namespace {
 struct ChurnResult {
   std::vector<std::string> keepalive, fin;
   size_t unknown = 0;
+  size_t detections = 0;  // with --rules: ordinary writes match no rule
   std::string err;
 };
 ChurnResult churn(const std::vector<std::string>& args, int n) {
@@ -237,6 +238,7 @@ ChurnResult churn(const std::vector<std::string>& args, int n) {
     return is_event(e, "sysctl_write", "net.ipv4.tcp_fin_timeout") && e["proc"]["pid"] == last;
   });
   for (const auto& e : t.stop()) {
+    if (is_event(e, "detection")) ++out.detections;
     if (!is_event(e, "sysctl_write") || !pids.count(e["proc"]["pid"].get<long>())) continue;
     std::string v = e["value"].get<std::string>() + "=" + e["result"].get<std::string>();
     (e["sysctl"] == "net.ipv4.tcp_keepalive_time" ? out.keepalive : out.fin).push_back(v);
@@ -259,8 +261,9 @@ TEST(ReadbackE2E, RecycledNetnsChurnEveryWriteDefiniteAndTrue) {
     want_fin.push_back("x" + std::to_string(i) + "=not_applied");
     want_fin_errno.push_back("x" + std::to_string(i) + "=EINVAL");
   }
-  auto rb = churn({"--type", "sysctl_write"}, n);
+  auto rb = churn({"--type", "sysctl_write,detection", "--rules", "escape,hardening"}, n);
   EXPECT_EQ(rb.unknown, 0u) << rb.err;
+  EXPECT_EQ(rb.detections, 0u) << "ordinary writes match no rule";
   EXPECT_EQ(rb.keepalive, want_ka) << rb.err;
   EXPECT_EQ(rb.fin, want_fin) << rb.err;
   auto sc = churn({"--type", "sysctl_write", "--write-results", "syscall"}, n);

@@ -117,8 +117,8 @@ TEST(DecodeBlocked, FieldsAndJson) {
   Decoder d(BootClock(0));
   auto out = d.decode(&r, sizeof r);
   ASSERT_TRUE(out.has_value());
-  ASSERT_TRUE(out->event);
-  const Event& e = *out->event;
+  ASSERT_TRUE(std::holds_alternative<Event>(*out));
+  const Event& e = std::get<Event>(*out);
   ASSERT_TRUE(e.is<SysctlBlocked>());
   EXPECT_EQ(e.as<SysctlBlocked>().sysctl, "net.ipv4.tcp_keepalive_time");
   EXPECT_TRUE(e.failed());
@@ -137,23 +137,23 @@ TEST(DecodeBlocked, FieldsAndJson) {
 TEST(DecodeBlocked, PermissionOtherAndNotSysctl) {
   Decoder d(BootClock(0));
   auto acc = blocked_record("/proc/sys/kernel/kptr_restrict", "", EACCES);
-  EXPECT_EQ(d.decode(&acc, sizeof acc)->event->as<SysctlBlocked>().blocked_by, "permission");
+  EXPECT_EQ(std::get<Event>(*d.decode(&acc, sizeof acc)).as<SysctlBlocked>().blocked_by, BlockedBy::Permission);
   auto perm = blocked_record("/proc/sys/kernel/kptr_restrict", "", EPERM);
-  EXPECT_EQ(d.decode(&perm, sizeof perm)->event->as<SysctlBlocked>().blocked_by, "permission");
+  EXPECT_EQ(std::get<Event>(*d.decode(&perm, sizeof perm)).as<SysctlBlocked>().blocked_by, BlockedBy::Permission);
   auto tmp = blocked_record("/tmp/ro/x", "", EROFS);
   auto none = d.decode(&tmp, sizeof tmp);
   ASSERT_TRUE(none.has_value());
-  EXPECT_FALSE(none->event) << "not a sysctl file: no event";
+  EXPECT_FALSE(std::holds_alternative<Event>(*none)) << "not a sysctl file: no event";
   auto bad = blocked_record("/proc/sys/net/\xff\x1b", "", EROFS);
   auto ev = d.decode(&bad, sizeof bad);
-  ASSERT_TRUE(ev->event);
-  std::string line = event_to_json(*ev->event);
+  ASSERT_TRUE(std::holds_alternative<Event>(*ev));
+  std::string line = event_to_json(std::get<Event>(*ev));
   auto parsed = nlohmann::json::parse(line);
   EXPECT_EQ(parsed["path_hex"], "2f70726f632f7379732f6e65742fff1b") << line;
   EXPECT_EQ(event_from_json(parsed).as<SysctlBlocked>().path, "/proc/sys/net/\xff\x1b");
   auto lost_base = blocked_record("tcp_sack", "", EROFS);
   lost_base.flags = SS_BF_BASE_UNKNOWN;
-  EXPECT_FALSE(d.decode(&lost_base, sizeof lost_base)->event) << "relative to an unknown directory";
+  EXPECT_FALSE(std::holds_alternative<Event>(*d.decode(&lost_base, sizeof lost_base))) << "relative to an unknown directory";
 }
 
 namespace {
@@ -196,8 +196,8 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   feed(write_record(4, 13, "650\n"));  // never gets a result: unknown is not a failure
   p.expire_writes(0, true);
   ASSERT_EQ(sink.events.size(), 2u);
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "EINVAL");
-  EXPECT_EQ(sink.events[1].as<SysctlWrite>().result, "EPERM");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "EINVAL");
+  EXPECT_EQ(to_string(sink.events[1].as<SysctlWrite>().result), "EPERM");
 
   VecSink all;
   Pipeline q(Filter{}, nullptr, all, true);
@@ -209,11 +209,11 @@ TEST(WriteJoin, ResultsErrnoPartialAndFailedFilter) {
   q.on_record(&r3, sizeof r3);
   q.expire_writes(0, true);  // no result ever came (io_uring, splice, ...)
   ASSERT_EQ(all.events.size(), 2u);
-  EXPECT_EQ(all.events[0].as<SysctlWrite>().result, "ok");
+  EXPECT_EQ(to_string(all.events[0].as<SysctlWrite>().result), "ok");
   EXPECT_EQ(all.events[0].as<SysctlWrite>().bytes_written, 3u);
-  EXPECT_EQ(all.events[1].as<SysctlWrite>().result, "unknown");
+  EXPECT_EQ(to_string(all.events[1].as<SysctlWrite>().result), "unknown");
   EXPECT_FALSE(all.events[1].as<SysctlWrite>().bytes_written);
-  EXPECT_EQ(all.events[1].as<SysctlWrite>().result_source, "syscall");
+  EXPECT_EQ(all.events[1].as<SysctlWrite>().result_source, WriteResultMode::Syscall);
 }
 
 namespace {

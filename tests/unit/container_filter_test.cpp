@@ -114,13 +114,13 @@ TEST(CgroupRecords, DecodeAndFeedTheEnricherOnly) {
   auto mk = cgroup_record(SS_EV_CGROUP_MKDIR, 42, "/docker/abc");
   auto r = d.decode(mk.data(), mk.size());
   ASSERT_TRUE(r);
-  ASSERT_TRUE(r->cgroup);
-  EXPECT_FALSE(r->event);
-  EXPECT_FALSE(r->cgroup->removed);
-  EXPECT_EQ(r->cgroup->id, 42u);
-  EXPECT_EQ(r->cgroup->path, "/docker/abc");
+  ASSERT_TRUE(std::holds_alternative<CgroupChange>(*r));
+  EXPECT_FALSE(std::holds_alternative<Event>(*r));
+  EXPECT_FALSE(std::get<CgroupChange>(*r).removed);
+  EXPECT_EQ(std::get<CgroupChange>(*r).id, 42u);
+  EXPECT_EQ(std::get<CgroupChange>(*r).path, "/docker/abc");
   auto cut = cgroup_record(SS_EV_CGROUP_MKDIR, 43, "/very/long", SS_CGF_PATH_TRUNC);
-  EXPECT_EQ(d.decode(cut.data(), cut.size())->cgroup->path, "") << "a cut path is not learnt";
+  EXPECT_EQ(std::get<CgroupChange>(*d.decode(cut.data(), cut.size())).path, "") << "a cut path is not learnt";
   EXPECT_FALSE(d.decode(mk.data(), mk.size() - 1)) << "short record";
 
   Recorder rec;
@@ -138,6 +138,6 @@ TEST(CgroupRecords, DecodeAndFeedTheEnricherOnly) {
 TEST(CgroupRecords, AlwaysRequestedFromTheKernel) {
   Filter f;
   f.types = {kTypeOf<SysctlRead>};
-  EXPECT_TRUE(f.kernel_type_mask() & SS_TYPE_BIT(SS_EV_CGROUP_MKDIR));
-  EXPECT_TRUE(f.kernel_type_mask() & SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  EXPECT_TRUE(kernel_type_mask(f, {}) & SS_TYPE_BIT(SS_EV_CGROUP_MKDIR));
+  EXPECT_TRUE(kernel_type_mask(f, {}) & SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
 }

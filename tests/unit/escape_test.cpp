@@ -55,7 +55,7 @@ TEST(Escape, EventValuesRoundTripThroughJsonWithHexFallback) {
     Event e(SysctlWrite{.sysctl = "net.ipv4.tcp_keepalive_time",
                         .old_value = random_bytes(rng, 40),
                         .value = random_bytes(rng, 40),
-                        .result = "ok"});
+                        .result = *parse_write_outcome("ok")});
     e.time_ns = 1700000000123456789ull;
     e.pid = 42;
     e.comm = random_bytes(rng, 15);

@@ -71,29 +71,40 @@ TEST(Registry, NamesRecordsAndIndexesAreConsistent) {
   EXPECT_EQ(names.size(), kEventTypeCount);
   EXPECT_EQ(kAllEventTypes.size(), kEventTypeCount);
   EXPECT_EQ(public_type_names(),
-            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost, sysctl_drift");
+            "sysctl_read, sysctl_write, sysctl_blocked, netns_create, netns_enter, lost, sysctl_drift, "
+            "detection");
   // Per-type counters are sized from the registry.
   EXPECT_EQ(std::size(PipelineStats{}.by_type), kEventTypeCount);
 }
 
 TEST(Registry, KernelMaskComesFromTheTypes) {
+  constexpr KernelNeeds syscall{WriteResultMode::Syscall};
   Filter all;
-  EXPECT_EQ(all.kernel_type_mask(),
+  EXPECT_EQ(kernel_type_mask(all, syscall),
             SS_TYPE_BIT(SS_EV_SYSCTL_READ) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
                 SS_TYPE_BIT(SS_EV_WRITE_RESULT) | SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) |
                 SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
                 SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   Filter failed;
   failed.failed_only = true;
-  EXPECT_EQ(failed.kernel_type_mask(),
+  EXPECT_EQ(kernel_type_mask(failed, syscall),
             SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
                 SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
                 SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   Filter enters;
   enters.types = Filter::parse_types({"netns_enter"});
-  EXPECT_EQ(enters.kernel_type_mask(), SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
-                                           SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
-                                           SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  EXPECT_EQ(kernel_type_mask(enters, syscall), SS_TYPE_BIT(SS_EV_NETNS_ENTER) |
+                                                   SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+                                                   SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  // --policy needs writes and births whatever --type shows (sysctl_drift).
+  EXPECT_EQ(kernel_type_mask(enters, {WriteResultMode::Readback, true}),
+            SS_TYPE_BIT(SS_EV_NETNS_ENTER) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT) |
+                SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
+  EXPECT_EQ(kernel_type_mask(enters, {WriteResultMode::Syscall, true}),
+            SS_TYPE_BIT(SS_EV_NETNS_ENTER) | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                SS_TYPE_BIT(SS_EV_WRITE_RESULT) | SS_TYPE_BIT(SS_EV_NETNS_CREATE) |
+                SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
 }
 
 // The exact line of every public type: docs/events.md is the contract.
@@ -107,8 +118,8 @@ TEST(EventJson, ExactLinesOfEveryType) {
   auto write = with_actor(SysctlWrite{.sysctl = "net.ipv4.tcp_keepalive_time",
                                       .old_value = "7200",
                                       .value = "60",
-                                      .result = "ok",
-                                      .result_source = "syscall",
+                                      .result = *parse_write_outcome("ok"),
+                                      .result_source = WriteResultMode::Syscall,
                                       .bytes_written = 2});
   EXPECT_EQ(event_to_json(write),
             line("sysctl_write",
@@ -125,7 +136,7 @@ TEST(EventJson, ExactLinesOfEveryType) {
   auto blocked = with_actor(SysctlBlocked{.sysctl = "net.ipv4.tcp_sack",
                                           .path = "/proc/sys/net/ipv4/tcp_sack",
                                           .err = "EROFS",
-                                          .blocked_by = "read_only_mount",
+                                          .blocked_by = BlockedBy::ReadOnlyMount,
                                           .flags = {"O_WRONLY", "O_CREAT", "O_TRUNC"},
                                           .syscall = "openat"});
   EXPECT_EQ(event_to_json(blocked),
@@ -259,7 +270,7 @@ TEST(HeldWrites, ExpireOnTheMonotonicKernelClock) {
   p.expire_writes(5'300'000'000ull,
                   false);  // 300 ms on the boot clock, whatever the wall clock says
   ASSERT_EQ(sink.events.size(), 1u);
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "unknown");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "unknown");
   EXPECT_EQ(sink.events[0].boot_ns, 5'000'000'000ull);
 }
 

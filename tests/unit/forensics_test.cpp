@@ -165,7 +165,7 @@ TEST(RecordingReader, CompleteRecordingParsesWithoutWarnings) {
   EXPECT_EQ(r.sessions[0].baselines[0].errors.at("net.ipv6.conf.lo.stable_secret"), "EIO");
   EXPECT_EQ(r.events.size(), 10u);
   ASSERT_TRUE(r.events[2].is<SysctlBlocked>());
-  EXPECT_EQ(r.events[2].as<SysctlBlocked>().blocked_by, "read_only_mount");
+  EXPECT_EQ(r.events[2].as<SysctlBlocked>().blocked_by, BlockedBy::ReadOnlyMount);
 }
 
 TEST(RecordingReader, CutLastLineIsAWarningAndEverythingBeforeIsKept) {

@@ -28,7 +28,7 @@ namespace {
 Event write_event(std::string result) {
   SysctlWrite w;
   w.sysctl = "net.ipv4.ip_forward";
-  w.result = std::move(result);
+  w.result = parse_write_outcome(result).value();
   return Event(std::move(w));
 }
 
@@ -71,9 +71,9 @@ TEST(Metrics, CountsWhatTheOutputGets) {
   sink.write(write_event("ok"));
   sink.write(write_event("EINVAL"));
   sink.write(write_event(""));  // result not known: "unknown"
-  sink.write(write_event("future_word"));
+  sink.write(write_event("E200"));  // an errno past the kernel's range
   SysctlBlocked b;
-  b.blocked_by = "read_only_mount";
+  b.blocked_by = BlockedBy::ReadOnlyMount;
   Event be(b);
   be.cross_namespace = true;
   sink.write(be);

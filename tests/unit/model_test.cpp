@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <linux/types.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -62,7 +63,7 @@ TEST(Decode, ReadRecord) {
   auto r = make_record(false, "net/ipv4/tcp_rmem", "4096\t131072\t6291456\n", "");
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
-  const Event& e = *out->event;
+  const Event& e = std::get<Event>(*out);
   ASSERT_EQ(e.type(), kTypeOf<SysctlRead>);
   EXPECT_EQ(e.as<SysctlRead>().sysctl, "net.ipv4.tcp_rmem");
   EXPECT_EQ(e.as<SysctlRead>().value, "4096\t131072\t6291456");
@@ -78,11 +79,11 @@ TEST(Decode, WriteRecordKeepsValuesAndTruncation) {
   auto r = make_record(true, "kernel/core_pattern", "core\n", big, SS_F_NEW_TRUNC);
   auto out = d.decode(&r, r.hdr.size);
   ASSERT_TRUE(out);
-  const auto& w = out->event->as<SysctlWrite>();
+  const auto& w = std::get<Event>(*out).as<SysctlWrite>();
   EXPECT_EQ(w.old_value, "core");
   EXPECT_EQ(w.value, big);
   EXPECT_TRUE(w.value_truncated);
-  auto j = nlohmann::ordered_json::parse(event_to_json(*out->event));
+  auto j = nlohmann::ordered_json::parse(event_to_json(std::get<Event>(*out)));
   EXPECT_EQ(j["truncated"], true);
   EXPECT_EQ(j["result"], "unknown");
 }
@@ -116,11 +117,11 @@ TEST(Filter, TypesGlobsAndFailed) {
 
   Filter failed;
   failed.failed_only = true;
-  Event w(SysctlWrite{.result = "ok"});
+  Event w(SysctlWrite{.result = *parse_write_outcome("ok")});
   EXPECT_FALSE(failed.matches(w));
-  w.as<SysctlWrite>().result = "EINVAL";
+  w.as<SysctlWrite>().result = *parse_write_outcome("EINVAL");
   EXPECT_TRUE(failed.matches(w));
-  EXPECT_EQ(failed.kernel_type_mask() & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
+  EXPECT_EQ(kernel_type_mask(failed, {}) & SS_TYPE_BIT(SS_EV_SYSCTL_READ), 0u);
 
   Event lost(Lost{});
   EXPECT_TRUE(failed.matches(lost));  // losses are never filtered
@@ -160,4 +161,42 @@ TEST(SysctlName, ScopeOfNames) {
   EXPECT_EQ(scope_of("vm.swappiness"), SysctlScope::Global);
   EXPECT_EQ(scope_of("kernel.semaphore_bogus_name_is_global"), SysctlScope::Global);
   EXPECT_EQ(scope_of("network.is.not.net"), SysctlScope::Global);
+}
+
+TEST(Vocab, WriteOutcomeHasOneUnknownAndRoundTripsErrnoNames) {
+  // "" (recordings of old versions) and "unknown" are one value.
+  EXPECT_EQ(parse_write_outcome(""), WriteOutcome{});
+  EXPECT_EQ(parse_write_outcome("unknown"), WriteOutcome{});
+  EXPECT_EQ(to_string(WriteOutcome{}), "unknown");
+  for (std::string w : {"ok", "not_applied", "EINVAL", "ENOENT", "EPERM", "E200"})
+    EXPECT_EQ(to_string(parse_write_outcome(w).value()), w);
+  EXPECT_EQ(parse_write_outcome("EINVAL"), WriteOutcome::failed_with(EINVAL));
+  EXPECT_TRUE(parse_write_outcome("EINVAL")->failed());
+  EXPECT_TRUE(parse_write_outcome("not_applied")->failed());
+  EXPECT_FALSE(parse_write_outcome("unknown")->failed());
+  EXPECT_FALSE(parse_write_outcome("future_word"));
+  EXPECT_FALSE(parse_write_outcome("E"));
+  EXPECT_FALSE(parse_write_outcome("E0"));
+}
+
+TEST(Vocab, NamesRoundTrip) {
+  EXPECT_EQ(name_of(BlockedBy::ReadOnlyMount), "read_only_mount");
+  EXPECT_EQ(parse_name<BlockedBy>("permission"), BlockedBy::Permission);
+  EXPECT_FALSE(parse_name<BlockedBy>(""));
+  EXPECT_EQ(blocked_by_errno(EROFS), BlockedBy::ReadOnlyMount);
+  EXPECT_EQ(blocked_by_errno(EACCES), BlockedBy::Permission);
+  EXPECT_EQ(blocked_by_errno(EIO), BlockedBy::Other);
+  EXPECT_EQ(name_of(scope_of("net.ipv4.tcp_syncookies")), "net");
+  EXPECT_EQ(name_of(scope_of("vm.swappiness")), "none");
+  EXPECT_EQ(parse_name<WriteResultMode>("syscall"), WriteResultMode::Syscall);
+  EXPECT_FALSE(parse_name<WriteResultMode>("Syscall"));
+}
+
+TEST(Vocab, AWordOutsideTheVocabularyIsKeptVerbatim) {
+  // Replay writes such a member back as it was, after the known ones.
+  auto e = event_from_json(nlohmann::ordered_json::parse(
+      R"({"time":"2026-11-22T11:00:00.000000001Z","event":"sysctl_write","netns":1,)"
+      R"("sysctl":"a.b","old_value":"1","value":"2","result":"future_word","file_pos":0})"));
+  EXPECT_TRUE(e.as<SysctlWrite>().result.unknown());
+  EXPECT_NE(e.unknown_json.find(R"("result":"future_word")"), std::string::npos);
 }

@@ -220,17 +220,17 @@ TEST(NetnsVerdict, KernelConfigDefaultCongestionControl) {
 }
 
 TEST(NetnsClassify, RuncRules) {
-  EXPECT_EQ(runc_rule("net.ipv4.tcp_keepalive_time").ns, NsKind::Net);
+  EXPECT_EQ(runc_rule("net.ipv4.tcp_keepalive_time").ns, SysctlScope::Net);
   EXPECT_TRUE(runc_rule("net.ipv4.tcp_keepalive_time").allowed);
-  EXPECT_EQ(runc_rule("kernel.shm_rmid_forced").ns, NsKind::Ipc);
-  EXPECT_EQ(runc_rule("fs.mqueue.msg_max").ns, NsKind::Ipc);
-  EXPECT_EQ(runc_rule("kernel.shm_next_id").ns, NsKind::None);  // not in runc's exact list
-  EXPECT_EQ(runc_rule("kernel.domainname").ns, NsKind::Uts);
+  EXPECT_EQ(runc_rule("kernel.shm_rmid_forced").ns, SysctlScope::Ipc);
+  EXPECT_EQ(runc_rule("fs.mqueue.msg_max").ns, SysctlScope::Ipc);
+  EXPECT_EQ(runc_rule("kernel.shm_next_id").ns, SysctlScope::Global);  // not in runc's exact list
+  EXPECT_EQ(runc_rule("kernel.domainname").ns, SysctlScope::Uts);
   EXPECT_TRUE(runc_rule("kernel.domainname").allowed);
-  EXPECT_EQ(runc_rule("kernel.hostname").ns, NsKind::Uts);
+  EXPECT_EQ(runc_rule("kernel.hostname").ns, SysctlScope::Uts);
   EXPECT_FALSE(runc_rule("kernel.hostname").allowed);
-  EXPECT_EQ(runc_rule("user.max_user_namespaces").ns, NsKind::User);
-  EXPECT_EQ(runc_rule("vm.swappiness").ns, NsKind::None);
+  EXPECT_EQ(runc_rule("user.max_user_namespaces").ns, SysctlScope::User);
+  EXPECT_EQ(runc_rule("vm.swappiness").ns, SysctlScope::Global);
   EXPECT_FALSE(runc_rule("vm.swappiness").allowed);
 }
 
@@ -239,13 +239,13 @@ TEST(NetnsClassify, KubernetesRules) {
   EXPECT_EQ(k8s_rule("net.ipv4.tcp_rmem").safe_since, S("1.32"));
   EXPECT_EQ(k8s_rule("net.ipv4.ip_local_reserved_ports").safe_since, S("1.27"));
   EXPECT_EQ(k8s_rule("kernel.shm_rmid_forced").safe_since, S("1.4"));
-  EXPECT_EQ(k8s_rule("kernel.shm_rmid_forced").ns, NsKind::Ipc);
-  EXPECT_EQ(k8s_rule("kernel.shm_next_id").ns, NsKind::Ipc);
-  EXPECT_EQ(k8s_rule("kernel.sem").ns, NsKind::Ipc);
-  EXPECT_EQ(k8s_rule("net.core.somaxconn").ns, NsKind::Net);
+  EXPECT_EQ(k8s_rule("kernel.shm_rmid_forced").ns, SysctlScope::Ipc);
+  EXPECT_EQ(k8s_rule("kernel.shm_next_id").ns, SysctlScope::Ipc);
+  EXPECT_EQ(k8s_rule("kernel.sem").ns, SysctlScope::Ipc);
+  EXPECT_EQ(k8s_rule("net.core.somaxconn").ns, SysctlScope::Net);
   EXPECT_FALSE(k8s_rule("net.core.somaxconn").safe_since.has_value());
-  EXPECT_EQ(k8s_rule("kernel.hostname").ns, NsKind::None);
-  EXPECT_EQ(k8s_rule("vm.swappiness").ns, NsKind::None);
+  EXPECT_EQ(k8s_rule("kernel.hostname").ns, SysctlScope::Global);
+  EXPECT_EQ(k8s_rule("vm.swappiness").ns, SysctlScope::Global);
 }
 
 TEST(NetnsClassify, Suggestions) {
@@ -316,14 +316,14 @@ TEST(NetnsLogic, GlobalSysctlsAreSharedNotCopied) {
 // that namespace: the pid may have exited and been reused by a process of
 // another one (here: our own pid, listed with another namespace's inode).
 TEST(NetnsOwners, ListedNetnsIsOpenedOnlyIfStillTheSame) {
-  const uint64_t mine = netns_inode_of_pid(getpid());
+  const NetnsInode mine = netns_inode_of_pid(getpid());
   ASSERT_NE(mine, 0u);
   NetnsInfo same{.inode = mine, .pid = getpid()};
   auto fd = open_listed_netns(same);
   ASSERT_TRUE(fd) << fd.error().what();
   EXPECT_TRUE(fd->valid());
 
-  NetnsInfo reused{.inode = mine + 1, .pid = getpid()};
+  NetnsInfo reused{.inode = mine + 1u, .pid = getpid()};
   auto stale = open_listed_netns(reused);
   ASSERT_FALSE(stale);
   EXPECT_NE(std::string(stale.error().what()).find("no longer netns " + std::to_string(mine + 1)),

@@ -49,7 +49,7 @@ Event write_event(std::string sysctl, std::string old_v, std::string new_v, uint
   w.sysctl = std::move(sysctl);
   w.old_value = std::move(old_v);
   w.value = std::move(new_v);
-  w.result = "ok";
+  w.result = *parse_write_outcome("ok");
   e.netns = netns;
   e.pid = 42;
   e.comm = "sysctl";
@@ -221,11 +221,11 @@ TEST(PolicyMonitor, WritesDriftAndResolve) {
   EXPECT_EQ(m.judge(write_event("kernel.pid_max", "4194304", "32768", 200)).size(), 1u);
   // A write that did not happen changes nothing; a refused one is reported.
   auto failed = write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 100);
-  failed.as<SysctlWrite>().result = "EINVAL";
+  failed.as<SysctlWrite>().result = *parse_write_outcome("EINVAL");
   EXPECT_TRUE(m.judge(failed).empty());
   auto denied = write_event("net.ipv4.tcp_keepalive_time", "7200", "600", 100);
   denied.as<SysctlWrite>().denied = true;
-  denied.as<SysctlWrite>().result = "EPERM";
+  denied.as<SysctlWrite>().result = *parse_write_outcome("EPERM");
   d = m.judge(denied);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_TRUE(d[0].as<SysctlDrift>().denied);

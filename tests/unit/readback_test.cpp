@@ -33,27 +33,27 @@ TEST(Readback, JudgeOkNotAppliedUnknown) {
   SysctlWrite w;
   w.old_value = "7200";
   w.value = "600";
-  EXPECT_EQ(judge_readback(w, std::string("600")), "ok");
-  EXPECT_EQ(judge_readback(w, std::string("7200")), "not_applied");
-  EXPECT_EQ(judge_readback(w, std::string("900")), "unknown") << "someone else changed it";
-  EXPECT_EQ(judge_readback(w, std::nullopt), "unknown") << "namespace gone";
+  EXPECT_EQ(to_string(judge_readback(w, std::string("600"))), "ok");
+  EXPECT_EQ(to_string(judge_readback(w, std::string("7200"))), "not_applied");
+  EXPECT_EQ(to_string(judge_readback(w, std::string("900"))), "unknown") << "someone else changed it";
+  EXPECT_EQ(to_string(judge_readback(w, std::nullopt)), "unknown") << "namespace gone";
   w.value = "4096 131072 6291456";
-  EXPECT_EQ(judge_readback(w, std::string("4096\t131072\t6291456")), "ok");
+  EXPECT_EQ(to_string(judge_readback(w, std::string("4096\t131072\t6291456"))), "ok");
   w.value = "7200";  // writing the value it already has
-  EXPECT_EQ(judge_readback(w, std::string("7200")), "ok");
+  EXPECT_EQ(to_string(judge_readback(w, std::string("7200"))), "ok");
   w.value = "abc";
   w.value_truncated = true;
-  EXPECT_EQ(judge_readback(w, std::string("abc")), "unknown") << "a truncated value proves nothing";
+  EXPECT_EQ(to_string(judge_readback(w, std::string("abc"))), "unknown") << "a truncated value proves nothing";
   w.value_truncated = false;
   w.old_truncated = true;
-  EXPECT_EQ(judge_readback(w, std::string("7200")), "unknown");
+  EXPECT_EQ(to_string(judge_readback(w, std::string("7200"))), "unknown");
 }
 
 TEST(Readback, ParseMode) {
-  EXPECT_EQ(parse_write_result_mode("readback"), WriteResultMode::Readback);
-  EXPECT_EQ(parse_write_result_mode("syscall"), WriteResultMode::Syscall);
-  EXPECT_FALSE(parse_write_result_mode("Syscall"));
-  EXPECT_FALSE(parse_write_result_mode(""));
+  EXPECT_EQ(parse_name<WriteResultMode>("readback"), WriteResultMode::Readback);
+  EXPECT_EQ(parse_name<WriteResultMode>("syscall"), WriteResultMode::Syscall);
+  EXPECT_FALSE(parse_name<WriteResultMode>("Syscall"));
+  EXPECT_FALSE(parse_name<WriteResultMode>(""));
 }
 
 namespace {
@@ -74,7 +74,7 @@ class FakeSource final : public ValueSource {
   // (the inode's netns now, which may be a newer one).
   bool writers_gone = false;
   std::vector<Reach> reaches;
-  std::optional<std::string> current_value(const Event& w, uint32_t, Reach reach) override {
+  std::optional<std::string> current_value(const Event& w, Reach reach) override {
     ++reads;
     reaches.push_back(reach);
     if (writers_gone && reach == Reach::Writer) return std::nullopt;
@@ -82,7 +82,7 @@ class FakeSource final : public ValueSource {
     if (it == values.end()) return std::nullopt;
     return it->second;
   }
-  void saw(uint32_t netns, uint32_t, uint32_t pid) override { seen.emplace_back(netns, pid); }
+  void saw(NetnsId netns, uint32_t pid) override { seen.emplace_back(netns.inode, pid); }
 };
 
 // A netns_create record of `netns` (no snapshot: the pipeline has no births).
@@ -110,7 +110,7 @@ ss_sysctl_event write_in(uint32_t netns, uint32_t pid, const char* name, const c
 std::vector<std::string> results(const VecSink& sink) {
   std::vector<std::string> out;
   for (const auto& e : sink.events)
-    if (auto* w = e.get_if<SysctlWrite>()) out.push_back(w->value + "=" + w->result);
+    if (auto* w = e.get_if<SysctlWrite>()) out.push_back(w->value + "=" + to_string(w->result));
   return out;
 }
 }  // namespace
@@ -150,8 +150,8 @@ TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
     SCOPED_TRACE(i);
     const auto& w = sink.events[i].as<SysctlWrite>();
     EXPECT_EQ(w.value, want[i][0]);
-    EXPECT_EQ(w.result, want[i][1]);
-    EXPECT_EQ(w.result_source, "readback");
+    EXPECT_EQ(to_string(w.result), want[i][1]);
+    EXPECT_EQ(w.result_source, WriteResultMode::Readback);
   }
 }
 
@@ -171,7 +171,7 @@ TEST(Readback, EachWriteOfABurstJudgedByWhatTheNextOneFound) {
   ASSERT_EQ(sink.events.size(), 4u);
   EXPECT_EQ(src.reads, 1);
   const char* want[] = {"ok", "not_applied", "unknown", "ok"};
-  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(sink.events[i].as<SysctlWrite>().result, want[i]) << i;
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(to_string(sink.events[i].as<SysctlWrite>().result), want[i]) << i;
 }
 
 TEST(Readback, FailedFilterKeepsNotApplied) {
@@ -190,7 +190,7 @@ TEST(Readback, FailedFilterKeepsNotApplied) {
   p.expire_writes(0, true);  // at exit: everything, whatever its age
   ASSERT_EQ(sink.events.size(), 1u);
   EXPECT_EQ(sink.events[0].as<SysctlWrite>().value, "abc");
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "not_applied");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "not_applied");
   EXPECT_TRUE(sink.events[0].failed());
 }
 
@@ -212,18 +212,18 @@ TEST(Readback, PlanLoadsNoWriteExitsInReadbackMode) {
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  auto rb = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Readback));
+  auto rb = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Readback}));
   EXPECT_FALSE(rb.joins_writes);
   EXPECT_TRUE(has(rb.load, "ss_sysctl"));
   EXPECT_TRUE(has(rb.load, "ss_exit_openat")) << "blocked writes still need the open exits";
   for (const auto& n : write_family) EXPECT_FALSE(has(rb.load, n)) << n;
-  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  auto sc = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Syscall}));
   EXPECT_TRUE(sc.joins_writes);
   for (const auto& n : write_family) EXPECT_TRUE(has(sc.load, n)) << n;
   // Filtered to sysctl_write only, readback still loads the sysctl hook.
-  auto w = plan_programs(
-      probe, kernel_type_mask(SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT),
-                              WriteResultMode::Readback));
+  Filter writes;
+  writes.types = Filter::parse_types({"sysctl_write"});
+  auto w = plan_programs(probe, kernel_type_mask(writes, {WriteResultMode::Readback}));
   EXPECT_TRUE(has(w.load, "ss_sysctl"));
   EXPECT_FALSE(has(w.load, "ss_exit_write"));
 }
@@ -244,13 +244,13 @@ TEST(Readback, RecycledInodeNeverJudgesByTheNewerNetns) {
   p.on_record(&b1, b1.hdr.size);
   auto w1 = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "1001\n");
   p.on_record(&w1, w1.hdr.size);
-  EXPECT_EQ(p.netns_gen(5), 1u);
+  EXPECT_EQ(p.netns_now(5), (NetnsId{5, 1}));
   auto b2 = birth_of(5, 1100);  // the inode reused
   p.on_record(&b2, b2.hdr.size);
   auto w2 = write_in(5, 11, "net/ipv4/tcp_keepalive_time", "7200", "1002\n");
   w2.hdr.task.ts_boot_ns = 1200;
   p.on_record(&w2, w2.hdr.size);
-  EXPECT_EQ(p.netns_gen(5), 2u);
+  EXPECT_EQ(p.netns_now(5), (NetnsId{5, 2}));
   p.expire_writes(10'000'000, false);
   // The first: its writer is gone and inode 5 is another netns now.
   // The second: read back by inode in its own (current) generation (the
@@ -311,7 +311,7 @@ TEST(Readback, GoneWriterWaitsForItsExitAndKeepsOrder) {
   p.on_writer_exit(10, 7, 1500, values({{"net.ipv4.tcp_keepalive_time", "7200"}}));
   p.expire_writes(6'000'000, false);
   ASSERT_EQ(sink.events.size(), 2u);
-  EXPECT_EQ(sink.events[0].as<SysctlWrite>().result, "not_applied");
+  EXPECT_EQ(to_string(sink.events[0].as<SysctlWrite>().result), "not_applied");
   EXPECT_TRUE(sink.events[1].is<SysctlRead>());
 
   // No snapshot ever (lost): after kExitWaitNs, read back by inode, since
@@ -324,7 +324,7 @@ TEST(Readback, GoneWriterWaitsForItsExitAndKeepsOrder) {
   EXPECT_EQ(sink.events.size(), 2u);
   p.expire_writes(10'000'000 + Pipeline::kExitWaitNs, false);
   ASSERT_EQ(sink.events.size(), 3u);
-  EXPECT_EQ(sink.events[2].as<SysctlWrite>().result, "ok");
+  EXPECT_EQ(to_string(sink.events[2].as<SysctlWrite>().result), "ok");
   EXPECT_EQ(src.reaches.back(), Reach::Anyone);
 }
 
@@ -349,18 +349,23 @@ TEST(Readback, NextWriteBeforeTheExitJudges) {
 }
 
 TEST(Readback, KernelMaskAddsBirthsAndWriterExits) {
-  const uint32_t w = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE);
-  const uint32_t rb = kernel_type_mask(w, WriteResultMode::Readback);
+  Filter w;
+  w.types = Filter::parse_types({"sysctl_write"});
+  const uint32_t rb = kernel_type_mask(w, {WriteResultMode::Readback});
   EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
   EXPECT_TRUE(rb & SS_TYPE_BIT(SS_EV_NETNS_CREATE)) << "netns generations";
-  EXPECT_FALSE(kernel_type_mask(w, WriteResultMode::Syscall) & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
-  const uint32_t reads = SS_TYPE_BIT(SS_EV_SYSCTL_READ);
-  EXPECT_EQ(kernel_type_mask(reads, WriteResultMode::Readback), reads);
+  EXPECT_FALSE(rb & SS_TYPE_BIT(SS_EV_WRITE_RESULT));
+  EXPECT_FALSE(kernel_type_mask(w, {WriteResultMode::Syscall}) & SS_TYPE_BIT(SS_EV_WRITER_EXIT));
+  Filter reads;
+  reads.types = Filter::parse_types({"sysctl_read"});
+  EXPECT_EQ(kernel_type_mask(reads, {WriteResultMode::Readback}),
+            SS_TYPE_BIT(SS_EV_SYSCTL_READ) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
+                SS_TYPE_BIT(SS_EV_CGROUP_RMDIR));
   sstest::FakeProbe probe;
   auto plan = plan_programs(probe, rb);
   EXPECT_TRUE(plan.writer_exits);
   EXPECT_NE(std::find(plan.load.begin(), plan.load.end(), "ss_writer_exit"), plan.load.end());
-  auto sc = plan_programs(probe, kernel_type_mask(~0u, WriteResultMode::Syscall));
+  auto sc = plan_programs(probe, kernel_type_mask(Filter{}, {WriteResultMode::Syscall}));
   EXPECT_FALSE(sc.writer_exits);
 }
 
@@ -391,5 +396,5 @@ TEST(Readback, ThirdValueWaitsOnePassForTheWriteThatSetIt) {
   EXPECT_EQ(sink.events.size(), 2u);
   p.expire_writes(30'000'000, false);
   ASSERT_EQ(sink.events.size(), 3u);
-  EXPECT_EQ(sink.events[2].as<SysctlWrite>().result, "unknown");
+  EXPECT_EQ(to_string(sink.events[2].as<SysctlWrite>().result), "unknown");
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/rules.hpp"
 #include "model/filter.hpp"
 #include "output/sink.hpp"
 #include "policy/policy.hpp"
@@ -51,6 +52,16 @@ void add_policy_options(CLI::App* app, PolicyOptions& o);
 // session_start's "policy" member (docs/recording.md).
 nlohmann::ordered_json policy_json(const policy::Policy& p, uint32_t enforce_mode);
 
+// --rules PACK|FILE[,..] [--min-severity S] for trace and record
+// (user/detect/cli.cpp). load() returns nullptr without --rules; throws
+// UsageError (a bad pack: "file: reason").
+struct RulesOptions {
+  std::vector<std::string> packs;
+  std::string min_severity = "info";
+  std::unique_ptr<detect::Detector> load() const;
+};
+void add_rules_options(CLI::App* app, RulesOptions& o);
+
 // "-o json|table"; default: table on a TTY, JSON lines otherwise.
 OutputFormat resolve_output(const std::string& flag, int fd);
 
@@ -62,5 +73,6 @@ void register_trace(CLI::App& app, Registry& reg);
 void register_netns(CLI::App& app, Registry& reg);  // netns list, diff, explain (user/cli/netns_commands.cpp)
 void register_forensics(CLI::App& app, Registry& reg);  // record, report, replay (user/cli/forensics_commands.cpp)
 void register_policy(CLI::App& app, Registry& reg);  // check (user/cli/policy_commands.cpp)
+void register_rules(CLI::App& app, Registry& reg);   // rules (user/cli/rules_commands.cpp)
 
 }  // namespace sysctlscope::cli

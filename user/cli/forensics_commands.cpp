@@ -155,7 +155,7 @@ json session_start(const Filter& f, const std::string& cgroup, double duration, 
   return j;
 }
 
-Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) {
+Baseline from_map(const netns::SysctlMap& m, std::string scope, NetnsInode netns) {
   Baseline b;
   b.scope = std::move(scope);
   b.netns = netns;
@@ -172,7 +172,7 @@ Baseline from_map(const netns::SysctlMap& m, std::string scope, uint64_t netns) 
 // child that setns()es into it (/proc/sys/net shows the opener's netns).
 // Taken before the probes attach so the recorder's own reads stay out of the events.
 void write_baseline(RecordSink& sink) {
-  uint64_t self_ns = netns::netns_inode_of_pid(getpid());
+  NetnsInode self_ns = netns::netns_inode_of_pid(getpid());
   uint64_t at = epoch_ns();
   Baseline host = from_map(netns::read_sysctl_tree("/proc/sys"), "host", self_ns);
   // Read twice: what differs between two reads a few ms apart changes by
@@ -224,6 +224,7 @@ struct RecordArgs {
   std::string write_results = "readback";
   cli::MetricsArgs metrics;
   cli::PolicyOptions policy;
+  cli::RulesOptions rules;
 };
 
 int run_record(const RecordArgs& a, const std::string& btf_file) {
@@ -243,6 +244,8 @@ int run_record(const RecordArgs& a, const std::string& btf_file) {
   auto pol = a.policy.load();
   opt.policy = pol.get();
   opt.enforce_mode = a.policy.enforce_mode();
+  auto det = a.rules.load();
+  opt.detector = det.get();
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -347,6 +350,7 @@ The file format is described in docs/recording.md.)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     a->metrics.add_to(sub);
     cli::add_policy_options(sub, a->policy);
+    cli::add_rules_options(sub, a->rules);
     reg.add(sub, [a, &reg]() { return run_record(*a, reg.btf_file); });
   }
   {

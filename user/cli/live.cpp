@@ -98,7 +98,7 @@ std::string missing_features(const KernelCaps& caps) {
 }  // namespace
 
 WriteResultMode parse_write_results(const std::string& s) {
-  if (auto m = parse_write_result_mode(s)) return *m;
+  if (auto m = parse_name<WriteResultMode>(s)) return *m;
   throw UsageError("--write-results must be readback or syscall, not '" + s + "'");
 }
 
@@ -126,13 +126,8 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
 
   TracerConfig cfg;
   // Read-back results need no write-syscall exits (docs/events.md, result).
-  uint32_t wanted = opt.filter.kernel_type_mask();
-  // --policy judges every write and birth, whatever --type shows.
-  if (opt.policy)
-    wanted |= SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) | SS_TYPE_BIT(SS_EV_WRITE_RESULT) |
-              SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) |
-              SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);
-  cfg.type_mask = kernel_type_mask(wanted, opt.write_results);
+  cfg.type_mask = kernel_type_mask(
+      opt.filter, {opt.write_results, opt.policy != nullptr, opt.detector != nullptr});
   cfg.pid = opt.filter.pid.value_or(0);
   cfg.ringbuf_bytes = opt.ringbuf_bytes;
   cfg.btf_file = opt.btf_file;
@@ -212,13 +207,15 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
         });
     pipe.set_policy(monitor.get());
     if (opt.enforce_mode != SS_ENFORCE_OFF)
-      pipe.set_on_new_generation([&tracer](uint32_t netns) {
+      pipe.set_on_new_generation([&tracer](NetnsId born) {
         // A reused inode: the dead namespace's rules are not the new one's
         // (the Monitor adds the new one's at its birth).
-        if (size_t n = tracer.forget_enforced(netns))
-          spdlog::debug("--enforce: {} entries of a dead netns {} dropped", n, netns);
+        if (size_t n = tracer.forget_enforced(born.inode))
+          spdlog::debug("--enforce: {} entries of a dead netns {} dropped", n, born.inode);
       });
   }
+  if (opt.detector)
+    pipe.set_detector([d = opt.detector](const Event& e) { return d->match(e); });
   tracer.set_callback([&](const void* d, size_t n) { pipe.on_record(d, n); });
   tracer.attach();
   // Birth snapshots: calibrate the decoder on a throwaway netns of our own

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "detect/rules.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
 #include "model/filter.hpp"
@@ -29,6 +30,8 @@ struct LiveOptions {
   // ss_enforce_mode (--enforce, --dry-run). Not owned.
   const policy::Policy* policy = nullptr;
   uint32_t enforce_mode = 0;
+  // --rules: detection events after the writes and blocked opens. Not owned.
+  const detect::Detector* detector = nullptr;
   std::optional<metrics::Endpoint> metrics;  // --metrics-addr
   metrics::LabelFilter metrics_labels;       // --metrics-label-filter
   std::string btf_file;                      // --btf ("": the running kernel's)

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::register_netns(app, reg);
   cli::register_forensics(app, reg);
   cli::register_policy(app, reg);
+  cli::register_rules(app, reg);
 
   // CLI11 would only say "A subcommand is required" for a misspelt command.
   if (argc > 1 && argv[1][0] != '-') {

@@ -124,7 +124,7 @@ std::string why(const DiffRow& r) {
     if (e.container)
       s += " in container " + (e.container->name.empty() ? e.container->id : e.container->name);
     s += " at " + format_rfc3339(e.time_ns) + ": '" + w.old_value + "' -> '" + w.value + "' (" +
-         (w.result.empty() ? "unknown" : w.result) + ")";
+         to_string(w.result) + ")";
   } else {
     s = "differs from what a new netns gets";
     if (r.born) s = "differs from its birth value '" + *r.born + "'";
@@ -145,7 +145,7 @@ Json write_json(const Event& e) {
               {"container", c},
               {"old_value", w.old_value},
               {"value", w.value},
-              {"result", w.result.empty() ? Json("unknown") : Json(w.result)}};
+              {"result", to_string(w.result)}};
 }
 
 int run_diff(const DiffArgs& a) {
@@ -154,7 +154,7 @@ int run_diff(const DiffArgs& a) {
   if (!a.from.empty()) rec = load_recording(a.from);
   auto src = make_runtime_source();
   Target t = resolve_target(a.target, *src);
-  uint64_t self = netns_inode_of_pid(getpid()), init = host_netns_inode();
+  NetnsInode self = netns_inode_of_pid(getpid()), init = host_netns_inode();
   if (self != init)
     std::fprintf(
         stderr,

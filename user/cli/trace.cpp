@@ -20,6 +20,7 @@ struct TraceArgs {
   std::string write_results = "readback";
   MetricsArgs metrics;
   PolicyOptions policy;
+  RulesOptions rules;
 };
 }  // namespace
 
@@ -34,7 +35,8 @@ void register_trace(CLI::App& app, Registry& reg) {
   sysctlscope trace --comm runc:[2:INIT] --count 10
   sysctlscope trace --duration 30 -o json > sysctl.jsonl
   sysctlscope trace --policy /etc/sysctl.d        # sysctl_drift when a write breaks the node's config
-  sysctlscope trace --policy base.conf --enforce  # and refuse such writes (EPERM))");
+  sysctlscope trace --policy base.conf --enforce  # and refuse such writes (EPERM)
+  sysctlscope trace --rules escape,hardening      # detection events (docs/rules.md))");
   sub->add_option(
       "-o,--output", args->output,
       "Output format: json or table (default: table on a terminal, JSON lines otherwise)");
@@ -48,6 +50,7 @@ void register_trace(CLI::App& app, Registry& reg) {
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
   args->metrics.add_to(sub);
   add_policy_options(sub, args->policy);
+  add_rules_options(sub, args->rules);
   reg.add(sub, [args, &reg]() {
     LiveOptions opt;
     opt.btf_file = reg.btf_file;
@@ -63,6 +66,8 @@ void register_trace(CLI::App& app, Registry& reg) {
     auto pol = args->policy.load();
     opt.policy = pol.get();
     opt.enforce_mode = args->policy.enforce_mode();
+    auto det = args->rules.load();
+    opt.detector = det.get();
     auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});

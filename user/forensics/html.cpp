@@ -80,6 +80,19 @@ std::string render_html(const Report& r) {
   for (const auto& w : r.warnings)
     o += "<div class=\"warn\">warning: " + html_escape(w) + "</div>\n";
 
+  if (!r.detections.empty()) {
+    o += "<h2>Detections (" + std::to_string(r.detections.size()) +
+         ", worst first)</h2>\n<table id=\"detections\"><tr><th>time</th><th>severity</th>"
+         "<th>rule</th><th>ATT&amp;CK</th><th>sysctl</th><th>who</th><th>result</th>"
+         "<th>description</th><th>remediation</th></tr>\n";
+    for (const auto& d : r.detections)
+      o += "<tr><td>" + hms(d.time_ns) + "</td><td>" + html_escape(d.severity) + "</td><td>" +
+           html_escape(d.rule) + "</td><td>" + html_escape(d.technique) + "</td><td class=\"v\">" +
+           html_escape(d.sysctl) + "</td><td>" + html_escape(d.who) + "</td><td>" +
+           html_escape(d.result) + (d.blocked ? " (blocked)" : "") + "</td><td>" +
+           html_escape(d.description) + "</td><td>" + html_escape(d.remediation) + "</td></tr>\n";
+    o += "</table>\n";
+  }
   o += "<h2>Sessions</h2>\n<table "
        "id=\"sessions\"><tr><th>file</th><th>host</th><th>kernel</th><th>boot id</th>"
        "<th>start</th><th>end</th><th>ended because</th><th>events</th><th>command</th></tr>\n";
@@ -241,7 +254,10 @@ std::string render_html(const Report& r) {
       // A write that did not (or may not) take effect shows what was
       // attempted, never a new value.
       std::string now = t.kind != "write" ? html_escape(t.detail)
-                        : t.applied()     ? html_escape(t.value)
+                        : t.applied()     ? html_escape(t.stored.empty() ? t.value : t.stored)
+                        : !t.stored.empty()
+                            ? html_escape(t.stored) + ", refused after storing part of: " +
+                                  html_escape(t.value)
                         : t.result == "unknown"
                             ? "<i>unknown</i>, attempted: " + html_escape(t.value)
                             : "<i>unchanged</i>, refused: " + html_escape(t.value);

@@ -88,7 +88,7 @@ Baseline parse_baseline(const json& j) {
   if (b.scope != "host" && b.scope != "netns")
     throw std::invalid_argument("baseline scope must be host or netns");
   if (auto n = j.find("netns"); n != j.end() && n->is_number_unsigned())
-    b.netns = n->get<uint64_t>();
+    b.netns = n->get<NetnsInode>();
   b.container = container_of(j);
   b.values = string_map(j, "values", false);
   for (auto& [k, v] : string_map(j, "values_hex", true)) b.values[k] = v;

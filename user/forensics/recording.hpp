@@ -24,7 +24,7 @@ inline constexpr int kFormatVersion = 1;
 // One `baseline` line: the sysctl values of one namespace at session start.
 struct Baseline {
   std::string scope;  // "host" or "netns"
-  uint64_t netns = 0;
+  NetnsInode netns = 0;
   std::optional<ContainerInfo> container;  // owner of a non-host netns
   std::map<std::string, std::string> values;
   std::map<std::string, std::string> errors;  // sysctl -> errno name

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "detect/rules.hpp"
 #include "model/sysctl_path.hpp"
 #include "output/escape.hpp"
 #include "policy/policy.hpp"
@@ -87,8 +88,8 @@ std::string who_of(const Event& e) {
 }
 
 struct Owners {
-  uint64_t host_netns = 0;
-  std::map<uint64_t, std::string> netns_owner;  // netns -> container label
+  NetnsInode host_netns = 0;
+  std::map<NetnsInode, std::string> netns_owner;  // netns -> container label
   std::string where(const Event& e) const {
     if (e.netns_container) return container_label(*e.netns_container);
     if (auto it = netns_owner.find(e.netns); it != netns_owner.end()) return it->second;
@@ -136,7 +137,7 @@ namespace {
 // the first session's policy. Scopes as in the baseline drift.
 void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
                   const std::map<std::string, std::string>& host_base,
-                  const std::map<uint64_t, std::map<std::string, std::string>>& netns_base,
+                  const std::map<NetnsInode, std::map<std::string, std::string>>& netns_base,
                   Report& r) {
   policy::Policy pol;
   bool found = false;
@@ -163,8 +164,8 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
     uint64_t time_ns = 0;
   };
   // netns 0: the host (global sysctls and the host's net.*).
-  std::map<uint64_t, std::map<std::string, Val>> vals;
-  std::map<uint64_t, ContainerInfo> owners;
+  std::map<NetnsInode, std::map<std::string, Val>> vals;
+  std::map<NetnsInode, ContainerInfo> owners;
   uint64_t host_ns = 0;
   for (const auto& s : rec.sessions)
     for (const auto& b : s.baselines) {
@@ -178,8 +179,10 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
     if (e->netns_container && e->netns) owners.emplace(e->netns, *e->netns_container);
     std::string value, by;
     if (const auto* w = e->get_if<SysctlWrite>()) {
-      if (!w->result.empty() && w->result != "ok") continue;
-      value = w->value;
+      // What the kernel holds: `stored` when it is not the text written
+      // (0x10 held as 16) or a failed vector write kept its first elements.
+      if (!w->result.ok() && w->stored.empty()) continue;
+      value = w->stored.empty() ? w->value : w->stored;
       by = e->comm + "[" + std::to_string(e->pid) + "]";
     } else if (const auto* rd = e->get_if<SysctlRead>()) {
       if (rd->truncated || rd->value_error) continue;
@@ -190,9 +193,9 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
     }
     const std::string name(e->sysctl());
     // A container's own IPC/UTS namespace is no place a rule governs.
-    const policy::Place place = policy::place_of(*e, static_cast<uint32_t>(host_ns));
+    const policy::Place place = policy::place_of(*e, host_ns);
     if (place == policy::Place::Private) continue;
-    const uint64_t ns = place == policy::Place::Netns ? e->netns : 0;
+    const NetnsInode ns = place == policy::Place::Netns ? e->netns : 0;
     auto& slot = vals[ns][name];
     // A read only tells something when the value changed unseen.
     if (e->is<SysctlWrite>() || normalize_value(slot.value) != normalize_value(value))
@@ -230,7 +233,7 @@ Report build_report(const Recording& rec) {
   // Host baseline values and per-netns baselines, from the first session that has them.
   std::map<std::string, std::string> host_base;
   std::set<std::string> base_volatile;  // changed between the baseline's two reads
-  std::map<uint64_t, std::map<std::string, std::string>> netns_base;
+  std::map<NetnsInode, std::map<std::string, std::string>> netns_base;
   for (const auto& s : rec.sessions) {
     json f = json::object();
     f["file"] = s.file;
@@ -240,7 +243,7 @@ Report build_report(const Recording& rec) {
         f[k == std::string("time") ? "start" : k] = *it;
     if (!own.host_netns)
       if (auto it = s.start.find("host_netns"); it != s.start.end() && it->is_number_unsigned())
-        own.host_netns = it->get<uint64_t>();
+        own.host_netns = it->get<NetnsInode>();
     if (s.end) {
       f["end"] = json_text(*s.end, "time");
       f["end_reason"] = json_text(*s.end, "reason");
@@ -293,7 +296,7 @@ Report build_report(const Recording& rec) {
   // The latest write of unknown outcome per (scope, sysctl): a later read
   // showing its value is the only evidence that it took effect.
   std::map<std::pair<std::string, std::string>, Last> unknown;
-  std::map<std::string, uint64_t> scope_netns;
+  std::map<std::string, NetnsInode> scope_netns;
   std::map<std::tuple<uint32_t, std::string, std::string>, ReconRow> recon;
 
   for (const Event* ep : evs) {
@@ -308,6 +311,12 @@ Report build_report(const Recording& rec) {
       continue;
     }
     std::string group = group_of(e);
+    if (const auto* d = e.get_if<Detection>()) {
+      r.detections.push_back(DetectionRow{e.time_ns, d->rule, d->severity, d->technique,
+                                          d->sysctl, who_of(e), group, d->result, d->description,
+                                          d->remediation, d->blocked});
+      continue;
+    }
     auto& g = r.groups[group];
     // Scope of a value: net.* lives in a netns; other namespaced sysctls
     // (ipc, uts) follow the container; the rest is the host's.
@@ -345,28 +354,33 @@ Report build_report(const Recording& rec) {
       t.kind = "write";
       t.old_value = w->old_value;
       t.value = w->value;
-      t.result = w->result.empty() ? "unknown" : w->result;
+      t.result = to_string(w->result);
+      t.stored = w->stored;
       t.failed = SysctlWrite::failed(*w);
       g.writes++;
       if (t.failed) g.failed_writes++;
       // Only an `ok` write changed the value: a refused write is a finding
       // of its own, an unknown one is shown as unknown, neither as drift.
-      if (t.applied()) {
-        last[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+      // A refused vector write that stored its first elements (`stored`)
+      // did change it: a failed write and drift both.
+      const std::string held = w->stored.empty() ? w->value : w->stored;
+      if (t.applied() || (t.failed && !w->stored.empty())) {
+        last[{scope, sysctl}] = Last{held, t.who + " at " + hms(e.time_ns), e.time_ns, true};
         unknown.erase({scope, sysctl});
-      } else if (t.result == "unknown") {
+      } else if (w->result.unknown()) {
         unknown[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
-        r.unknown_writes.push_back(t);
-      } else {
-        r.failed_writes.push_back(t);
       }
+      if (w->result.unknown())
+        r.unknown_writes.push_back(t);
+      else if (t.failed)
+        r.failed_writes.push_back(t);
       add_row(std::move(t));
     } else if (const auto* bl = e.get_if<SysctlBlocked>()) {
       TimelineRow t = timeline_row();
       t.kind = "blocked";
       t.failed = true;
       t.result = bl->err;
-      t.detail = (bl->blocked_by.empty() ? "" : bl->blocked_by + " ") + "path=" + bl->path;
+      t.detail = std::string(name_of(bl->blocked_by)) + " path=" + bl->path;
       g.blocked++;
       add_row(std::move(t));
     } else if (const auto* rd = e.get_if<SysctlRead>()) {
@@ -466,6 +480,14 @@ Report build_report(const Recording& rec) {
   std::sort(r.drift.begin(), r.drift.end(), by_time);
   std::sort(r.volatile_drift.begin(), r.volatile_drift.end(), by_time);
   policy_drift(rec, evs, host_base, netns_base, r);
+  auto rank = [](const std::string& s) {
+    auto v = detect::parse_severity(s);
+    return v ? static_cast<int>(*v) : -1;
+  };
+  std::stable_sort(r.detections.begin(), r.detections.end(),
+                   [&](const DetectionRow& a, const DetectionRow& b) {
+                     return rank(a.severity) > rank(b.severity);
+                   });
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
   std::sort(r.recon.begin(), r.recon.end(),
             [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
@@ -480,6 +502,19 @@ std::string render_json(const Report& r) {
   j["warnings"] = r.warnings;
   j["events"] = r.events;
   j["lost"] = {{"total", r.lost}, {"events", r.lost_events}};
+  auto& dets = j["detections"] = json::array();
+  for (const auto& d : r.detections)
+    dets.push_back({{"time", format_rfc3339(d.time_ns)},
+                    {"severity", d.severity},
+                    {"rule", d.rule},
+                    {"technique", d.technique},
+                    {"sysctl", d.sysctl},
+                    {"who", d.who},
+                    {"group", d.group},
+                    {"result", d.result},
+                    {"blocked", d.blocked},
+                    {"description", d.description},
+                    {"remediation", d.remediation}});
   auto& losses = j["lost"]["at"] = json::array();
   for (auto& [t, c] : r.losses) losses.push_back({{"time", format_rfc3339(t)}, {"count", c}});
   auto row = [](const TimelineRow& t) {
@@ -496,6 +531,7 @@ std::string render_json(const Report& r) {
       x["old_value"] = t.old_value;
       x["value"] = t.value;
       x["applied"] = t.result == "unknown" ? json(nullptr) : json(t.applied());
+      if (!t.stored.empty()) x["stored"] = t.stored;
     } else {
       x["detail"] = t.detail;
     }
@@ -587,6 +623,15 @@ std::string render_text(const Report& r) {
     o += "Lost events: 0\n\n";
   for (const auto& w : r.warnings) o += "warning: " + ts(w) + "\n";
   if (!r.warnings.empty()) o += "\n";
+  if (!r.detections.empty()) {
+    o += "== Detections (" + std::to_string(r.detections.size()) + ", worst first)\n";
+    for (const auto& d : r.detections)
+      o += "  " + hms(d.time_ns) + "  [" + d.severity + "] " + ts(d.rule) +
+           (d.technique.empty() ? "" : " " + ts(d.technique)) + "  " + ts(d.sysctl) + " by " +
+           ts(d.who) + (d.blocked ? " (blocked: " : " (") + ts(d.result) + ")\n    " +
+           ts(d.description) + "\n    fix: " + ts(d.remediation) + "\n";
+    o += "\n";
+  }
   o += "== Sessions\n";
   for (const auto& s : r.sessions) {
     o += "  " + ts(json_text(s, "file")) + ": host " + ts(json_text(s, "hostname")) + ", kernel " +
@@ -600,9 +645,13 @@ std::string render_text(const Report& r) {
     std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") +
                     "  " + ts(t.who) + "  in " + ts(t.where) + "  " + ts(t.sysctl);
     if (t.applied())
-      s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [ok]";
+      s += ": " + ts(t.old_value) + " -> " + ts(t.value) +
+           (t.stored.empty() ? "" : " (stored " + ts(t.stored) + ")") + " [ok]";
     else if (t.kind == "write" && t.result == "unknown")
       s += ": wrote " + ts(t.value) + " (was " + ts(t.old_value) + "), outcome unknown [unknown]";
+    else if (t.kind == "write" && !t.stored.empty())
+      s += ": refused " + ts(t.value) + " (was " + ts(t.old_value) + ", stored " + ts(t.stored) +
+           ") [" + ts(t.result) + "]";
     else if (t.kind == "write")
       s += ": refused " + ts(t.value) + " (stays " + ts(t.old_value) + ") [" + ts(t.result) + "]";
     else

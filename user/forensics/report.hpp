@@ -25,6 +25,7 @@ struct TimelineRow {
   std::string sysctl, old_value, value;
   std::string result;  // writes: ok/not_applied/errno/unknown; blocked: errno
   std::string detail;  // blocked: "read_only_mount path=/proc/sys/..."
+  std::string stored;  // writes: the write's `stored` (what the kernel kept), "" = absent
   bool cross_namespace = false;
   bool failed = false;
   // Only a write whose result is `ok` changed the value; every other write
@@ -34,7 +35,7 @@ struct TimelineRow {
 
 struct BirthRow {
   uint64_t time_ns = 0;
-  uint64_t netns = 0, parent_netns = 0;
+  NetnsInode netns = 0, parent_netns = 0;
   std::string who, group, via;
   size_t defaults = 0;
   struct Diff {
@@ -61,6 +62,13 @@ struct PolicyDriftRow {
   std::string sysctl, expected, value, policy;  // policy: "file:line"
   std::string changed_by;  // the last write, or "before the session"
   uint64_t time_ns = 0;    // of that write; 0 when before the session
+};
+
+// A detection event (record --rules; docs/rules.md).
+struct DetectionRow {
+  uint64_t time_ns = 0;
+  std::string rule, severity, technique, sysctl, who, group, result, description, remediation;
+  bool blocked = false;
 };
 
 struct ReconRow {
@@ -92,6 +100,8 @@ struct Report {
   std::optional<std::vector<std::string>> policy_files;
   std::vector<PolicyDriftRow> policy_drift;
   std::vector<ReconRow> recon;
+  // Worst severity first, then in time order.
+  std::vector<DetectionRow> detections;
   std::map<std::string, GroupSummary> groups;
 };
 

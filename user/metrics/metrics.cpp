@@ -14,11 +14,11 @@ namespace sysctlscope::metrics {
 
 namespace {
 // sysctl_write results that always get a series (zero until seen).
-constexpr std::array<std::string_view, 3> kFixedResults = {"ok", "not_applied", "unknown"};
+constexpr std::array<WriteStatus, 3> kFixedResults = {WriteStatus::Ok, WriteStatus::NotApplied,
+                                                      WriteStatus::Unknown};
 // errno names are bounded by the kernel's errno range; anything else
 // (a future result word) is counted as "other".
 constexpr int kMaxErrno = 133;  // EHWPOISON
-constexpr std::array<std::string_view, 3> kBlockedBy = {"read_only_mount", "permission", "other"};
 
 void append_u64(std::string& out, uint64_t v) {
   char buf[24];
@@ -142,7 +142,7 @@ Metrics::Metrics(LabelFilter labels) : labels_(labels) {
   label_sets_.emplace_back();
   labelled_.emplace_back();
   label_ids_.emplace(label_sets_.front(), 0);
-  for (auto r : kFixedResults) result_names_.emplace_back(r);
+  for (auto r : kFixedResults) result_names_.emplace_back(name_of(r));
   for (int e = 1; e <= kMaxErrno; ++e) {
     std::string n = errno_name(e);
     if (n[1] >= '0' && n[1] <= '9') continue;  // "E<n>": no name on this libc
@@ -153,6 +153,12 @@ Metrics::Metrics(LabelFilter labels) : labels_(labels) {
   result_names_.emplace_back("other");
   // The names never move after this: the index may point into them.
   for (size_t i = 0; i < result_names_.size(); ++i) result_index_.emplace(result_names_[i], i);
+  for (size_t i = 0; i < kFixedResults.size(); ++i)
+    status_slot_[static_cast<size_t>(kFixedResults[i])] = i;
+  errno_slot_.assign(kMaxErrno + 1, result_names_.size() - 1);
+  for (int e = 1; e <= kMaxErrno; ++e)
+    if (auto it = result_index_.find(errno_name(e)); it != result_index_.end())
+      errno_slot_[static_cast<size_t>(e)] = it->second;
   by_result_ = std::make_unique<std::atomic<uint64_t>[]>(result_names_.size());
   for (size_t i = 0; i < result_names_.size(); ++i) by_result_[i].store(0);
 }
@@ -163,16 +169,19 @@ void Metrics::count(const Event& e) {
   by_type_[t].fetch_add(1, relaxed);
   if (e.cross_namespace) cross_namespace_.fetch_add(1, relaxed);
   if (const auto* w = e.get_if<SysctlWrite>()) {
-    std::string_view r = w->result.empty() ? std::string_view("unknown") : w->result;
-    auto it = result_index_.find(r);
-    by_result_[it != result_index_.end() ? it->second : result_names_.size() - 1].fetch_add(
-        1, relaxed);
+    const WriteOutcome r = w->result;
+    const size_t slot = r.status != WriteStatus::Failed ? status_slot_[static_cast<size_t>(r.status)]
+                        : r.err > 0 && r.err <= kMaxErrno ? errno_slot_[static_cast<size_t>(r.err)]
+                                                          : result_names_.size() - 1;
+    by_result_[slot].fetch_add(1, relaxed);
   } else if (const auto* b = e.get_if<SysctlBlocked>()) {
-    size_t i = 0;
-    while (i < kBlockedBy.size() && kBlockedBy[i] != b->blocked_by) ++i;
-    by_blocked_[i].fetch_add(1, relaxed);
+    by_blocked_[static_cast<size_t>(b->blocked_by)].fetch_add(1, relaxed);
   } else if (const auto* l = e.get_if<Lost>()) {
     lost_records_.fetch_add(l->count, relaxed);
+  } else if (const auto* d = e.get_if<Detection>()) {
+    // Rare (rules match few events): a lock here costs nothing measurable.
+    std::lock_guard lk(detections_mu_);
+    ++detections_[{d->rule, d->severity}];
   } else if (const auto* n = e.get_if<NetnsCreate>()) {
     births_[!n->differs_from_host           ? 2
             : n->differs_from_host->empty() ? 1
@@ -300,9 +309,16 @@ std::string Metrics::render() const {
   }
   header(out, "sysctlscope_sysctl_blocked_total", "counter",
          "sysctl_blocked events written to the output, by what refused the open.");
-  for (size_t i = 0; i < kBlockedBy.size(); ++i)
-    sample(out, "sysctlscope_sysctl_blocked_total", {{"blocked_by", kBlockedBy[i]}},
-           by_blocked_[i].load(relaxed));
+  for (size_t i = 0; i < by_blocked_.size(); ++i)
+    sample(out, "sysctlscope_sysctl_blocked_total",
+           {{"blocked_by", name_of(static_cast<BlockedBy>(i))}}, by_blocked_[i].load(relaxed));
+  header(out, "sysctlscope_detections_total", "counter",
+         "detection events written to the output (trace/record --rules), by rule and severity.");
+  {
+    std::lock_guard lk(detections_mu_);
+    for (const auto& [k, v] : detections_)
+      sample(out, "sysctlscope_detections_total", {{"rule", k.first}, {"severity", k.second}}, v);
+  }
   header(out, "sysctlscope_lost_events_total", "counter",
          "Kernel records dropped because the ring buffer was full.");
   sample(out, "sysctlscope_lost_events_total", {}, lost_records_.load(relaxed));

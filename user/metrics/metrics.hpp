@@ -113,11 +113,17 @@ class Metrics {
   // sysctl_write by result: fixed slots, names resolved once (see result_slot()).
   std::vector<std::string> result_names_;
   std::unordered_map<std::string_view, size_t> result_index_;
+  // Slot of each WriteStatus but Failed, and of each errno (Failed).
+  std::array<size_t, vocab_size<WriteStatus>()> status_slot_{};
+  std::vector<size_t> errno_slot_;
   std::unique_ptr<std::atomic<uint64_t>[]> by_result_;
-  std::array<std::atomic<uint64_t>, 4> by_blocked_{};  // read_only_mount, permission, other, ""
+  std::array<std::atomic<uint64_t>, vocab_size<BlockedBy>()> by_blocked_{};
   std::atomic<uint64_t> lost_records_{0};
   std::array<std::atomic<uint64_t>, 3> births_{};  // differs from host: true, false, unknown
   std::atomic<uint64_t> cross_namespace_{0};
+  // detection events by (rule, severity): as many series as loaded rules.
+  mutable std::mutex detections_mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> detections_;
   std::atomic<uint64_t> containers_known_{0};
   std::atomic<uint64_t> ringbuf_bytes_{0};
   std::atomic<uint64_t> label_overflow_{0};

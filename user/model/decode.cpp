@@ -97,30 +97,73 @@ DecodeStatus SysctlWrite::decode(const RawRecord& raw, SysctlWrite& p, Event&) {
   return DecodeStatus::Event;
 }
 
-namespace {
-
-using DecodeFn = DecodeStatus (*)(const RawRecord&, Event&);
-
-template <class T>
-DecodeStatus decode_as(const RawRecord& r, Event& e) {
-  return T::decode(r, e.data.emplace<T>(), e);
+DecodeStatus WriteResult::decode(const RawRecord& raw, WriteResult& p, const BootClock&) {
+  if (raw.len < sizeof(ss_write_result_event)) return DecodeStatus::Short;
+  auto* r = static_cast<const ss_write_result_event*>(raw.data);
+  p = WriteResult{r->write_id, raw.hdr.task.tid, r->ret};
+  return DecodeStatus::Event;
 }
 
-// Kernel record type -> the registered type decoding it.
-constexpr auto kDecoders = [] {
-  std::array<DecodeFn, SS_EV_MAX> a{};
+DecodeStatus WriterExit::decode(const RawRecord& raw, WriterExit& p, const BootClock&) {
+  if (raw.len < sizeof(ss_netns_create_event)) return DecodeStatus::Short;
+  auto* r = static_cast<const ss_netns_create_event*>(raw.data);
+  p.pid = raw.hdr.task.pid;
+  p.tid = raw.hdr.task.tid;
+  p.netns = r->netns;
+  p.boot_ns = raw.hdr.task.ts_boot_ns;
+  p.snapshot = std::make_shared<const ss_netns_create_event>(*r);
+  return DecodeStatus::Event;
+}
+
+DecodeStatus CgroupChange::decode(const RawRecord& raw, CgroupChange& c, const BootClock& clock) {
+  if (raw.len < sizeof(ss_cgroup_event)) return DecodeStatus::Short;
+  auto* r = static_cast<const ss_cgroup_event*>(raw.data);
+  c.removed = raw.hdr.type == SS_EV_CGROUP_RMDIR;
+  c.id = r->id;
+  c.level = r->level;
+  c.time_ns = clock.to_epoch(raw.hdr.task.ts_boot_ns);
+  // A cut path would map the id to the wrong cgroup: leave it to a re-scan.
+  if (!(r->flags & SS_CGF_PATH_TRUNC))
+    c.path.assign(r->path, std::min<size_t>(r->path_len, SS_PATH_MAX - 1));
+  return DecodeStatus::Event;
+}
+
+namespace {
+
+struct Route {
+  DecodeStatus (*fn)(const RawRecord&, Decoded&, const Decoder&) = nullptr;
+  std::string_view name;
+};
+
+// Kernel record type -> the registered type decoding it: the event types,
+// then the records that are not events.
+template <class T>
+constexpr Route kRoute{[](const RawRecord& r, Decoded& out, const Decoder& d) {
+                         // Built in place: one Event move fewer per record (the hot path).
+                         Event& e = out.emplace<Event>();
+                         d.fill_common(r.hdr, e);
+                         return T::decode(r, e.data.emplace<T>(), e);
+                       },
+                       T::kInfo.name};
+template <class T>
+constexpr Route kRecordRoute{[](const RawRecord& r, Decoded& out, const Decoder& d) {
+                               return T::decode(r, out.emplace<T>(), d.clock());
+                             },
+                             ""};
+
+constexpr auto kRoutes = [] {
+  std::array<Route, SS_EV_MAX> a{};
   for_each_event_type([&](auto t) {
     using T = typename decltype(t)::type;
-    if constexpr (T::kInfo.record != 0) a[T::kInfo.record] = &decode_as<T>;
+    if constexpr (T::kInfo.record != 0) a[T::kInfo.record] = kRoute<T>;
   });
-  return a;
-}();
-constexpr auto kDecodedName = [] {
-  std::array<std::string_view, SS_EV_MAX> a{};
-  for_each_event_type([&](auto t) {
-    using T = typename decltype(t)::type;
-    if constexpr (T::kInfo.record != 0) a[T::kInfo.record] = T::kInfo.name;
-  });
+  auto add = [&]<class T>(std::type_identity<T>, std::string_view name) {
+    for (uint32_t i = 0; i < a.size(); ++i)
+      if (T::kRecords & SS_TYPE_BIT(i)) a[i] = {kRecordRoute<T>.fn, name};
+  };
+  add(std::type_identity<WriteResult>{}, "write_result");
+  add(std::type_identity<WriterExit>{}, "writer_exit");
+  add(std::type_identity<CgroupChange>{}, "cgroup");
   return a;
 }();
 
@@ -137,63 +180,25 @@ Expected<Decoded> Decoder::decode(const void* data, size_t len) const {
   if (h.size > len)
     return Error("decode record", "type " + std::to_string(h.type), EINVAL,
                  "size field past the record");
-
-  Decoded out;
-  if (h.type < kDecoders.size() && kDecoders[h.type]) {
-    // Built in place: one Event move fewer per record (the hot path).
-    Event& e = out.event.emplace();
-    fill_common(h, e);
-    switch (kDecoders[h.type](RawRecord{h, data, len}, e)) {
-      case DecodeStatus::Event:
-        break;
-      case DecodeStatus::NoEvent:
-        out.event.reset();
-        break;
-      case DecodeStatus::Short:
-        return Error("decode record", std::string(kDecodedName[h.type]), EINVAL, "short record");
-      case DecodeStatus::Corrupt:
-        return Error("decode record", std::string(kDecodedName[h.type]), EINVAL,
-                     "lengths past the record");
-    }
-    return out;
+  if (h.type >= kRoutes.size() || !kRoutes[h.type].fn)
+    return Error("decode record", "type " + std::to_string(h.type), EPROTO,
+                 "unknown record type");
+  const Route& route = kRoutes[h.type];
+  // Decoded in place in the result: no move of the Event per record.
+  Expected<Decoded> res{Decoded{}};
+  Decoded& out = *res;
+  switch (route.fn(RawRecord{h, data, len}, out, *this)) {
+    case DecodeStatus::Event:
+      break;
+    case DecodeStatus::NoEvent:
+      out.emplace<std::monostate>();
+      break;
+    case DecodeStatus::Short:
+      return Error("decode record", std::string(route.name), EINVAL, "short record");
+    case DecodeStatus::Corrupt:
+      return Error("decode record", std::string(route.name), EINVAL, "lengths past the record");
   }
-  switch (h.type) {
-    case SS_EV_WRITE_RESULT: {
-      if (len < sizeof(ss_write_result_event))
-        return Error("decode record", "write_result", EINVAL, "short record");
-      auto* r = static_cast<const ss_write_result_event*>(data);
-      out.write_result = WriteResult{r->write_id, h.task.tid, r->ret};
-      break;
-    }
-    case SS_EV_WRITER_EXIT: {
-      if (len < sizeof(ss_netns_create_event))
-        return Error("decode record", "writer_exit", EINVAL, "short record");
-      auto* r = static_cast<const ss_netns_create_event*>(data);
-      out.writer_exit = WriterExit{h.task.pid, h.task.tid, r->netns, h.task.ts_boot_ns,
-                                   std::make_shared<const ss_netns_create_event>(*r)};
-      break;
-    }
-    case SS_EV_CGROUP_MKDIR:
-    case SS_EV_CGROUP_RMDIR: {
-      if (len < sizeof(ss_cgroup_event))
-        return Error("decode record", "cgroup", EINVAL, "short record");
-      auto* r = static_cast<const ss_cgroup_event*>(data);
-      CgroupChange c;
-      c.removed = h.type == SS_EV_CGROUP_RMDIR;
-      c.id = r->id;
-      c.level = r->level;
-      c.time_ns = clock_.to_epoch(h.task.ts_boot_ns);
-      // A cut path would map the id to the wrong cgroup: leave it to a re-scan.
-      if (!(r->flags & SS_CGF_PATH_TRUNC))
-        c.path.assign(r->path, std::min<size_t>(r->path_len, SS_PATH_MAX - 1));
-      out.cgroup = std::move(c);
-      break;
-    }
-    default:
-      return Error("decode record", "type " + std::to_string(h.type), EPROTO,
-                   "unknown record type");
-  }
-  return out;
+  return res;
 }
 
 }  // namespace sysctlscope

@@ -62,9 +62,7 @@ DecodeStatus SysctlBlocked::decode(const RawRecord& raw, SysctlBlocked& p, Event
   p.path = std::move(path);
   p.path_truncated = r.flags & SS_BF_PATH_TRUNC;
   p.err = errno_name(r.err);
-  p.blocked_by = r.err == EROFS                        ? "read_only_mount"
-                 : (r.err == EACCES || r.err == EPERM) ? "permission"
-                                                       : "other";
+  p.blocked_by = blocked_by_errno(r.err);
   p.flags = decode_open_flags(r.open_flags);
   static constexpr const char* kCalls[] = {"unknown", "open", "openat", "openat2", "creat"};
   p.syscall = r.call < std::size(kCalls) ? kCalls[r.call] : "unknown";

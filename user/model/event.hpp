@@ -75,7 +75,10 @@ struct Event {
 
   uint64_t cgroup_id = 0;
   std::string cgroup_path;
-  uint32_t netns = 0;
+  NetnsInode netns = 0;
+  // Not in JSON: the generation of `netns` when the event was decoded, set
+  // once by the pipeline (NetnsGenerations); 0 when replayed.
+  uint32_t netns_gen = 0;
   uint32_t mntns = 0;  // not in JSON: used to resolve paths
 
   std::optional<ContainerInfo> container;        // the actor's container
@@ -93,6 +96,7 @@ struct Event {
   template <class T>
   explicit Event(T payload) : data(std::move(payload)) {}
 
+  NetnsId netns_id() const { return {netns, netns_gen}; }
   EventType type() const { return static_cast<EventType>(data.index()); }
   template <class T>
   bool is() const {

@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/vocab.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope {
@@ -62,6 +63,8 @@ struct TypeInfo {
   std::string_view name;    // JSON `event` (docs/events.md)
   uint32_t record = 0;      // the kernel record it is decoded from (0: made in userspace)
   uint32_t also_needs = 0;  // other kernel records it needs (SS_TYPE_BIT mask)
+  // More records it needs per --write-results mode (indexed by WriteResultMode).
+  std::array<uint32_t, 2> needs_by_mode{};
   bool can_fail = false;    // `--failed` may keep some (failed() says which)
   bool actor = true;        // has an acting task (`proc`, `cgroup` not null)
   bool is_public = true;    // users may name it (`--type`, help, docs/events.md)
@@ -103,16 +106,21 @@ struct SysctlRead {
 
 // ----------------------------------------------------------- sysctl_write --
 struct SysctlWrite {
-  static constexpr TypeInfo kInfo{.name = "sysctl_write",
-                                  .record = SS_EV_SYSCTL_WRITE,
-                                  .also_needs = SS_TYPE_BIT(SS_EV_WRITE_RESULT),
-                                  .can_fail = true};
+  // Readback judges per netns generation (netns_create records, dropped in
+  // userspace when filtered out) and, for a writer gone with its netns, by
+  // the snapshot taken at its exit; syscall joins the write exits' results.
+  static constexpr TypeInfo kInfo{
+      .name = "sysctl_write",
+      .record = SS_EV_SYSCTL_WRITE,
+      .needs_by_mode = {SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT),
+                        SS_TYPE_BIT(SS_EV_WRITE_RESULT)},
+      .can_fail = true};
 
   std::string sysctl;
   std::string old_value;
   std::string value;          // the bytes written, one trailing newline removed
-  std::string result;         // "ok", "not_applied", an errno name; "" = unknown
-  std::string result_source;  // "readback", "syscall"; "" = absent (old recordings)
+  WriteOutcome result;
+  std::optional<WriteResultMode> result_source;  // absent in old recordings
   // What the kernel stored, when that is neither the written text (ok) nor
   // the old value (refused): 0x10 stored as 16, a vector refused after its
   // first elements (model/sysctl_handlers.hpp). "" = absent.
@@ -127,20 +135,18 @@ struct SysctlWrite {
 
   static DecodeStatus decode(const RawRecord& r, SysctlWrite& p, Event& e);
   // "unknown" is not a failure we saw (io_uring, splice, ...: docs/events.md).
-  static bool failed(const SysctlWrite& p) {
-    return !p.result.empty() && p.result != "ok" && p.result != "unknown";
-  }
+  static bool failed(const SysctlWrite& p) { return p.result.failed(); }
   template <class V, class P>
   static void fields(V& v, P& p) {
     v.text("sysctl", p.sysctl);
     v.bytes("old_value", p.old_value);
     v.bytes("value", p.value);
-    v.text_or("result", p.result, "unknown");
+    v.outcome("result", p.result);
     v.num("file_pos", p.file_pos);
     // One `truncated` for both values: which one it was is told by length.
     v.truncation("truncated", p.old_value, p.old_truncated, p.value, p.value_truncated);
     v.flag("value_error", p.value_error);
-    v.opt_text("result_source", p.result_source);
+    v.opt_word("result_source", p.result_source);
     v.opt_num("bytes_written", p.bytes_written);
     v.opt_bytes("stored", p.stored);
     v.flag("denied", p.denied);
@@ -162,7 +168,7 @@ struct SysctlWrite {
     if (denied) r.lit(" [denied]");
     if (would_deny) r.lit(" [would deny]");
     r.lit(" [");
-    r.text(result.empty() ? "unknown" : result);
+    r.text(to_string(result));
     r.lit("]");
   }
   bool operator==(const SysctlWrite&) const = default;
@@ -177,7 +183,7 @@ struct SysctlBlocked {
   std::string path;  // as the process passed it
   bool path_truncated = false;
   std::string err;         // "EROFS", "EACCES", "EPERM"
-  std::string blocked_by;  // "read_only_mount", "permission", "other"
+  BlockedBy blocked_by = BlockedBy::Other;
   std::vector<std::string> flags;
   std::string syscall;
   std::vector<std::string> cmdline;  // empty: null
@@ -194,7 +200,7 @@ struct SysctlBlocked {
     v.bytes("path", p.path);
     v.flag("path_truncated", p.path_truncated);
     v.text("errno", p.err);
-    v.text("blocked_by", p.blocked_by);
+    v.word("blocked_by", p.blocked_by);
     v.texts("flags", p.flags, Empty::Array);
     v.text("syscall", p.syscall);
     v.texts("cmdline", p.cmdline, Empty::Null);
@@ -207,7 +213,7 @@ struct SysctlBlocked {
     r.lit(": open refused [");
     r.text(err);
     r.lit(" ");
-    r.text(blocked_by);
+    r.text(name_of(blocked_by));
     r.lit("] path=");
     r.text(path);
     if (!cmdline.empty()) {
@@ -329,8 +335,12 @@ struct Lost {
 // `container` are the common fields; a drift caused by a write has the
 // writer as its actor (`proc`, `container`, `cross_namespace`).
 struct SysctlDrift {
-  static constexpr TypeInfo kInfo{
-      .name = "sysctl_drift", .actor = false, .actor_if_known = true};
+  // Made from the writes and births a --policy judges, whatever --type shows.
+  static constexpr TypeInfo kInfo{.name = "sysctl_drift",
+                                  .also_needs = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                                                SS_TYPE_BIT(SS_EV_NETNS_CREATE),
+                                  .actor = false,
+                                  .actor_if_known = true};
 
   std::string sysctl;
   std::string expected;
@@ -371,10 +381,68 @@ struct SysctlDrift {
   bool operator==(const SysctlDrift&) const = default;
 };
 
+// -------------------------------------------------------------- detection --
+// A rule of a pack (user/detect/, docs/rules.md) matched a sysctl_write or a
+// sysctl_blocked. Made in userspace; it follows the event that caused it and
+// carries that event's actor and the facts a triage needs.
+struct Detection {
+  // Judged on writes and refused opens, whatever --type shows.
+  static constexpr TypeInfo kInfo{.name = "detection",
+                                  .also_needs = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE) |
+                                                SS_TYPE_BIT(SS_EV_SYSCTL_BLOCKED),
+                                  .actor = false,
+                                  .actor_if_known = true};
+
+  std::string rule, pack, severity, technique;
+  std::string description, remediation;
+  std::string sysctl;
+  std::string trigger;    // the causing event's type: "sysctl_write", "sysctl_blocked"
+  std::string value;      // the value written ("" for a refused open)
+  std::string old_value;  // sysctl_write: the value before
+  std::string result;     // sysctl_write's result, sysctl_blocked's errno
+  bool blocked = false;   // the attempt did not change anything
+
+  template <class V, class P>
+  static void fields(V& v, P& p) {
+    v.text("rule", p.rule);
+    v.text("pack", p.pack);
+    v.text("severity", p.severity);
+    v.opt_text("technique", p.technique);
+    v.text("description", p.description);
+    v.text("remediation", p.remediation);
+    v.text("sysctl", p.sysctl);
+    v.text("trigger", p.trigger);
+    v.bytes("value", p.value);
+    v.opt_bytes("old_value", p.old_value);
+    v.text("result", p.result);
+    v.flag("blocked", p.blocked);
+  }
+  // [critical] escape.core_pattern T1611 kernel.core_pattern (sysctl_blocked EROFS)
+  template <class R>
+  void row(R& r) const {
+    r.lit("[");
+    r.text(severity);
+    r.lit("] ");
+    r.text(rule);
+    if (!technique.empty()) {
+      r.lit(" ");
+      r.text(technique);
+    }
+    r.lit(" ");
+    r.text(sysctl);
+    r.lit(" (");
+    r.text(trigger);
+    r.lit(" ");
+    r.text(result);
+    r.lit(")");
+  }
+  bool operator==(const Detection&) const = default;
+};
+
 // The registry. The order is EventType's (and per-type counters'), and the
 // order of `--type` names in help texts.
 using EventData = std::variant<SysctlRead, SysctlWrite, SysctlBlocked, NetnsCreate, NetnsEnter,
-                               Lost, SysctlDrift>;
+                               Lost, SysctlDrift, Detection>;
 inline constexpr size_t kEventTypeCount = std::variant_size_v<EventData>;
 
 // --failed keeps it (a type without failed() never fails).

@@ -5,6 +5,7 @@
 #include <linux/types.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "sysctlscope/event.h"
@@ -84,13 +85,21 @@ bool Filter::matches(const Event& e) const {
   return true;
 }
 
-uint32_t Filter::kernel_type_mask() const {
+uint32_t kernel_type_mask(const Filter& f, KernelNeeds needs) {
   uint32_t m = 0;
   for_each_event_type([&](auto t) {
     using T = typename decltype(t)::type;
     constexpr TypeInfo i = T::kInfo;
-    if (i.record && wants(kTypeOf<T>) && (i.can_fail || !failed_only))
-      m |= SS_TYPE_BIT(i.record) | i.also_needs;
+    const bool wanted = f.wants(kTypeOf<T>) && (i.can_fail || !f.failed_only);
+    if (wanted || (needs.policy && std::is_same_v<T, SysctlDrift>) ||
+        (needs.rules && std::is_same_v<T, Detection>))
+      m |= (i.record ? SS_TYPE_BIT(i.record) : 0) | i.also_needs;
+  });
+  // What the records needed so far need in turn, in this --write-results mode.
+  for_each_event_type([&](auto t) {
+    constexpr TypeInfo i = decltype(t)::type::kInfo;
+    if (i.record && (m & SS_TYPE_BIT(i.record)))
+      m |= i.needs_by_mode[static_cast<size_t>(needs.write_results)];
   });
   // Not events of their own: they keep cgroup id -> path current (enricher).
   if (m) m |= SS_TYPE_BIT(SS_EV_CGROUP_MKDIR) | SS_TYPE_BIT(SS_EV_CGROUP_RMDIR);

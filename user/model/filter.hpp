@@ -34,9 +34,18 @@ struct Filter {
 
   bool wants(EventType t) const;
   bool matches(const Event& e) const;
-  // SS_TYPE_BIT mask of kernel records needed to produce the wanted events.
-  uint32_t kernel_type_mask() const;
   nlohmann::ordered_json to_json() const;  // for record's session_start
 };
+
+// What besides the filter decides which kernel records a session needs.
+struct KernelNeeds {
+  WriteResultMode write_results = WriteResultMode::Readback;
+  bool policy = false;  // --policy judges every write and birth (sysctl_drift)
+  bool rules = false;   // --rules judges every write and blocked open (detection)
+};
+// The SS_TYPE_BIT mask of kernel records (and so of programs, plan_programs)
+// needed for the wanted events: the one place it is computed, from the
+// registry's TypeInfo.
+uint32_t kernel_type_mask(const Filter& f, KernelNeeds needs);
 
 }  // namespace sysctlscope

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <climits>
 #include <map>
 
@@ -580,7 +581,7 @@ std::optional<HandlerVerdict> judge_by_handler(std::string_view dotted, std::str
     for (const auto& o : outs) {
       if (o.ok != ok || !matches(o, n, whole)) continue;
       HandlerVerdict v;
-      v.result = ok ? "ok" : "not_applied";
+      v.result = {ok ? WriteStatus::Ok : WriteStatus::NotApplied};
       const std::string plain = normalize_value(ok ? strip_newline(bytes) : std::string(old));
       if (n != plain) v.stored = n;
       return v;
@@ -590,11 +591,11 @@ std::optional<HandlerVerdict> judge_by_handler(std::string_view dotted, std::str
 
 std::optional<std::string> stored_after_result(std::string_view dotted, std::string_view old,
                                                std::string_view bytes, int64_t pos,
-                                               int writes_strict, std::string_view result) {
+                                               int writes_strict, WriteOutcome result) {
   // Only the handler stores anything; EPERM/EACCES/... come before it or
   // from a handler that parses into a temporary.
-  const bool ok = result == "ok";
-  if (!ok && result != "EINVAL") return std::nullopt;
+  const bool ok = result.ok();
+  if (!ok && result != WriteOutcome::failed_with(EINVAL)) return std::nullopt;
   auto h = model_for(dotted, old);
   if (!h) return std::nullopt;
   std::optional<std::string> one;

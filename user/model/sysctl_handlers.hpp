@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/vocab.hpp"
+
 namespace sysctlscope {
 
 enum class HandlerFamily {
@@ -79,7 +81,7 @@ std::vector<KernelWrite> kernel_write_outcomes(const SysctlHandler& h, std::stri
 
 // The verdict on a write given what was read back afterwards.
 struct HandlerVerdict {
-  std::string result;                 // "ok", "not_applied" (refused), "" = undecided
+  WriteOutcome result;                // ok, not_applied (refused), unknown = undecided
   std::optional<std::string> stored;  // what the kernel stored, when it is not simply the
                                       // written text (ok) or the old value (refused)
 };
@@ -92,11 +94,11 @@ std::optional<HandlerVerdict> judge_by_handler(std::string_view dotted, std::str
                                                int writes_strict, std::string_view now);
 
 // What the sysctl holds after a write whose syscall result is known
-// (`result`: "ok" or an errno name): the stored value when the model
+// (`result`: ok or an errno): the stored value when the model
 // determines it and it differs from the written text (ok) or from the old
 // value (EINVAL after storing a vector's first elements); nullopt otherwise.
 std::optional<std::string> stored_after_result(std::string_view dotted, std::string_view old,
                                                std::string_view bytes, int64_t pos,
-                                               int writes_strict, std::string_view result);
+                                               int writes_strict, WriteOutcome result);
 
 }  // namespace sysctlscope

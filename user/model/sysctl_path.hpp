@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/vocab.hpp"
+
 namespace sysctlscope {
 
 struct ProcMount {
@@ -37,7 +39,6 @@ std::vector<std::string> split_cmdline(std::string_view raw);
 // Which namespace decides the value a reader of this sysctl sees (and so
 // which one a write changes): the task's network, UTS, IPC, user (user.*)
 // or pid (kernel.ns_last_pid: User too) namespace, or none (Global).
-enum class SysctlScope { Net, Uts, Ipc, User, Global };
 SysctlScope scope_of(std::string_view dotted);
 
 // "net/ipv4/tcp_keepalive_time", "/proc/sys/net/ipv4/..." or dotted -> dotted.

@@ -6,22 +6,6 @@
 
 namespace sysctlscope::netns {
 
-std::string_view to_string(NsKind k) {
-  switch (k) {
-    case NsKind::Net:
-      return "net";
-    case NsKind::Ipc:
-      return "ipc";
-    case NsKind::Uts:
-      return "uts";
-    case NsKind::User:
-      return "user";
-    case NsKind::None:
-      return "none";
-  }
-  return "none";
-}
-
 namespace {
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -52,27 +36,27 @@ constexpr std::array<Safe, 12> kK8sSafe = {{{"kernel.shm_rmid_forced", "1.4"},
 RuncRule runc_rule(std::string_view s) {
   if (std::find(kRuncIpc.begin(), kRuncIpc.end(), s) != kRuncIpc.end() ||
       starts_with(s, "fs.mqueue."))
-    return {NsKind::Ipc, true, "allowed when the container has its own IPC namespace"};
+    return {SysctlScope::Ipc, true, "allowed when the container has its own IPC namespace"};
   if (starts_with(s, "net."))
-    return {NsKind::Net, true,
+    return {SysctlScope::Net, true,
             "allowed when the container has its own network namespace (not the host's)"};
   if (s == "kernel.domainname")
-    return {NsKind::Uts, true, "allowed when the container has its own UTS namespace"};
+    return {SysctlScope::Uts, true, "allowed when the container has its own UTS namespace"};
   if (s == "kernel.hostname")
-    return {NsKind::Uts, false,
+    return {SysctlScope::Uts, false,
             "rejected: runc requires the config's hostname field instead of the sysctl"};
   if (starts_with(s, "user."))
-    return {NsKind::User, true, "allowed when the container has its own user namespace"};
-  return {NsKind::None, false, "rejected: not in a separate kernel namespace"};
+    return {SysctlScope::User, true, "allowed when the container has its own user namespace"};
+  return {SysctlScope::Global, false, "rejected: not in a separate kernel namespace"};
 }
 
 K8sRule k8s_rule(std::string_view s) {
   K8sRule r;
   if (s == "kernel.sem" || starts_with(s, "kernel.shm") || starts_with(s, "kernel.msg") ||
       starts_with(s, "fs.mqueue."))
-    r.ns = NsKind::Ipc;
+    r.ns = SysctlScope::Ipc;
   else if (starts_with(s, "net."))
-    r.ns = NsKind::Net;
+    r.ns = SysctlScope::Net;
   for (const auto& e : kK8sSafe)
     if (e.name == s) r.safe_since = std::string(e.since);
   return r;

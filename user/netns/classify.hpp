@@ -9,15 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "model/vocab.hpp"
+
 namespace sysctlscope::netns {
 
-enum class NsKind { Net, Ipc, Uts, User, None };
-std::string_view to_string(NsKind k);
 
 // runc libcontainer/configs/validate (validator.go, sysctl()): which
 // namespace it requires for a key, or that it rejects the key.
 struct RuncRule {
-  NsKind ns = NsKind::None;  // the namespace runc requires (None: rejected)
+  SysctlScope ns = SysctlScope::Global;  // the namespace runc requires (Global: rejected)
   bool allowed = false;      // allowed given that namespace is private
   std::string reason;        // why, in runc's terms
 };
@@ -25,7 +25,7 @@ RuncRule runc_rule(std::string_view dotted);
 
 // Kubernetes pkg/kubelet/sysctl (namespace.go, safe_sysctls.go).
 struct K8sRule {
-  NsKind ns = NsKind::None;               // Net, Ipc, or None (not namespaced: rejected)
+  SysctlScope ns = SysctlScope::Global;  // Net, Ipc, or Global (not namespaced: rejected)
   std::optional<std::string> safe_since;  // Kubernetes version that put it in the safe set
 };
 K8sRule k8s_rule(std::string_view dotted);

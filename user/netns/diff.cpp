@@ -92,7 +92,7 @@ Recording parse_recording(const std::string& text, const std::string& where) {
     }
     ++r.events;
     if (const auto* w = e.get_if<SysctlWrite>(); w && !w->sysctl.empty()) {
-      auto key = std::make_pair(uint64_t{e.netns}, w->sysctl);
+      auto key = std::make_pair(e.netns, w->sysctl);
       auto it = r.last_write.find(key);
       if (it == r.last_write.end() || it->second.time_ns <= e.time_ns) r.last_write[key] = e;
     } else if (const auto* n = e.get_if<NetnsCreate>(); n && n->defaults) {
@@ -120,7 +120,7 @@ Recording load_recording(const std::string& path) {
 
 std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target,
                                   const SysctlMap& fresh, const KernelContext& k,
-                                  const Recording* rec, uint64_t target_inode) {
+                                  const Recording* rec, NetnsInode target_inode) {
   // Per-netns names: whatever a netns shows under /proc/sys/net. Entries that
   // only init_net registers (net.core.devconf_inherit_init_net, ...) are host-wide.
   std::set<std::string> names;

@@ -18,12 +18,12 @@ namespace sysctlscope::netns {
 // What a recorded session (trace -o json / record output) says.
 struct Recording {
   // netns inode -> (dotted name -> value at birth), from netns_create `defaults`.
-  std::map<uint64_t, std::map<std::string, std::string>> defaults;
+  std::map<NetnsInode, std::map<std::string, std::string>> defaults;
   std::map<uint64_t, uint64_t> born_at;  // netns inode -> netns_create time
   // dotted name -> every recorded birth of that name (for the birth rule).
   std::map<std::string, std::vector<RecordedBirth>> births;
   // (netns inode, dotted name) -> the last sysctl_write seen there.
-  std::map<std::pair<uint64_t, std::string>, Event> last_write;
+  std::map<std::pair<NetnsInode, std::string>, Event> last_write;
   size_t events = 0;
 };
 // JSON lines as `trace -o json` prints them. Throws UsageError naming the
@@ -49,6 +49,6 @@ struct DiffRow {
 
 std::vector<DiffRow> compute_diff(const SysctlMap& host, const SysctlMap& target,
                                   const SysctlMap& fresh, const KernelContext& k,
-                                  const Recording* rec, uint64_t target_inode);
+                                  const Recording* rec, NetnsInode target_inode);
 
 }  // namespace sysctlscope::netns

@@ -41,17 +41,17 @@ bool is_int(const std::string& s) {
   return s.size() < 19;
 }
 
-int clone_flag(NsKind k) {
+int clone_flag(SysctlScope k) {
   switch (k) {
-    case NsKind::Net:
+    case SysctlScope::Net:
       return CLONE_NEWNET;
-    case NsKind::Ipc:
+    case SysctlScope::Ipc:
       return CLONE_NEWIPC;
-    case NsKind::Uts:
+    case SysctlScope::Uts:
       return CLONE_NEWUTS;
-    case NsKind::User:
+    case SysctlScope::User:
       return CLONE_NEWUSER;
-    case NsKind::None:
+    case SysctlScope::Global:
       return 0;
   }
   return 0;
@@ -60,7 +60,7 @@ int clone_flag(NsKind k) {
 std::string q(const std::string& v) { return "'" + v + "'"; }
 
 struct Confirmation {
-  NsKind ns = NsKind::None;
+  SysctlScope ns = SysctlScope::Global;
   std::optional<bool> confirmed;  // nullopt: no experiment possible
   std::string evidence;
   std::optional<std::string> fresh;  // the value in a new namespace of that type
@@ -70,24 +70,24 @@ struct Confirmation {
 // namespace of that type shows its own value, or a write there does not reach
 // the host. Writes happen only inside the throwaway namespace; the host value
 // is compared before and after and put back should it ever have moved.
-Confirmation confirm(NsKind candidate, const std::string& name,
+Confirmation confirm(SysctlScope candidate, const std::string& name,
                      const std::optional<std::string>& host) {
   Confirmation c;
   c.ns = candidate;
-  if (candidate == NsKind::None) {
+  if (candidate == SysctlScope::Global) {
     c.evidence =
         "no namespace holds it: one value for the whole host (not probed: a probe would change the "
         "host)";
     return c;
   }
-  std::string nsname(to_string(candidate));
+  std::string nsname(name_of(candidate));
   auto fresh = value_in_new_ns(clone_flag(candidate), name);
   if (!fresh) {
     c.evidence = "could not probe a new " + nsname + " namespace: " + fresh.error().what();
     return c;
   }
   if (!fresh->exists) {
-    c.ns = NsKind::None;
+    c.ns = SysctlScope::Global;
     c.confirmed = true;
     c.evidence = "absent from a new " + nsname + " namespace: only the host has it on this kernel";
     return c;
@@ -100,7 +100,7 @@ Confirmation confirm(NsKind candidate, const std::string& name,
     return c;
   }
   c.fresh = fresh->value.value;
-  if (candidate == NsKind::Net) {
+  if (candidate == SysctlScope::Net) {
     c.confirmed = true;
     c.evidence = "present in a fresh network namespace with its own value " + q(*c.fresh) +
                  (host ? " (host " + q(*host) + ")" : "");
@@ -113,7 +113,7 @@ Confirmation confirm(NsKind candidate, const std::string& name,
   }
   // Equal values: write a different one inside a throwaway namespace.
   std::optional<std::string> probe;
-  if (candidate == NsKind::Uts)
+  if (candidate == SysctlScope::Uts)
     probe = "sysctlscope-probe";
   else if (host) {
     // Integers, or tab-separated integers (kernel.sem): move the first one a
@@ -184,21 +184,21 @@ Json explain_sysctl(const std::string& raw) {
   auto host = read_host(name, &herr);
   RuncRule runc = runc_rule(name);
   K8sRule k8s = k8s_rule(name);
-  NsKind candidate = runc.ns != NsKind::None ? runc.ns : k8s.ns;
+  SysctlScope candidate = runc.ns != SysctlScope::Global ? runc.ns : k8s.ns;
   Confirmation conf = confirm(candidate, name, host);
-  NsKind ns = conf.ns;
+  SysctlScope ns = conf.ns;
 
   Json j;
   j["sysctl"] = name;
   j["path"] = path;
-  j["namespace"] = std::string(to_string(ns));
+  j["namespace"] = std::string(name_of(ns));
   j["confirmed"] = conf.confirmed ? Json(*conf.confirmed) : Json(nullptr);
   j["evidence"] = conf.evidence;
   j["host_value"] = host ? Json(*host) : Json(nullptr);
   if (!host) j["host_error"] = errno_name(herr);
 
   Json nn = nullptr;
-  if (ns == NsKind::Net) {
+  if (ns == SysctlScope::Net) {
     KernelContext k = read_kernel_context();
     BirthRule r = birth_rule(name, host, conf.fresh, k);
     nn = Json{{"verdict", std::string(to_string(r.birth))},
@@ -208,22 +208,22 @@ Json explain_sysctl(const std::string& raw) {
   }
   j["new_netns"] = nn;
 
-  j["runc"] = Json{{"allowed", runc.allowed && ns != NsKind::None}, {"rule", runc.reason}};
-  if (runc.allowed && ns == NsKind::None && runc.ns == NsKind::Net)
+  j["runc"] = Json{{"allowed", runc.allowed && ns != SysctlScope::Global}, {"rule", runc.reason}};
+  if (runc.allowed && ns == SysctlScope::Global && runc.ns == SysctlScope::Net)
     j["runc"]["rule"] =
         runc.reason + "; but this kernel has it only in the host netns, so the write fails";
   Json kube;
-  kube["namespace"] = k8s.ns == NsKind::None ? Json(nullptr) : Json(std::string(to_string(k8s.ns)));
+  kube["namespace"] = k8s.ns == SysctlScope::Global ? Json(nullptr) : Json(std::string(name_of(k8s.ns)));
   kube["safe"] = k8s.safe_since.has_value();
   kube["safe_since"] = k8s.safe_since ? Json(*k8s.safe_since) : Json(nullptr);
   j["kubernetes"] = kube;
 
   // How to set it per container.
   std::vector<std::string> how;
-  bool per_container = ns != NsKind::None;
+  bool per_container = ns != SysctlScope::Global;
   const std::string nv = name + "=VALUE";
   std::string k8s_line;
-  if (k8s.ns != NsKind::None && ns != NsKind::None) {
+  if (k8s.ns != SysctlScope::Global && ns != SysctlScope::Global) {
     k8s_line =
         "Kubernetes: pod spec.securityContext.sysctls: [{name: " + name + ", value: \"VALUE\"}]";
     if (k8s.safe_since)
@@ -233,7 +233,7 @@ Json explain_sysctl(const std::string& raw) {
                   " and the pod's namespace must permit it)";
   }
   switch (ns) {
-    case NsKind::Net:
+    case SysctlScope::Net:
       how.push_back("docker run --sysctl " + nv +
                     " (the container needs its own netns: not with --network=host)");
       how.push_back(k8s_line + "; not with hostNetwork: true");
@@ -241,7 +241,7 @@ Json explain_sysctl(const std::string& raw) {
       how.push_back("running container, as root on the host: nsenter -t PID -n sysctl -w " + nv +
                     " (/proc/sys is read-only inside the container)");
       break;
-    case NsKind::Ipc:
+    case SysctlScope::Ipc:
       if (runc.allowed) {
         how.push_back("docker run --sysctl " + nv + " (not with --ipc=host)");
         if (!k8s_line.empty()) how.push_back(k8s_line + "; not with hostIPC: true");
@@ -252,7 +252,7 @@ Json explain_sysctl(const std::string& raw) {
         if (!k8s_line.empty()) how.push_back(k8s_line + " (the runtime will still reject it)");
       }
       break;
-    case NsKind::Uts:
+    case SysctlScope::Uts:
       if (name == "kernel.hostname") {
         how.push_back(
             "not as a sysctl (runc rejects it): docker run --hostname NAME, Kubernetes pod "
@@ -264,12 +264,12 @@ Json explain_sysctl(const std::string& raw) {
         how.push_back("Kubernetes: not accepted as a sysctl (not in its namespaced set)");
       }
       break;
-    case NsKind::User:
+    case SysctlScope::User:
       how.push_back("OCI/runc: config.json linux.sysctl {\"" + name +
                     "\": \"VALUE\"} with a user namespace");
       how.push_back("Docker and Kubernetes do not accept it as a sysctl");
       break;
-    case NsKind::None:
+    case SysctlScope::Global:
       how.push_back(
           "cannot be set per container: it is host-global, every container sees the host's value; "
           "set it "

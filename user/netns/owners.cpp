@@ -76,7 +76,7 @@ std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources) {
   return std::make_unique<RuntimeSource>(std::move(sources));
 }
 
-Expected<Fd> open_netns_checked(const std::string& path, uint64_t inode) {
+Expected<Fd> open_netns_checked(const std::string& path, NetnsInode inode) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Error("open netns", path, errno);
   if (inode_of_fd(fd.get()) != inode)
@@ -101,20 +101,23 @@ Expected<Fd> open_listed_netns(const NetnsInfo& ns) {
   return *last;
 }
 
-uint64_t netns_inode_of_pid(pid_t pid) { return netns_of("/proc", pid); }
+// nsfs inodes are 32-bit (proc_alloc_inum): the ABI's u32 holds them whole.
+NetnsInode netns_inode_of_pid(pid_t pid) {
+  return static_cast<NetnsInode>(netns_of("/proc", pid));
+}
 
-uint64_t host_netns_inode() {
-  if (uint64_t ino = netns_inode_of_pid(1)) return ino;
+NetnsInode host_netns_inode() {
+  if (NetnsInode ino = netns_inode_of_pid(1)) return ino;
   return netns_inode_of_pid(2);
 }
 
 std::vector<NetnsInfo> list_netns(ContainerSource& containers,
                                   const std::vector<std::string>& name_dirs) {
-  std::map<uint64_t, NetnsInfo> by_inode;
+  std::map<NetnsInode, NetnsInfo> by_inode;
   for (const auto& ent : list_dir("/proc")) {
     if (!all_digits(ent)) continue;
     pid_t pid = static_cast<pid_t>(std::stol(ent));
-    uint64_t ino = netns_inode_of_pid(pid);
+    NetnsInode ino = netns_inode_of_pid(pid);
     if (!ino) continue;  // exited meanwhile, or a kernel thread we cannot read
     auto& n = by_inode[ino];
     n.inode = ino;
@@ -131,7 +134,7 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers,
       n.names.push_back(path);
     }
   }
-  uint64_t host = host_netns_inode();
+  NetnsInode host = host_netns_inode();
   for (const auto& c : containers.list())
     if (c.netns)
       if (auto it = by_inode.find(c.netns);

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "enrich/container_meta.hpp"
+#include "model/vocab.hpp"
 
 namespace sysctlscope::netns {
 
@@ -26,7 +27,7 @@ struct ContainerRef {
   std::string name;                // "" when unknown
   std::string pod, k8s_namespace;  // "" outside Kubernetes
   pid_t init_pid = 0;
-  uint64_t netns = 0;  // inode of the init's netns; 0 when the init is gone
+  NetnsInode netns = 0;  // inode of the init's netns; 0 when the init is gone
 };
 
 class ContainerSource {
@@ -42,7 +43,7 @@ class ContainerSource {
 std::unique_ptr<ContainerSource> make_runtime_source(MetaSources sources = {});
 
 struct NetnsInfo {
-  uint64_t inode = 0;
+  NetnsInode inode = 0;
   std::vector<std::string> names;  // bind mounts (/run/netns/NAME, /var/run/docker/netns/ID)
   std::optional<ContainerRef> owner;
   uint32_t processes = 0;
@@ -58,20 +59,20 @@ std::vector<NetnsInfo> list_netns(ContainerSource& containers,
 // Opens `path` (/proc/<pid>/ns/net or a bind mount) only if it still is netns
 // `inode`: between listing a namespace and opening it, its pid may exit and
 // be reused by a process of another namespace.
-Expected<Fd> open_netns_checked(const std::string& path, uint64_t inode);
+Expected<Fd> open_netns_checked(const std::string& path, NetnsInode inode);
 // A list_netns() entry: through its lowest pid, else its bind mounts, each
 // checked as above. The error of the last try when none still holds it.
 Expected<Fd> open_listed_netns(const NetnsInfo& ns);
 
-uint64_t netns_inode_of_pid(pid_t pid);  // 0 when unreadable
+NetnsInode netns_inode_of_pid(pid_t pid);  // 0 when unreadable
 // init_net's inode: pid 1's netns, or kthreadd's (pid 2) where pid 1 hides its
 // namespaces; kernel threads always run in init_net.
-uint64_t host_netns_inode();
+NetnsInode host_netns_inode();
 
 // A netns named on the command line, opened.
 struct Target {
   Fd fd;
-  uint64_t inode = 0;
+  NetnsInode inode = 0;
   std::string spec;  // as given
   std::string kind;  // "container", "pid", "inode", "name", "path"
   std::optional<ContainerRef> container;

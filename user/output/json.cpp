@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/error.hpp"
 #include "model/rfc3339.hpp"
 #include "output/escape.hpp"
 #include "output/sink.hpp"
@@ -107,6 +108,24 @@ struct JsonWriter {
   }
   void opt_text(std::string_view k, const std::string& v) {
     if (!v.empty()) text(k, v);
+  }
+  template <class E>
+  void word(std::string_view k, E v) {
+    if (kept(k)) return;
+    key(k);
+    append_json_string(out, name_of(v));
+  }
+  template <class E>
+  void opt_word(std::string_view k, const std::optional<E>& v) {
+    if (v) word(k, *v);
+  }
+  void outcome(std::string_view k, WriteOutcome v) {
+    if (kept(k)) return;
+    key(k);
+    if (v.status == WriteStatus::Failed)
+      append_json_string(out, errno_name(v.err));
+    else
+      append_json_string(out, name_of(v.status));
   }
   void bytes(std::string_view k, const std::string& v) {
     if (!kept(k)) value_field(out, k, v);
@@ -314,6 +333,25 @@ struct JsonReader {
   }
   void text_or(std::string_view k, std::string& v, std::string_view) { text(k, v); }
   void opt_text(std::string_view k, std::string& v) { text(k, v); }
+  // A word outside the vocabulary is not used: kept verbatim, like a member
+  // of the wrong JSON type.
+  template <class E>
+  void word(std::string_view k, E& v) {
+    std::optional<E> w;
+    if (take(k, [&](const Json& y) { return y.is_string() && (w = parse_name<E>(y.get_ref<const std::string&>())); }))
+      v = *w;
+  }
+  template <class E>
+  void opt_word(std::string_view k, std::optional<E>& v) {
+    std::optional<E> w;
+    if (take(k, [&](const Json& y) { return y.is_string() && (w = parse_name<E>(y.get_ref<const std::string&>())); }))
+      v = w;
+  }
+  void outcome(std::string_view k, WriteOutcome& v) {
+    std::optional<WriteOutcome> w;
+    if (take(k, [&](const Json& y) { return y.is_string() && (w = parse_write_outcome(y.get_ref<const std::string&>())); }))
+      v = *w;
+  }
   void bytes(std::string_view k, std::string& v) { text(k, v); }
   void opt_bytes(std::string_view k, std::string& v) { bytes(k, v); }
   template <class T>

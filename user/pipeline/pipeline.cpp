@@ -25,10 +25,6 @@ constexpr uint64_t kWriteHoldNs = 250'000'000ull;
 // seen 1 ms ago has finished unless its writer was descheduled in between.
 constexpr uint64_t kReadbackAfterNs = 1'000'000ull;
 
-std::string result_of(int64_t ret) {
-  if (ret >= 0) return "ok";
-  return errno_name(static_cast<int>(-ret));
-}
 }  // namespace
 
 Pipeline::Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes)
@@ -41,32 +37,30 @@ void Pipeline::on_record(const void* data, size_t len) {
     if (stats_.malformed++ == 0) spdlog::warn("{}", d.error().what());
     return;
   }
-  if (d->write_result) {
-    apply_result(*d->write_result);
-    return;
-  }
-  if (d->cgroup) {
-    if (enricher_) enricher_->on_cgroup(*d->cgroup);
-    return;
-  }
-  if (d->writer_exit) {
-    const WriterExit& x = *d->writer_exit;
-    if (births_ && births_->calibrated() && x.snapshot && !discarding_)
-      on_writer_exit(x.tid, x.netns, x.boot_ns, [&](const std::string& n) {
-        return births_->decoder().value(*x.snapshot, n);
+  if (auto* e = std::get_if<Event>(&*d)) {
+    on_event(*e);
+  } else if (auto* r = std::get_if<WriteResult>(&*d)) {
+    apply_result(*r);
+  } else if (auto* c = std::get_if<CgroupChange>(&*d)) {
+    if (enricher_) enricher_->on_cgroup(*c);
+  } else if (auto* x = std::get_if<WriterExit>(&*d)) {
+    if (births_ && births_->calibrated() && x->snapshot && !discarding_)
+      on_writer_exit(x->tid, x->netns, x->boot_ns, [&](const std::string& n) {
+        return births_->decoder().value(*x->snapshot, n);
       });
-    return;
   }
-  if (!d->event) return;
-  Event& e = *d->event;
+}
+
+void Pipeline::on_event(Event& e) {
   // A netns_create starts a new generation of its inode before any event of
   // it is seen: a record of the new netns never matches one of an older.
   if (e.is<NetnsCreate>()) {
-    ++gens_[e.netns];
-    if (on_new_generation_) on_new_generation_(e.netns);
+    e.netns_gen = gens_.born(e.netns).generation;
+    if (on_new_generation_) on_new_generation_(e.netns_id());
+  } else if (e.netns) {
+    e.netns_gen = gens_.current(e.netns).generation;
   }
-  const uint32_t gen = e.netns ? netns_gen(e.netns) : 0;
-  if (readback_ && e.netns && e.pid) readback_->saw(e.netns, gen, e.pid);
+  if (readback_ && e.netns && e.pid) readback_->saw(e.netns_id(), e.pid);
   if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
     if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
     if (!births_->fill(*b->snapshot, *b)) return;
@@ -81,14 +75,15 @@ void Pipeline::on_record(const void* data, size_t len) {
   if (w && births_) births_->host_changed();
   if (discarding_) return;
   if (w && readback_) {
-    admit(std::move(e), false, gen);
+    admit(std::move(e), false);
     return;
   }
   if (w && join_writes_) {
     auto it = early_results_.find(w->write_id);
     if (it != early_results_.end() && it->second.tid == e.tid) {
-      w->result = result_of(it->second.ret);
-      w->result_source = "syscall";
+      w->result = WriteOutcome::of_syscall(it->second.ret);
+      w->result_source = WriteResultMode::Syscall;
+      note_stored(*w);
       early_results_.erase(it);
       admit(std::move(e), true);
       return;
@@ -99,7 +94,7 @@ void Pipeline::on_record(const void* data, size_t len) {
   admit(std::move(e), true);
 }
 
-void Pipeline::admit(Event&& e, bool ready, uint32_t gen) {
+void Pipeline::admit(Event&& e, bool ready) {
   // Enriched on arrival: the writer and its container may be gone by the
   // time a held write leaves.
   if (enricher_) enricher_->enrich(e);
@@ -109,7 +104,7 @@ void Pipeline::admit(Event&& e, bool ready, uint32_t gen) {
   }
   if (e.is<SysctlWrite>()) writes_.push_back(front_seq_ + queue_.size());
   if (!ready) ++unready_;
-  queue_.push_back(Queued{std::move(e), gen, ready, false, 0, std::nullopt});
+  queue_.push_back(Queued{std::move(e), ready, false, 0, std::nullopt});
 }
 
 void Pipeline::release() {
@@ -127,12 +122,13 @@ void Pipeline::apply_result(const WriteResult& r) {
     Queued& q = at_seq(seq);
     auto& w = q.e.as<SysctlWrite>();
     if (q.ready || w.write_id != r.write_id || q.e.tid != r.tid) continue;
-    w.result = result_of(r.ret);
-    w.result_source = "syscall";
+    w.result = WriteOutcome::of_syscall(r.ret);
+    w.result_source = WriteResultMode::Syscall;
     // Partial write: compare with the bytes passed, not the value shown
     // (one trailing newline is stripped from it).
     if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < w.new_len && !w.value_truncated)
       w.bytes_written = static_cast<uint64_t>(r.ret);
+    note_stored(w);
     q.ready = true;
     --unready_;
     release();
@@ -141,14 +137,14 @@ void Pipeline::apply_result(const WriteResult& r) {
   if (early_results_.size() < 4096) early_results_.emplace(r.write_id, r);
 }
 
-void Pipeline::on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns,
+void Pipeline::on_writer_exit(uint32_t tid, NetnsInode netns, uint64_t boot_ns,
                               const ValueOf& value_of) {
   // The exit record came while its netns was alive: its generation is the
   // current one of that inode.
-  const uint32_t gen = netns_gen(netns);
+  const NetnsId ns = gens_.current(netns);
   for (uint64_t seq : writes_) {
     Queued& q = at_seq(seq);
-    if (q.ready || q.e.tid != tid || q.e.netns != netns || q.gen != gen || q.e.boot_ns > boot_ns)
+    if (q.ready || q.e.tid != tid || q.e.netns_id() != ns || q.e.boot_ns > boot_ns)
       continue;
     const auto& w = q.e.as<SysctlWrite>();
     if (scope_of(w.sysctl) != SysctlScope::Net) continue;
@@ -167,8 +163,8 @@ void Pipeline::expire_writes(uint64_t now_boot_ns, bool all) {
       if (q.ready) continue;
       if (!all && q.e.boot_ns + kWriteHoldNs >= now_boot_ns) break;  // the rest are younger
       auto& w = q.e.as<SysctlWrite>();
-      w.result = "unknown";
-      w.result_source = "syscall";
+      w.result = {};
+      w.result_source = WriteResultMode::Syscall;
       q.ready = true;
       --unready_;
     }
@@ -186,10 +182,10 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
   // gets its own verdict. A net.* write whose writer exited before that next
   // write is judged by the value at the writer's exit.
   struct Place {
-    uint32_t netns, gen;
+    NetnsId netns;
     std::string_view sysctl;
     bool operator<(const Place& o) const {
-      return std::tie(netns, gen, sysctl) < std::tie(o.netns, o.gen, o.sysctl);
+      return std::tie(netns, sysctl) < std::tie(o.netns, o.sysctl);
     }
   };
   std::map<Place, const Event*> next;
@@ -199,7 +195,7 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
     const Event& e = q.e;
     const auto& w = e.as<SysctlWrite>();
     const bool global = scope_of(w.sysctl) == SysctlScope::Global;
-    const Place where{global ? 0 : e.netns, global ? 0 : q.gen, w.sysctl};
+    const Place where{global ? NetnsId{} : e.netns_id(), w.sysctl};
     auto [it, first] = next.try_emplace(where, &e);
     if (!first) {
       next_of[i] = it->second;
@@ -226,24 +222,24 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
       const auto& nw = n->as<SysctlWrite>();
       if (!nw.old_truncated && !nw.value_error) after = nw.old_value;
     } else if (!net) {
-      after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+      after = readback_->current_value(q.e, Reach::Anyone);
       read = true;
-    } else if (!q.writer_exited && (after = readback_->current_value(q.e, q.gen, Reach::Writer))) {
+    } else if (!q.writer_exited && (after = readback_->current_value(q.e, Reach::Writer))) {
       read = true;  // the writer still holds the netns it wrote in
     } else if (writer_exits_ && !q.writer_exited && !all &&
                q.e.boot_ns + kExitWaitNs > now_boot_ns) {
       // The writer is gone: its exit snapshot is in the ring buffer (the
       // kernel sends it before the writer leaves the netns).
       judged = false;
-    } else if (netns_gen(q.e.netns) == q.gen) {
+    } else if (gens_.current(q.e.netns) == q.e.netns_id()) {
       // No snapshot (none for this sysctl, lost, or not loaded): anyone still
       // in that netns, unless the inode already names a newer one.
-      after = readback_->current_value(q.e, q.gen, Reach::Anyone);
+      after = readback_->current_value(q.e, Reach::Anyone);
       read = true;
     }
     if (!judged) continue;
     w.result = judge_readback(w, after);
-    if (read && after && w.result == "unknown" && !all) {
+    if (read && after && w.result.unknown() && !all) {
       // A third value: another write may have landed between the last
       // drain of the ring buffer and the read. Its record is drained by the
       // next pass; without one, the value read stands.
@@ -251,7 +247,7 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
       q.read_value = std::move(after);
       continue;
     }
-    w.result_source = "readback";
+    w.result_source = WriteResultMode::Readback;
     q.ready = true;
     --unready_;
   }
@@ -260,17 +256,19 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
 void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
 
 void Pipeline::out(Event& e) {
-  if (auto* w = e.get_if<SysctlWrite>()) note_stored(*w);
+  std::vector<Event> follow;
   if (policy_) {
     // A refused write did fail, whatever the read-back concluded.
-    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = "EPERM";
-    auto drifts = policy_->judge(e);
-    if (filter_.matches(e)) emit(e);
-    for (auto& d : drifts)
-      if (filter_.matches(d)) emit(d);
-    return;
+    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = WriteOutcome::failed_with(EPERM);
+    follow = policy_->judge(e);
+  }
+  if (detector_) {
+    auto d = detector_(e);
+    follow.insert(follow.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
   }
   if (filter_.matches(e)) emit(e);
+  for (auto& d : follow)
+    if (filter_.matches(d)) emit(d);
 }
 
 void Pipeline::emit(Event& e) {

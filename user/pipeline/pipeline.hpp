@@ -30,6 +30,21 @@ struct PipelineStats {
   uint64_t by_type[kEventTypeCount] = {};  // indexed by index_of(EventType)
 };
 
+// Netns generations, counted in one place: 0 for a netns born before the
+// tracer, +1 per netns_create of its inode seen since (inodes are reused at
+// once). State kept per namespace anywhere is keyed by the NetnsId.
+class NetnsGenerations {
+ public:
+  NetnsId born(NetnsInode inode) { return {inode, ++gens_[inode]}; }
+  NetnsId current(NetnsInode inode) const {
+    auto it = gens_.find(inode);
+    return {inode, it == gens_.end() ? 0 : it->second};
+  }
+
+ private:
+  std::unordered_map<NetnsInode, uint32_t> gens_;
+};
+
 class Pipeline {
  public:
   Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes);
@@ -61,14 +76,10 @@ class Pipeline {
   // dotted name's /proc text there (nullopt: not in the snapshot). The
   // decoded form of SS_EV_WRITER_EXIT, asked only for the writes waiting.
   using ValueOf = std::function<std::optional<std::string>(const std::string&)>;
-  void on_writer_exit(uint32_t tid, uint32_t netns, uint64_t boot_ns, const ValueOf& value_of);
-  // The generation of netns `inode` as last seen: 0 for one born before the
-  // tracer, +1 per netns_create of that inode seen since (inodes are reused
-  // at once). A write is judged only within its own generation.
-  uint32_t netns_gen(uint32_t inode) const {
-    auto it = gens_.find(inode);
-    return it == gens_.end() ? 0 : it->second;
-  }
+  void on_writer_exit(uint32_t tid, NetnsInode netns, uint64_t boot_ns, const ValueOf& value_of);
+  // The namespace `inode` names now. A write is judged only within its own
+  // generation.
+  NetnsId netns_now(NetnsInode inode) const { return gens_.current(inode); }
   // How long a write whose writer is gone waits for the exit snapshot.
   static constexpr uint64_t kExitWaitNs = 200'000'000ull;
 
@@ -83,10 +94,14 @@ class Pipeline {
   // --policy: each event is judged and its sysctl_drift events follow it.
   // Not owned.
   void set_policy(policy::Monitor* m) { policy_ = m; }
+  // --rules: the events an event causes (detections, user/detect/), emitted
+  // right after it (and after its drift events).
+  using FollowersFn = std::function<std::vector<Event>(const Event&)>;
+  void set_detector(FollowersFn f) { detector_ = std::move(f); }
   // Called when a netns inode starts a new generation (its netns_create is
   // decoded), before any event of the new namespace: state kept per inode
   // elsewhere (the --enforce map) must not pass to the namespace reusing it.
-  void set_on_new_generation(std::function<void(uint32_t netns)> f) {
+  void set_on_new_generation(std::function<void(NetnsId born)> f) {
     on_new_generation_ = std::move(f);
   }
 
@@ -95,7 +110,6 @@ class Pipeline {
   // anything else until the writes before it have one.
   struct Queued {
     Event e;
-    uint32_t gen = 0;  // of e.netns, when it was decoded
     bool ready = true;
     bool writer_exited = false;  // its writer's exit snapshot came
     uint64_t exit_boot_ns = 0;
@@ -105,7 +119,8 @@ class Pipeline {
     bool deferred = false;
     std::optional<std::string> read_value;
   };
-  void admit(Event&& e, bool ready, uint32_t gen = 0);
+  void on_event(Event& e);  // a decoded event record
+  void admit(Event&& e, bool ready);
   void release();
   void emit(Event& e);
   // Judged by the policy (when set), filtered, emitted with its drift events.
@@ -128,14 +143,15 @@ class Pipeline {
   uint64_t front_seq_ = 0;
   std::deque<uint64_t> writes_;
   size_t unready_ = 0;
-  std::unordered_map<uint32_t, uint32_t> gens_;    // netns inode -> generation
+  NetnsGenerations gens_;
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
   netns::Births* births_ = nullptr;
   bool discarding_ = false;
   ValueSource* readback_ = nullptr;
   bool writer_exits_ = false;
   policy::Monitor* policy_ = nullptr;
-  std::function<void(uint32_t)> on_new_generation_;
+  FollowersFn detector_;
+  std::function<void(NetnsId)> on_new_generation_;
 };
 
 }  // namespace sysctlscope

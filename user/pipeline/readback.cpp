@@ -20,23 +20,6 @@
 
 namespace sysctlscope {
 
-std::optional<WriteResultMode> parse_write_result_mode(std::string_view s) {
-  if (s == "readback") return WriteResultMode::Readback;
-  if (s == "syscall") return WriteResultMode::Syscall;
-  return std::nullopt;
-}
-
-uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m) {
-  if (m != WriteResultMode::Readback) return mask & ~SS_TYPE_BIT(SS_EV_WRITER_EXIT);
-  mask &= ~SS_TYPE_BIT(SS_EV_WRITE_RESULT);
-  // Writes are judged per netns generation (netns_create records, dropped
-  // in userspace when filtered out) and, for a writer gone with its netns,
-  // by the snapshot taken at its exit.
-  if (mask & SS_TYPE_BIT(SS_EV_SYSCTL_WRITE))
-    mask |= SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT);
-  return mask;
-}
-
 namespace {
 
 // kernel.sysctl_writes_strict decides what a write at an offset does; only
@@ -54,32 +37,32 @@ std::string written_bytes(const SysctlWrite& w) {
 
 }  // namespace
 
-std::string judge_readback(SysctlWrite& w, const std::optional<std::string>& now) {
+WriteOutcome judge_readback(SysctlWrite& w, const std::optional<std::string>& now) {
   w.stored.clear();
-  if (!now || w.value_truncated) return "unknown";
+  if (!now || w.value_truncated) return {WriteStatus::Unknown};
   const std::string n = normalize_value(*now), v = normalize_value(w.value);
   // The handler's own parse decides (0x10 stored as 16, one port of a range,
   // a vector refused after its first elements): model/sysctl_handlers.hpp.
   if (!w.old_truncated && !w.value_error)
     if (auto j = judge_by_handler(w.sysctl, w.old_value, written_bytes(w), w.file_pos,
                                   writes_strict(w.file_pos), *now)) {
-      if (!j->result.empty()) {
+      if (!j->result.unknown()) {
         w.stored = j->stored.value_or("");
         return j->result;
       }
-      return n == v ? "ok" : "unknown";
+      return {n == v ? WriteStatus::Ok : WriteStatus::Unknown};
     }
-  if (n == v) return "ok";
+  if (n == v) return {WriteStatus::Ok};
   if (!w.old_truncated && !w.value_error) {
     const std::string o = normalize_value(w.old_value);
-    if (n == o && o != v) return "not_applied";
+    if (n == o && o != v) return {WriteStatus::NotApplied};
   }
-  return "unknown";
+  return {WriteStatus::Unknown};
 }
 
 void note_stored(SysctlWrite& w) {
-  if (w.result_source != "syscall" || w.result.empty() || w.result == "unknown" ||
-      w.value_truncated || w.old_truncated || w.value_error)
+  w.stored.clear();
+  if (w.result.unknown() || w.value_truncated || w.old_truncated || w.value_error)
     return;
   w.stored = stored_after_result(w.sysctl, w.old_value, written_bytes(w), w.file_pos,
                                  writes_strict(w.file_pos), w.result)
@@ -159,8 +142,7 @@ ProcValueSource::ProcValueSource()
       own_ipc_(inode_of("/proc/self/ns/ipc")),
       own_user_(inode_of("/proc/self/ns/user")) {}
 
-std::optional<std::string> ProcValueSource::current_value(const Event& w, uint32_t gen,
-                                                          Reach reach) {
+std::optional<std::string> ProcValueSource::current_value(const Event& w, Reach reach) {
   const std::string& name = w.as<SysctlWrite>().sysctl;
   switch (scope_of(name)) {
     case SysctlScope::Global:
@@ -170,7 +152,7 @@ std::optional<std::string> ProcValueSource::current_value(const Event& w, uint32
       std::vector<uint32_t> pids = {w.tid, w.pid};
       if (reach == Reach::Anyone)
         for (const Seen& s : seen_[w.netns % seen_.size()])
-          if (s.netns == w.netns && s.gen == gen) pids.push_back(s.pid);
+          if (s.netns == w.netns_id()) pids.push_back(s.pid);
       for (uint32_t pid : pids) {
         Fd fd = open_ns(pid, "net", w.netns);
         if (fd.valid()) return read_in(fd.get(), CLONE_NEWNET, name);

@@ -20,14 +20,6 @@
 
 namespace sysctlscope {
 
-enum class WriteResultMode { Readback, Syscall };
-// "readback" / "syscall"; nullopt for anything else.
-std::optional<WriteResultMode> parse_write_result_mode(std::string_view s);
-// The kernel event types to load programs for: readback needs no
-// write_result records, so plan_programs() then leaves every write-family
-// exit and the programs that clear their pending entries unloaded; with
-// sysctl_write it adds netns_create (netns generations) and writer_exit.
-uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 
 // The result of `write` given the value read back afterwards, as the
 // sysctl's handler decides it (model/sysctl_handlers.hpp): "ok" when it now
@@ -36,7 +28,7 @@ uint32_t kernel_type_mask(uint32_t mask, WriteResultMode m);
 // "unknown" otherwise (nothing read, a truncated value, or changed by
 // someone else since). Sets `write.stored` when the kernel stored something
 // other than the written text (ok) or the old value (refused).
-std::string judge_readback(SysctlWrite& write, const std::optional<std::string>& now);
+WriteOutcome judge_readback(SysctlWrite& write, const std::optional<std::string>& now);
 
 // `--write-results syscall`: sets `write.stored` from the errno and the
 // handler's rules, where they determine it.
@@ -60,13 +52,12 @@ class ValueSource {
   virtual ~ValueSource() = default;
   // The sysctl's value now, as seen in the namespace(s) `write` applied to;
   // nullopt when that cannot be read (namespace gone, writer gone for a
-  // UTS/IPC/user sysctl, unreadable entry). `gen`: the generation of the
-  // write's netns (Pipeline::netns_gen); `reach` matters for net.* only.
-  virtual std::optional<std::string> current_value(const Event& write, uint32_t gen,
-                                                   Reach reach) = 0;
+  // UTS/IPC/user sysctl, unreadable entry), in the write's netns generation
+  // (Event::netns_id()); `reach` matters for net.* only.
+  virtual std::optional<std::string> current_value(const Event& write, Reach reach) = 0;
   // A task seen in `netns` (generation `gen`): a way into that netns once
   // the writer is gone.
-  virtual void saw(uint32_t netns, uint32_t gen, uint32_t pid) = 0;
+  virtual void saw(NetnsId netns, uint32_t pid) = 0;
 };
 
 // The name of the thread that joins other namespaces to read a value back:
@@ -83,19 +74,20 @@ inline constexpr const char* kReadbackThreadName = "sysctlscope-rb";
 class ProcValueSource final : public ValueSource {
  public:
   ProcValueSource();
-  std::optional<std::string> current_value(const Event& write, uint32_t gen, Reach reach) override;
-  void saw(uint32_t netns, uint32_t gen, uint32_t pid) override {
+  std::optional<std::string> current_value(const Event& write, Reach reach) override;
+  void saw(NetnsId netns, uint32_t pid) override {
     // Direct-mapped, a few ways per bucket, newest first: O(1) on the
     // per-event hot path.
-    auto& b = seen_[netns % seen_.size()];
-    if (b[0].netns == netns && b[0].gen == gen && b[0].pid == pid) return;
+    auto& b = seen_[netns.inode % seen_.size()];
+    if (b[0].netns == netns && b[0].pid == pid) return;
     for (size_t i = b.size() - 1; i > 0; --i) b[i] = b[i - 1];
-    b[0] = {netns, gen, pid};
+    b[0] = {netns, pid};
   }
 
  private:
   struct Seen {
-    uint32_t netns = 0, gen = 0, pid = 0;
+    NetnsId netns;
+    uint32_t pid = 0;
   };
   std::array<std::array<Seen, 4>, 256> seen_{};
   // No cache of namespace fds on purpose: an fd keeps its netns alive, and

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "enrich/proc.hpp"
+#include "model/actor.hpp"
 #include "model/sysctl_path.hpp"
 #include "netns/nsexec.hpp"
 #include "netns/owners.hpp"
@@ -31,7 +32,7 @@ ContainerInfo info_of(const netns::ContainerRef& c) {
 }
 
 // Bindings of one place from its values (dotted name -> value).
-void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, uint32_t netns,
+void bind_place(const Policy& pol, const netns::SysctlMap& values, bool host, NetnsInode netns,
                 const std::optional<ContainerInfo>& owner, std::vector<Binding>& out) {
   std::set<const Rule*> present;
   for (const auto& [name, v] : values) {
@@ -99,8 +100,8 @@ std::optional<uint32_t> live_writer_ns(const Event& e) {
   const SysctlScope s = scope_of(e.sysctl());
   if ((s != SysctlScope::Ipc && s != SysctlScope::Uts) || !e.tid) return std::nullopt;
   const std::string dir = "/proc/" + std::to_string(e.tid) + "/ns/";
-  auto inode = [&](const char* kind) { return ns_inode(dir + kind); };
-  const uint32_t ns = inode(s == SysctlScope::Ipc ? "ipc" : "uts");
+  auto inode = [&](std::string_view kind) { return ns_inode(dir + std::string(kind)); };
+  const uint32_t ns = inode(name_of(s));
   // Still the writer: same netns and mount namespace (a reused tid rarely has both).
   if (!ns || inode("net") != e.netns || (e.mntns && inode("mnt") != e.mntns)) return std::nullopt;
   return ns;
@@ -108,7 +109,7 @@ std::optional<uint32_t> live_writer_ns(const Event& e) {
 
 std::vector<Binding> bind_now(const Policy& pol) {
   std::vector<Binding> out;
-  const uint32_t host_ns = static_cast<uint32_t>(netns::host_netns_inode());
+  const NetnsInode host_ns = netns::host_netns_inode();
   // Host: only the names some rule may govern are read. Namespaced ones are
   // the host's namespaces': read from there when we run in our own (a
   // container, `unshare -n`, `ip netns exec`), so what is read is what the
@@ -168,7 +169,7 @@ std::vector<Binding> bind_now(const Policy& pol) {
       spdlog::warn("policy: netns {}: {}", ns.inode, values.error().what());
       continue;
     }
-    bind_place(pol, *values, false, static_cast<uint32_t>(ns.inode), owner, out);
+    bind_place(pol, *values, false, ns.inode, owner, out);
   }
   return out;
 }
@@ -199,32 +200,27 @@ std::vector<Event> Monitor::judge(const Event& e) {
     const bool host = place == Place::Host;
     const Rule* r = pol_.rule_for(w->sysctl, host, host ? std::nullopt : e.netns_container);
     if (!r || w->value_truncated) return out;
-    const bool failed =
-        !w->denied && !w->result.empty() && w->result != "ok" && w->result != "unknown";
-    if (failed) return out;  // nothing changed
+    // A failed write changed nothing, unless the handler stored part of it
+    // first (a vector refused at its second element: `stored`).
+    const bool failed = !w->denied && w->result.failed();
+    if (failed && w->stored.empty()) return out;
+    const std::string& held = w->denied || w->stored.empty() ? w->value : w->stored;
     const bool old_ok = !w->old_truncated && value_satisfies(*r, w->old_value);
-    const bool new_ok = value_satisfies(*r, w->value);
+    const bool new_ok = value_satisfies(*r, held);
     // A refused write changes nothing but is reported: someone tried.
     const bool moved =
-        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
+        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(held));
     if (!moved && !(new_ok && !old_ok && !w->denied)) return out;
     Event d(SysctlDrift{.sysctl = w->sysctl,
                         .expected = r->expected,
-                        .value = w->value,
+                        .value = held,
                         .policy = r->where(),
                         .cause = "write",
                         .old_value = w->old_value,
                         .resolved = new_ok,
                         .denied = w->denied,
                         .would_deny = w->would_deny});
-    d.time_ns = e.time_ns;
-    d.boot_ns = e.boot_ns;
-    d.pid = e.pid, d.tid = e.tid, d.ppid = e.ppid, d.uid = e.uid, d.comm = e.comm;
-    d.cgroup_id = e.cgroup_id, d.cgroup_path = e.cgroup_path;
-    d.netns = e.netns;
-    d.container = e.container;
-    d.netns_container = e.netns_container;
-    d.cross_namespace = e.cross_namespace;
+    copy_actor(e, d);
     out.push_back(std::move(d));
     return out;
   }

@@ -22,7 +22,7 @@ struct Binding {
   std::string value;   // as /proc prints it, newline removed ("" when missing)
   bool missing = false;
   bool host = true;
-  uint32_t netns = 0;                  // the place's netns inode
+  NetnsInode netns = 0;                // the place's netns inode
   std::optional<ContainerInfo> owner;  // its owner (non-host netns)
   bool satisfied() const { return !missing && value_satisfies(*rule, value); }
 };
@@ -52,7 +52,7 @@ class Monitor {
   using BindingFn = std::function<void(const Binding&)>;
   // Where an IPC/UTS write applied (place_of()); live_writer_ns by default.
   using WriterNsFn = std::function<std::optional<uint32_t>(const Event&)>;
-  Monitor(const Policy& pol, uint32_t host_netns, BindingFn on_binding = {},
+  Monitor(const Policy& pol, NetnsInode host_netns, BindingFn on_binding = {},
           WriterNsFn writer_ns = live_writer_ns)
       : pol_(pol),
         host_netns_(host_netns),
@@ -65,7 +65,7 @@ class Monitor {
 
  private:
   const Policy& pol_;
-  uint32_t host_netns_;
+  NetnsInode host_netns_;
   BindingFn on_binding_;
   WriterNsFn writer_ns_;
 };

@@ -147,7 +147,7 @@ bool Rule::matches_name(std::string_view dotted) const {
                    FNM_PATHNAME | FNM_PERIOD) == 0;
 }
 
-Place place_of(const Event& e, uint32_t host_netns, std::optional<uint32_t> writer_ns) {
+Place place_of(const Event& e, NetnsInode host_netns, std::optional<uint32_t> writer_ns) {
   const SysctlScope s = scope_of(e.sysctl());
   if (s == SysctlScope::Net)
     return e.netns == 0 || e.netns == host_netns ? Place::Host : Place::Netns;

@@ -32,7 +32,7 @@ inline constexpr uint32_t kHostUtsInode = 0xEFFFFFFEu;
 // namespaces unless told --ipc=host/--uts=host) and any other task in the
 // host's. Pure: the report (and the reader fuzzer) judge with it.
 enum class Place { Host, Netns, Private };
-Place place_of(const Event& e, uint32_t host_netns,
+Place place_of(const Event& e, NetnsInode host_netns,
                std::optional<uint32_t> writer_ns = std::nullopt);
 
 // Where a rule applies (`# sysctlscope: scope=...`, docs/policy.md).
