@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "harness.hpp"
+#include "model/event.hpp"
 #include "write_corpus.hpp"
 
 using namespace sstest;
@@ -28,21 +29,6 @@ struct Truth {
 struct Tally {
   size_t cases = 0, agree = 0, unknown = 0;
 };
-
-std::string collapse(const std::string& v) {
-  std::string out;
-  bool blank = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t' || c == '\n') {
-      blank = !out.empty();
-      continue;
-    }
-    if (blank) out += ' ';
-    blank = false;
-    out += c;
-  }
-  return out;
-}
 
 // Runs one group of the corpus through the tool in one result mode and checks
 // every case. `wrap`: the command prefix (unshare ...) or empty.
@@ -121,7 +107,7 @@ void run_group(const std::vector<WriteCase>& all, const std::string& group, bool
     // errno and the handler's rules determine it.
     std::string written = bytes;
     if (!written.empty() && written.back() == '\n') written.pop_back();
-    const std::string plain = collapse(c.ok() ? written : c.old);
+    const std::string plain = sysctlscope::normalize_value(c.ok() ? written : c.old);
     if (tr.after != plain && (!syscall || c.after.find("..") == std::string::npos))
       EXPECT_EQ(e.value("stored", std::string("<absent>")), tr.after);
     else

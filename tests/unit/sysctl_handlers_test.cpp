@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "model/event.hpp"
 #include "write_corpus.hpp"
 
@@ -42,7 +44,7 @@ TEST(WriteModel, CorpusOutcomesVerdictsAndStoredValues) {
     const std::string now = lowest(c.after);
     auto v = judge_by_handler(c.sysctl, c.old, bytes, c.pos, strict, now);
     ASSERT_TRUE(v);
-    EXPECT_EQ(v->result, c.ok() ? "ok" : "not_applied");
+    EXPECT_EQ(to_string(v->result), c.ok() ? "ok" : "not_applied");
     const std::string plain =
         normalize_value(c.ok() ? std::string(strip_one_newline(bytes)) : c.old);
     if (now != plain)
@@ -52,7 +54,7 @@ TEST(WriteModel, CorpusOutcomesVerdictsAndStoredValues) {
 
     // The syscall mode's stored value, where the model can tell it.
     auto s = stored_after_result(c.sysctl, c.old, bytes, c.pos, strict,
-                                 c.ok() ? "ok" : c.result);
+                                 *parse_write_outcome(c.ok() ? "ok" : c.result));
     if (c.after.find("..") == std::string::npos && c.after != plain)
       EXPECT_EQ(s.value_or("<none>"), c.after);
     else
@@ -65,27 +67,31 @@ TEST(WriteModel, RefusedBeforeTheHandlerLeavesTheOldValue) {
   // something refused it before the handler (EPERM from a BPF program).
   auto v = judge_by_handler("net.ipv4.tcp_max_syn_backlog", "128", "600\n", 0, 1, "128");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->result, "not_applied");
+  EXPECT_EQ(v->result, WriteOutcome{WriteStatus::NotApplied});
   EXPECT_FALSE(v->stored);
   // A third value: nobody's write of 600 leaves 900.
   v = judge_by_handler("net.ipv4.tcp_max_syn_backlog", "128", "600\n", 0, 1, "900");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->result, "");
+  EXPECT_TRUE(v->result.unknown());
   // EPERM stores nothing; EINVAL on a vector stores its first elements.
   EXPECT_FALSE(stored_after_result("net.ipv4.tcp_rmem", "4096 131072 6291456",
-                                   "8192 0 6291456", 0, 1, "EPERM"));
+                                   "8192 0 6291456", 0, 1, WriteOutcome::failed_with(EPERM)));
+  EXPECT_EQ(stored_after_result("net.ipv4.tcp_rmem", "4096 131072 6291456", "8192 0 6291456", 0,
+                                1, WriteOutcome::failed_with(EINVAL))
+                .value_or(""),
+            "8192 131072 6291456");
 }
 
 TEST(WriteModel, UntabledIntegersAreParsedAsProcDointvec) {
   EXPECT_FALSE(handler_of("vm.swappiness"));
   auto v = judge_by_handler("vm.swappiness", "60", "0x10", 0, 1, "16");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->result, "ok");
+  EXPECT_TRUE(v->result.ok());
   EXPECT_EQ(v->stored.value_or(""), "16");
   // Bounds unknown: the old value back means refused.
   v = judge_by_handler("vm.swappiness", "60", "1000", 0, 1, "60");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->result, "not_applied");
+  EXPECT_EQ(v->result, WriteOutcome{WriteStatus::NotApplied});
   // A string sysctl outside the table: no model, bytes are compared.
   EXPECT_FALSE(judge_by_handler("kernel.core_pattern", "core", "0x10", 0, 1, "0x10"));
 }
