@@ -40,3 +40,17 @@ run() { # expected status, policy text
 run 0 "kernel.ostype = $ostype"
 run 1 "kernel.ostype = Not$ostype"
 run 2 "kernel.ostype"
+# SYSCTLSCOPE_RULES: the packs' safe values too (check --rules).
+rules() { # expected status, safe value of kernel.ostype
+  printf '{"pack":"npd","rules":[{"id":"npd.ostype","severity":"low","description":"d","remediation":"r","sysctls":["kernel.ostype"],"safe":{"kernel.ostype":"%s"}}]}\n' "$2" >"$tmp/npd.json"
+  printf 'kernel.ostype = %s\n' "$ostype" >"$tmp/p.conf"
+  set +e
+  msg=$(SYSCTLSCOPE_BIN=$bin SYSCTLSCOPE_POLICY=$tmp/p.conf SYSCTLSCOPE_RULES=$tmp/npd.json "$dir/sysctlscope-check.sh")
+  rc=$?
+  set -e
+  echo "status $rc: $msg"
+  [[ $rc == "$1" ]] || { echo "expected status $1" >&2; exit 1; }
+  [[ $msg == *"checked against rules"* ]] || { echo "no rules summary" >&2; exit 1; }
+}
+rules 0 "$ostype"
+rules 1 "Not$ostype"

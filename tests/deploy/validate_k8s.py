@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Offline schema check of deploy/kubernetes/*.yaml, and the issue's rules.
+"""Offline schema check of deploy/kubernetes/*.yaml, and the deployment rules.
 
 kubectl cannot validate without an API server: even `apply --dry-run=client`
 and `create --dry-run=client` fetch the discovery document and the OpenAPI

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "harness.hpp"
 
 using namespace sstest;
@@ -109,4 +112,75 @@ TEST(DetectE2E, HostKptrRestrictChangeIsHardening) {
   EXPECT_EQ(dets[0]["old_value"], g.original());
   EXPECT_EQ(dets[0]["proc"]["comm"], "sysctl");
   EXPECT_TRUE(dets[0]["container"].is_null());
+}
+
+namespace {
+
+std::vector<Json> lines_of(const std::string& out) {
+  std::vector<Json> v;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) v.push_back(Json::parse(l));
+  return v;
+}
+
+std::vector<Json> about(const std::vector<Json>& evs, const std::string& sysctl) {
+  return select(evs, [&](const Json& e) { return is_event(e, "detection", sysctl); });
+}
+
+}  // namespace
+
+// check --rules: the host's values now against the packs' safe values.
+TEST(DetectE2E, CheckRulesReportsAHostValueOutsideTheSafeOnes) {
+  SysctlGuard g("kernel.kptr_restrict");
+  g.set("0");
+  auto r = run({binary(), "check", "--rules", "hardening", "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto d = about(lines_of(r.out), "kernel.kptr_restrict");
+  ASSERT_EQ(d.size(), 1u) << r.out;
+  EXPECT_EQ(d[0]["rule"], "hardening.kernel_pointers");
+  EXPECT_EQ(d[0]["severity"], "high");
+  EXPECT_EQ(d[0]["trigger"], "check");
+  EXPECT_EQ(d[0]["value"], "0");
+  EXPECT_EQ(d[0]["result"], "unsafe (safe: 1 or 2)");
+  EXPECT_TRUE(d[0]["proc"].is_null());
+  EXPECT_TRUE(d[0]["netns"].is_null()) << "a host-global sysctl";
+  EXPECT_NE(r.err.find("sysctl(s) checked against rules"), std::string::npos) << r.err;
+
+  g.set("1");
+  r = run({binary(), "check", "--rules", "hardening", "-o", "json"});
+  EXPECT_TRUE(about(lines_of(r.out), "kernel.kptr_restrict").empty()) << r.out;
+}
+
+// A team's pack, judged in a fresh netns (keepalive 7200 at birth): exit 0
+// when the value is safe, 1 with the netns read when it is not.
+TEST(DetectE2E, CheckRulesWithAUserPackInAPrivateNetns) {
+  TempDir dir;
+  auto pack = [&](const std::string& safe) {
+    const std::string p = dir.path() + "/team-" + safe + ".json";
+    std::ofstream(p) << R"({"pack": "team", "rules": [{"id": "team.keepalive",
+      "severity": "low", "description": "keepalive tuned", "remediation": "set it back",
+      "sysctls": ["net.ipv4.tcp_keepalive_*"],
+      "safe": {"net.ipv4.tcp_keepalive_time": ")" + safe + R"("}}]})";
+    return p;
+  };
+  auto r = run({"unshare", "-n", binary(), "check", "--rules", pack("7200"), "-o", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run({"unshare", "-n", binary(), "check", "--rules", pack("60"), "-o", "json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto evs = lines_of(r.out);
+  ASSERT_EQ(evs.size(), 1u) << r.out;
+  EXPECT_EQ(evs[0]["rule"], "team.keepalive");
+  EXPECT_EQ(evs[0]["value"], "7200");
+  EXPECT_TRUE(evs[0]["netns"].is_number());
+  EXPECT_NE(evs[0]["netns"].get<uint64_t>(), netns_of(getpid())) << "the private netns";
+  // A pack that names a sysctl its rule does not cover is one clear line, exit 2.
+  const std::string bad = dir.path() + "/bad.json";
+  std::ofstream(bad) << R"({"pack": "bad", "rules": [{"id": "bad.x", "severity": "low",
+    "description": "d", "remediation": "r", "sysctls": ["kernel.sysrq"],
+    "safe": {"vm.swappiness": "60"}}]})";
+  r = run({binary(), "check", "--rules", bad});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("which the rule's sysctls do not"), std::string::npos) << r.err;
 }

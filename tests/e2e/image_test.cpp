@@ -74,7 +74,7 @@ TEST(Image, RunsUnderDockerLikeTheDaemonSet) {
     EXPECT_EQ(files.out.find(std::string(absent) + "\n"), std::string::npos) << absent;
 
   DockerContainer agent{rand_name("sstest-agent-")};
-  // The line. Docker < 23 (Debian 12 has 20.10) rejects the names
+  // The documented line (docs/deploy.md). Docker < 23 (Debian 12 has 20.10) rejects the names
   // BPF and PERFMON ("unknown capability"); CAP_SYS_ADMIN stands for both in
   // the kernel, so the same line without them is what such an engine runs.
   std::string caps = " --cap-add BPF --cap-add PERFMON --cap-add SYS_ADMIN --cap-add SYS_PTRACE";

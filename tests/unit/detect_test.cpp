@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -208,4 +210,55 @@ TEST(RulePacks, CisPolicyLoads) {
   EXPECT_NE(p.rule_for("kernel.randomize_va_space", true, std::nullopt), nullptr);
   EXPECT_NE(p.rule_for("net.ipv4.tcp_syncookies", true, std::nullopt), nullptr);
   EXPECT_EQ(p.rule_for("net.ipv4.ip_forward", true, std::nullopt), nullptr);
+}
+
+// "safe": exact names the rule covers, string or list values.
+TEST(RulePacks, SafeValuesSchema) {
+  auto rule = [](const std::string& safe) {
+    return R"({"pack":"x","rules":[{"id":"x.a","severity":"low","description":"d","remediation":"r","sysctls":["kernel.k*"],"safe":)" +
+           safe + "}]}";
+  };
+  EXPECT_EQ(pack_error(rule(R"({"kernel.kptr_restrict":["1","2"],"kernel/kexec_load_disabled":"1"})")),
+            "(no error)");
+  EXPECT_EQ(pack_error(rule(R"({"kernel.k*":"1"})")),
+            "\"safe\" names one sysctl, not a glob: \"kernel.k*\"");
+  EXPECT_EQ(pack_error(rule(R"({"vm.swappiness":"1"})")),
+            "\"safe\" names \"vm.swappiness\", which the rule's sysctls do not");
+  EXPECT_EQ(pack_error(rule(R"({"kernel.kptr_restrict":1})")), "\"safe\" values must be strings");
+  EXPECT_EQ(pack_error(rule(R"({"kernel.kptr_restrict":[]})")),
+            "\"safe\": no value for \"kernel.kptr_restrict\"");
+  EXPECT_EQ(pack_error(rule("[]")), "\"safe\" must map sysctl names to their safe values");
+}
+
+// audit(): whitespace-normalised comparison, absent sysctls counted, worst
+// first, --min-severity honoured.
+TEST(Detector, AuditJudgesValuesNowAgainstSafeOnes) {
+  auto p = parse_pack(
+      R"({"pack":"t","rules":[
+        {"id":"t.low","severity":"low","description":"d","remediation":"r","sysctls":["net.ipv4.tcp_rmem","kernel.gone"],
+         "safe":{"net.ipv4.tcp_rmem":"4096 131072 6291456","kernel.gone":"1"}},
+        {"id":"t.high","severity":"high","description":"d","remediation":"r","sysctls":["kernel.kptr_restrict"],
+         "safe":{"kernel.kptr_restrict":["1","2"]}}]})",
+      "t.json");
+  ASSERT_TRUE(p) << p.error().hint();
+  std::map<std::string, std::string> now = {{"net.ipv4.tcp_rmem", "4096\t131072\t6291456"},
+                                            {"kernel.kptr_restrict", "0"}};
+  auto read = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = now.find(n);
+    return it == now.end() ? std::nullopt : std::optional(it->second);
+  };
+  auto a = Detector({*p}, Severity::Info).audit(read, 7);
+  EXPECT_EQ(a.checked, 2u);
+  EXPECT_EQ(a.absent, 1u);
+  ASSERT_EQ(rules_of(a.detections), (std::vector<std::string>{"t.high"}));
+  const auto& d = a.detections[0].as<Detection>();
+  EXPECT_EQ(d.trigger, "check");
+  EXPECT_EQ(d.value, "0");
+  EXPECT_EQ(d.result, "unsafe (safe: 1 or 2)");
+  EXPECT_EQ(a.detections[0].time_ns, 7u);
+  now["net.ipv4.tcp_rmem"] = "4096 87380 6291456";
+  a = Detector({*p}, Severity::Info).audit(read, 7);
+  EXPECT_EQ(rules_of(a.detections), (std::vector<std::string>{"t.high", "t.low"}));
+  a = Detector({*p}, Severity::High).audit(read, 7);
+  EXPECT_EQ(rules_of(a.detections), (std::vector<std::string>{"t.high"}));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The event-type registry (model/event_types.hpp), the exact JSON of every
-// type (docs/events.md), and the fixes of issue #15 that a test can catch:
+// type (docs/events.md), and past bugs that a test can catch:
 // monotonic expiry of held writes, which value of a write was truncated
 // after a JSON round trip, the '/' boundary of --cgroup, and `diff --from`
 // reading a recording whose last line was cut.
@@ -185,7 +185,7 @@ TEST(EventJson, UnknownMembersOfANewerRecordingSurviveReplay) {
                          R"("flags":"O_WRONLY|O_TRUNC")"));
 }
 
-// Issue #15: a write whose old value was cut came back from JSON as a write
+// Fixed: a write whose old value was cut came back from JSON as a write
 // whose new value was cut (readback then called it "unknown" for nothing).
 TEST(EventJson, TruncationOfAWriteSurvivesTheRoundTrip) {
   const std::string cut(kValueCapture, 'x');
@@ -254,7 +254,7 @@ TEST(Registry, SysctlDriftNeedsNoOtherFile) {
   EXPECT_EQ(sink.events[0].as<SysctlDrift>().policy, "base.yaml:12");
 }
 
-// Issue #15: held writes expired against the wall clock; a clock step (NTP,
+// Fixed: held writes expired against the wall clock; a clock step (NTP,
 // a VM resumed) released them at once or held them for hours.
 TEST(HeldWrites, ExpireOnTheMonotonicKernelClock) {
   auto rec = sstest::sysctl_record(true, "net/ipv4/tcp_keepalive_time", "7200\n", "60\n");
@@ -274,7 +274,7 @@ TEST(HeldWrites, ExpireOnTheMonotonicKernelClock) {
   EXPECT_EQ(sink.events[0].boot_ns, 5'000'000'000ull);
 }
 
-// Issue #15: "/sys/fs/cgroup2/x" was taken as below a cgroup2 mount at /sys/fs/cgroup.
+// Fixed: "/sys/fs/cgroup2/x" was taken as below a cgroup2 mount at /sys/fs/cgroup.
 TEST(CgroupArg, PrefixStopsAtASlash) {
   EXPECT_TRUE(path_under("/sys/fs/cgroup/a", "/sys/fs/cgroup"));
   EXPECT_TRUE(path_under("/sys/fs/cgroup", "/sys/fs/cgroup"));
@@ -294,7 +294,7 @@ TEST(CgroupArg, PrefixStopsAtASlash) {
   EXPECT_EQ(cgroup_dir_of("/sys/fs/cgroup", "/docker"), "/sys/fs/cgroup/docker");
 }
 
-// Issue #15: `diff --from` refused a recording whose last line a killed
+// Fixed: `diff --from` refused a recording whose last line a killed
 // recorder left cut, which `report` and `replay` accept.
 TEST(RecordingReaders, BothAcceptACutLastLine) {
   const std::string start =

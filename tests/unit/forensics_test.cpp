@@ -472,7 +472,7 @@ std::string baseline_with(const std::string& values, const std::string& extra = 
 }
 }  // namespace
 
-// The case: `echo abc > tcp_fin_timeout` came back not_applied (or
+// The case that went wrong: `echo abc > tcp_fin_timeout` came back not_applied (or
 // unknown); the report said "60 -> abc" under drift.
 TEST(ReportTruth, RefusedAndUnknownWritesAreNeverAChangeOfValue) {
   std::string s =

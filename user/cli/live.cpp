@@ -55,7 +55,7 @@ uint64_t parse_size(const std::string& s, const char* what) {
 
 uint32_t parse_ringbuf_size(const std::string& s) {
   uint64_t rb = parse_size(s, "--ringbuf-size");
-  // >= 64k: a netns_create record with its birth snapshot is ~14 KiB.
+  // >= 64k: a netns_create record with its birth snapshot is 19.4 KiB.
   if (rb < 65536 || (rb & (rb - 1)) || rb > (1ull << 30))
     throw UsageError("--ringbuf-size must be a power of two between 64k and 1G");
   return static_cast<uint32_t>(rb);

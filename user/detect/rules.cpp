@@ -29,7 +29,7 @@ Expected<Rule> parse_rule(const nlohmann::json& j, const std::string& pack,
                           const std::string& source) {
   static const std::set<std::string> kKeys = {"id",      "severity", "technique", "description",
                                               "remediation", "sysctls", "scope", "origin",
-                                              "changed_only"};
+                                              "changed_only", "safe"};
   if (!j.is_object()) return bad(source, "a rule is not an object");
   Rule r;
   r.pack = pack;
@@ -90,6 +90,26 @@ Expected<Rule> parse_rule(const nlohmann::json& j, const std::string& pack,
   if (auto it = j.find("changed_only"); it != j.end()) {
     if (!it->is_boolean()) return bad(where, "\"changed_only\" must be true or false");
     r.changed_only = it->get<bool>();
+  }
+  if (auto it = j.find("safe"); it != j.end()) {
+    if (!it->is_object() || it->empty())
+      return bad(where, "\"safe\" must map sysctl names to their safe values");
+    for (const auto& [name, vals] : it->items()) {
+      const std::string n = normalize_sysctl_name(name);
+      if (n.find_first_of("*?[") != std::string::npos)
+        return bad(where, "\"safe\" names one sysctl, not a glob: \"" + name + "\"");
+      if (!std::any_of(r.sysctls.begin(), r.sysctls.end(), [&](const std::string& p) {
+            return ::fnmatch(p.c_str(), n.c_str(), 0) == 0;
+          }))
+        return bad(where, "\"safe\" names \"" + name + "\", which the rule's sysctls do not");
+      std::vector<std::string> list;
+      for (const auto& v : vals.is_array() ? vals : nlohmann::json::array({vals})) {
+        if (!v.is_string()) return bad(where, "\"safe\" values must be strings");
+        list.push_back(normalize_value(v.get<std::string>()));
+      }
+      if (list.empty()) return bad(where, "\"safe\": no value for \"" + name + "\"");
+      r.safe.emplace_back(n, std::move(list));
+    }
   }
   return r;
 }
@@ -187,8 +207,9 @@ Expected<std::vector<Pack>> load_packs(const std::vector<std::string>& specs) {
 
 std::string markdown_table(const std::vector<Pack>& packs) {
   std::string out =
-      "| rule | severity | ATT&CK | sysctls | from | description | remediation |\n"
-      "| --- | --- | --- | --- | --- | --- | --- |\n";
+      "| rule | severity | ATT&CK | sysctls | from | safe (`check --rules`) | description | "
+      "remediation |\n"
+      "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
   auto cell = [](std::string s) {
     std::string o;
     for (char c : s) {
@@ -204,9 +225,16 @@ std::string markdown_table(const std::vector<Pack>& packs) {
       if (r.host_global_only) names += " (host-global only)";
       std::string from = r.origin == Origin::Container ? "container or foreign namespace" : "anyone";
       if (r.changed_only) from += ", value changed";
+      std::string safe;
+      for (const auto& [n, vals] : r.safe) {
+        std::string alts;
+        for (const auto& v : vals) alts += (alts.empty() ? "" : " or ") + v;
+        safe += (safe.empty() ? "`" : ", `") + n + "` = " + alts;
+      }
       out += "| `" + r.id + "` | " + std::string(severity_name(r.severity)) + " | " +
              (r.technique.empty() ? "-" : r.technique) + " | " + cell(names) + " | " + from +
-             " | " + cell(r.description) + " | " + cell(r.remediation) + " |\n";
+             " | " + cell(safe.empty() ? "-" : safe) + " | " + cell(r.description) + " | " +
+             cell(r.remediation) + " |\n";
     }
   return out;
 }
@@ -215,6 +243,42 @@ size_t Detector::rule_count() const {
   size_t n = 0;
   for (const auto& p : packs_) n += p.rules.size();
   return n;
+}
+
+Detector::Audit Detector::audit(const ReadFn& read, uint64_t time_ns) const {
+  Audit a;
+  for (const auto& p : packs_)
+    for (const auto& r : p.rules) {
+      if (r.severity < min_) continue;
+      for (const auto& [name, values] : r.safe) {
+        auto now = read(name);
+        if (!now) {
+          ++a.absent;
+          continue;
+        }
+        ++a.checked;
+        const std::string v = normalize_value(*now);
+        if (std::find(values.begin(), values.end(), v) != values.end()) continue;
+        std::string want;
+        for (const auto& s : values) want += (want.empty() ? "" : " or ") + s;
+        Event d(Detection{.rule = r.id,
+                          .pack = r.pack,
+                          .severity = std::string(severity_name(r.severity)),
+                          .technique = r.technique,
+                          .description = r.description,
+                          .remediation = r.remediation,
+                          .sysctl = name,
+                          .trigger = "check",
+                          .value = *now,
+                          .result = "unsafe (safe: " + want + ")"});
+        d.time_ns = time_ns;
+        a.detections.push_back(std::move(d));
+      }
+    }
+  std::stable_sort(a.detections.begin(), a.detections.end(), [](const Event& x, const Event& y) {
+    return *parse_severity(x.as<Detection>().severity) > *parse_severity(y.as<Detection>().severity);
+  });
+  return a;
 }
 
 std::vector<Event> Detector::match(const Event& e) const {

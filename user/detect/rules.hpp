@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct Rule {
   bool host_global_only = false;     // "scope": "host_global"
   Origin origin = Origin::Any;
   bool changed_only = false;  // a completed write must change the value
+  // "safe": the values each named sysctl may hold (whitespace-normalised);
+  // `check --rules` reports a sysctl holding any other value.
+  std::vector<std::pair<std::string, std::vector<std::string>>> safe;
 };
 
 struct Pack {
@@ -57,6 +61,15 @@ class Detector {
   // The detection events `e` causes (one per matching rule, worst first);
   // nothing for other event types or below the minimum severity.
   std::vector<Event> match(const Event& e) const;
+  // `check --rules`: one detection (trigger "check") per sysctl of a rule's
+  // "safe" list that holds another value now. `read` gives a sysctl's value,
+  // nullopt when it does not exist here (skipped, counted in `absent`).
+  using ReadFn = std::function<std::optional<std::string>(const std::string&)>;
+  struct Audit {
+    std::vector<Event> detections;
+    size_t checked = 0, absent = 0;
+  };
+  Audit audit(const ReadFn& read, uint64_t time_ns) const;
   const std::vector<Pack>& packs() const { return packs_; }
   size_t rule_count() const;
 

@@ -31,7 +31,7 @@ DecodeStatus NetnsCreate::decode(const RawRecord& raw, NetnsCreate& p, Event& e)
   static constexpr const char* kVia[] = {"unknown", "clone", "clone3", "unshare", "setns"};
   p.via = r->via < std::size(kVia) ? kVia[r->via] : "unknown";
   p.userns = r->userns;
-  // Rare (namespace births) and ~12 KiB: copied once so that the birth
+  // Rare (namespace births) and 19,832 bytes (sizeof): copied once so that the birth
   // decoder (netns/births.cpp) works on the event, not the ring buffer.
   if (raw.len >= sizeof(ss_netns_create_event))
     p.snapshot = std::make_shared<const ss_netns_create_event>(*r);

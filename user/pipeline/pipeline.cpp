@@ -64,7 +64,7 @@ void Pipeline::on_event(Event& e) {
   if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
     if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
     if (!births_->fill(*b->snapshot, *b)) return;
-    b->snapshot.reset();  // decoded: the 12 KiB copy is not needed any more
+    b->snapshot.reset();  // decoded: the 19.4 KiB copy is not needed any more
   }
   if (auto* b = e.get_if<SysctlBlocked>(); b && b->cmdline_unread) {
     // The kernel could not read the argument pages: best effort from /proc.
