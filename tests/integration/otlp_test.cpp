@@ -345,3 +345,30 @@ TEST(Otlp, BadOtlpOptionsAreOneLineErrors) {
   EXPECT_NE(r.err.find("--otlp-protocol must be http/protobuf or http/json"), std::string::npos)
       << r.err;
 }
+
+// A detection's rule severity is the record's: high -> 17 (ERROR), the
+// rule's word as the text, the same body as the stream.
+TEST(Otlp, DetectionCarriesItsRuleSeverity) {
+  Receiver rx;
+  ASSERT_GT(rx.port(), 0) << rx.stderr_text();
+  SysctlGuard g("kernel.kptr_restrict");
+  Tracer t({"--sysctl", "kernel.kptr_restrict", "--rules", "hardening", "--otlp-endpoint",
+            rx.url()});
+  ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
+  g.set(g.original() == "1" ? "2" : "1");
+  ASSERT_TRUE(t.wait_for([](const Json& e) { return e["event"] == "detection"; }))
+      << t.stderr_text();
+  auto events = t.stop();
+  auto recs = rx.records();
+  ASSERT_EQ(recs.size(), events.size()) << rx.stderr_text();
+  size_t detections = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(Json::parse(recs[i]["body"].get<std::string>()), events[i]);
+    if (events[i]["event"] != "detection") continue;
+    ++detections;
+    EXPECT_EQ(events[i]["rule"], "hardening.kernel_pointers");
+    EXPECT_EQ(recs[i]["severity_number"], 17);
+    EXPECT_EQ(recs[i]["severity_text"], "high");
+  }
+  EXPECT_EQ(detections, 1u);
+}
