@@ -116,13 +116,6 @@ TEST(DetectE2E, HostKptrRestrictChangeIsHardening) {
 
 namespace {
 
-std::vector<Json> lines_of(const std::string& out) {
-  std::vector<Json> v;
-  std::istringstream in(out);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) v.push_back(Json::parse(l));
-  return v;
-}
 
 std::vector<Json> about(const std::vector<Json>& evs, const std::string& sysctl) {
   return select(evs, [&](const Json& e) { return is_event(e, "detection", sysctl); });
@@ -136,7 +129,7 @@ TEST(DetectE2E, CheckRulesReportsAHostValueOutsideTheSafeOnes) {
   g.set("0");
   auto r = run({binary(), "check", "--rules", "hardening", "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
-  auto d = about(lines_of(r.out), "kernel.kptr_restrict");
+  auto d = about(json_lines(r.out), "kernel.kptr_restrict");
   ASSERT_EQ(d.size(), 1u) << r.out;
   EXPECT_EQ(d[0]["rule"], "hardening.kernel_pointers");
   EXPECT_EQ(d[0]["severity"], "high");
@@ -149,7 +142,7 @@ TEST(DetectE2E, CheckRulesReportsAHostValueOutsideTheSafeOnes) {
 
   g.set("1");
   r = run({binary(), "check", "--rules", "hardening", "-o", "json"});
-  EXPECT_TRUE(about(lines_of(r.out), "kernel.kptr_restrict").empty()) << r.out;
+  EXPECT_TRUE(about(json_lines(r.out), "kernel.kptr_restrict").empty()) << r.out;
 }
 
 // A team's pack, judged in a fresh netns (keepalive 7200 at birth): exit 0
@@ -169,7 +162,7 @@ TEST(DetectE2E, CheckRulesWithAUserPackInAPrivateNetns) {
   EXPECT_EQ(r.out, "");
   r = run({"unshare", "-n", binary(), "check", "--rules", pack("60"), "-o", "json"});
   EXPECT_EQ(r.status, 1) << r.err;
-  auto evs = lines_of(r.out);
+  auto evs = json_lines(r.out);
   ASSERT_EQ(evs.size(), 1u) << r.out;
   EXPECT_EQ(evs[0]["rule"], "team.keepalive");
   EXPECT_EQ(evs[0]["value"], "7200");

@@ -50,14 +50,6 @@ std::set<uint64_t> bpf_ids_of(const std::string& kind, pid_t pid) {
   return ids;
 }
 
-std::vector<Json> json_lines(const std::string& text) {
-  std::vector<Json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(Json::parse(line));  // throws on a non-JSON line
-  return out;
-}
 }  // namespace
 
 TEST(Image, RunsUnderDockerLikeTheDaemonSet) {

@@ -133,6 +133,10 @@ class SysctlGuard {
 };
 
 std::string read_sysctl(const std::string& dotted_name);  // host netns, no trailing newline
+// A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it).
+int free_port();
+// One JSON value per non-empty line.
+std::vector<Json> json_lines(const std::string& text);
 
 // Where cgroup2 is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified).
 std::string cgroup2_mount();

@@ -37,7 +37,8 @@ std::string slurp(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-std::vector<Json> json_lines(const std::string& text) {
+// Complete lines only: the receiver may be writing the last one.
+std::vector<Json> complete_json_lines(const std::string& text) {
   std::vector<Json> v;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -82,7 +83,7 @@ class Receiver {
   }
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<Json> records() const { return json_lines(slurp(out_)); }
+  std::vector<Json> records() const { return complete_json_lines(slurp(out_)); }
   std::string stderr_text() const { return slurp(err_); }
 
  private:
@@ -92,17 +93,6 @@ class Receiver {
   std::string out_, err_;
 };
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // "2026-12-05T17:12:06.031844028Z" -> ns since the epoch, as a decimal string.
 std::string rfc3339_ns(const std::string& t) {

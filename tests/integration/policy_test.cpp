@@ -25,13 +25,6 @@ std::string write_policy(const TempDir& d, const std::string& name, const std::s
   return p;
 }
 
-std::vector<Json> json_lines(const std::string& out) {
-  std::vector<Json> v;
-  std::istringstream in(out);
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty()) v.push_back(Json::parse(l));
-  return v;
-}
 
 std::string random_suffix() {
   std::random_device rd;

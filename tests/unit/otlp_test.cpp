@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "export/otlp.hpp"
+#include "harness.hpp"
 
 using namespace sysctlscope::exporter;
 using namespace std::chrono_literals;
@@ -108,18 +109,6 @@ OtlpConfig fast(OtlpUrl url) {
   return c;
 }
 
-// A loopback port nothing listens on: connections are refused at once.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 LogItem item(int i) {
   return {1000u + static_cast<uint64_t>(i), R"({"event":"sysctl_read","sysctl":"x"})"};
@@ -166,7 +155,7 @@ TEST(OtlpExporter, ARejectedBatchIsDroppedAndCounted) {
 }
 
 TEST(OtlpExporter, NoReceiverMeansRetriesExhaustedNotSilence) {
-  const int port = closed_port();
+  const int port = sstest::free_port();
   OtlpExporter ex(fast({"http://127.0.0.1:" + std::to_string(port), "/v1/logs"}));
   for (int i = 0; i < 5; ++i) ex.enqueue(item(i));
   std::this_thread::sleep_for(1s);  // > batch delay + retry budget
@@ -177,7 +166,7 @@ TEST(OtlpExporter, NoReceiverMeansRetriesExhaustedNotSilence) {
 }
 
 TEST(OtlpExporter, AFullQueueDropsTheExcessAndShutdownCountsTheRest) {
-  const int port = closed_port();
+  const int port = sstest::free_port();
   OtlpConfig c = fast({"http://127.0.0.1:" + std::to_string(port), "/v1/logs"});
   c.queue_max = 2;
   c.batch_max = 2;
