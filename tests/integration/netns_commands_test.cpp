@@ -241,6 +241,9 @@ TEST(NetnsCommands, ExplainNetSysctl) {
   EXPECT_EQ(e["kubernetes"]["namespace"], "net");
   EXPECT_EQ(e["kubernetes"]["safe"], true);
   EXPECT_EQ(e["kubernetes"]["safe_since"], "1.29");
+  EXPECT_EQ(e["kubernetes"]["safe_kernel"], "4.5");
+  EXPECT_NE(e["how_to_set"].dump().find("safe since Kubernetes 1.29 on kernel 4.5 or newer"),
+            std::string::npos);
   EXPECT_EQ(e["runc"]["allowed"], true);
   EXPECT_EQ(e["per_container"], true);
   EXPECT_EQ(e["host_value"], read_sysctl("net.ipv4.tcp_keepalive_time"));
@@ -337,7 +340,13 @@ TEST(NetnsCommands, ExplainTextOutput) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.rfind("kernel.shm_rmid_forced\n", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("namespace:      ipc"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("safe since 1.4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("safe since Kubernetes 1.4\n"), std::string::npos) << r.out;
+  // A master/v1.37 addition: both versions on the kubernetes line.
+  r = run({binary(), "explain", "net.ipv4.tcp_notsent_lowat", "-o", "text"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("net-namespaced, safe since Kubernetes 1.37, needs kernel 4.6+"),
+            std::string::npos)
+      << r.out;
 }
 
 // The devconf_inherit_init_net rule against the kernel: with the host's

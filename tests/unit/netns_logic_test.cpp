@@ -246,6 +246,47 @@ TEST(NetnsClassify, KubernetesRules) {
   EXPECT_FALSE(k8s_rule("net.core.somaxconn").safe_since.has_value());
   EXPECT_EQ(k8s_rule("kernel.hostname").ns, SysctlScope::Global);
   EXPECT_EQ(k8s_rule("vm.swappiness").ns, SysctlScope::Global);
+  EXPECT_EQ(k8s_rule("net.ipv4.tcp_keepalive_time").safe_kernel, S("4.5"));
+  EXPECT_FALSE(k8s_rule("net.ipv4.tcp_syncookies").safe_kernel.has_value());
+}
+
+// The kubelet's safe set (pkg/kubelet/sysctl/safe_sysctls.go as of v1.37 and
+// master; versions from each entry's PR and pkg/util/kernel/constants.go).
+TEST(NetnsClassify, KubernetesSafeSetIsTheKubeletsAsOf137) {
+  struct Want {
+    const char* name;
+    const char* since;
+    const char* kernel;  // "" = none named
+  };
+  const Want want[] = {
+      {"kernel.shm_rmid_forced", "1.4", ""},
+      {"net.ipv4.ip_local_port_range", "1.4", ""},
+      {"net.ipv4.tcp_syncookies", "1.4", ""},
+      {"net.ipv4.ping_group_range", "1.18", ""},
+      {"net.ipv4.ip_unprivileged_port_start", "1.22", ""},
+      {"net.ipv4.ip_local_reserved_ports", "1.27", "3.16"},
+      {"net.ipv4.tcp_keepalive_time", "1.29", "4.5"},
+      {"net.ipv4.tcp_fin_timeout", "1.29", "4.6"},
+      {"net.ipv4.tcp_keepalive_intvl", "1.29", "4.5"},
+      {"net.ipv4.tcp_keepalive_probes", "1.29", "4.5"},
+      {"net.ipv4.tcp_rmem", "1.32", "4.15"},
+      {"net.ipv4.tcp_wmem", "1.32", "4.15"},
+      {"net.ipv4.tcp_slow_start_after_idle", "1.37", "4.15"},
+      {"net.ipv4.tcp_notsent_lowat", "1.37", "4.6"},
+  };
+  const auto set = k8s_safe_set();
+  ASSERT_EQ(set.size(), std::size(want));
+  for (size_t i = 0; i < set.size(); ++i) {
+    SCOPED_TRACE(want[i].name);
+    EXPECT_EQ(set[i].name, want[i].name);
+    EXPECT_EQ(set[i].since, want[i].since);
+    EXPECT_EQ(set[i].kernel.value_or(""), want[i].kernel);
+    // k8s_rule agrees with the table, and every entry is namespaced.
+    const K8sRule r = k8s_rule(set[i].name);
+    EXPECT_EQ(r.safe_since, set[i].since);
+    EXPECT_EQ(r.safe_kernel, set[i].kernel);
+    EXPECT_NE(r.ns, SysctlScope::Global);
+  }
 }
 
 TEST(NetnsClassify, Suggestions) {

@@ -408,3 +408,36 @@ TEST(PolicySystemd, FilesSortByNameAcrossDirectories) {
   auto p = Policy::load({d.path() + "/etc", d.path() + "/usr"});
   EXPECT_EQ(p.rule_for("kernel.sysrq", true, {})->expected, "1");
 }
+
+TEST(PolicySystemd, SameNameInAnEarlierDirectoryReplacesTheWholeFile) {
+  // conf-files.c: one file per name, the first directory's; nothing of the
+  // vendor file is read (not a merge of the two).
+  sstest::TempDir d;
+  namespace fs = std::filesystem;
+  for (auto sub : {"/etc", "/run", "/usr"}) fs::create_directories(d.path() + sub);
+  write_file(d.path() + "/usr/50-a.conf", "kernel.sysrq = 0\nkernel.panic = 5\n");
+  write_file(d.path() + "/run/50-a.conf", "kernel.sysrq = 2\n");
+  write_file(d.path() + "/etc/50-a.conf", "kernel.sysrq = 1\n");
+  auto p = Policy::load({d.path() + "/etc", d.path() + "/run", d.path() + "/usr"});
+  ASSERT_NE(p.rule_for("kernel.sysrq", true, {}), nullptr);
+  EXPECT_EQ(p.rule_for("kernel.sysrq", true, {})->expected, "1");
+  EXPECT_EQ(p.rule_for("kernel.panic", true, {}), nullptr);
+  // Without the /etc file, /run's wins over /usr's.
+  fs::remove(d.path() + "/etc/50-a.conf");
+  auto q = Policy::load({d.path() + "/etc", d.path() + "/run", d.path() + "/usr"});
+  EXPECT_EQ(q.rule_for("kernel.sysrq", true, {})->expected, "2");
+}
+
+TEST(PolicySystemd, ExplicitNameInAnEarlierFileBeatsALaterGlob) {
+  // apply_all(): globs are applied skipping every name that has an explicit
+  // entry, whichever file comes later.
+  sstest::TempDir d;
+  namespace fs = std::filesystem;
+  fs::create_directories(d.path() + "/etc");
+  fs::create_directories(d.path() + "/usr");
+  write_file(d.path() + "/usr/10-explicit.conf", "net.ipv4.conf.all.rp_filter = 2\n");
+  write_file(d.path() + "/etc/90-glob.conf", "net.ipv4.conf.*.rp_filter = 0\n");
+  auto p = Policy::load({d.path() + "/etc", d.path() + "/usr"});
+  EXPECT_EQ(p.rule_for("net.ipv4.conf.all.rp_filter", true, {})->expected, "2");
+  EXPECT_EQ(p.rule_for("net.ipv4.conf.default.rp_filter", true, {})->expected, "0");
+}

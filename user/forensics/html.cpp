@@ -254,7 +254,10 @@ std::string render_html(const Report& r) {
       // A write that did not (or may not) take effect shows what was
       // attempted, never a new value.
       std::string now = t.kind != "write" ? html_escape(t.detail)
-                        : t.applied()     ? html_escape(t.value)
+                        : t.applied()     ? html_escape(t.stored.empty() ? t.value : t.stored)
+                        : !t.stored.empty()
+                            ? html_escape(t.stored) + ", refused after storing part of: " +
+                                  html_escape(t.value)
                         : t.result == "unknown"
                             ? "<i>unknown</i>, attempted: " + html_escape(t.value)
                             : "<i>unchanged</i>, refused: " + html_escape(t.value);

@@ -179,8 +179,10 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
     if (e->netns_container && e->netns) owners.emplace(e->netns, *e->netns_container);
     std::string value, by;
     if (const auto* w = e->get_if<SysctlWrite>()) {
-      if (!w->result.ok()) continue;
-      value = w->value;
+      // What the kernel holds: `stored` when it is not the text written
+      // (0x10 held as 16) or a failed vector write kept its first elements.
+      if (!w->result.ok() && w->stored.empty()) continue;
+      value = w->stored.empty() ? w->value : w->stored;
       by = e->comm + "[" + std::to_string(e->pid) + "]";
     } else if (const auto* rd = e->get_if<SysctlRead>()) {
       if (rd->truncated || rd->value_error) continue;
@@ -353,20 +355,25 @@ Report build_report(const Recording& rec) {
       t.old_value = w->old_value;
       t.value = w->value;
       t.result = to_string(w->result);
+      t.stored = w->stored;
       t.failed = SysctlWrite::failed(*w);
       g.writes++;
       if (t.failed) g.failed_writes++;
       // Only an `ok` write changed the value: a refused write is a finding
       // of its own, an unknown one is shown as unknown, neither as drift.
-      if (t.applied()) {
-        last[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+      // A refused vector write that stored its first elements (`stored`)
+      // did change it: a failed write and drift both.
+      const std::string held = w->stored.empty() ? w->value : w->stored;
+      if (t.applied() || (t.failed && !w->stored.empty())) {
+        last[{scope, sysctl}] = Last{held, t.who + " at " + hms(e.time_ns), e.time_ns, true};
         unknown.erase({scope, sysctl});
       } else if (w->result.unknown()) {
         unknown[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
-        r.unknown_writes.push_back(t);
-      } else {
-        r.failed_writes.push_back(t);
       }
+      if (w->result.unknown())
+        r.unknown_writes.push_back(t);
+      else if (t.failed)
+        r.failed_writes.push_back(t);
       add_row(std::move(t));
     } else if (const auto* bl = e.get_if<SysctlBlocked>()) {
       TimelineRow t = timeline_row();
@@ -524,6 +531,7 @@ std::string render_json(const Report& r) {
       x["old_value"] = t.old_value;
       x["value"] = t.value;
       x["applied"] = t.result == "unknown" ? json(nullptr) : json(t.applied());
+      if (!t.stored.empty()) x["stored"] = t.stored;
     } else {
       x["detail"] = t.detail;
     }
@@ -637,9 +645,13 @@ std::string render_text(const Report& r) {
     std::string s = "  " + hms(t.time_ns) + "  " + (t.kind == "write" ? "WRITE  " : "BLOCKED") +
                     "  " + ts(t.who) + "  in " + ts(t.where) + "  " + ts(t.sysctl);
     if (t.applied())
-      s += ": " + ts(t.old_value) + " -> " + ts(t.value) + " [ok]";
+      s += ": " + ts(t.old_value) + " -> " + ts(t.value) +
+           (t.stored.empty() ? "" : " (stored " + ts(t.stored) + ")") + " [ok]";
     else if (t.kind == "write" && t.result == "unknown")
       s += ": wrote " + ts(t.value) + " (was " + ts(t.old_value) + "), outcome unknown [unknown]";
+    else if (t.kind == "write" && !t.stored.empty())
+      s += ": refused " + ts(t.value) + " (was " + ts(t.old_value) + ", stored " + ts(t.stored) +
+           ") [" + ts(t.result) + "]";
     else if (t.kind == "write")
       s += ": refused " + ts(t.value) + " (stays " + ts(t.old_value) + ") [" + ts(t.result) + "]";
     else

@@ -25,6 +25,7 @@ struct TimelineRow {
   std::string sysctl, old_value, value;
   std::string result;  // writes: ok/not_applied/errno/unknown; blocked: errno
   std::string detail;  // blocked: "read_only_mount path=/proc/sys/..."
+  std::string stored;  // writes: the write's `stored` (what the kernel kept), "" = absent
   bool cross_namespace = false;
   bool failed = false;
   // Only a write whose result is `ok` changed the value; every other write

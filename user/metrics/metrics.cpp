@@ -168,27 +168,37 @@ void Metrics::count(const Event& e) {
   const size_t t = index_of(e.type());
   by_type_[t].fetch_add(1, relaxed);
   if (e.cross_namespace) cross_namespace_.fetch_add(1, relaxed);
-  if (const auto* w = e.get_if<SysctlWrite>()) {
-    const WriteOutcome r = w->result;
-    const size_t slot = r.status != WriteStatus::Failed ? status_slot_[static_cast<size_t>(r.status)]
-                        : r.err > 0 && r.err <= kMaxErrno ? errno_slot_[static_cast<size_t>(r.err)]
-                                                          : result_names_.size() - 1;
-    by_result_[slot].fetch_add(1, relaxed);
-  } else if (const auto* b = e.get_if<SysctlBlocked>()) {
-    by_blocked_[static_cast<size_t>(b->blocked_by)].fetch_add(1, relaxed);
-  } else if (const auto* l = e.get_if<Lost>()) {
-    lost_records_.fetch_add(l->count, relaxed);
-  } else if (const auto* d = e.get_if<Detection>()) {
-    // Rare (rules match few events): a lock here costs nothing measurable.
-    std::lock_guard lk(detections_mu_);
-    ++detections_[{d->rule, d->severity}];
-  } else if (const auto* n = e.get_if<NetnsCreate>()) {
-    births_[!n->differs_from_host           ? 2
-            : n->differs_from_host->empty() ? 1
-                                            : 0]
-        .fetch_add(1, relaxed);
-  }
+  std::visit([this](const auto& p) { count_payload(p); }, e.data);
   if (labels_.any()) count_labelled(e);
+}
+
+void Metrics::count_payload(const SysctlWrite& w) {
+  const WriteOutcome r = w.result;
+  const size_t slot = r.status != WriteStatus::Failed ? status_slot_[static_cast<size_t>(r.status)]
+                      : r.err > 0 && r.err <= kMaxErrno ? errno_slot_[static_cast<size_t>(r.err)]
+                                                        : result_names_.size() - 1;
+  by_result_[slot].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::count_payload(const SysctlBlocked& b) {
+  by_blocked_[static_cast<size_t>(b.blocked_by)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::count_payload(const Lost& l) {
+  lost_records_.fetch_add(l.count, std::memory_order_relaxed);
+}
+
+void Metrics::count_payload(const Detection& d) {
+  // Rare (rules match few events): a lock here costs nothing measurable.
+  std::lock_guard lk(detections_mu_);
+  ++detections_[{d.rule, d.severity}];
+}
+
+void Metrics::count_payload(const NetnsCreate& n) {
+  births_[!n.differs_from_host           ? 2
+          : n.differs_from_host->empty() ? 1
+                                         : 0]
+      .fetch_add(1, std::memory_order_relaxed);
 }
 
 size_t Metrics::LabelHash::operator()(const LabelView& v) const {

@@ -104,6 +104,15 @@ class Metrics {
   };
   using Counts = std::array<uint64_t, kEventTypeCount>;
   void count_labelled(const Event& e);
+  // Counters beyond by_type, per type: one overload for each type that has
+  // any (a new type with none adds nothing here); count() visits the payload.
+  template <class T>
+  void count_payload(const T&) {}
+  void count_payload(const SysctlWrite& w);
+  void count_payload(const SysctlBlocked& b);
+  void count_payload(const Lost& l);
+  void count_payload(const Detection& d);
+  void count_payload(const NetnsCreate& n);
   // The id of the event's label set (allocates only for a new set); nullopt
   // when it is new and the series are full.
   std::optional<uint32_t> label_id(const LabelView& v, size_t type);

@@ -121,6 +121,10 @@ struct SysctlWrite {
   std::string value;          // the bytes written, one trailing newline removed
   WriteOutcome result;
   std::optional<WriteResultMode> result_source;  // absent in old recordings
+  // What the kernel stored, when that is neither the written text (ok) nor
+  // the old value (refused): 0x10 stored as 16, a vector refused after its
+  // first elements (model/sysctl_handlers.hpp). "" = absent.
+  std::string stored;
   int64_t file_pos = 0;
   bool old_truncated = false, value_truncated = false;
   bool value_error = false;
@@ -144,6 +148,7 @@ struct SysctlWrite {
     v.flag("value_error", p.value_error);
     v.opt_word("result_source", p.result_source);
     v.opt_num("bytes_written", p.bytes_written);
+    v.opt_bytes("stored", p.stored);
     v.flag("denied", p.denied);
     v.flag("would_deny", p.would_deny);
   }
@@ -154,6 +159,11 @@ struct SysctlWrite {
     r.text(old_value);
     r.lit(" -> ");
     r.text(value);
+    if (!stored.empty()) {
+      r.lit(" (stored ");
+      r.text(stored);
+      r.lit(")");
+    }
     if (value_truncated || old_truncated) r.lit(" [truncated]");
     if (denied) r.lit(" [denied]");
     if (would_deny) r.lit(" [would deny]");

@@ -16,21 +16,32 @@ constexpr std::array<std::string_view, 8> kRuncIpc = {
 
 struct Safe {
   std::string_view name, since;
+  // The first kernel where the sysctl is per netns, where a source names one
+  // (the kubelet's pkg/util/kernel constants, which it checks at start and
+  // drops the entry below; for tcp_rmem/tcp_wmem the commit that namespaced
+  // them, 356d1833, 4.15). "": the kubelet names no minimum.
+  std::string_view kernel;
 };
-// Kubernetes' safe set and the release that added each entry (the first three
-// are the original set from the sysctl feature's introduction in 1.4).
-constexpr std::array<Safe, 12> kK8sSafe = {{{"kernel.shm_rmid_forced", "1.4"},
-                                            {"net.ipv4.ip_local_port_range", "1.4"},
-                                            {"net.ipv4.tcp_syncookies", "1.4"},
-                                            {"net.ipv4.ping_group_range", "1.18"},
-                                            {"net.ipv4.ip_unprivileged_port_start", "1.22"},
-                                            {"net.ipv4.ip_local_reserved_ports", "1.27"},
-                                            {"net.ipv4.tcp_keepalive_time", "1.29"},
-                                            {"net.ipv4.tcp_fin_timeout", "1.29"},
-                                            {"net.ipv4.tcp_keepalive_intvl", "1.29"},
-                                            {"net.ipv4.tcp_keepalive_probes", "1.29"},
-                                            {"net.ipv4.tcp_rmem", "1.32"},
-                                            {"net.ipv4.tcp_wmem", "1.32"}}};
+// Kubernetes' safe set (pkg/kubelet/sysctl/safe_sysctls.go) and the release
+// that added each entry: the first three are the original set of the sysctl
+// feature (1.4); tcp_slow_start_after_idle and tcp_notsent_lowat came with
+// kubernetes/kubernetes#138389 (v1.37, kernels 4.15 and 4.6).
+constexpr std::array<Safe, 14> kK8sSafe = {{
+    {"kernel.shm_rmid_forced", "1.4", ""},
+    {"net.ipv4.ip_local_port_range", "1.4", ""},
+    {"net.ipv4.tcp_syncookies", "1.4", ""},
+    {"net.ipv4.ping_group_range", "1.18", ""},
+    {"net.ipv4.ip_unprivileged_port_start", "1.22", ""},
+    {"net.ipv4.ip_local_reserved_ports", "1.27", "3.16"},
+    {"net.ipv4.tcp_keepalive_time", "1.29", "4.5"},
+    {"net.ipv4.tcp_fin_timeout", "1.29", "4.6"},
+    {"net.ipv4.tcp_keepalive_intvl", "1.29", "4.5"},
+    {"net.ipv4.tcp_keepalive_probes", "1.29", "4.5"},
+    {"net.ipv4.tcp_rmem", "1.32", "4.15"},
+    {"net.ipv4.tcp_wmem", "1.32", "4.15"},
+    {"net.ipv4.tcp_slow_start_after_idle", "1.37", "4.15"},
+    {"net.ipv4.tcp_notsent_lowat", "1.37", "4.6"},
+}};
 }  // namespace
 
 RuncRule runc_rule(std::string_view s) {
@@ -58,8 +69,19 @@ K8sRule k8s_rule(std::string_view s) {
   else if (starts_with(s, "net."))
     r.ns = SysctlScope::Net;
   for (const auto& e : kK8sSafe)
-    if (e.name == s) r.safe_since = std::string(e.since);
+    if (e.name == s) {
+      r.safe_since = std::string(e.since);
+      if (!e.kernel.empty()) r.safe_kernel = std::string(e.kernel);
+    }
   return r;
+}
+
+std::vector<K8sSafeEntry> k8s_safe_set() {
+  std::vector<K8sSafeEntry> out;
+  for (const auto& e : kK8sSafe)
+    out.push_back({std::string(e.name), std::string(e.since),
+                   e.kernel.empty() ? std::nullopt : std::optional(std::string(e.kernel))});
+  return out;
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {

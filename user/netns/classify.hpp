@@ -27,8 +27,18 @@ RuncRule runc_rule(std::string_view dotted);
 struct K8sRule {
   SysctlScope ns = SysctlScope::Global;  // Net, Ipc, or Global (not namespaced: rejected)
   std::optional<std::string> safe_since;  // Kubernetes version that put it in the safe set
+  // The kernel it needs to be safe (per netns), where known: the kubelet
+  // drops an entry with a minimum from its safe set on an older kernel.
+  std::optional<std::string> safe_kernel;
 };
 K8sRule k8s_rule(std::string_view dotted);
+
+// The whole safe set, in the kubelet's order (newest release and master).
+struct K8sSafeEntry {
+  std::string name, since;
+  std::optional<std::string> kernel;
+};
+std::vector<K8sSafeEntry> k8s_safe_set();
 
 size_t edit_distance(std::string_view a, std::string_view b);
 // The `n` names closest to `name` by edit distance (ties: alphabetical).

@@ -216,6 +216,7 @@ Json explain_sysctl(const std::string& raw) {
   kube["namespace"] = k8s.ns == SysctlScope::Global ? Json(nullptr) : Json(std::string(name_of(k8s.ns)));
   kube["safe"] = k8s.safe_since.has_value();
   kube["safe_since"] = k8s.safe_since ? Json(*k8s.safe_since) : Json(nullptr);
+  kube["safe_kernel"] = k8s.safe_kernel ? Json(*k8s.safe_kernel) : Json(nullptr);
   j["kubernetes"] = kube;
 
   // How to set it per container.
@@ -227,7 +228,9 @@ Json explain_sysctl(const std::string& raw) {
     k8s_line =
         "Kubernetes: pod spec.securityContext.sysctls: [{name: " + name + ", value: \"VALUE\"}]";
     if (k8s.safe_since)
-      k8s_line += " (safe since Kubernetes " + *k8s.safe_since + ": allowed by default)";
+      k8s_line += " (safe since Kubernetes " + *k8s.safe_since +
+                  (k8s.safe_kernel ? " on kernel " + *k8s.safe_kernel + " or newer" : "") +
+                  ": allowed by default)";
     else
       k8s_line += " (unsafe: the node's kubelet needs --allowed-unsafe-sysctls=" + name +
                   " and the pod's namespace must permit it)";
@@ -316,8 +319,12 @@ std::string explanation_text(const Json& j) {
   std::string kt = k["namespace"].is_null()
                        ? "not a namespaced sysctl (rejected)"
                        : s(k["namespace"]) + "-namespaced, " +
-                             (k["safe"].get<bool>() ? "safe since " + s(k["safe_since"])
-                                                    : std::string("unsafe"));
+                             (k["safe"].get<bool>()
+                                  ? "safe since Kubernetes " + s(k["safe_since"]) +
+                                        (k["safe_kernel"].is_null()
+                                             ? std::string()
+                                             : ", needs kernel " + s(k["safe_kernel"]) + "+")
+                                  : std::string("unsafe"));
   line("kubernetes:", kt);
   bool first = true;
   for (const auto& h : j["how_to_set"]) {

@@ -83,6 +83,7 @@ void Pipeline::on_event(Event& e) {
     if (it != early_results_.end() && it->second.tid == e.tid) {
       w->result = WriteOutcome::of_syscall(it->second.ret);
       w->result_source = WriteResultMode::Syscall;
+      note_stored(*w);
       early_results_.erase(it);
       admit(std::move(e), true);
       return;
@@ -127,6 +128,7 @@ void Pipeline::apply_result(const WriteResult& r) {
     // (one trailing newline is stripped from it).
     if (r.ret >= 0 && static_cast<uint64_t>(r.ret) < w.new_len && !w.value_truncated)
       w.bytes_written = static_cast<uint64_t>(r.ret);
+    note_stored(w);
     q.ready = true;
     --unready_;
     release();

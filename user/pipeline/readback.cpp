@@ -8,25 +8,65 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "core/fd.hpp"
+#include "model/sysctl_handlers.hpp"
 #include "netns/nsexec.hpp"
 #include "sysctlscope/event.h"
 
 namespace sysctlscope {
 
-WriteOutcome judge_readback(const SysctlWrite& w, const std::optional<std::string>& now) {
+namespace {
+
+// kernel.sysctl_writes_strict decides what a write at an offset does; only
+// such writes need it (rare), so it is read when one is judged.
+int writes_strict(int64_t pos) {
+  if (pos == 0) return 1;
+  auto v = netns::read_sysctl_value("kernel.sysctl_writes_strict");
+  return v.err || v.value.empty() ? 1 : std::atoi(v.value.c_str());
+}
+
+// The bytes the writer passed: `value` lost one trailing newline.
+std::string written_bytes(const SysctlWrite& w) {
+  return w.new_len == w.value.size() + 1 ? w.value + "\n" : w.value;
+}
+
+}  // namespace
+
+WriteOutcome judge_readback(SysctlWrite& w, const std::optional<std::string>& now) {
+  w.stored.clear();
   if (!now || w.value_truncated) return {WriteStatus::Unknown};
   const std::string n = normalize_value(*now), v = normalize_value(w.value);
+  // The handler's own parse decides (0x10 stored as 16, one port of a range,
+  // a vector refused after its first elements): model/sysctl_handlers.hpp.
+  if (!w.old_truncated && !w.value_error)
+    if (auto j = judge_by_handler(w.sysctl, w.old_value, written_bytes(w), w.file_pos,
+                                  writes_strict(w.file_pos), *now)) {
+      if (!j->result.unknown()) {
+        w.stored = j->stored.value_or("");
+        return j->result;
+      }
+      return {n == v ? WriteStatus::Ok : WriteStatus::Unknown};
+    }
   if (n == v) return {WriteStatus::Ok};
   if (!w.old_truncated && !w.value_error) {
     const std::string o = normalize_value(w.old_value);
     if (n == o && o != v) return {WriteStatus::NotApplied};
   }
   return {WriteStatus::Unknown};
+}
+
+void note_stored(SysctlWrite& w) {
+  w.stored.clear();
+  if (w.result.unknown() || w.value_truncated || w.old_truncated || w.value_error)
+    return;
+  w.stored = stored_after_result(w.sysctl, w.old_value, written_bytes(w), w.file_pos,
+                                 writes_strict(w.file_pos), w.result)
+                 .value_or("");
 }
 
 namespace {

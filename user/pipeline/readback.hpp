@@ -21,11 +21,18 @@
 namespace sysctlscope {
 
 
-// The result of `write` given the value read back afterwards: "ok" when it
-// now holds the written value, "not_applied" when it still holds the old one
-// (and that differs from the written one), "unknown" otherwise (nothing read,
-// a truncated value, or changed by someone else since).
-WriteOutcome judge_readback(const SysctlWrite& write, const std::optional<std::string>& now);
+// The result of `write` given the value read back afterwards, as the
+// sysctl's handler decides it (model/sysctl_handlers.hpp): "ok" when it now
+// holds what the handler stores for the written text, "not_applied" when it
+// holds what a refusal leaves (the old value, or a vector's first elements),
+// "unknown" otherwise (nothing read, a truncated value, or changed by
+// someone else since). Sets `write.stored` when the kernel stored something
+// other than the written text (ok) or the old value (refused).
+WriteOutcome judge_readback(SysctlWrite& write, const std::optional<std::string>& now);
+
+// `--write-results syscall`: sets `write.stored` from the errno and the
+// handler's rules, where they determine it.
+void note_stored(SysctlWrite& write);
 
 // How far a net.* read-back may look for the write's netns.
 enum class Reach {

@@ -197,17 +197,20 @@ std::vector<Event> Monitor::judge(const Event& e) {
     const bool host = place == Place::Host;
     const Rule* r = pol_.rule_for(w->sysctl, host, host ? std::nullopt : e.netns_container);
     if (!r || w->value_truncated) return out;
+    // A failed write changed nothing, unless the handler stored part of it
+    // first (a vector refused at its second element: `stored`).
     const bool failed = !w->denied && w->result.failed();
-    if (failed) return out;  // nothing changed
+    if (failed && w->stored.empty()) return out;
+    const std::string& held = w->denied || w->stored.empty() ? w->value : w->stored;
     const bool old_ok = !w->old_truncated && value_satisfies(*r, w->old_value);
-    const bool new_ok = value_satisfies(*r, w->value);
+    const bool new_ok = value_satisfies(*r, held);
     // A refused write changes nothing but is reported: someone tried.
     const bool moved =
-        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(w->value));
+        !new_ok && (w->denied || normalize_value(w->old_value) != normalize_value(held));
     if (!moved && !(new_ok && !old_ok && !w->denied)) return out;
     Event d(SysctlDrift{.sysctl = w->sysctl,
                         .expected = r->expected,
-                        .value = w->value,
+                        .value = held,
                         .policy = r->where(),
                         .cause = "write",
                         .old_value = w->old_value,
