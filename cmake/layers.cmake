@@ -16,5 +16,6 @@ set(SS_LAYERS
   "forensics|core,model,output,policy,detect"
   "metrics|core,model,output"
   "detect|core,model"
-  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect"
+  "export|core,model,output"
+  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect,export"
 )

@@ -69,3 +69,22 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The OTLP test receiver (tests/otlp): OpenTelemetry's own protobuf root from
+# npm, at the versions package-lock.json pins. Node comes from Debian unless
+# a node is already on PATH.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps.sh: node and npm are missing; run as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+otlp_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/otlp
+if [[ ! -f $otlp_dir/node_modules/.package-lock.json ||
+      $otlp_dir/package-lock.json -nt $otlp_dir/node_modules/.package-lock.json ]]; then
+  echo "deps.sh: npm ci in tests/otlp" >&2
+  (cd "$otlp_dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
+fi

@@ -224,6 +224,7 @@ struct RecordArgs {
   std::string cgroup;
   std::string write_results = "readback";
   cli::MetricsArgs metrics;
+  cli::OtlpArgs otlp;
   cli::PolicyOptions policy;
   cli::RulesOptions rules;
 };
@@ -242,6 +243,7 @@ int run_record(const RecordArgs& a, const std::string& btf_file) {
   opt.cgroup = a.cgroup;
   opt.write_results = cli::parse_write_results(a.write_results);
   a.metrics.apply(opt);
+  a.otlp.apply(opt);
   auto pol = a.policy.load();
   opt.policy = pol.get();
   opt.enforce_mode = a.policy.enforce_mode();
@@ -350,6 +352,7 @@ The file format is described in docs/recording.md.)");
                     "Ring buffer size, power of two (default 8M)");
     sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
     a->metrics.add_to(sub);
+    a->otlp.add_to(sub);
     cli::add_policy_options(sub, a->policy);
     cli::add_rules_options(sub, a->rules);
     reg.add(sub, [a, &reg]() { return run_record(*a, reg.btf_file); });

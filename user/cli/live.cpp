@@ -85,6 +85,31 @@ void MetricsArgs::apply(LiveOptions& opt) const {
     throw UsageError("--metrics-label-filter needs --metrics-addr");
 }
 
+void OtlpArgs::add_to(CLI::App* app) {
+  app->add_option("--otlp-endpoint", endpoint,
+                  "Also send every event as an OpenTelemetry log record to this OTLP/HTTP "
+                  "endpoint (http://HOST:4318; /v1/logs is appended unless given); docs/otlp.md");
+  app->add_option("--otlp-protocol", protocol,
+                  "OTLP encoding: http/protobuf (default) or http/json");
+}
+
+void OtlpArgs::apply(LiveOptions& opt) const {
+  auto proto = exporter::parse_otlp_protocol(protocol);
+  if (!proto)
+    throw UsageError("--otlp-protocol must be http/protobuf or http/json, not '" + protocol + "'");
+  if (endpoint.empty()) {
+    if (protocol != "http/protobuf") throw UsageError("--otlp-protocol needs --otlp-endpoint");
+    return;
+  }
+  auto url = exporter::parse_otlp_endpoint(endpoint);
+  if (!url) throw UsageError(std::string(url.error().what()));
+  exporter::OtlpConfig cfg;
+  cfg.url = std::move(*url);
+  cfg.protocol = *proto;
+  cfg.resource = exporter::default_resource();
+  opt.otlp = std::move(cfg);
+}
+
 namespace {
 // kernel_caps() words each lack as "ability (cost)": the ability alone.
 std::string missing_features(const KernelCaps& caps) {
@@ -121,7 +146,29 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     server = std::make_unique<metrics::Server>(*opt.metrics, *counters);
     counting = std::make_unique<metrics::CountingSink>(out, *counters);
   }
-  Sink& sink = counting ? static_cast<Sink&>(*counting) : out;
+  Sink* chain = counting ? static_cast<Sink*>(counting.get()) : &out;
+  // OTLP export: what the output prints, sent by the exporter's own thread.
+  std::unique_ptr<exporter::OtlpExporter> otlp;
+  std::unique_ptr<exporter::OtlpSink> otlp_sink;
+  if (opt.otlp) {
+    otlp = std::make_unique<exporter::OtlpExporter>(*opt.otlp);
+    otlp_sink = std::make_unique<exporter::OtlpSink>(*chain, *otlp);
+    chain = otlp_sink.get();
+    if (counters) counters->set_extra([ex = otlp.get()] { return ex->render_prometheus(); });
+  }
+  // Whatever way run_live ends, the exporter's counters leave /metrics
+  // before it goes, and its summary reaches stderr.
+  struct OtlpScope {
+    metrics::Metrics* m;
+    exporter::OtlpExporter* ex;
+    ~OtlpScope() {
+      if (!ex) return;
+      ex->shutdown();
+      std::fprintf(stderr, "%s\n", ex->summary().c_str());
+      if (m) m->set_extra({});
+    }
+  } otlp_scope{counters.get(), otlp.get()};
+  Sink& sink = *chain;
   adopt_host_namespaces();
 
   TracerConfig cfg;
@@ -267,6 +314,9 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
   pipe.expire_writes(boot_ns(), true);
   pipe.on_lost_total(tracer.lost_total(), epoch_ns());
   sink.flush();
+  // Deliver what is queued (bounded by the shutdown budget) while /metrics
+  // still answers, so the final counts can be scraped.
+  if (otlp) otlp->shutdown();
   if (server) server->set_healthy(false);
   if (counters) counters->publish(true);
   spdlog::debug("{} records from the kernel", pipe.stats().records);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "detect/rules.hpp"
+#include "export/otlp.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
 #include "model/filter.hpp"
@@ -35,6 +36,7 @@ struct LiveOptions {
   std::optional<metrics::Endpoint> metrics;  // --metrics-addr
   metrics::LabelFilter metrics_labels;       // --metrics-label-filter
   std::string btf_file;                      // --btf ("": the running kernel's)
+  std::optional<exporter::OtlpConfig> otlp;  // --otlp-endpoint
 };
 
 // --metrics-addr / --metrics-label-filter on `trace` and `record`.
@@ -43,6 +45,13 @@ struct MetricsArgs {
   void add_to(CLI::App* app);
   // Validates into `opt` (throws UsageError).
   void apply(LiveOptions& opt) const;
+};
+
+// --otlp-endpoint / --otlp-protocol on `trace` and `record` (docs/otlp.md).
+struct OtlpArgs {
+  std::string endpoint, protocol = "http/protobuf";
+  void add_to(CLI::App* app);
+  void apply(LiveOptions& opt) const;  // throws UsageError
 };
 
 inline constexpr const char* kWriteResultsHelp =

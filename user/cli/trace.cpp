@@ -19,6 +19,7 @@ struct TraceArgs {
   std::string cgroup;
   std::string write_results = "readback";
   MetricsArgs metrics;
+  OtlpArgs otlp;
   PolicyOptions policy;
   RulesOptions rules;
 };
@@ -49,6 +50,7 @@ void register_trace(CLI::App& app, Registry& reg) {
                   "Ring buffer size, power of two (default 8M)");
   sub->add_option("--write-results", args->write_results, kWriteResultsHelp);
   args->metrics.add_to(sub);
+  args->otlp.add_to(sub);
   add_policy_options(sub, args->policy);
   add_rules_options(sub, args->rules);
   reg.add(sub, [args, &reg]() {
@@ -63,6 +65,7 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.cgroup = args->cgroup;
     opt.write_results = parse_write_results(args->write_results);
     args->metrics.apply(opt);
+    args->otlp.apply(opt);
     auto pol = args->policy.load();
     opt.policy = pol.get();
     opt.enforce_mode = args->policy.enforce_mode();

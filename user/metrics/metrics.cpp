@@ -273,6 +273,11 @@ void Metrics::set_prog_stats(std::function<std::vector<ProgStat>()> fn) {
   prog_stats_ = std::move(fn);
 }
 
+void Metrics::set_extra(std::function<std::string()> fn) {
+  std::lock_guard lk(prog_mu_);
+  extra_ = std::move(fn);
+}
+
 std::string Metrics::render() const {
   constexpr auto relaxed = std::memory_order_relaxed;
   std::string out;
@@ -374,6 +379,10 @@ std::string Metrics::render() const {
          "Always 1: the version, the running kernel and the kernel abilities it lacks.");
   sample(out, "sysctlscope_build_info",
          {{"version", kVersion}, {"kernel", kernel_}, {"missing_features", missing_}}, 1);
+  {
+    std::lock_guard lk(prog_mu_);
+    if (extra_) out += extra_();
+  }
   return out;
 }
 

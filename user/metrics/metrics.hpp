@@ -71,6 +71,9 @@ class Metrics {
   // clear_prog_stats() waits for a scrape using it to finish.
   void set_prog_stats(std::function<std::vector<ProgStat>()> fn);
   void clear_prog_stats() { set_prog_stats({}); }
+  // More exposition text appended to each scrape while set (the OTLP
+  // exporter's counters: another layer's, rendered by it); cleared alike.
+  void set_extra(std::function<std::string()> fn);
 
   // The Prometheus text exposition (format 0.0.4).
   std::string render() const;
@@ -154,6 +157,7 @@ class Metrics {
   std::string kernel_, missing_;
   mutable std::mutex prog_mu_;
   std::function<std::vector<ProgStat>()> prog_stats_;
+  std::function<std::string()> extra_;
 };
 
 // Prometheus label value escaping (backslash, double quote, newline).

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "export/otlp.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "sysctlscope_version.hpp"
+
+namespace sysctlscope::exporter {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::optional<OtlpProtocol> parse_otlp_protocol(std::string_view s) {
+  if (s == "http/protobuf") return OtlpProtocol::Protobuf;
+  if (s == "http/json") return OtlpProtocol::Json;
+  return std::nullopt;
+}
+
+Expected<OtlpUrl> parse_otlp_endpoint(std::string_view endpoint) {
+  constexpr std::string_view kHttp = "http://";
+  if (endpoint.substr(0, 8) == "https://")
+    return Error("--otlp-endpoint", std::string(endpoint), 0,
+                 "https is not supported: send to a local collector over http "
+                 "(http://HOST:4318)");
+  if (endpoint.substr(0, kHttp.size()) != kHttp)
+    return Error("--otlp-endpoint", std::string(endpoint), 0,
+                 "must be an http:// URL, e.g. http://otel-collector:4318");
+  std::string_view rest = endpoint.substr(kHttp.size());
+  size_t slash = rest.find('/');
+  std::string_view host = rest.substr(0, slash);
+  if (host.empty() || host.find_first_of("?#@ ") != std::string_view::npos)
+    return Error("--otlp-endpoint", std::string(endpoint), 0, "no host in the URL");
+  OtlpUrl u;
+  u.base = std::string(kHttp) + std::string(host);
+  std::string path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
+  if (path.find_first_of("?#") != std::string::npos)
+    return Error("--otlp-endpoint", std::string(endpoint), 0, "a query or fragment is not allowed");
+  constexpr std::string_view kSignal = "/v1/logs";
+  if (path.size() >= kSignal.size() && path.compare(path.size() - kSignal.size(), kSignal.size(),
+                                                    kSignal) == 0) {
+    u.path = path;
+  } else {
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    u.path = path + std::string(kSignal);
+  }
+  return u;
+}
+
+Attributes default_resource() {
+  Attributes a = {{"service.name", "sysctlscope"}, {"service.version", kVersion}};
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0]) a.emplace_back("host.name", host);
+  for (const char* var : {"K8S_NODE_NAME", "NODE_NAME"}) {
+    if (const char* v = std::getenv(var); v && *v) {
+      a.emplace_back("k8s.node.name", v);
+      break;
+    }
+  }
+  return a;
+}
+
+std::pair<int, std::string_view> otlp_severity(std::string_view s) {
+  // SeverityNumber ranges of the logs data model: INFO 9, WARN 13, ERROR 17,
+  // FATAL 21; the text keeps the rule's own word.
+  if (s == "low") return {13, "low"};
+  if (s == "medium") return {15, "medium"};
+  if (s == "high") return {17, "high"};
+  if (s == "critical") return {21, "critical"};
+  if (s == "info") return {9, "info"};
+  return {9, "INFO"};
+}
+
+std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds initial,
+                                        std::chrono::milliseconds max) {
+  auto d = initial;
+  for (int i = 0; i < attempt && d < max; ++i) d *= 2;
+  return std::min(d, max);
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v) {
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty() || v.size() > 6) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;  // an HTTP date: use our own backoff
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return std::chrono::milliseconds(n * 1000);
+}
+
+bool retryable_status(int status) { return status == 429 || (status >= 500 && status <= 599); }
+
+std::string_view drop_reason_name(DropReason r) {
+  switch (r) {
+    case DropReason::QueueFull: return "queue_full";
+    case DropReason::Rejected: return "rejected";
+    case DropReason::RetriesExhausted: return "retries_exhausted";
+    case DropReason::Shutdown: return "shutdown";
+    case DropReason::kCount: break;
+  }
+  return "?";
+}
+
+uint64_t ExportStats::dropped_total() const {
+  uint64_t t = 0;
+  for (auto v : dropped) t += v;
+  return t;
+}
+
+// ---- encoding -------------------------------------------------------------
+//
+// Protobuf by hand: Debian 12 packages no OTLP C++ library, and these few
+// messages need only varints, fixed64 and length-delimited fields. Field
+// numbers are those of opentelemetry-proto (collector/logs/v1,
+// logs/v1/logs.proto, common/v1/common.proto, resource/v1/resource.proto).
+// The test suite decodes the result with OpenTelemetry's own protobuf root.
+namespace {
+
+namespace pb {
+void varint(std::string& o, uint64_t v) {
+  while (v >= 0x80) {
+    o.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  o.push_back(static_cast<char>(v));
+}
+void tag(std::string& o, uint32_t field, uint32_t wire) { varint(o, (field << 3) | wire); }
+void bytes(std::string& o, uint32_t field, std::string_view v) {
+  tag(o, field, 2);
+  varint(o, v.size());
+  o.append(v);
+}
+void fixed64(std::string& o, uint32_t field, uint64_t v) {
+  tag(o, field, 1);
+  for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void uint(std::string& o, uint32_t field, uint64_t v) {
+  tag(o, field, 0);
+  varint(o, v);
+}
+}  // namespace pb
+
+// AnyValue: string_value 1, bool_value 2, int_value 3, double_value 4.
+// KeyValue: key 1, value 2.
+struct Attr {
+  std::string key;
+  nlohmann::json value;  // string, boolean, integer or float
+};
+
+void pb_any(std::string& o, const nlohmann::json& v) {
+  if (v.is_string()) {
+    pb::bytes(o, 1, v.get_ref<const std::string&>());
+  } else if (v.is_boolean()) {
+    pb::uint(o, 2, v.get<bool>() ? 1 : 0);
+  } else if (v.is_number_integer()) {
+    pb::uint(o, 3, static_cast<uint64_t>(v.get<int64_t>()));
+  } else {
+    double d = v.get<double>();
+    uint64_t bits;
+    static_assert(sizeof bits == sizeof d);
+    std::memcpy(&bits, &d, sizeof d);
+    pb::tag(o, 4, 1);
+    for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+  }
+}
+
+void pb_kv(std::string& o, uint32_t field, std::string_view key, const nlohmann::json& v) {
+  std::string kv, any;
+  pb::bytes(kv, 1, key);
+  pb_any(any, v);
+  pb::bytes(kv, 2, any);
+  pb::bytes(o, field, kv);
+}
+
+// What one record carries besides its body (docs/otlp.md).
+struct Record {
+  std::vector<Attr> attrs;
+  int severity = 9;
+  std::string_view severity_text = "INFO";
+};
+
+void add_if(std::vector<Attr>& a, const char* key, const nlohmann::json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it != obj.end() && (it->is_string() || it->is_number() || it->is_boolean()))
+    a.push_back({key, *it});
+}
+
+Record describe(const std::string& line) {
+  Record r;
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return r;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& k = it.key();
+    const auto& v = it.value();
+    if (k == "time") continue;  // the record's time_unix_nano
+    if (k == "event") {
+      r.attrs.push_back({"sysctlscope.event", v});
+    } else if (k == "proc" && v.is_object()) {
+      add_if(r.attrs, "process.pid", v, "pid");
+      add_if(r.attrs, "thread.id", v, "tid");
+      add_if(r.attrs, "process.parent_pid", v, "ppid");
+      add_if(r.attrs, "process.executable.name", v, "comm");
+      add_if(r.attrs, "process.user.id", v, "uid");
+    } else if (k == "cgroup" && v.is_object()) {
+      add_if(r.attrs, "sysctlscope.cgroup.id", v, "id");
+      add_if(r.attrs, "sysctlscope.cgroup.path", v, "path");
+    } else if (k == "container" && v.is_object()) {
+      add_if(r.attrs, "container.id", v, "id");
+      add_if(r.attrs, "container.name", v, "name");
+      add_if(r.attrs, "container.runtime.name", v, "runtime");
+      add_if(r.attrs, "k8s.pod.name", v, "pod");
+      add_if(r.attrs, "k8s.namespace.name", v, "namespace");
+      add_if(r.attrs, "k8s.pod.uid", v, "pod_uid");
+    } else if (v.is_string() || v.is_number() || v.is_boolean()) {
+      // The type's own scalar fields (sysctl, old_value, result, ...);
+      // objects and arrays stay in the body only.
+      r.attrs.push_back({"sysctlscope." + k, v});
+      if (k == "severity" && v.is_string()) {
+        auto [n, t] = otlp_severity(v.get_ref<const std::string&>());
+        r.severity = n;
+        r.severity_text = t;
+      }
+    }
+  }
+  return r;
+}
+
+std::string encode_protobuf(const Attributes& resource, const std::vector<LogItem>& batch,
+                            uint64_t observed_ns) {
+  // Resource: attributes 1.
+  std::string res;
+  for (const auto& [k, v] : resource) pb_kv(res, 1, k, v);
+  // InstrumentationScope: name 1, version 2.
+  std::string scope;
+  pb::bytes(scope, 1, "sysctlscope");
+  pb::bytes(scope, 2, kVersion);
+  // ScopeLogs: scope 1, log_records 2.
+  std::string scope_logs;
+  pb::bytes(scope_logs, 1, scope);
+  std::string rec;
+  for (const auto& item : batch) {
+    Record d = describe(item.json);
+    rec.clear();
+    // LogRecord: time_unix_nano 1 (fixed64), severity_number 2,
+    // severity_text 3, body 5, attributes 6, observed_time_unix_nano 11.
+    pb::fixed64(rec, 1, item.time_ns);
+    pb::uint(rec, 2, static_cast<uint64_t>(d.severity));
+    pb::bytes(rec, 3, d.severity_text);
+    std::string body;
+    pb::bytes(body, 1, item.json);
+    pb::bytes(rec, 5, body);
+    for (const auto& a : d.attrs) pb_kv(rec, 6, a.key, a.value);
+    pb::fixed64(rec, 11, observed_ns);
+    pb::bytes(scope_logs, 2, rec);
+  }
+  // ResourceLogs: resource 1, scope_logs 2.
+  std::string rl;
+  pb::bytes(rl, 1, res);
+  pb::bytes(rl, 2, scope_logs);
+  // ExportLogsServiceRequest: resource_logs 1.
+  std::string out;
+  pb::bytes(out, 1, rl);
+  return out;
+}
+
+// OTLP/JSON: lowerCamelCase names, 64-bit integers as strings, enums as numbers.
+nlohmann::json json_any(const nlohmann::json& v) {
+  if (v.is_string()) return {{"stringValue", v}};
+  if (v.is_boolean()) return {{"boolValue", v}};
+  if (v.is_number_integer()) return {{"intValue", std::to_string(v.get<int64_t>())}};
+  return {{"doubleValue", v}};
+}
+
+std::string encode_json(const Attributes& resource, const std::vector<LogItem>& batch,
+                        uint64_t observed_ns) {
+  nlohmann::json rattrs = nlohmann::json::array();
+  for (const auto& [k, v] : resource)
+    rattrs.push_back({{"key", k}, {"value", {{"stringValue", v}}}});
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& item : batch) {
+    Record d = describe(item.json);
+    nlohmann::json attrs = nlohmann::json::array();
+    for (const auto& a : d.attrs) attrs.push_back({{"key", a.key}, {"value", json_any(a.value)}});
+    records.push_back({{"timeUnixNano", std::to_string(item.time_ns)},
+                       {"observedTimeUnixNano", std::to_string(observed_ns)},
+                       {"severityNumber", d.severity},
+                       {"severityText", d.severity_text},
+                       {"body", {{"stringValue", item.json}}},
+                       {"attributes", attrs}});
+  }
+  nlohmann::json req = {
+      {"resourceLogs",
+       {{{"resource", {{"attributes", rattrs}}},
+         {"scopeLogs",
+          {{{"scope", {{"name", "sysctlscope"}, {"version", kVersion}}},
+            {"logRecords", records}}}}}}}};
+  return req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string encode_logs(const Attributes& resource, const std::vector<LogItem>& batch,
+                        OtlpProtocol protocol, uint64_t observed_ns) {
+  return protocol == OtlpProtocol::Json ? encode_json(resource, batch, observed_ns)
+                                        : encode_protobuf(resource, batch, observed_ns);
+}
+
+// ---- the sender -----------------------------------------------------------
+
+OtlpExporter::OtlpExporter(OtlpConfig cfg) : cfg_(std::move(cfg)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+OtlpExporter::~OtlpExporter() { shutdown(); }
+
+void OtlpExporter::enqueue(LogItem item) {
+  records_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lk(mu_);
+    if (!stopping_ && queue_.size() < cfg_.queue_max) {
+      const bool first = queue_.empty();
+      if (first) oldest_ = Clock::now();
+      queue_.push_back(std::move(item));
+      // The sender waits for a first record (then the batch delay) or a full batch.
+      if (first || queue_.size() >= cfg_.batch_max) cv_.notify_one();
+      return;
+    }
+  }
+  drop(1, DropReason::QueueFull);
+}
+
+void OtlpExporter::drop(size_t n, DropReason r) {
+  dropped_[static_cast<size_t>(r)].fetch_add(n, std::memory_order_relaxed);
+}
+
+void OtlpExporter::shutdown() {
+  {
+    std::lock_guard lk(mu_);
+    if (!thread_.joinable()) return;
+    if (!stopping_) {
+      stopping_ = true;
+      stop_deadline_ = Clock::now() + cfg_.shutdown_budget;
+    }
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void OtlpExporter::run() {
+  for (;;) {
+    std::vector<LogItem> batch;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (!stopping_ && queue_.size() < cfg_.batch_max)
+        cv_.wait_until(lk, oldest_ + cfg_.batch_delay,
+                       [&] { return stopping_ || queue_.size() >= cfg_.batch_max; });
+      if (queue_.empty()) return;  // stopping, all sent
+      if (stopping_ && Clock::now() >= stop_deadline_) {
+        drop(queue_.size(), DropReason::Shutdown);
+        queue_.clear();
+        return;
+      }
+      size_t n = std::min(queue_.size(), cfg_.batch_max);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      oldest_ = Clock::now();
+    }
+    send(std::move(batch));
+  }
+}
+
+void OtlpExporter::send(std::vector<LogItem> batch) {
+  const auto observed = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const std::string body = encode_logs(cfg_.resource, batch, cfg_.protocol, observed);
+  const char* ctype =
+      cfg_.protocol == OtlpProtocol::Json ? "application/json" : "application/x-protobuf";
+  httplib::Client cli(cfg_.url.base);
+  cli.set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(cfg_.request_timeout));
+  cli.set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(cfg_.request_timeout));
+  cli.set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(cfg_.request_timeout));
+  const auto give_up = Clock::now() + cfg_.retry_budget;
+  const std::string where = cfg_.url.base + cfg_.url.path;
+  for (int attempt = 0;; ++attempt) {
+    auto res = cli.Post(cfg_.url.path, body, ctype);
+    std::string why;
+    std::optional<std::chrono::milliseconds> after;
+    if (res && res->status >= 200 && res->status < 300) {
+      sent_.fetch_add(batch.size(), std::memory_order_relaxed);
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      if (failing_) spdlog::warn("otlp: {} accepts records again", where);
+      failing_ = false;
+      return;
+    }
+    failed_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (res) {
+      why = "HTTP " + std::to_string(res->status);
+      if (!retryable_status(res->status)) {
+        spdlog::warn("otlp: {} refused a batch of {} records ({}): dropped", where, batch.size(),
+                     why);
+        drop(batch.size(), DropReason::Rejected);
+        return;
+      }
+      if (res->has_header("Retry-After")) after = parse_retry_after(res->get_header_value("Retry-After"));
+    } else {
+      why = httplib::to_string(res.error());
+    }
+    if (!failing_) spdlog::warn("otlp: POST {} failed ({}); retrying", where, why);
+    failing_ = true;
+    auto delay = after.value_or(backoff_delay(attempt, cfg_.retry_initial, cfg_.retry_max));
+    std::unique_lock lk(mu_);
+    auto deadline = stopping_ ? std::min(give_up, stop_deadline_) : give_up;
+    if (Clock::now() + delay > deadline) {
+      // Out of time for this batch: the last attempt failed.
+      bool at_exit = stopping_;
+      lk.unlock();
+      spdlog::warn("otlp: {} records dropped after {} attempts to {} ({})", batch.size(),
+                   attempt + 1, where, why);
+      drop(batch.size(), at_exit ? DropReason::Shutdown : DropReason::RetriesExhausted);
+      return;
+    }
+    // Shutdown cuts the wait short: one more attempt, then the deadline.
+    bool was_stopping = stopping_;
+    cv_.wait_for(lk, delay, [&] { return stopping_ != was_stopping; });
+  }
+}
+
+ExportStats OtlpExporter::stats() const {
+  ExportStats s;
+  s.records = records_.load(std::memory_order_relaxed);
+  s.sent = sent_.load(std::memory_order_relaxed);
+  s.batches = batches_.load(std::memory_order_relaxed);
+  s.failed_requests = failed_requests_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < s.dropped.size(); ++i)
+    s.dropped[i] = dropped_[i].load(std::memory_order_relaxed);
+  return s;
+}
+
+std::string OtlpExporter::render_prometheus() const {
+  ExportStats s = stats();
+  std::string o;
+  auto counter = [&](const char* name, const char* help) {
+    o += "# HELP ";
+    o += name;
+    o += ' ';
+    o += help;
+    o += "\n# TYPE ";
+    o += name;
+    o += " counter\n";
+  };
+  counter("sysctlscope_otlp_records_total", "Events handed to the OTLP exporter.");
+  o += "sysctlscope_otlp_records_total " + std::to_string(s.records) + "\n";
+  counter("sysctlscope_otlp_sent_records_total",
+          "OTLP log records the receiver acknowledged (2xx).");
+  o += "sysctlscope_otlp_sent_records_total " + std::to_string(s.sent) + "\n";
+  counter("sysctlscope_otlp_batches_total", "OTLP export requests the receiver acknowledged.");
+  o += "sysctlscope_otlp_batches_total " + std::to_string(s.batches) + "\n";
+  counter("sysctlscope_otlp_failed_requests_total",
+          "OTLP export requests that failed (connection error or non-2xx), retries included.");
+  o += "sysctlscope_otlp_failed_requests_total " + std::to_string(s.failed_requests) + "\n";
+  counter("sysctlscope_otlp_dropped_records_total",
+          "OTLP log records never delivered, by reason.");
+  for (size_t i = 0; i < s.dropped.size(); ++i)
+    o += "sysctlscope_otlp_dropped_records_total{reason=\"" +
+         std::string(drop_reason_name(static_cast<DropReason>(i))) + "\"} " +
+         std::to_string(s.dropped[i]) + "\n";
+  return o;
+}
+
+std::string OtlpExporter::summary() const {
+  ExportStats s = stats();
+  std::string o = "otlp: " + std::to_string(s.sent) + " records sent in " +
+                  std::to_string(s.batches) + " batches to " + cfg_.url.base + cfg_.url.path +
+                  ", " + std::to_string(s.dropped_total()) + " dropped";
+  if (s.dropped_total()) {
+    o += " (";
+    bool first = true;
+    for (size_t i = 0; i < s.dropped.size(); ++i) {
+      if (!s.dropped[i]) continue;
+      if (!first) o += ", ";
+      first = false;
+      o += std::string(drop_reason_name(static_cast<DropReason>(i))) + " " +
+           std::to_string(s.dropped[i]);
+    }
+    o += ")";
+  }
+  return o;
+}
+
+}  // namespace sysctlscope::exporter
