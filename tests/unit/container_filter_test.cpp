@@ -17,8 +17,8 @@
 using namespace sysctlscope;
 
 namespace {
-const ContainerInfo kWeb{"3f2a9c1d8e7b6a5f4e3d", "containerd", "nginx", "web-0", "shop", "u1"};
-const ContainerInfo kDb{"0badc0ffee00", "runc", "", "", "", ""};
+const ContainerInfo kWeb{"3f2a9c1d8e7b6a5f4e3d", Runtime::Containerd, "nginx", "web-0", "shop", "u1"};
+const ContainerInfo kDb{"0badc0ffee00", Runtime::Runc, "", "", "", ""};
 
 Event ev(std::optional<ContainerInfo> actor, std::optional<ContainerInfo> owner) {
   Event e(SysctlWrite{.sysctl = "net.ipv4.tcp_syncookies"});

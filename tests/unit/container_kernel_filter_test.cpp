@@ -116,7 +116,7 @@ TEST(ContainerEnricherV1, ProcessInV2RootResolvedFromV1Paths) {
   en.enrich(in);
   EXPECT_EQ(in.cgroup_path, "/");
   ASSERT_TRUE(in.container);
-  EXPECT_EQ(*in.container, (ContainerInfo{A, "docker", "shop", "", "", ""}));
+  EXPECT_EQ(*in.container, (ContainerInfo{A, Runtime::Docker, "shop", "", "", ""}));
 
   Event exited_child = event(51, 50);  // no /proc/51: its parent's cgroups
   en.enrich(exited_child);

@@ -123,11 +123,11 @@ TEST(ContainerPaths, RealWorldShapes) {
     SCOPED_TRACE(s.path);
     auto m = parse_container_path(s.path);
     if (s.runtime.empty()) {
-      EXPECT_FALSE(m) << "matched as " << m->runtime << " " << m->id;
+      EXPECT_FALSE(m) << "matched as " << name_of(m->runtime) << " " << m->id;
       continue;
     }
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->runtime, s.runtime);
+    EXPECT_EQ(name_of(m->runtime), s.runtime);
     EXPECT_EQ(m->id, s.id);
     EXPECT_EQ(m->pod_uid, s.pod_uid);
     EXPECT_EQ(m->qos, s.qos);
@@ -158,17 +158,17 @@ TEST(ContainerMeta, RuncStateBundleAndAnnotations) {
   EXPECT_EQ(st.pid, 4242);
   EXPECT_EQ(st.bundle, t.str() + "/bundle");
   ContainerInfo c;
-  c.runtime = "cri";
+  c.runtime = Runtime::Cri;
   ASSERT_TRUE(apply_annotations_file(st.bundle + "/config.json", c));
   EXPECT_EQ(c.pod, "web-0");
   EXPECT_EQ(c.k8s_namespace, "shop");
   EXPECT_EQ(c.name, "nginx");
-  EXPECT_EQ(c.runtime, "containerd");
+  EXPECT_EQ(c.runtime, Runtime::Containerd);
 }
 
 TEST(ContainerMeta, CrioAnnotations) {
   ContainerInfo c;
-  c.runtime = "cri";
+  c.runtime = Runtime::Cri;
   apply_annotations({{"io.kubernetes.pod.name", "db-1"},
                      {"io.kubernetes.pod.namespace", "data"},
                      {"io.kubernetes.container.name", "pg"},
@@ -178,7 +178,7 @@ TEST(ContainerMeta, CrioAnnotations) {
   EXPECT_EQ(c.k8s_namespace, "data");
   EXPECT_EQ(c.name, "pg");
   EXPECT_EQ(c.pod_uid, UID);
-  EXPECT_EQ(c.runtime, "cri-o");
+  EXPECT_EQ(c.runtime, Runtime::CriO);
 }
 
 TEST(ContainerMeta, MissingAndMalformedFilesDegrade) {
@@ -206,13 +206,13 @@ TEST(ContainerMeta, MissingAndMalformedFilesDegrade) {
   EXPECT_TRUE(st.labels.empty());
 
   ContainerInfo c;
-  c.runtime = "cri";
+  c.runtime = Runtime::Cri;
   EXPECT_FALSE(apply_annotations_file(t.str() + "/cfg/missing.json", c));
   EXPECT_FALSE(apply_annotations_file(t.str() + "/cfg/bad.json", c));
   EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/noann.json", c));
   EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/annarr.json", c));
   EXPECT_TRUE(apply_annotations_file(t.str() + "/cfg/annvals.json", c));
-  EXPECT_EQ(c, (ContainerInfo{"", "cri", "", "", "", ""}));
+  EXPECT_EQ(c, (ContainerInfo{"", Runtime::Cri, "", "", "", ""}));
 
   EXPECT_EQ(docker_container_name(t.str() + "/docker", H), "web");
   EXPECT_EQ(docker_container_name(t.str() + "/docker", H2), "");
@@ -271,7 +271,7 @@ TEST(ContainerEnricher, ResolvesFromRecordsAndFilesAndOwnsNetns) {
   en.enrich(d);
   EXPECT_EQ(d.cgroup_path, "/docker/" + H);
   ASSERT_TRUE(d.container);
-  EXPECT_EQ(*d.container, (ContainerInfo{H, "docker", "web", "", "", ""}));
+  EXPECT_EQ(*d.container, (ContainerInfo{H, Runtime::Docker, "web", "", "", ""}));
   // Learnt from the event: the docker container acts in netns 555.
   EXPECT_EQ(d.netns_container, d.container);
   EXPECT_FALSE(d.cross_namespace);
@@ -285,7 +285,7 @@ TEST(ContainerEnricher, ResolvesFromRecordsAndFilesAndOwnsNetns) {
   EXPECT_FALSE(host_in_pod.container);
   ASSERT_TRUE(host_in_pod.netns_container);
   EXPECT_EQ(*host_in_pod.netns_container,
-            (ContainerInfo{H2, "containerd", "nginx", "web-0", "shop", UID}));
+            (ContainerInfo{H2, Runtime::Containerd, "nginx", "web-0", "shop", UID}));
   EXPECT_TRUE(host_in_pod.cross_namespace);
 
   // Docker container reaching into the pod's netns: cross too.
@@ -352,7 +352,7 @@ TEST(ContainerEnricher, PlainRuncNeedsItsStateDir) {
   en.on_cgroup(mkdir_rec(31, "/web2"));  // no state dir: an ordinary cgroup
   auto c = en.container_of(30);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->runtime, "runc");
+  EXPECT_EQ(c->runtime, Runtime::Runc);
   EXPECT_EQ(c->id, "web1");
   EXPECT_FALSE(en.container_of(31));
 }
@@ -370,7 +370,7 @@ TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
   en.enrich(old);
   ASSERT_TRUE(old.container);
   EXPECT_EQ(old.container->pod, "");
-  EXPECT_EQ(old.container->runtime, "cri");
+  EXPECT_EQ(old.container->runtime, Runtime::Cri);
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   Event fresh = ev(40, 0);
@@ -379,7 +379,7 @@ TEST(ContainerEnricher, StateWrittenAfterTheCgroupIsPickedUpByNewerEvents) {
   en.enrich(fresh);
   ASSERT_TRUE(fresh.container);
   EXPECT_EQ(fresh.container->pod, "web-0");
-  EXPECT_EQ(fresh.container->runtime, "containerd");
+  EXPECT_EQ(fresh.container->runtime, Runtime::Containerd);
   EXPECT_EQ(fresh.container->pod_uid, UID);
 }
 
@@ -430,7 +430,7 @@ TEST(ContainerEnricher, PodNetnsOwnedByItsSandbox) {
   EXPECT_EQ(app.container->id, A);
   EXPECT_EQ(app.container->name, "nginx");
   ASSERT_TRUE(app.netns_container);
-  EXPECT_EQ(*app.netns_container, (ContainerInfo{S, "containerd", "", "web-0", "shop", UID}));
+  EXPECT_EQ(*app.netns_container, (ContainerInfo{S, Runtime::Containerd, "", "web-0", "shop", UID}));
   EXPECT_FALSE(app.cross_namespace) << "same pod: its own netns";
 
   Event host = ev(22, pod_netns);
@@ -604,11 +604,11 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
     return en.netns_owner(t.ino("proc/" + std::to_string(pid) + "/ns/net"));
   };
   ASSERT_TRUE(owner(101));
-  EXPECT_EQ(*owner(101), (ContainerInfo{H, "docker", "web", "", "", ""}));
+  EXPECT_EQ(*owner(101), (ContainerInfo{H, Runtime::Docker, "web", "", "", ""}));
   ASSERT_TRUE(owner(102));
-  EXPECT_EQ(*owner(102), (ContainerInfo{H2, "podman", "db", "", "", ""}));
+  EXPECT_EQ(*owner(102), (ContainerInfo{H2, Runtime::Podman, "db", "", "", ""}));
   ASSERT_TRUE(owner(103));
-  EXPECT_EQ(*owner(103), (ContainerInfo{"job1", "containerd", "nginx", "web-0", "shop", ""}));
+  EXPECT_EQ(*owner(103), (ContainerInfo{"job1", Runtime::Containerd, "nginx", "web-0", "shop", ""}));
   EXPECT_FALSE(owner(104)) << "pid 104 is not the init runc recorded";
 
   // A host process reaching into the Podman container: attributed at once.
@@ -630,7 +630,7 @@ TEST(ContainerEnricher, SeedFromRuntimesStateBeforeAnyEvent) {
   en.on_cgroup(mkdir_rec(62, "/sysctlscope/job1"));
   auto c = en.container_of(62);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->runtime, "containerd");
+  EXPECT_EQ(c->runtime, Runtime::Containerd);
   EXPECT_EQ(c->pod, "web-0");
 }
 
@@ -658,7 +658,7 @@ TEST(ContainerMeta, ScanReadsEachStateFileOnce) {
   ASSERT_EQ(all.size(), 4u);
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].info.name, "db" + std::to_string(i));
-    EXPECT_EQ(all[i].info.runtime, "podman");
+    EXPECT_EQ(all[i].info.runtime, Runtime::Podman);
   }
   auto opens = w.take();
   EXPECT_EQ(opens[t.str() + "/storage/overlay-containers/containers.json"], 1);

@@ -36,7 +36,7 @@ std::vector<Pack> builtin() {
 ContainerInfo ct() {
   ContainerInfo c;
   c.id = "0123456789abcdef";
-  c.runtime = "runc";
+  c.runtime = Runtime::Runc;
   c.name = "evil";
   return c;
 }

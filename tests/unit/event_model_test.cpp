@@ -222,7 +222,7 @@ TEST(Registry, SysctlDriftNeedsNoOtherFile) {
       .sysctl = "net.ipv4.ip_forward", .expected = "0", .value = "1", .policy = "base.yaml:12"});
   d.time_ns = 1700000000000000001ull;
   d.netns = 4026532250u;
-  d.container = ContainerInfo{"3f2a", "runc", "web", "", "", ""};
+  d.container = ContainerInfo{"3f2a", Runtime::Runc, "web", "", "", ""};
   const std::string j = event_to_json(d);
   EXPECT_EQ(
       j,

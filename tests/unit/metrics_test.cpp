@@ -131,7 +131,7 @@ TEST(Metrics, ContainerLabelsOnlyWhenAsked) {
   Metrics plain;
   SysctlRead r;
   Event e(r);
-  e.container = ContainerInfo{"0123456789abcdef", "docker", "web\"1", "shop-0", "prod", "uid"};
+  e.container = ContainerInfo{"0123456789abcdef", Runtime::Docker, "web\"1", "shop-0", "prod", "uid"};
   plain.count(e);
   plain.publish();
   EXPECT_EQ(plain.render().find("container="), std::string::npos);
@@ -162,7 +162,7 @@ TEST(Metrics, LabelSetsAreBounded) {
   for (size_t i = 0; i < Metrics::kMaxLabelSets + 50; ++i) {
     Event e(r);
     e.container =
-        ContainerInfo{"id" + std::to_string(i), "runc", "c" + std::to_string(i), "", "", ""};
+        ContainerInfo{"id" + std::to_string(i), Runtime::Runc, "c" + std::to_string(i), "", "", ""};
     m.count(e);
   }
   m.publish(true);
@@ -181,8 +181,8 @@ TEST(Metrics, LabelSetsAreBounded) {
 // name became known later is another set (its id's first 12 characters before).
 TEST(Metrics, InterleavedLabelSetsCountedApart) {
   Metrics m(parse_label_filter("container,pod"));
-  const ContainerInfo a{"aaaaaaaaaaaaaaaa", "docker", "web", "", "", ""};
-  const ContainerInfo b{"bbbbbbbbbbbbbbbb", "containerd", "", "db-0", "shop", ""};
+  const ContainerInfo a{"aaaaaaaaaaaaaaaa", Runtime::Docker, "web", "", "", ""};
+  const ContainerInfo b{"bbbbbbbbbbbbbbbb", Runtime::Containerd, "", "db-0", "shop", ""};
   ContainerInfo b_named = b;
   b_named.name = "db";
   for (int i = 0; i < 3; ++i) {

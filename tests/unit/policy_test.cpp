@@ -36,7 +36,7 @@ void write_file(const std::string& path, const std::string& text) { std::ofstrea
 ContainerInfo ct(std::string name, std::string pod = "", std::string ns = "") {
   ContainerInfo c;
   c.id = "0123456789abcdef";
-  c.runtime = "runc";
+  c.runtime = Runtime::Runc;
   c.name = std::move(name);
   c.pod = std::move(pod);
   c.k8s_namespace = std::move(ns);

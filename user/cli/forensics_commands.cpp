@@ -188,9 +188,10 @@ void write_baseline(RecordSink& sink) {
     Baseline b;
     b.scope = "netns";
     b.netns = n.inode;
-    if (n.owner)
-      b.container = ContainerInfo{n.owner->id,  n.owner->runtime,       n.owner->name,
-                                  n.owner->pod, n.owner->k8s_namespace, ""};
+    if (n.owner) {
+      b.container = n.owner->info;
+      b.container->pod_uid.clear();  // a baseline has never carried it
+    }
     auto fd = netns::open_listed_netns(n);
     if (!fd) {
       b.error = fd.error().what();

@@ -62,18 +62,19 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
 Json container_json(const std::optional<ContainerRef>& c) {
   if (!c) return nullptr;
   auto opt = [](const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); };
-  return Json{{"id", c->id},
-              {"runtime", c->runtime},
-              {"name", opt(c->name)},
-              {"pod", opt(c->pod)},
-              {"namespace", opt(c->k8s_namespace)},
-              {"pid", c->init_pid}};
+  return Json{{"id", c->info.id},
+              {"runtime", name_of(c->info.runtime)},
+              {"name", opt(c->info.name)},
+              {"pod", opt(c->info.pod)},
+              {"namespace", opt(c->info.k8s_namespace)},
+              {"pid", c->pid}};
 }
 
 std::string container_cell(const std::optional<ContainerRef>& c) {
   if (!c) return "-";
   // The name when known (what users type), else the id.
-  return terminal_safe(c->runtime + ":" + (c->name.empty() ? c->id : c->name));
+  const ContainerInfo& i = c->info;
+  return terminal_safe(std::string(name_of(i.runtime)) + ":" + (i.name.empty() ? i.id : i.name));
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -138,7 +139,7 @@ Json write_json(const Event& e) {
   Json c = nullptr;
   if (e.container)
     c = Json{{"id", e.container->id},
-             {"runtime", e.container->runtime},
+             {"runtime", name_of(e.container->runtime)},
              {"name", e.container->name.empty() ? Json(nullptr) : Json(e.container->name)}};
   return Json{{"time", format_rfc3339(e.time_ns)},
               {"proc", Json{{"pid", e.pid}, {"comm", e.comm}}},
@@ -217,7 +218,8 @@ int run_diff(const DiffArgs& a) {
     return 0;
   }
   std::string head = "netns " + std::to_string(t.inode);
-  if (t.container) head += ", container " + t.container->runtime + ":" + t.container->id;
+  if (t.container) head += ", container " + std::string(name_of(t.container->info.runtime)) + ":" +
+                          t.container->info.id;
   if (t.pid) head += ", pid " + std::to_string(t.pid);
   if (!t.names.empty()) head += ", " + join(t.names, ",");
   std::vector<std::vector<std::string>> table_rows{

@@ -178,7 +178,7 @@ ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& pat
         known = runc_state_dir_exists(
             cfg_.meta.containerd_task_root + "/" + path.substr(prev + 1, slash - prev - 1), name);
     }
-    if (known) m = PathMatch{"runc", name, "", ""};
+    if (known) m = PathMatch{Runtime::Runc, name, "", ""};
   }
   if (!m) return nullptr;
   auto& slot = by_id_[m->id];
@@ -188,7 +188,7 @@ ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& pat
     slot->info->id = m->id;
     slot->info->runtime = m->runtime;
     slot->info->pod_uid = m->pod_uid;
-    if (m->runtime == "nspawn" || m->runtime == "lxc") slot->meta_done = true;  // nothing to read
+    if (!has_state_files(m->runtime)) slot->meta_done = true;  // nothing to read
   }
   return slot.get();
 }

@@ -119,11 +119,11 @@ void apply_annotations(const std::vector<std::pair<std::string, std::string>>& k
       c.pod_uid = v;
   }
   // The kubelet's cgroupfs layout does not name the runtime; the keys do.
-  if (c.runtime == "cri" || c.runtime.empty()) {
+  if (c.runtime == Runtime::Cri || c.runtime == Runtime::Unknown) {
     if (cri_containerd)
-      c.runtime = "containerd";
+      c.runtime = Runtime::Containerd;
     else if (crio)
-      c.runtime = "cri-o";
+      c.runtime = Runtime::CriO;
   }
 }
 
@@ -161,22 +161,23 @@ namespace {
 // The runtime a runc state root stands for: containerd keeps one per
 // namespace ("moby" is Docker's), Docker its own; plain runc's is shared by
 // Podman (its containers carry io.container.manager=libpod).
-std::string runtime_of_root(const MetaSources& m, const std::string& root,
+Runtime runtime_of_root(const MetaSources& m, const std::string& root,
                             const std::vector<std::pair<std::string, std::string>>& labels) {
   const std::string& cd = m.containerd_runc_root;
   if (!cd.empty() && root.size() > cd.size() + 1 && root.compare(0, cd.size(), cd) == 0 &&
       root[cd.size()] == '/')
-    return root.substr(cd.size() + 1) == "moby" ? "docker" : "containerd";
-  if (root.find("/docker/") != std::string::npos) return "docker";
+    return root.substr(cd.size() + 1) == "moby" ? Runtime::Docker : Runtime::Containerd;
+  if (root.find("/docker/") != std::string::npos) return Runtime::Docker;
   for (const auto& [k, v] : labels)
-    if (k == "io.container.manager" && v == "libpod") return "podman";
-  return "runc";
+    if (k == "io.container.manager" && v == "libpod") return Runtime::Podman;
+  return Runtime::Runc;
 }
 
-// A runtime from the path shape is specific; "runc" (no shape, confirmed by a
-// state dir) and "" may be refined by where the state lives.
-void refine_runtime(ContainerInfo& c, const std::string& rt) {
-  if (c.runtime.empty() || (c.runtime == "runc" && rt != "runc")) c.runtime = rt;
+// A runtime from the path shape is specific; Runc (no shape, confirmed by a
+// state dir) and Unknown may be refined by where the state lives.
+void refine_runtime(ContainerInfo& c, Runtime rt) {
+  if (c.runtime == Runtime::Unknown || (c.runtime == Runtime::Runc && rt != Runtime::Runc))
+    c.runtime = rt;
 }
 
 // Podman's (and CRI-O's) containers storage: [{"id", "names": [...], ...}].
@@ -248,7 +249,7 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
       if (::stat((dir + "/config.json").c_str(), &sb) != 0) continue;
       f.found = true;
       bundle = dir;
-      refine_runtime(c, ns == "moby" ? "docker" : "containerd");
+      refine_runtime(c, ns == "moby" ? Runtime::Docker : Runtime::Containerd);
       break;
     }
   }
@@ -259,13 +260,14 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     if (!annotated) problem(bundle + "/config.json");
   }
   if (!annotated && !state_root.empty()) apply_annotations(st.labels, c, &f.sandbox);
-  if (c.name.empty() && c.runtime == "docker") {
+  if (c.name.empty() && c.runtime == Runtime::Docker) {
     bool bad = false;
     c.name = docker_container_name(m.docker_root, c.id, &bad);
     if (bad) problem(docker_config_path(m.docker_root, c.id));
     f.found |= !c.name.empty();
   }
-  if (c.name.empty() && (c.runtime == "podman" || c.runtime == "runc" || c.runtime == "cri-o")) {
+  if (c.name.empty() && (c.runtime == Runtime::Podman || c.runtime == Runtime::Runc ||
+                        c.runtime == Runtime::CriO)) {
     if (!shared.storage)
       shared.storage = storage_names(m.containers_storage, &shared.storage_malformed);
     if (shared.storage_malformed)
@@ -273,13 +275,15 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     auto it = shared.storage->find(c.id);
     if (it != shared.storage->end() && !it->second.empty()) {
       c.name = it->second;
-      if (c.runtime == "runc") c.runtime = "podman";
+      if (c.runtime == Runtime::Runc) c.runtime = Runtime::Podman;
       f.found = true;
     }
   }
   return f;
 }
 }  // namespace
+
+bool has_state_files(Runtime r) { return r != Runtime::Nspawn && r != Runtime::Lxc; }
 
 ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
   SharedFiles shared;
@@ -347,7 +351,7 @@ std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
         if (pm->id != r.info.id) {
           r.info.id = pm->id;
           r.info.runtime = pm->runtime;
-        } else if (r.info.runtime == "runc" || r.info.runtime.empty()) {
+        } else if (r.info.runtime == Runtime::Runc || r.info.runtime == Runtime::Unknown) {
           r.info.runtime = pm->runtime;
         }
         if (r.info.pod_uid.empty()) r.info.pod_uid = pm->pod_uid;

@@ -42,9 +42,12 @@ struct ContainerFiles {
   uint64_t init_start = 0;
   std::vector<std::string> problems;  // malformed files, for -v
 };
-// Fills name, pod, namespace, pod uid and refines the runtime ("runc" ->
-// "podman" or "containerd", "cri" -> "containerd"/"cri-o") of `c` (id and
-// runtime set from the cgroup path or the state root).
+// The runtime leaves files this reads (systemd-nspawn and LXC containers
+// are known by their cgroup alone).
+bool has_state_files(Runtime r);
+// Fills name, pod, namespace, pod uid and refines the runtime (Runc ->
+// Podman or Containerd, Cri -> Containerd/CriO) of `c` (id and runtime set
+// from the cgroup path or the state root).
 ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c);
 
 // A container running now, found by a scan of the runtimes' state (not of

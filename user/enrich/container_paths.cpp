@@ -65,28 +65,71 @@ std::string cgroupfs_qos(std::string_view parent) {
   return "";
 }
 
+// The cgroup path shapes of the runtimes' cgroupfs and systemd drivers, one
+// row each, tried in order on one path component (and its parent); the first
+// row that matches decides.
+struct CgroupShape {
+  std::string_view prefix;  // of the component ("" for the parent-only rules)
+  Runtime runtime;          // Unknown: a monitor's cgroup, not a container
+  enum Rule : uint8_t {
+    kRest,          // the rest after the prefix (".scope" dropped) is the id
+    kHex64,         // ... and is 64 hex digits
+    kMachineScope,  // systemd-machined: parent machine.slice, a .scope; the name unescaped
+    kLxcParent,     // parent "lxc", not a .scope: the component is the name
+    kDockerParent,  // parent "docker", the component 64 hex digits
+    kPodParent,     // parent a kubelet pod segment, not a .scope/.slice
+  } rule = kRest;
+};
+constexpr CgroupShape kShapes[] = {
+    {"docker-", Runtime::Docker, CgroupShape::kHex64},
+    {"cri-containerd-", Runtime::Containerd},
+    {"crio-conmon-", Runtime::Unknown},  // conmon, the monitor: not the container
+    {"crio-", Runtime::CriO},
+    {"libpod-conmon-", Runtime::Unknown},
+    {"libpod-", Runtime::Podman},
+    {"nerdctl-", Runtime::Containerd},
+    {"machine-", Runtime::Nspawn, CgroupShape::kMachineScope},
+    {"lxc.payload.", Runtime::Lxc},
+    {"", Runtime::Lxc, CgroupShape::kLxcParent},  // LXC before 4.0: /lxc/<name>
+    {"", Runtime::Docker, CgroupShape::kDockerParent},
+    // kubelet cgroupfs: /kubepods/<qos>/pod<uid>/<container id>; the runtime
+    // (containerd or CRI-O) is not in the path: annotations refine Cri.
+    {"", Runtime::Cri, CgroupShape::kPodParent},
+};
+
 // One path component (with its parent) -> runtime and id, if it is a container.
 std::optional<PathMatch> classify(std::string_view c, std::string_view parent) {
-  auto m = [](const char* rt, std::string_view id) {
-    return PathMatch{rt, std::string(id), "", ""};
-  };
-  if (auto id = after(c, "docker-"); id && is_hex64(*id)) return m("docker", *id);
-  if (auto id = after(c, "cri-containerd-")) return m("containerd", *id);
-  if (starts_with(c, "crio-conmon-"))
-    return std::nullopt;  // conmon, the monitor: not the container
-  if (auto id = after(c, "crio-")) return m("cri-o", *id);
-  if (starts_with(c, "libpod-conmon-")) return std::nullopt;
-  if (auto id = after(c, "libpod-")) return m("podman", *id);
-  if (auto id = after(c, "nerdctl-")) return m("containerd", *id);
-  if (parent == "machine.slice" && ends_with(c, ".scope"))
-    if (auto name = after(c, "machine-")) return m("nspawn", systemd_unescape(*name));
-  if (auto name = after(c, "lxc.payload.")) return m("lxc", *name);
-  if (parent == "lxc" && !ends_with(c, ".scope"))
-    return m("lxc", c);  // LXC before 4.0: /lxc/<name>
-  if (parent == "docker" && is_hex64(c)) return m("docker", c);
-  // kubelet cgroupfs: /kubepods/<qos>/pod<uid>/<container id>; the runtime
-  // (containerd or CRI-O) is not in the path: annotations refine "cri".
-  if (pod_segment(parent) && !ends_with(c, ".scope") && !ends_with(c, ".slice")) return m("cri", c);
+  for (const auto& s : kShapes) {
+    std::string id;
+    switch (s.rule) {
+      case CgroupShape::kRest:
+      case CgroupShape::kHex64:
+      case CgroupShape::kMachineScope: {
+        if (!starts_with(c, s.prefix)) continue;
+        if (s.runtime == Runtime::Unknown) return std::nullopt;
+        if (s.rule == CgroupShape::kMachineScope &&
+            (parent != "machine.slice" || !ends_with(c, ".scope")))
+          continue;
+        auto rest = after(c, s.prefix);
+        if (!rest || (s.rule == CgroupShape::kHex64 && !is_hex64(*rest))) continue;
+        id = s.rule == CgroupShape::kMachineScope ? systemd_unescape(*rest) : std::string(*rest);
+        break;
+      }
+      case CgroupShape::kLxcParent:
+        if (parent != "lxc" || ends_with(c, ".scope")) continue;
+        id = c;
+        break;
+      case CgroupShape::kDockerParent:
+        if (parent != "docker" || !is_hex64(c)) continue;
+        id = c;
+        break;
+      case CgroupShape::kPodParent:
+        if (!pod_segment(parent) || ends_with(c, ".scope") || ends_with(c, ".slice")) continue;
+        id = c;
+        break;
+    }
+    return PathMatch{s.runtime, std::move(id), "", ""};
+  }
   return std::nullopt;
 }
 

@@ -9,10 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "model/vocab.hpp"
+
 namespace sysctlscope {
 
 struct PathMatch {
-  std::string runtime;  // docker, containerd, cri-o, podman, cri, nspawn, lxc
+  Runtime runtime = Runtime::Unknown;  // never Runc: plain runc has no path shape
   std::string id;       // container id (nspawn / lxc: the machine / container name)
   std::string pod_uid;  // Kubernetes pod uid ('-' form), "" outside a pod
   std::string qos;      // guaranteed, burstable, besteffort; "" outside kubepods

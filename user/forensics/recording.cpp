@@ -54,7 +54,7 @@ std::optional<ContainerInfo> container_of(const json& j) {
   if (it == j.end() || !it->is_object()) return std::nullopt;
   ContainerInfo c;
   c.id = str(*it, "id");
-  c.runtime = str(*it, "runtime");
+  c.runtime = parse_runtime(str(*it, "runtime"));
   c.name = str(*it, "name");
   c.pod = str(*it, "pod");
   c.k8s_namespace = str(*it, "namespace");
@@ -111,7 +111,7 @@ json baseline_json(const Baseline& b, uint64_t time_ns) {
   if (b.scope == "netns") {
     if (b.container) {
       j["container"] = {
-          {"id", b.container->id}, {"runtime", b.container->runtime}, {"name", b.container->name}};
+          {"id", b.container->id}, {"runtime", name_of(b.container->runtime)}, {"name", b.container->name}};
     } else {
       j["container"] = nullptr;
     }

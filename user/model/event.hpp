@@ -55,7 +55,7 @@ bool has_actor(EventType t);
 
 struct ContainerInfo {
   std::string id;
-  std::string runtime;
+  Runtime runtime = Runtime::Unknown;
   std::string name;
   std::string pod;
   std::string k8s_namespace;  // JSON "namespace"

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "core/error.hpp"
 
@@ -35,6 +36,11 @@ BlockedBy blocked_by_errno(int err) {
   if (err == EROFS) return BlockedBy::ReadOnlyMount;
   if (err == EACCES || err == EPERM) return BlockedBy::Permission;
   return BlockedBy::Other;
+}
+
+Runtime parse_runtime(std::string_view s) {
+  if (auto r = parse_name<Runtime>(s)) return *r;
+  throw std::invalid_argument("unknown container runtime '" + std::string(s) + "'");
 }
 
 }  // namespace sysctlscope

@@ -91,6 +91,21 @@ struct Vocab<SysctlScope> {
   static constexpr std::array<std::string_view, 5> names = {"net", "ipc", "uts", "user", "none"};
 };
 
+// The container runtime a container belongs to (JSON `container.runtime`).
+// Cri: a kubelet cgroupfs path names no runtime; the CRI annotations refine it
+// to Containerd or CriO. Nspawn and Lxc are known by their cgroup only.
+// Unknown prints as null.
+enum class Runtime : uint8_t { Unknown, Docker, Containerd, CriO, Podman, Runc, Cri, Nspawn, Lxc };
+template <>
+struct Vocab<Runtime> {
+  static constexpr std::array<std::string_view, 9> names = {
+      "", "docker", "containerd", "cri-o", "podman", "runc", "cri", "nspawn", "lxc"};
+};
+
+// A recorded `container.runtime`: "" (null) is Unknown; throws
+// std::invalid_argument for a word that is not in the table.
+Runtime parse_runtime(std::string_view s);
+
 // A network namespace: its nsfs inode (u32 in the ABI) and how many births
 // of that inode the pipeline has seen (0: born before the tracer). Inodes
 // are reused at once, so state kept per namespace is keyed by both.

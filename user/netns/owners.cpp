@@ -31,21 +31,7 @@ bool all_digits(const std::string& s) {
 class RuntimeSource final : public ContainerSource {
  public:
   explicit RuntimeSource(MetaSources m) : m_(std::move(m)) {}
-  std::vector<ContainerRef> list() override {
-    std::vector<ContainerRef> out;
-    for (auto& r : scan_running_containers(m_)) {
-      ContainerRef c;
-      c.id = std::move(r.info.id);
-      c.runtime = std::move(r.info.runtime);
-      c.name = std::move(r.info.name);
-      c.pod = std::move(r.info.pod);
-      c.k8s_namespace = std::move(r.info.k8s_namespace);
-      c.init_pid = r.pid;
-      c.netns = r.netns;
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
+  std::vector<ContainerRef> list() override { return scan_running_containers(m_); }
 
  private:
   MetaSources m_;
@@ -166,13 +152,13 @@ Target open_path(const std::string& spec, const std::string& path, const std::st
 
 Target from_container(const std::string& spec, const ContainerRef& c) {
   if (!c.netns)
-    throw UsageError("container " + c.id +
+    throw UsageError("container " + c.info.id +
                      " has no running init process (stopped?), so no netns to read");
-  Target t = open_path(spec, "/proc/" + std::to_string(c.init_pid) + "/ns/net", "container");
+  Target t = open_path(spec, "/proc/" + std::to_string(c.pid) + "/ns/net", "container");
   if (t.inode != c.netns)
-    throw UsageError("container " + c.id + "'s init exited while resolving it");
+    throw UsageError("container " + c.info.id + "'s init exited while resolving it");
   t.container = c;
-  t.pid = c.init_pid;
+  t.pid = c.pid;
   return t;
 }
 }  // namespace
@@ -188,15 +174,15 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
   } else {
     auto all = containers.list();
     for (const auto& c : all)
-      if (c.id == spec) return from_container(spec, c);
+      if (c.info.id == spec) return from_container(spec, c);
     // A name (Docker's, Podman's, a CRI container name): running ones only.
     std::vector<const ContainerRef*> named;
     for (const auto& c : all)
-      if (!c.name.empty() && c.name == spec && c.netns) named.push_back(&c);
+      if (!c.info.name.empty() && c.info.name == spec && c.netns) named.push_back(&c);
     if (named.size() == 1) return from_container(spec, *named[0]);
     if (named.size() > 1) {
       std::string ids;
-      for (auto* c : named) ids += (ids.empty() ? "" : ", ") + c->runtime + ":" + c->id;
+      for (auto* c : named) ids += (ids.empty() ? "" : ", ") + std::string(name_of(c->info.runtime)) + ":" + c->info.id;
       throw UsageError("container name '" + terminal_safe(spec) +
                        "' is ambiguous: " + terminal_safe(ids));
     }
@@ -224,10 +210,10 @@ Target resolve_target(const std::string& spec, ContainerSource& containers) {
     } else {
       std::vector<const ContainerRef*> hits;
       for (const auto& c : all)
-        if (c.id.rfind(spec, 0) == 0) hits.push_back(&c);
+        if (c.info.id.rfind(spec, 0) == 0) hits.push_back(&c);
       if (hits.size() > 1) {
         std::string ids;
-        for (auto* c : hits) ids += (ids.empty() ? "" : ", ") + c->id;
+        for (auto* c : hits) ids += (ids.empty() ? "" : ", ") + c->info.id;
         throw UsageError("container prefix '" + terminal_safe(spec) +
                          "' is ambiguous: " + terminal_safe(ids));
       }

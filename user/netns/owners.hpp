@@ -21,19 +21,13 @@
 
 namespace sysctlscope::netns {
 
-struct ContainerRef {
-  std::string id;
-  std::string runtime;             // "docker", "podman", "containerd", "cri-o", "runc", ...
-  std::string name;                // "" when unknown
-  std::string pod, k8s_namespace;  // "" outside Kubernetes
-  pid_t init_pid = 0;
-  NetnsInode netns = 0;  // inode of the init's netns; 0 when the init is gone
-};
+// A running container: the one record the enricher's scan returns too.
+using ContainerRef = RunningContainer;
 
 class ContainerSource {
  public:
   virtual ~ContainerSource() = default;
-  // Running containers (a container whose init exited has netns 0).
+  // Running containers (a container whose init exited has pid and netns 0).
   virtual std::vector<ContainerRef> list() = 0;
 };
 

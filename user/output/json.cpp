@@ -63,7 +63,7 @@ void container_obj(std::string& out, const std::optional<ContainerInfo>& c) {
   lit(out, "{\"id\":");
   string_or_null(out, c->id);
   lit(out, ",\"runtime\":");
-  string_or_null(out, c->runtime);
+  string_or_null(out, name_of(c->runtime));
   lit(out, ",\"name\":");
   string_or_null(out, c->name);
   lit(out, ",\"pod\":");
@@ -281,7 +281,7 @@ std::optional<ContainerInfo> container_from(const nlohmann::ordered_json& j, con
     return (f != it->end() && f->is_string()) ? f->get<std::string>() : std::string();
   };
   c.id = s("id");
-  c.runtime = s("runtime");
+  c.runtime = parse_runtime(s("runtime"));
   c.name = s("name");
   c.pod = s("pod");
   c.k8s_namespace = s("namespace");

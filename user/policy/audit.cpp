@@ -21,13 +21,10 @@ namespace sysctlscope::policy {
 
 namespace {
 
+// The audit's events have always said no pod uid (null): kept so.
 ContainerInfo info_of(const netns::ContainerRef& c) {
-  ContainerInfo ci;
-  ci.id = c.id;
-  ci.runtime = c.runtime;
-  ci.name = c.name;
-  ci.pod = c.pod;
-  ci.k8s_namespace = c.k8s_namespace;
+  ContainerInfo ci = c.info;
+  ci.pod_uid.clear();
   return ci;
 }
 
