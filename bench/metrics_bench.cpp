@@ -37,7 +37,7 @@ class PodEnricher final : public Enricher {
     e.cgroup_path = "/kubepods/pod1/abc";
     e.container = info_;
   }
-  ContainerInfo info_{"0123456789abcdef", "containerd", "web", "web-0", "shop", "uid-1"};
+  ContainerInfo info_{"0123456789abcdef", Runtime::Containerd, "web", "web-0", "shop", "uid-1"};
 };
 
 double thread_cpu_ns() {
