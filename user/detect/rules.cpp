@@ -17,8 +17,6 @@ namespace sysctlscope::detect {
 
 namespace {
 
-constexpr std::string_view kSeverities[] = {"info", "low", "medium", "high", "critical"};
-
 Error bad(const std::string& source, const std::string& what) {
   return Error("load rule pack", source, 0, what);
 }
@@ -125,14 +123,6 @@ bool name_matches(const Rule& r, const std::string& sysctl) {
 bool from_container(const Event& e) { return e.container.has_value() || e.cross_namespace; }
 
 }  // namespace
-
-std::string_view severity_name(Severity s) { return kSeverities[static_cast<size_t>(s)]; }
-
-std::optional<Severity> parse_severity(std::string_view s) {
-  for (size_t i = 0; i < std::size(kSeverities); ++i)
-    if (kSeverities[i] == s) return static_cast<Severity>(i);
-  return std::nullopt;
-}
 
 Expected<Pack> parse_pack(std::string_view text, const std::string& source) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
