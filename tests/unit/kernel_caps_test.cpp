@@ -11,12 +11,18 @@
 #include "bpf/env.hpp"
 #include "bpf/tracer.hpp"
 #include "fakes.hpp"
+#include "model/programs.hpp"
 #include "sysctlscope.skel.h"
 #include "sysctlscope/event.h"
 
 using sysctlscope::Cap;
 using sysctlscope::kernel_caps;
 using sysctlscope::plan_programs;
+using sysctlscope::BpfProgram;
+using sysctlscope::KernelNeed;
+using sysctlscope::ProgramChoice;
+using sysctlscope::ProgramGroup;
+using sysctlscope::ProgramUse;
 
 namespace {
 bool loads(const sysctlscope::ProgramPlan& p, const std::string& name) {
@@ -133,4 +139,73 @@ TEST(KernelCaps, EveryPlannedProgramExistsInTheObject) {
     }
   }
   sysctlscope_bpf__destroy(skel);
+}
+
+// The registry names every program of the object, and only programs of it,
+// in every choice (also fallbacks no kernel above picks).
+TEST(KernelCaps, TheRegistryNamesEveryProgramOfTheObject) {
+  sysctlscope_bpf* skel = sysctlscope_bpf__open();
+  ASSERT_NE(skel, nullptr);
+  std::set<std::string> named;
+  for (const ProgramUse& u : sysctlscope::registered_programs())
+    for (const ProgramChoice& c : u.group->choices)
+      for (const BpfProgram& p : c.programs) {
+        named.emplace(p.name);
+        EXPECT_NE(bpf_object__find_program_by_name(skel->obj, std::string(p.name).c_str()), nullptr)
+            << p.name;
+      }
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel->obj) EXPECT_TRUE(named.count(bpf_program__name(prog)))
+      << bpf_program__name(prog) << " is in no registry entry: never loaded";
+  sysctlscope_bpf__destroy(skel);
+}
+
+// Every kernel record has programs in the registry.
+TEST(KernelCaps, EveryKernelRecordHasAProgramGroup) {
+  uint32_t covered = 0;
+  for (const ProgramUse& u : sysctlscope::registered_programs()) covered |= u.records;
+  for (uint32_t t = 1; t < SS_EV_MAX; ++t) EXPECT_TRUE(covered & SS_TYPE_BIT(t)) << "record " << t;
+}
+
+// A new type's programs are one registry entry: the plan loads its group's
+// first choice the kernel allows, each program where its tracepoint and
+// ability exist, and says why with -v otherwise.
+TEST(KernelCaps, AGroupLoadsTheFirstChoiceTheKernelAllows) {
+  static constexpr BpfProgram kFast[] = {{"ss_new_fexit"}};
+  static constexpr BpfProgram kSlow[] = {
+      {"ss_new_exit", "syscalls:sys_exit_new"},
+      {.name = "ss_new_clear", .needs = KernelNeed::TpBtf, .without = "entries stay"}};
+  static constexpr ProgramChoice kChoices[] = {
+      {.needs = KernelNeed::Fentry, .programs = kFast, .note = "ss_new_exit: fexit instead"},
+      {.programs = kSlow}};
+  static constexpr ProgramGroup kGroup{.choices = kChoices,
+                                       .with = SS_TYPE_BIT(SS_EV_SYSCTL_WRITE),
+                                       .off = "ss_new_*: new filtered out"};
+  const uint32_t kNew = SS_TYPE_BIT(SS_EV_MAX);  // a record beyond today's
+  const ProgramUse uses[] = {{&kGroup, kNew}};
+  using V = std::vector<std::string>;
+
+  sstest::FakeProbe p;
+  p.missing_caps.clear();
+  auto plan = plan_programs(p, kNew | SS_TYPE_BIT(SS_EV_SYSCTL_WRITE), uses);
+  EXPECT_EQ(plan.load, V{"ss_new_fexit"});
+  EXPECT_EQ(plan.skip, V{"ss_new_exit: fexit instead"});
+
+  plan = plan_programs(p, kNew, uses);  // `with` not wanted
+  EXPECT_TRUE(plan.load.empty());
+  EXPECT_EQ(plan.skip, V{"ss_new_*: new filtered out"});
+  plan = plan_programs(p, SS_TYPE_BIT(SS_EV_SYSCTL_WRITE), uses);
+  EXPECT_TRUE(plan.load.empty());
+
+  p.missing_caps = {Cap::Fentry};
+  plan = plan_programs(p, ~0u, uses);
+  EXPECT_EQ(plan.load, (V{"ss_new_exit", "ss_new_clear"}));
+  EXPECT_TRUE(plan.skip.empty());
+
+  p.missing_syscalls = {"sys_exit_new"};
+  p.with_tp_btf = false;
+  plan = plan_programs(p, ~0u, uses);
+  EXPECT_TRUE(plan.load.empty());
+  EXPECT_EQ(plan.skip, (V{"ss_new_exit: no syscalls:sys_exit_new tracepoint",
+                          "ss_new_clear: no tp_btf (entries stay)"}));
 }

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -21,6 +22,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "model/programs.hpp"
 #include "sysctlscope.skel.h"
 #include "sysctlscope/event.h"
 
@@ -47,6 +49,17 @@ int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) {
   while (!s.empty() && s.back() == '\n') s.remove_suffix(1);
   spdlog::debug("{}", s);  // libbpf prefixes its own messages
   return n;
+}
+
+std::string need_name(KernelNeed n) {
+  switch (n) {
+    case KernelNeed::None: return "nothing";
+    case KernelNeed::Fentry: return "fexit";
+    case KernelNeed::TpBtf: return "tp_btf";
+    case KernelNeed::Atomics: return "BPF compare-and-swap";
+    case KernelNeed::TaskStorage: return "task storage";
+  }
+  return "?";
 }
 
 bool is_cgroup_sysctl(bpf_program* p) {
@@ -115,118 +128,73 @@ KernelCaps kernel_caps(const FeatureProbe& probe) {
   return c;
 }
 
-ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
+ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask,
+                          std::span<const ProgramUse> groups) {
   ProgramPlan plan;
   plan.caps = kernel_caps(probe);
   auto want = [&](uint32_t t) { return (type_mask & SS_TYPE_BIT(t)) != 0; };
-  if (want(SS_EV_SYSCTL_READ) || want(SS_EV_SYSCTL_WRITE))
-    plan.load.push_back(plan.caps.atomics ? "ss_sysctl" : "ss_sysctl_reserve");
-  else
-    plan.skip.push_back("ss_sysctl: sysctl_read and sysctl_write filtered out");
-
-  // Per-syscall exit tracepoints only (docs/architecture.md: raw hooks cost
-  // every syscall, enter hooks double the cost of each open/write). A
-  // program is loaded only where its tracepoint exists (no open/creat on
-  // arm64, no openat2 before 5.6).
-  auto exit_prog = [&](const std::string& prefix, const std::string& call) {
-    if (!probe.syscall_tracepoint("sys_exit_" + call)) {
-      plan.skip.push_back(prefix + call + ": no syscalls:sys_exit_" + call + " tracepoint");
-      return false;
+  auto has = [&](KernelNeed n) {
+    switch (n) {
+      case KernelNeed::None: return true;
+      case KernelNeed::Fentry: return plan.caps.fentry;
+      case KernelNeed::TpBtf: return probe.tp_btf();
+      case KernelNeed::Atomics: return plan.caps.atomics;
+      case KernelNeed::TaskStorage: return plan.caps.task_storage;
     }
-    plan.load.push_back(prefix + call);
-    return true;
+    return false;
   };
-  if (want(SS_EV_SYSCTL_BLOCKED)) {
-    if (plan.caps.fentry) {
-      // fexit on do_filp_open: only opens pay (bpf/syscalls.bpf.c).
-      plan.load.push_back("ss_fexit_filp_open");
-      plan.skip.push_back("ss_exit_open*: fexit on do_filp_open instead");
-    } else {
-      for (const char* c : {"open", "openat", "openat2", "creat"}) exit_prog("ss_exit_", c);
+  // "<category>:<name>"; syscalls go through syscall_tracepoint(), which
+  // SYSCTLSCOPE_PRETEND_MISSING's "syscalls:" entries mask.
+  auto tracepoint = [&](std::string_view tp) {
+    auto colon = tp.find(':');
+    std::string cat(tp.substr(0, colon)), name(tp.substr(colon + 1));
+    return cat == "syscalls" ? probe.syscall_tracepoint(name) : probe.tracepoint(cat, name);
+  };
+  for (const ProgramUse& use : groups) {
+    const ProgramGroup& g = *use.group;
+    if (!(type_mask & use.records) || (type_mask & g.with) != g.with || (type_mask & g.unless)) {
+      if (!g.off.empty()) plan.skip.emplace_back(g.off);
+      continue;
     }
-  } else {
-    plan.skip.push_back("ss_exit_open*: sysctl_blocked filtered out");
-  }
-  // Write results need the cgroup/sysctl program (it stores the pending
-  // write ids); without sys_exit_write the pipeline reports "unknown".
-  if (want(SS_EV_SYSCTL_WRITE) && want(SS_EV_WRITE_RESULT)) {
-    bool any = false;
-    for (const char* c : {"write", "pwrite64", "writev", "pwritev", "pwritev2"}) {
-      bool ok = exit_prog("ss_exit_", c);
-      if (std::string(c) == "write") any = ok;
+    const ProgramChoice* choice = nullptr;
+    for (const ProgramChoice& c : g.choices) {
+      bool ok = has(c.needs);
+      for (std::string_view tp : c.tracepoints) ok = ok && tracepoint(tp);
+      if (ok) {
+        choice = &c;
+        break;
+      }
     }
-    // Paths that write without a write syscall clear the pending entry so a
-    // later write() is not credited with it (syscalls.bpf.c).
-    for (const char* c : {"sendfile64", "splice", "copy_file_range", "io_uring_enter", "io_submit"})
-      exit_prog("ss_clear_", c);
-    if (probe.tp_btf())
-      plan.load.push_back("ss_clear_exit");
-    else
-      plan.skip.push_back("ss_clear_exit: no tp_btf (io-wq entries live until overwritten)");
-    plan.joins_writes = any;
-  }
-  // Namespace births: the fork hook sees clone/clone3 (tp_btf, or raw_tp
-  // with the same arguments when BTF-typed tracepoints are missing); the
-  // unshare exit below sees unshare(CLONE_NEWNET).
-  if (want(SS_EV_NETNS_CREATE)) {
-    if (probe.tp_btf()) {
-      plan.load.push_back("ss_netns_fork");
-    } else {
-      plan.load.push_back("ss_netns_fork_raw");
-      plan.skip.push_back("ss_netns_fork: no tp_btf (raw_tp fallback: clone3 reported as clone)");
+    if (!choice) {
+      if (!g.none.empty()) plan.skip.emplace_back(g.none);
+      continue;
     }
-    plan.snapshots_netns = true;
-  } else {
-    plan.skip.push_back("ss_netns_fork: netns_create filtered out");
+    if (!choice->note.empty()) plan.skip.emplace_back(choice->note);
+    for (const BpfProgram& p : choice->programs) {
+      std::string name(p.name);
+      if (!p.tracepoint.empty() && !tracepoint(p.tracepoint)) {
+        plan.skip.push_back(name + ": no " + std::string(p.tracepoint) + " tracepoint");
+      } else if (!has(p.needs)) {
+        plan.skip.push_back(name + ": no " + need_name(p.needs) + " (" + std::string(p.without) +
+                            ")");
+      } else if (std::find(plan.load.begin(), plan.load.end(), name) == plan.load.end()) {
+        plan.load.push_back(std::move(name));
+      }
+    }
   }
-  // No syscall *enter* hook anywhere: an enabled sys_enter_* tracepoint puts
-  // the entry-side tracepoint path on every syscall of every task. The
-  // unshare and setns exits (flags from the saved user registers) keep the
-  // known_netns task storage current, so either type needs both: without the
-  // setns exit, `--type netns_create` would give the netns a task left by
-  // setns() as the parent of its next unshare(); without the unshare exit,
-  // `--type netns_enter` would miss a setns() back to the original netns.
-  // Each emits only its own type (bpf/netns.bpf.c).
-  if ((want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) && plan.caps.fentry) {
-    plan.load.push_back("ss_fexit_unshare");
-    plan.load.push_back("ss_fexit_setns");
-  } else if (want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER)) {
-    exit_prog("ss_exit_", "unshare");
-    exit_prog("ss_exit_", "setns");
-  } else {
-    plan.skip.push_back(
-        "ss_exit_unshare, ss_exit_setns: netns_create and netns_enter filtered out");
-  }
-  // The fork hook also keeps known_netns current (children), which
-  // netns_enter needs even when netns_create is filtered out.
-  if (want(SS_EV_NETNS_ENTER) && !want(SS_EV_NETNS_CREATE) && probe.tp_btf())
-    plan.load.push_back("ss_netns_fork");
+  // What the loaded programs mean for the rest of the tracer.
+  auto loads = [&](std::string_view n) {
+    return std::find(plan.load.begin(), plan.load.end(), n) != plan.load.end();
+  };
+  plan.joins_writes = loads("ss_exit_write");
+  plan.snapshots_netns = want(SS_EV_NETNS_CREATE);
   plan.seeds_known_netns = want(SS_EV_NETNS_CREATE) || want(SS_EV_NETNS_ENTER);
-  // Hash mode of known_netns: entries leave with their thread.
-  if (plan.seeds_known_netns && !plan.caps.task_storage) plan.load.push_back("ss_netns_exit");
-  // Readback mode: a snapshot of a net.* writer's netns at its exit judges
-  // writes in a netns that dies right after (decoded like a birth snapshot).
-  // raw_tp on sched_process_exit: task exits pay a hash lookup, syscalls
-  // nothing; on every kernel of the floor (bpf/netns.bpf.c).
-  if (want(SS_EV_WRITER_EXIT) && want(SS_EV_SYSCTL_WRITE) && plan.snapshots_netns) {
-    plan.load.push_back("ss_writer_exit");
-    plan.writer_exits = true;
-  } else {
-    plan.skip.push_back("ss_writer_exit: not readback mode, or no sysctl_write/netns_create");
-  }
-  // cgroup v2 births and removals: id -> path without racing short-lived
-  // containers (the enricher falls back to walking cgroupfs without them).
-  if (want(SS_EV_CGROUP_MKDIR) || want(SS_EV_CGROUP_RMDIR)) {
-    if (probe.tracepoint("cgroup", "cgroup_mkdir") && probe.tracepoint("cgroup", "cgroup_rmdir")) {
-      plan.load.push_back("ss_cgroup_mkdir");
-      plan.load.push_back("ss_cgroup_rmdir");
-    } else {
-      plan.skip.push_back(
-          "ss_cgroup_*: no cgroup:cgroup_mkdir/rmdir tracepoints (cgroup paths by walking "
-          "cgroupfs)");
-    }
-  }
+  plan.writer_exits = loads("ss_writer_exit");
   return plan;
+}
+
+ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask) {
+  return plan_programs(probe, type_mask, registered_programs());
 }
 
 Tracer::Tracer(const TracerConfig& cfg, const FeatureProbe& probe) : cfg_(cfg) {

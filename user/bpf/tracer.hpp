@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "bpf/env.hpp"
 #include "core/fd.hpp"
+#include "model/programs.hpp"
 
 struct sysctlscope_bpf;
 struct bpf_link;
@@ -72,7 +74,9 @@ struct KernelCaps {
 };
 KernelCaps kernel_caps(const FeatureProbe& probe);
 
-// Which optional programs to load, decided from probes (unit-testable).
+// Which programs to load: each group the registry declares
+// (model/programs.hpp) whose records `type_mask` wants, in the first form
+// the probed kernel allows (unit-testable with a fake probe).
 struct ProgramPlan {
   std::vector<std::string> load;   // program names
   std::vector<std::string> skip;   // with a reason each, for -v
@@ -83,6 +87,9 @@ struct ProgramPlan {
   KernelCaps caps;
 };
 ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask);
+// The same over other groups than the registry's (tests).
+ProgramPlan plan_programs(const FeatureProbe& probe, uint32_t type_mask,
+                          std::span<const ProgramUse> groups);
 
 class Tracer {
  public:

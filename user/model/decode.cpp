@@ -157,13 +157,11 @@ constexpr auto kRoutes = [] {
     using T = typename decltype(t)::type;
     if constexpr (T::kInfo.record != 0) a[T::kInfo.record] = kRoute<T>;
   });
-  auto add = [&]<class T>(std::type_identity<T>, std::string_view name) {
+  for_each_record_type([&](auto t) {
+    using T = typename decltype(t)::type;
     for (uint32_t i = 0; i < a.size(); ++i)
-      if (T::kRecords & SS_TYPE_BIT(i)) a[i] = {kRecordRoute<T>.fn, name};
-  };
-  add(std::type_identity<WriteResult>{}, "write_result");
-  add(std::type_identity<WriterExit>{}, "writer_exit");
-  add(std::type_identity<CgroupChange>{}, "cgroup");
+      if (T::kRecords & SS_TYPE_BIT(i)) a[i] = {kRecordRoute<T>.fn, T::kName};
+  });
   return a;
 }();
 

@@ -3,6 +3,8 @@
 //
 // A type is a payload struct with
 //   kInfo       a TypeInfo: its name, kernel record, `--failed` and actor flags,
+//               the BPF programs that make the record and their fallbacks
+//               (model/programs.hpp; the loader's plan is built from them),
 //   decode()    record -> payload (only when kInfo.record != 0),
 //   failed()    which events of a kInfo.can_fail type `--failed` keeps,
 //   fields()    its JSON fields in output order (a visitor: the JSON writer and
@@ -13,7 +15,8 @@
 // recording, report) iterates over that list or visits the variant.
 //
 // Adding a type: its record in include/sysctlscope/event.h, its BPF program,
-// a struct here (and a line in EventData), tests and docs/events.md.
+// a struct here with its program groups (and a line in EventData), tests and
+// docs/events.md.
 #pragma once
 
 #include <linux/types.h>
@@ -22,12 +25,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "model/programs.hpp"
 #include "model/vocab.hpp"
 #include "sysctlscope/event.h"
 
@@ -69,15 +74,28 @@ struct TypeInfo {
   bool actor = true;        // has an acting task (`proc`, `cgroup` not null)
   bool is_public = true;    // users may name it (`--type`, help, docs/events.md)
   bool actor_if_known = false;  // not `actor`, but has one when the event's pid is set
+  // The BPF programs that make `record`, with their fallbacks (model/programs.hpp).
+  std::span<const ProgramGroup* const> programs = {};
 };
 
 // The longest value the kernel captures (SS_VALUE_MAX minus the NUL): a
 // value cut there has exactly this many bytes.
 inline constexpr size_t kValueCapture = SS_VALUE_MAX - 1;
 
+// The cgroup/sysctl hook makes reads and writes (bpf/sysctl.bpf.c); without
+// compare-and-swap its twin reserves each record at full size.
+inline constexpr BpfProgram kSysctlHook[] = {{"ss_sysctl"}};
+inline constexpr BpfProgram kSysctlHookReserve[] = {{"ss_sysctl_reserve"}};
+inline constexpr ProgramChoice kSysctlHookChoices[] = {
+    {.needs = KernelNeed::Atomics, .programs = kSysctlHook}, {.programs = kSysctlHookReserve}};
+inline constexpr ProgramGroup kSysctlPrograms{
+    .choices = kSysctlHookChoices, .off = "ss_sysctl: sysctl_read and sysctl_write filtered out"};
+inline constexpr const ProgramGroup* kSysctlHookGroups[] = {&kSysctlPrograms};
+
 // ------------------------------------------------------------ sysctl_read --
 struct SysctlRead {
-  static constexpr TypeInfo kInfo{.name = "sysctl_read", .record = SS_EV_SYSCTL_READ};
+  static constexpr TypeInfo kInfo{
+      .name = "sysctl_read", .record = SS_EV_SYSCTL_READ, .programs = kSysctlHookGroups};
 
   std::string sysctl;  // dotted, as sysctl(8) prints it
   std::string value;
@@ -114,7 +132,8 @@ struct SysctlWrite {
       .record = SS_EV_SYSCTL_WRITE,
       .needs_by_mode = {SS_TYPE_BIT(SS_EV_NETNS_CREATE) | SS_TYPE_BIT(SS_EV_WRITER_EXIT),
                         SS_TYPE_BIT(SS_EV_WRITE_RESULT)},
-      .can_fail = true};
+      .can_fail = true,
+      .programs = kSysctlHookGroups};
 
   std::string sysctl;
   std::string old_value;
@@ -174,10 +193,29 @@ struct SysctlWrite {
   bool operator==(const SysctlWrite&) const = default;
 };
 
+// Refused opens (bpf/syscalls.bpf.c): fexit on do_filp_open, where only opens
+// pay; else each open syscall's exit tracepoint that exists (no open/creat on
+// arm64, no openat2 before 5.6), which put every syscall on the slow path.
+inline constexpr BpfProgram kBlockedFexit[] = {{"ss_fexit_filp_open"}};
+inline constexpr BpfProgram kBlockedExits[] = {{"ss_exit_open", "syscalls:sys_exit_open"},
+                                               {"ss_exit_openat", "syscalls:sys_exit_openat"},
+                                               {"ss_exit_openat2", "syscalls:sys_exit_openat2"},
+                                               {"ss_exit_creat", "syscalls:sys_exit_creat"}};
+inline constexpr ProgramChoice kBlockedChoices[] = {
+    {.needs = KernelNeed::Fentry,
+     .programs = kBlockedFexit,
+     .note = "ss_exit_open*: fexit on do_filp_open instead"},
+    {.programs = kBlockedExits}};
+inline constexpr ProgramGroup kBlockedPrograms{
+    .choices = kBlockedChoices, .off = "ss_exit_open*: sysctl_blocked filtered out"};
+inline constexpr const ProgramGroup* kBlockedGroups[] = {&kBlockedPrograms};
+
 // --------------------------------------------------------- sysctl_blocked --
 struct SysctlBlocked {
-  static constexpr TypeInfo kInfo{
-      .name = "sysctl_blocked", .record = SS_EV_SYSCTL_BLOCKED, .can_fail = true};
+  static constexpr TypeInfo kInfo{.name = "sysctl_blocked",
+                                  .record = SS_EV_SYSCTL_BLOCKED,
+                                  .can_fail = true,
+                                  .programs = kBlockedGroups};
 
   std::string sysctl;
   std::string path;  // as the process passed it
@@ -227,9 +265,43 @@ struct SysctlBlocked {
   bool operator==(const SysctlBlocked&) const = default;
 };
 
+// Births by clone/clone3: the fork hook (tp_btf, or raw_tp with the same
+// arguments where BTF-typed tracepoints are missing; bpf/netns.bpf.c).
+inline constexpr BpfProgram kForkBtf[] = {{"ss_netns_fork"}};
+inline constexpr BpfProgram kForkRaw[] = {{"ss_netns_fork_raw"}};
+inline constexpr ProgramChoice kForkChoices[] = {
+    {.needs = KernelNeed::TpBtf, .programs = kForkBtf},
+    {.programs = kForkRaw,
+     .note = "ss_netns_fork: no tp_btf (raw_tp fallback: clone3 reported as clone)"}};
+inline constexpr ProgramGroup kForkPrograms{.choices = kForkChoices,
+                                            .off = "ss_netns_fork: netns_create filtered out"};
+// unshare(CLONE_NEWNET) and setns(): exits only (an enabled sys_enter_* puts
+// the entry path on every syscall of every task), flags read back from the
+// saved user registers. Both keep the known_netns task storage current, so
+// both netns types need both: without the setns exit, `--type netns_create`
+// would give the netns a task left by setns() as the parent of its next
+// unshare(); without the unshare exit, `--type netns_enter` would miss a
+// setns() back to the original netns. Each emits only its own type.
+inline constexpr BpfProgram kNsFexits[] = {{"ss_fexit_unshare"}, {"ss_fexit_setns"}};
+inline constexpr BpfProgram kNsExits[] = {{"ss_exit_unshare", "syscalls:sys_exit_unshare"},
+                                          {"ss_exit_setns", "syscalls:sys_exit_setns"}};
+inline constexpr ProgramChoice kNsChoices[] = {{.needs = KernelNeed::Fentry, .programs = kNsFexits},
+                                               {.programs = kNsExits}};
+inline constexpr ProgramGroup kNsSyscallPrograms{
+    .choices = kNsChoices,
+    .off = "ss_exit_unshare, ss_exit_setns: netns_create and netns_enter filtered out"};
+// known_netns as a tid-keyed hash (no task storage): entries leave with their thread.
+inline constexpr BpfProgram kNsExitHook[] = {{"ss_netns_exit"}};
+inline constexpr ProgramChoice kNsExitChoices[] = {{.needs = KernelNeed::TaskStorage},
+                                                   {.programs = kNsExitHook}};
+inline constexpr ProgramGroup kNsExitPrograms{.choices = kNsExitChoices};
+inline constexpr const ProgramGroup* kNetnsCreateGroups[] = {&kForkPrograms, &kNsSyscallPrograms,
+                                                             &kNsExitPrograms};
+
 // ----------------------------------------------------------- netns_create --
 struct NetnsCreate {
-  static constexpr TypeInfo kInfo{.name = "netns_create", .record = SS_EV_NETNS_CREATE};
+  static constexpr TypeInfo kInfo{
+      .name = "netns_create", .record = SS_EV_NETNS_CREATE, .programs = kNetnsCreateGroups};
 
   uint32_t parent_netns = 0;  // 0: unknown (null)
   std::string via;            // clone, clone3, unshare
@@ -292,9 +364,19 @@ struct NetnsCreate {
   }
 };
 
+// The fork hook also keeps known_netns current for children, which
+// netns_enter needs when netns_create (which loads it anyway) is filtered out.
+inline constexpr ProgramChoice kEnterForkChoices[] = {
+    {.needs = KernelNeed::TpBtf, .programs = kForkBtf}};
+inline constexpr ProgramGroup kEnterForkPrograms{.choices = kEnterForkChoices,
+                                                 .unless = SS_TYPE_BIT(SS_EV_NETNS_CREATE)};
+inline constexpr const ProgramGroup* kNetnsEnterGroups[] = {&kNsSyscallPrograms,
+                                                            &kEnterForkPrograms, &kNsExitPrograms};
+
 // ------------------------------------------------------------ netns_enter --
 struct NetnsEnter {
-  static constexpr TypeInfo kInfo{.name = "netns_enter", .record = SS_EV_NETNS_ENTER};
+  static constexpr TypeInfo kInfo{
+      .name = "netns_enter", .record = SS_EV_NETNS_ENTER, .programs = kNetnsEnterGroups};
 
   uint32_t from_netns = 0;  // 0: unknown (null)
 
