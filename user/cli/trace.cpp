@@ -71,7 +71,7 @@ void register_trace(CLI::App& app, Registry& reg) {
     opt.enforce_mode = args->policy.enforce_mode();
     auto det = args->rules.load();
     opt.detector = det.get();
-    auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
+    auto sink = open_output(args->output);
     install_stop_handlers();
     PipelineStats st = run_live(opt, *sink, {});
     std::fprintf(stderr, "%llu events, %llu lost\n", static_cast<unsigned long long>(st.emitted),
