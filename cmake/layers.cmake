@@ -16,6 +16,6 @@ set(SS_LAYERS
   "forensics|core,model,output,policy,detect"
   "metrics|core,model,output"
   "detect|core,model"
-  "export|core,model,output"
+  "export|core,model,output,metrics"
   "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect,export"
 )

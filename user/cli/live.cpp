@@ -154,7 +154,7 @@ PipelineStats run_live(const LiveOptions& opt, Sink& out, const TickFn& tick) {
     otlp = std::make_unique<exporter::OtlpExporter>(*opt.otlp);
     otlp_sink = std::make_unique<exporter::OtlpSink>(*chain, *otlp);
     chain = otlp_sink.get();
-    if (counters) counters->set_extra([ex = otlp.get()] { return ex->render_prometheus(); });
+    if (counters) counters->set_extra([ex = otlp.get()] { return ex->counters(); });
   }
   // Whatever way run_live ends, the exporter's counters leave /metrics
   // before it goes, and its summary reaches stderr.
