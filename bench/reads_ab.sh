@@ -41,23 +41,9 @@ pin0=() pinl=()
 if ((last > 0)); then pin0=(taskset -c 0) pinl=(taskset -c "$last"); fi
 tmp=$(mktemp -d)
 pid=""
-cleanup() {
-  # The floor's loader stops on stdin EOF (fd 9), a tracer on SIGTERM.
-  exec 9>&- 2>/dev/null || true
-  if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_for() { # file pattern
-  for _ in $(seq 1 600); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "reads_ab.sh: died: $(cat "$1")" >&2; exit 1; }
-    sleep 0.05
-  done
-  echo "reads_ab.sh: not ready after 30 s: $(cat "$1")" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+trap bench_cleanup EXIT
 
 run_one() { # label -|floor|"binary args": appends "label value lost" to rows
   local label=$1 val lost=0
@@ -71,12 +57,12 @@ run_one() { # label -|floor|"binary args": appends "label value lost" to rows
       "${pin0[@]}" "$build/bench/bpf_hold" "$build/bench/floor.bpf.o" floor_sysctl "$cg2" <"$tmp/hold" 2>"$tmp/err" &
       pid=$!
       exec 9>"$tmp/hold"
-      wait_for "$tmp/err" ready ;;
+      bench_wait_for "$tmp/err" ready 30 ;;
     *)
       read -r -a cmd <<<"$2"
       "${pin0[@]}" "${cmd[0]}" trace -o json "${cmd[@]:1}" >/dev/null 2>"$tmp/err" &
       pid=$!
-      wait_for "$tmp/err" Tracing ;;
+      bench_wait_for "$tmp/err" Tracing 30 ;;
   esac
   if [[ $metric == cpu ]]; then
     val=$("${pinl[@]}" "$build/bench/loadgen" read-pread "$n" | awk '{print $3}')
