@@ -18,6 +18,7 @@ set(SS_LAYER_LIBS_netns nlohmann_json::nlohmann_json PkgConfig::LIBBPF ZLIB::ZLI
 set(SS_LAYER_LIBS_policy spdlog::spdlog)
 set(SS_LAYER_LIBS_detect nlohmann_json::nlohmann_json)
 set(SS_LAYER_LIBS_pipeline spdlog::spdlog)
+set(SS_LAYER_LIBS_session spdlog::spdlog Threads::Threads)
 set(SS_LAYER_LIBS_bpf PkgConfig::LIBBPF spdlog::spdlog)
 set(SS_LAYER_LIBS_forensics nlohmann_json::nlohmann_json)
 set(SS_LAYER_LIBS_metrics PkgConfig::HTTPLIB Threads::Threads)

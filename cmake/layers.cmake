@@ -11,13 +11,14 @@ set(SS_LAYERS
   "enrich|core,model"
   "netns|core,model,output,enrich"
   "policy|core,model,enrich,netns"
-  "pipeline|core,model,output,enrich,netns,policy"
+  "pipeline|core,model,output,enrich,netns"
+  "session|core,model,output,enrich,netns,policy,pipeline,bpf,metrics,detect,export"
   "bpf|core,model"
   "forensics|core,model,output,policy,detect"
   "metrics|core,model,output"
   "detect|core,model"
   "export|core,model,output,metrics"
-  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect,export"
+  "cli|core,model,output,enrich,netns,policy,pipeline,bpf,forensics,metrics,detect,export,session"
 )
 
 # The table parsed: SS_LAYER_NAMES (every layer) and SS_LAYER_ALLOW_<layer>
