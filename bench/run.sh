@@ -44,24 +44,9 @@ workloads=(read-pread read-cat write-netns open-close write-devnull open-erofs n
 conditions=(baseline floor sysctlscope filtered bpftrace)
 
 pid=""
-cleanup() {
-  # Background jobs of a script ignore SIGINT: the floor loader stops on
-  # stdin EOF (fd 9), every tracer on SIGTERM.
-  exec 9>&- 2>/dev/null || true
-  if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_for() {  # file pattern seconds
-  for ((i = 0; i < $3 * 20; i++)); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "run.sh: tracer died: $(cat "$1")" >&2; exit 1; }
-    sleep 0.05
-  done
-  echo "run.sh: tracer not ready after $3 s: $(cat "$1")" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+trap bench_cleanup EXIT
 
 start() {  # condition
   pid=""
@@ -72,17 +57,17 @@ start() {  # condition
       "$build/bench/bpf_hold" "$build/bench/floor.bpf.o" floor_sysctl "$cg2" < "$tmp/hold" 2> "$tmp/err" &
       pid=$!
       exec 9> "$tmp/hold"
-      wait_for "$tmp/err" ready 10 ;;
+      bench_wait_for "$tmp/err" ready 10 ;;
     sysctlscope)
       "$build/sysctlscope" trace -o json > /dev/null 2> "$tmp/err" & pid=$!
-      wait_for "$tmp/err" Tracing 30 ;;
+      bench_wait_for "$tmp/err" Tracing 30 ;;
     filtered)
       "$build/sysctlscope" trace -o json --type sysctl_write > /dev/null 2> "$tmp/err" & pid=$!
-      wait_for "$tmp/err" Tracing 30 ;;
+      bench_wait_for "$tmp/err" Tracing 30 ;;
     bpftrace)
       # bpftrace writes "Attaching N probes..." and its events to -o.
       bpftrace -o "$tmp/bt.out" "$root/bench/peer.bt" > "$tmp/err" 2>&1 & pid=$!
-      wait_for "$tmp/bt.out" Attaching 60
+      bench_wait_for "$tmp/bt.out" Attaching 60
       sleep 1 ;;
   esac
 }
@@ -113,7 +98,7 @@ done
 
 # Sustained single-thread stream under sysctlscope with default settings.
 "$build/sysctlscope" trace -o json --comm loadgen > /dev/null 2> "$tmp/err" & pid=$!
-wait_for "$tmp/err" Tracing 30
+bench_wait_for "$tmp/err" Tracing 30
 maps=$(bpftool -j map show | python3 -c '
 import json,sys
 tot=0; rows=[]

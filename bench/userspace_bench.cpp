@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "export/otlp.hpp"
 #include "model/decode.hpp"
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
@@ -75,5 +76,30 @@ static void BM_PipelineToDevNull(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations());
 }
 BENCHMARK(BM_PipelineToDevNull);
+
+// One OTLP request of 512 sysctl_read records (the exporter's batch), per
+// record: attributes, severity and body, in each protocol.
+static void BM_OtlpEncode(benchmark::State& st) {
+  auto r = make_read();
+  Event e = std::get<Event>(*Decoder{BootClock(0)}.decode(&r, r.hdr.size));
+  e.cgroup_path = "/system.slice/docker-0123456789abcdef.scope";
+  std::vector<exporter::LogItem> batch(512, exporter::make_log_item(e));
+  exporter::Attributes res{{"service.name", "sysctlscope"}, {"host.name", "node-1"}};
+  auto proto = st.range(0) ? exporter::OtlpProtocol::Json : exporter::OtlpProtocol::Protobuf;
+  for (auto _ : st) benchmark::DoNotOptimize(exporter::encode_logs(res, batch, proto, 1));
+  st.SetItemsProcessed(st.iterations() * static_cast<int64_t>(batch.size()));
+}
+BENCHMARK(BM_OtlpEncode)->Arg(0)->Arg(1);
+
+// What the pipeline thread pays per exported event: the JSON body and the
+// attributes, made from the Event.
+static void BM_OtlpMakeItem(benchmark::State& st) {
+  auto r = make_read();
+  Event e = std::get<Event>(*Decoder{BootClock(0)}.decode(&r, r.hdr.size));
+  e.cgroup_path = "/system.slice/docker-0123456789abcdef.scope";
+  for (auto _ : st) benchmark::DoNotOptimize(exporter::make_log_item(e));
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_OtlpMakeItem);
 
 BENCHMARK_MAIN();

@@ -10,7 +10,6 @@
 #include <cstring>
 #include <set>
 
-#include "cli/live.hpp"
 #include "core/error.hpp"
 #include "core/path.hpp"
 #include "fakes.hpp"
@@ -20,6 +19,7 @@
 #include "output/sink.hpp"
 #include "pipeline/pipeline.hpp"
 #include "records.hpp"
+#include "session/session.hpp"
 
 using namespace sysctlscope;
 using sstest::VecSink;
@@ -285,7 +285,7 @@ TEST(CgroupArg, PrefixStopsAtASlash) {
   EXPECT_EQ(path_level("/a//b/"), 2u);
   EXPECT_EQ(path_level("/"), 0u);
 
-  using cli::cgroup_dir_of;
+  using session::cgroup_dir_of;
   EXPECT_EQ(cgroup_dir_of("/sys/fs/cgroup", "/sys/fs/cgroup/system.slice"),
             "/sys/fs/cgroup/system.slice");
   EXPECT_EQ(cgroup_dir_of("/sys/fs/cgroup", "/sys/fs/cgroup2/x"),

@@ -57,6 +57,15 @@ TEST(Readback, ParseMode) {
 }
 
 namespace {
+// A pipeline judging writes by reading them back from `src`.
+PipelineConfig readback_config(ValueSource& src, Filter f, bool writer_exits = false) {
+  PipelineConfig c;
+  c.filter = std::move(f);
+  c.readback = &src;
+  c.writer_exits = writer_exits;
+  return c;
+}
+
 // A writer's exit snapshot as the pipeline asks it: name -> value.
 Pipeline::ValueOf values(std::map<std::string, std::string> m) {
   return [m = std::move(m)](const std::string& n) -> std::optional<std::string> {
@@ -118,8 +127,7 @@ std::vector<std::string> results(const VecSink& sink) {
 TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
   VecSink sink;
   FakeSource src;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
+  Pipeline p(readback_config(src, Filter{}), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "700";
   src.values[{5, "net.ipv4.tcp_keepalive_intvl"}] = "75";
   src.values[{6, "net.ipv4.tcp_keepalive_time"}] = "7200";
@@ -158,8 +166,7 @@ TEST(Readback, PipelineJudgesTheLastWritePerPlaceAndKeepsOrder) {
 TEST(Readback, EachWriteOfABurstJudgedByWhatTheNextOneFound) {
   VecSink sink;
   FakeSource src;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
+  Pipeline p(readback_config(src, Filter{}), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "800";
   auto feed = [&](ss_sysctl_event r) { p.on_record(&r, r.hdr.size); };
   feed(write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n"));  // next found 600: ok
@@ -179,8 +186,7 @@ TEST(Readback, FailedFilterKeepsNotApplied) {
   FakeSource src;
   Filter f;
   f.failed_only = true;
-  Pipeline p(f, nullptr, sink, false);
-  p.set_readback(&src);
+  Pipeline p(readback_config(src, f), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";
   src.values[{5, "net.ipv4.tcp_keepalive_intvl"}] = "30";
   auto a = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "abc\n");
@@ -237,8 +243,7 @@ TEST(Readback, RecycledInodeNeverJudgesByTheNewerNetns) {
   VecSink sink;
   FakeSource src;
   src.writers_gone = true;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
+  Pipeline p(readback_config(src, Filter{}), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";  // the newer netns
   auto b1 = birth_of(5, 900);
   p.on_record(&b1, b1.hdr.size);
@@ -263,9 +268,7 @@ TEST(Readback, WriterExitSnapshotJudgesWritesInADeadNetns) {
   VecSink sink;
   FakeSource src;
   src.writers_gone = true;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
-  p.set_writer_exits(true);
+  Pipeline p(readback_config(src, Filter{}, /*writer_exits=*/true), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "7200";
   for (uint32_t i = 0; i < 3; ++i) {
     const uint64_t t = 1000 + 1000 * i;
@@ -297,9 +300,7 @@ TEST(Readback, GoneWriterWaitsForItsExitAndKeepsOrder) {
   VecSink sink;
   FakeSource src;
   src.writers_gone = true;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
-  p.set_writer_exits(true);
+  Pipeline p(readback_config(src, Filter{}, /*writer_exits=*/true), sink);
   auto w = write_in(7, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
   p.on_record(&w, w.hdr.size);
   auto r = sstest::sysctl_record(false, "net/ipv4/tcp_keepalive_time", "7200");
@@ -334,9 +335,7 @@ TEST(Readback, NextWriteBeforeTheExitJudges) {
   VecSink sink;
   FakeSource src;
   src.writers_gone = true;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
-  p.set_writer_exits(true);
+  Pipeline p(readback_config(src, Filter{}, /*writer_exits=*/true), sink);
   auto a = write_in(8, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
   auto b = write_in(8, 11, "net/ipv4/tcp_keepalive_time", "600", "900\n");
   b.hdr.task.ts_boot_ns = 1100;
@@ -375,8 +374,7 @@ TEST(Readback, KernelMaskAddsBirthsAndWriterExits) {
 TEST(Readback, ThirdValueWaitsOnePassForTheWriteThatSetIt) {
   VecSink sink;
   FakeSource src;
-  Pipeline p(Filter{}, nullptr, sink, false);
-  p.set_readback(&src);
+  Pipeline p(readback_config(src, Filter{}), sink);
   src.values[{5, "net.ipv4.tcp_keepalive_time"}] = "900";  // already changed by the next write
   auto a = write_in(5, 10, "net/ipv4/tcp_keepalive_time", "7200", "600\n");
   p.on_record(&a, a.hdr.size);

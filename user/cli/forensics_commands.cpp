@@ -215,40 +215,48 @@ std::string human_size(uint64_t b) {
   return buf;
 }
 
-struct RecordArgs {
-  FilterOptions filter;
-  std::string output;
-  double duration = 0;
-  std::string max_size;
-  std::string ringbuf_size = "8M";
-  std::string cgroup;
-  std::string write_results = "readback";
-  cli::MetricsArgs metrics;
-  cli::OtlpArgs otlp;
-  cli::PolicyOptions policy;
-  cli::RulesOptions rules;
+// The status of a recording on stderr: "Recording to" once the probes are
+// attached, then (on a terminal) a line refreshed at most 4 times a second.
+class RecordStatus final : public session::Stage {
+ public:
+  RecordStatus(const RecordSink& sink, std::string file)
+      : sink_(sink), file_(std::move(file)), tty_(isatty(STDERR_FILENO)) {}
+  ~RecordStatus() override {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  const char* name() const override { return "record-status"; }
+  void tick(session::Context&, const PipelineStats& s) override {
+    if (!announced_) {
+      // First tick: the probes are attached (the session printed "Tracing ...").
+      std::fprintf(stderr, "Recording to %s... Hit Ctrl-C to end.\n", terminal_safe(file_).c_str());
+      std::fflush(stderr);
+      announced_ = true;
+    }
+    if (!tty_) return;
+    uint64_t now = mono_ns();
+    if (now - last_ < 250'000'000) return;  // at most 4 refreshes a second
+    last_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "\r\033[Krecording %.1fs  events %llu  lost %llu  file %s",
+                 (now - t0_) / 1e9, static_cast<unsigned long long>(sink_.events()),
+                 static_cast<unsigned long long>(s.lost), human_size(sink_.bytes()).c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  const RecordSink& sink_;
+  std::string file_;
+  bool tty_;
+  const uint64_t t0_ = mono_ns();
+  uint64_t last_ = 0;
+  bool shown_ = false, announced_ = false;
 };
 
-int run_record(const RecordArgs& a, const std::string& btf_file) {
-  LiveOptions opt;
-  opt.btf_file = btf_file;
-  opt.filter = a.filter.build();
-  if (a.output.empty()) throw UsageError("record needs -o FILE");
-  if (!(a.duration >= 0)) throw UsageError("--duration must be a positive number of seconds");
-  opt.duration_s = a.duration;
-  uint64_t max_size = a.max_size.empty() ? 0 : parse_size(a.max_size, "--max-size");
-  if (!a.max_size.empty() && max_size < 64 * 1024)
-    throw UsageError("--max-size must be at least 64k");
-  opt.ringbuf_bytes = parse_ringbuf_size(a.ringbuf_size);
-  opt.cgroup = a.cgroup;
-  opt.write_results = cli::parse_write_results(a.write_results);
-  a.metrics.apply(opt);
-  a.otlp.apply(opt);
-  auto pol = a.policy.load();
-  opt.policy = pol.get();
-  opt.enforce_mode = a.policy.enforce_mode();
-  auto det = a.rules.load();
-  opt.detector = det.get();
+int run_record(const LiveArgs& a, const std::string& btf_file) {
+  auto built = a.build(btf_file);
+  const session::Options& opt = built.opt;
+  const uint64_t max_size = built.max_size;
+  const auto& pol = built.policy;
   check_privileges();
 
   // O_EXCL: never overwrite evidence from an earlier session.
@@ -272,30 +280,12 @@ int run_record(const RecordArgs& a, const std::string& btf_file) {
   std::fflush(stderr);
 
   install_stop_handlers();
-  const bool tty = isatty(STDERR_FILENO);
-  const uint64_t t0 = mono_ns();
-  uint64_t last_status = 0;
-  bool status_shown = false;
-  bool announced = false;
-  PipelineStats st = run_live(opt, sink, [&](const PipelineStats& s) {
-    if (!announced) {
-      // First tick: the probes are attached (run_live printed "Tracing ...").
-      std::fprintf(stderr, "Recording to %s... Hit Ctrl-C to end.\n",
-                   terminal_safe(a.output).c_str());
-      std::fflush(stderr);
-      announced = true;
-    }
-    if (!tty) return;
-    uint64_t now = mono_ns();
-    if (now - last_status < 250'000'000) return;  // at most 4 refreshes a second
-    last_status = now;
-    status_shown = true;
-    std::fprintf(stderr, "\r\033[Krecording %.1fs  events %llu  lost %llu  file %s",
-                 (now - t0) / 1e9, static_cast<unsigned long long>(sink.events()),
-                 static_cast<unsigned long long>(s.lost), human_size(sink.bytes()).c_str());
-    std::fflush(stderr);
-  });
-  if (status_shown) std::fprintf(stderr, "\r\033[K");
+  PipelineStats st;
+  {
+    session::Session live(opt, sink);
+    live.add(std::make_unique<RecordStatus>(sink, a.output));
+    st = live.run(stop_requested);
+  }
 
   std::string reason = sink.error()       ? "write_error: " + errno_name(sink.error())
                        : sink.full()      ? "max_size"
@@ -331,7 +321,8 @@ int run_record(const RecordArgs& a, const std::string& btf_file) {
 
 void register_forensics(CLI::App& app, Registry& reg) {
   {
-    auto a = std::make_shared<RecordArgs>();
+    auto a = std::make_shared<LiveArgs>();
+    a->command = LiveCommand::Record;
     auto* sub = app.add_subcommand("record",
                                    "Record a forensic session to a file (baseline + every event)");
     sub->footer(R"(Examples:
@@ -340,21 +331,7 @@ void register_forensics(CLI::App& app, Registry& reg) {
   sysctlscope record -o writes.jsonl --type sysctl_write,sysctl_blocked,netns_create
 Stops cleanly at --max-size (session_end says reason "max_size"); no rotation.
 The file format is described in docs/recording.md.)");
-    sub->add_option("-o,--output", a->output, "Recording file to create (never overwritten)")
-        ->required();
-    add_filter_options(sub, a->filter);
-    sub->add_option("--duration", a->duration, "Stop after this many seconds");
-    sub->add_option("--max-size", a->max_size,
-                    "Stop cleanly when the file reaches this size (e.g. 512M)");
-    sub->add_option("--cgroup", a->cgroup,
-                    "Only tasks in this cgroup v2 subtree (path below the cgroup2 mount)");
-    sub->add_option("--ringbuf-size", a->ringbuf_size,
-                    "Ring buffer size, power of two (default 8M)");
-    sub->add_option("--write-results", a->write_results, cli::kWriteResultsHelp);
-    a->metrics.add_to(sub);
-    a->otlp.add_to(sub);
-    cli::add_policy_options(sub, a->policy);
-    cli::add_rules_options(sub, a->rules);
+    a->add_to(sub);
     reg.add(sub, [a, &reg]() { return run_record(*a, reg.btf_file); });
   }
   {

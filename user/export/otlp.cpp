@@ -9,6 +9,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "model/event.hpp"
+#include "output/escape.hpp"
 #include "sysctlscope_version.hpp"
 
 namespace sysctlscope::exporter {
@@ -147,161 +149,260 @@ void uint(std::string& o, uint32_t field, uint64_t v) {
 }
 }  // namespace pb
 
-// AnyValue: string_value 1, bool_value 2, int_value 3, double_value 4.
-// KeyValue: key 1, value 2.
-struct Attr {
-  std::string key;
-  nlohmann::json value;  // string, boolean, integer or float
+}  // namespace
+
+// ---- one event's record ----------------------------------------------------
+
+namespace {
+
+// The type's scalar fields as attributes, mirroring the JSON writer
+// (user/output/json.cpp): same members, same presence rules, same values.
+// Arrays and objects (texts, maps, host diffs) stay in the body only.
+struct AttrWriter {
+  LogItem& item;
+
+  void put(std::string_view k, AttrValue v, bool hex = false) {
+    item.attrs.push_back({k, true, std::move(v), hex});
+  }
+  void text(std::string_view k, std::string_view v) {
+    put(k, utf8_lossy(v));
+    if (k == "severity") {
+      auto [n, t] = otlp_severity(v);
+      item.severity = n;
+      item.severity_text = t;
+    }
+  }
+  void text_or(std::string_view k, const std::string& v, std::string_view dflt) {
+    text(k, v.empty() ? dflt : std::string_view(v));
+  }
+  void opt_text(std::string_view k, const std::string& v) {
+    if (!v.empty()) text(k, v);
+  }
+  template <class E>
+  void word(std::string_view k, E v) {
+    put(k, std::string(name_of(v)));
+  }
+  template <class E>
+  void opt_word(std::string_view k, const std::optional<E>& v) {
+    if (v) word(k, *v);
+  }
+  void outcome(std::string_view k, WriteOutcome v) {
+    put(k, v.status == WriteStatus::Failed ? errno_name(v.err) : std::string(name_of(v.status)));
+  }
+  void bytes(std::string_view k, const std::string& v) {
+    put(k, utf8_lossy(v));
+    if (!is_valid_utf8(v)) put(k, hex_encode(v), true);
+  }
+  void opt_bytes(std::string_view k, const std::string& v) {
+    if (!v.empty()) bytes(k, v);
+  }
+  template <class T>
+  void num(std::string_view k, T v) {
+    put(k, static_cast<int64_t>(v));
+  }
+  void opt_num(std::string_view k, const std::optional<uint64_t>& v) {
+    if (v) num(k, *v);
+  }
+  void inode(std::string_view k, uint32_t v) {
+    if (v) num(k, v);
+  }
+  void flag(std::string_view k, bool v) {
+    if (v) put(k, true);
+  }
+  void truncation(std::string_view k, const std::string&, bool a, const std::string&, bool b) {
+    flag(k, a || b);
+  }
+  template <class... A>
+  void texts(A&&...) {}
+  template <class... A>
+  void text_map(A&&...) {}
+  template <class... A>
+  void host_diffs(A&&...) {}
 };
 
-void pb_any(std::string& o, const nlohmann::json& v) {
-  if (v.is_string()) {
-    pb::bytes(o, 1, v.get_ref<const std::string&>());
-  } else if (v.is_boolean()) {
-    pb::uint(o, 2, v.get<bool>() ? 1 : 0);
-  } else if (v.is_number_integer()) {
-    pb::uint(o, 3, static_cast<uint64_t>(v.get<int64_t>()));
-  } else {
-    double d = v.get<double>();
-    uint64_t bits;
-    static_assert(sizeof bits == sizeof d);
-    std::memcpy(&bits, &d, sizeof d);
-    pb::tag(o, 4, 1);
-    for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
-  }
+void semconv(LogItem& it, std::string_view key, AttrValue v) {
+  it.attrs.push_back({key, false, std::move(v), false});
+}
+void semconv_text(LogItem& it, std::string_view key, const std::string& v) {
+  if (!v.empty()) semconv(it, key, utf8_lossy(v));  // the JSON writes "" as null
 }
 
-void pb_kv(std::string& o, uint32_t field, std::string_view key, const nlohmann::json& v) {
-  std::string kv, any;
+}  // namespace
+
+LogItem make_log_item(const Event& e) {
+  LogItem it;
+  it.time_ns = e.time_ns;
+  it.json = event_to_json(e);
+  it.attrs.reserve(24);
+  it.attrs.push_back({"event", true, std::string(to_string(e.type())), false});
+  if (has_actor(e)) {
+    semconv(it, "process.pid", static_cast<int64_t>(e.pid));
+    semconv(it, "thread.id", static_cast<int64_t>(e.tid));
+    semconv(it, "process.parent_pid", static_cast<int64_t>(e.ppid));
+    semconv(it, "process.executable.name", utf8_lossy(e.comm));
+    semconv(it, "process.user.id", static_cast<int64_t>(e.uid));
+    semconv(it, "sysctlscope.cgroup.id", static_cast<int64_t>(e.cgroup_id));
+    semconv_text(it, "sysctlscope.cgroup.path", e.cgroup_path);
+  }
+  if (e.netns) it.attrs.push_back({"netns", true, static_cast<int64_t>(e.netns), false});
+  if (e.container) {
+    const ContainerInfo& c = *e.container;
+    semconv_text(it, "container.id", c.id);
+    semconv_text(it, "container.name", c.name);
+    semconv_text(it, "container.runtime.name", std::string(name_of(c.runtime)));
+    semconv_text(it, "k8s.pod.name", c.pod);
+    semconv_text(it, "k8s.namespace.name", c.k8s_namespace);
+    semconv_text(it, "k8s.pod.uid", c.pod_uid);
+  }
+  it.attrs.push_back({"cross_namespace", true, e.cross_namespace, false});
+  AttrWriter w{it};
+  std::visit([&](const auto& p) { std::decay_t<decltype(p)>::fields(w, p); }, e.data);
+  return it;
+}
+
+namespace {
+
+// AnyValue: string_value 1, bool_value 2, int_value 3.
+void pb_any(std::string& o, const AttrValue& v) {
+  if (auto* s = std::get_if<std::string>(&v))
+    pb::bytes(o, 1, *s);
+  else if (auto* b = std::get_if<bool>(&v))
+    pb::uint(o, 2, *b ? 1 : 0);
+  else
+    pb::uint(o, 3, static_cast<uint64_t>(std::get<int64_t>(v)));
+}
+
+void append_key(std::string& o, const LogAttr& a) {
+  if (a.ours) o += "sysctlscope.";
+  o += a.key;
+  if (a.hex) o += "_hex";
+}
+
+// KeyValue: key 1, value 2 (AnyValue).
+void pb_kv(std::string& o, uint32_t field, std::string_view key, const std::string& any) {
+  thread_local std::string kv;  // reused: one allocation per thread, not per attribute
+  kv.clear();
   pb::bytes(kv, 1, key);
-  pb_any(any, v);
   pb::bytes(kv, 2, any);
   pb::bytes(o, field, kv);
 }
 
-// What one record carries besides its body (docs/otlp.md).
-struct Record {
-  std::vector<Attr> attrs;
-  int severity = 9;
-  std::string_view severity_text = "INFO";
-};
-
-void add_if(std::vector<Attr>& a, const char* key, const nlohmann::json& obj, const char* field) {
-  auto it = obj.find(field);
-  if (it != obj.end() && (it->is_string() || it->is_number() || it->is_boolean()))
-    a.push_back({key, *it});
-}
-
-Record describe(const std::string& line) {
-  Record r;
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (!j.is_object()) return r;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const auto& k = it.key();
-    const auto& v = it.value();
-    if (k == "time") continue;  // the record's time_unix_nano
-    if (k == "event") {
-      r.attrs.push_back({"sysctlscope.event", v});
-    } else if (k == "proc" && v.is_object()) {
-      add_if(r.attrs, "process.pid", v, "pid");
-      add_if(r.attrs, "thread.id", v, "tid");
-      add_if(r.attrs, "process.parent_pid", v, "ppid");
-      add_if(r.attrs, "process.executable.name", v, "comm");
-      add_if(r.attrs, "process.user.id", v, "uid");
-    } else if (k == "cgroup" && v.is_object()) {
-      add_if(r.attrs, "sysctlscope.cgroup.id", v, "id");
-      add_if(r.attrs, "sysctlscope.cgroup.path", v, "path");
-    } else if (k == "container" && v.is_object()) {
-      add_if(r.attrs, "container.id", v, "id");
-      add_if(r.attrs, "container.name", v, "name");
-      add_if(r.attrs, "container.runtime.name", v, "runtime");
-      add_if(r.attrs, "k8s.pod.name", v, "pod");
-      add_if(r.attrs, "k8s.namespace.name", v, "namespace");
-      add_if(r.attrs, "k8s.pod.uid", v, "pod_uid");
-    } else if (v.is_string() || v.is_number() || v.is_boolean()) {
-      // The type's own scalar fields (sysctl, old_value, result, ...);
-      // objects and arrays stay in the body only.
-      r.attrs.push_back({"sysctlscope." + k, v});
-      if (k == "severity" && v.is_string()) {
-        auto [n, t] = otlp_severity(v.get_ref<const std::string&>());
-        r.severity = n;
-        r.severity_text = t;
-      }
-    }
-  }
-  return r;
-}
-
 std::string encode_protobuf(const Attributes& resource, const std::vector<LogItem>& batch,
                             uint64_t observed_ns) {
+  std::string any, key;
   // Resource: attributes 1.
   std::string res;
-  for (const auto& [k, v] : resource) pb_kv(res, 1, k, v);
+  for (const auto& [k, v] : resource) {
+    any.clear();
+    pb::bytes(any, 1, v);
+    pb_kv(res, 1, k, any);
+  }
   // InstrumentationScope: name 1, version 2.
   std::string scope;
   pb::bytes(scope, 1, "sysctlscope");
   pb::bytes(scope, 2, kVersion);
   // ScopeLogs: scope 1, log_records 2.
+  size_t guess = 64;
+  for (const auto& item : batch) guess += item.json.size() * 2 + 32 * item.attrs.size() + 64;
   std::string scope_logs;
+  scope_logs.reserve(guess);
   pb::bytes(scope_logs, 1, scope);
-  std::string rec;
+  std::string rec, body;
   for (const auto& item : batch) {
-    Record d = describe(item.json);
     rec.clear();
     // LogRecord: time_unix_nano 1 (fixed64), severity_number 2,
     // severity_text 3, body 5, attributes 6, observed_time_unix_nano 11.
     pb::fixed64(rec, 1, item.time_ns);
-    pb::uint(rec, 2, static_cast<uint64_t>(d.severity));
-    pb::bytes(rec, 3, d.severity_text);
-    std::string body;
+    pb::uint(rec, 2, static_cast<uint64_t>(item.severity));
+    pb::bytes(rec, 3, item.severity_text);
+    body.clear();
     pb::bytes(body, 1, item.json);
     pb::bytes(rec, 5, body);
-    for (const auto& a : d.attrs) pb_kv(rec, 6, a.key, a.value);
+    for (const auto& a : item.attrs) {
+      key.clear();
+      append_key(key, a);
+      any.clear();
+      pb_any(any, a.value);
+      pb_kv(rec, 6, key, any);
+    }
     pb::fixed64(rec, 11, observed_ns);
     pb::bytes(scope_logs, 2, rec);
   }
-  // ResourceLogs: resource 1, scope_logs 2.
-  std::string rl;
-  pb::bytes(rl, 1, res);
-  pb::bytes(rl, 2, scope_logs);
-  // ExportLogsServiceRequest: resource_logs 1.
+  // ExportLogsServiceRequest: resource_logs 1 = ResourceLogs: resource 1,
+  // scope_logs 2. Headers first, so the large scope_logs is copied once.
+  std::string rl_head;
+  pb::bytes(rl_head, 1, res);
+  pb::tag(rl_head, 2, 2);
+  pb::varint(rl_head, scope_logs.size());
   std::string out;
-  pb::bytes(out, 1, rl);
+  out.reserve(rl_head.size() + scope_logs.size() + 16);
+  pb::tag(out, 1, 2);
+  pb::varint(out, rl_head.size() + scope_logs.size());
+  out += rl_head;
+  out += scope_logs;
   return out;
 }
 
-// OTLP/JSON: lowerCamelCase names, 64-bit integers as strings, enums as numbers.
-nlohmann::json json_any(const nlohmann::json& v) {
-  if (v.is_string()) return {{"stringValue", v}};
-  if (v.is_boolean()) return {{"boolValue", v}};
-  if (v.is_number_integer()) return {{"intValue", std::to_string(v.get<int64_t>())}};
-  return {{"doubleValue", v}};
+// OTLP/JSON: lowerCamelCase names, 64-bit integers as strings, enums as
+// numbers. Written directly (as the event's own JSON line is): building a
+// DOM per record cost 70 us a record.
+void json_kv(std::string& o, std::string_view key, const AttrValue& v) {
+  o += "{\"key\":";
+  append_json_string(o, key);
+  o += ",\"value\":{";
+  if (auto* s = std::get_if<std::string>(&v)) {
+    o += "\"stringValue\":";
+    append_json_string(o, *s);
+  } else if (auto* b = std::get_if<bool>(&v)) {
+    o += *b ? "\"boolValue\":true" : "\"boolValue\":false";
+  } else {
+    o += "\"intValue\":\"";
+    o += std::to_string(std::get<int64_t>(v));
+    o += '"';
+  }
+  o += "}}";
 }
 
 std::string encode_json(const Attributes& resource, const std::vector<LogItem>& batch,
                         uint64_t observed_ns) {
-  nlohmann::json rattrs = nlohmann::json::array();
-  for (const auto& [k, v] : resource)
-    rattrs.push_back({{"key", k}, {"value", {{"stringValue", v}}}});
-  nlohmann::json records = nlohmann::json::array();
-  for (const auto& item : batch) {
-    Record d = describe(item.json);
-    nlohmann::json attrs = nlohmann::json::array();
-    for (const auto& a : d.attrs) attrs.push_back({{"key", a.key}, {"value", json_any(a.value)}});
-    records.push_back({{"timeUnixNano", std::to_string(item.time_ns)},
-                       {"observedTimeUnixNano", std::to_string(observed_ns)},
-                       {"severityNumber", d.severity},
-                       {"severityText", d.severity_text},
-                       {"body", {{"stringValue", item.json}}},
-                       {"attributes", attrs}});
+  size_t guess = 256;
+  for (const auto& item : batch) guess += item.json.size() * 2 + 64 * item.attrs.size() + 160;
+  std::string o;
+  o.reserve(guess);
+  o += "{\"resourceLogs\":[{\"resource\":{\"attributes\":[";
+  for (size_t i = 0; i < resource.size(); ++i) {
+    if (i) o += ',';
+    json_kv(o, resource[i].first, resource[i].second);
   }
-  nlohmann::json req = {
-      {"resourceLogs",
-       {{{"resource", {{"attributes", rattrs}}},
-         {"scopeLogs",
-          {{{"scope", {{"name", "sysctlscope"}, {"version", kVersion}}},
-            {"logRecords", records}}}}}}}};
-  return req.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  o += "]},\"scopeLogs\":[{\"scope\":{\"name\":\"sysctlscope\",\"version\":";
+  append_json_string(o, kVersion);
+  o += "},\"logRecords\":[";
+  const std::string observed = std::to_string(observed_ns);
+  std::string key;
+  for (size_t r = 0; r < batch.size(); ++r) {
+    const LogItem& item = batch[r];
+    if (r) o += ',';
+    o += "{\"timeUnixNano\":\"";
+    o += std::to_string(item.time_ns);
+    o += "\",\"observedTimeUnixNano\":\"";
+    o += observed;
+    o += "\",\"severityNumber\":";
+    o += std::to_string(item.severity);
+    o += ",\"severityText\":";
+    append_json_string(o, item.severity_text);
+    o += ",\"body\":{\"stringValue\":";
+    append_json_string(o, item.json);
+    o += "},\"attributes\":[";
+    for (size_t i = 0; i < item.attrs.size(); ++i) {
+      if (i) o += ',';
+      key.clear();
+      append_key(key, item.attrs[i]);
+      json_kv(o, key, item.attrs[i].value);
+    }
+    o += "]}";
+  }
+  o += "]}]}]}";
+  return o;
 }
 
 }  // namespace
@@ -449,35 +550,22 @@ ExportStats OtlpExporter::stats() const {
   return s;
 }
 
-std::string OtlpExporter::render_prometheus() const {
+std::vector<metrics::CounterFamily> OtlpExporter::counters() const {
   ExportStats s = stats();
-  std::string o;
-  auto counter = [&](const char* name, const char* help) {
-    o += "# HELP ";
-    o += name;
-    o += ' ';
-    o += help;
-    o += "\n# TYPE ";
-    o += name;
-    o += " counter\n";
-  };
-  counter("sysctlscope_otlp_records_total", "Events handed to the OTLP exporter.");
-  o += "sysctlscope_otlp_records_total " + std::to_string(s.records) + "\n";
-  counter("sysctlscope_otlp_sent_records_total",
-          "OTLP log records the receiver acknowledged (2xx).");
-  o += "sysctlscope_otlp_sent_records_total " + std::to_string(s.sent) + "\n";
-  counter("sysctlscope_otlp_batches_total", "OTLP export requests the receiver acknowledged.");
-  o += "sysctlscope_otlp_batches_total " + std::to_string(s.batches) + "\n";
-  counter("sysctlscope_otlp_failed_requests_total",
-          "OTLP export requests that failed (connection error or non-2xx), retries included.");
-  o += "sysctlscope_otlp_failed_requests_total " + std::to_string(s.failed_requests) + "\n";
-  counter("sysctlscope_otlp_dropped_records_total",
-          "OTLP log records never delivered, by reason.");
+  std::vector<metrics::CounterFamily> f = {
+      {"sysctlscope_otlp_records_total", "Events handed to the OTLP exporter.", {}, {{{}, s.records}}},
+      {"sysctlscope_otlp_sent_records_total", "OTLP log records the receiver acknowledged (2xx).",
+       {}, {{{}, s.sent}}},
+      {"sysctlscope_otlp_batches_total", "OTLP export requests the receiver acknowledged.", {},
+       {{{}, s.batches}}},
+      {"sysctlscope_otlp_failed_requests_total",
+       "OTLP export requests that failed (connection error or non-2xx), retries included.", {},
+       {{{}, s.failed_requests}}},
+      {"sysctlscope_otlp_dropped_records_total", "OTLP log records never delivered, by reason.",
+       "reason", {}}};
   for (size_t i = 0; i < s.dropped.size(); ++i)
-    o += "sysctlscope_otlp_dropped_records_total{reason=\"" +
-         std::string(drop_reason_name(static_cast<DropReason>(i))) + "\"} " +
-         std::to_string(s.dropped[i]) + "\n";
-  return o;
+    f.back().samples.push_back({drop_reason_name(static_cast<DropReason>(i)), s.dropped[i]});
+  return f;
 }
 
 std::string OtlpExporter::summary() const {

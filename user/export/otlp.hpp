@@ -18,9 +18,11 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/error.hpp"
+#include "metrics/metrics.hpp"
 #include "output/sink.hpp"
 
 namespace sysctlscope::exporter {
@@ -56,14 +58,33 @@ struct OtlpConfig {
   std::chrono::milliseconds request_timeout{5000};
 };
 
-// One queued record: the event's time and its JSON line (docs/events.md).
+// An attribute's value: OTLP AnyValue string_value, int_value or bool_value.
+using AttrValue = std::variant<std::string, int64_t, bool>;
+struct LogAttr {
+  std::string_view key;  // a literal: a semantic-convention name or a registry field name
+  bool ours = false;     // written "sysctlscope.<key>"
+  AttrValue value;
+  bool hex = false;      // written "<key>_hex": the exact bytes of a value that is not UTF-8
+  bool operator==(const LogAttr&) const = default;
+};
+
+// One queued record: the event's time, its JSON line (the body, docs/events.md)
+// and what the JSON line says as attributes and severity (docs/otlp.md).
 struct LogItem {
   uint64_t time_ns = 0;
   std::string json;
+  std::vector<LogAttr> attrs;
+  int severity = 9;
+  std::string_view severity_text = "INFO";
 };
 
+// The record of one event. Attributes are made from the Event by the
+// registry's field visitor (not by parsing the JSON line back: 4x cheaper),
+// with the values the JSON line holds: bytes that are not UTF-8 become U+FFFD
+// as there, and the `*_hex` twin is added; absent/null members are absent.
+LogItem make_log_item(const Event& e);
+
 // The ExportLogsServiceRequest of one batch, in the protocol's encoding.
-// Severity, attributes and body come from the JSON line (docs/otlp.md).
 std::string encode_logs(const Attributes& resource, const std::vector<LogItem>& batch,
                         OtlpProtocol protocol, uint64_t observed_ns);
 
@@ -105,8 +126,8 @@ class OtlpExporter {
   // joins the sender. Idempotent.
   void shutdown();
   ExportStats stats() const;
-  // Prometheus text of the export counters (docs/metrics.md).
-  std::string render_prometheus() const;
+  // The export counters, for /metrics (docs/metrics.md).
+  std::vector<metrics::CounterFamily> counters() const;
   // One line for stderr at exit.
   std::string summary() const;
   const OtlpConfig& config() const { return cfg_; }
@@ -136,7 +157,7 @@ class OtlpSink final : public Sink {
   OtlpSink(Sink& out, OtlpExporter& ex) : out_(out), ex_(ex) {}
   void write(const Event& e) override {
     out_.write(e);
-    ex_.enqueue({e.time_ns, event_to_json(e)});
+    ex_.enqueue(make_log_item(e));
   }
   bool flush() override { return out_.flush(); }
   bool closed() const override { return out_.closed(); }

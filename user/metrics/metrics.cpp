@@ -273,7 +273,7 @@ void Metrics::set_prog_stats(std::function<std::vector<ProgStat>()> fn) {
   prog_stats_ = std::move(fn);
 }
 
-void Metrics::set_extra(std::function<std::string()> fn) {
+void Metrics::set_extra(std::function<std::vector<CounterFamily>()> fn) {
   std::lock_guard lk(prog_mu_);
   extra_ = std::move(fn);
 }
@@ -381,7 +381,17 @@ std::string Metrics::render() const {
          {{"version", kVersion}, {"kernel", kernel_}, {"missing_features", missing_}}, 1);
   {
     std::lock_guard lk(prog_mu_);
-    if (extra_) out += extra_();
+    if (extra_) {
+      for (const CounterFamily& f : extra_()) {
+        header(out, f.name, "counter", f.help);
+        for (const auto& [value, n] : f.samples) {
+          if (f.label.empty())
+            sample(out, f.name, {}, n);
+          else
+            sample(out, f.name, {{f.label, value}}, n);
+        }
+      }
+    }
   }
   return out;
 }

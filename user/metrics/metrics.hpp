@@ -45,6 +45,14 @@ struct ProgStat {
   uint64_t run_time_ns = 0;
 };
 
+// A counter family owned by another layer: its samples, one per value of
+// its one label (or one sample with no label when `label` is empty).
+struct CounterFamily {
+  std::string_view name, help;
+  std::string_view label;
+  std::vector<std::pair<std::string_view, uint64_t>> samples;
+};
+
 class Metrics {
  public:
   // At most this many distinct label sets per-container series keep; events
@@ -71,9 +79,9 @@ class Metrics {
   // clear_prog_stats() waits for a scrape using it to finish.
   void set_prog_stats(std::function<std::vector<ProgStat>()> fn);
   void clear_prog_stats() { set_prog_stats({}); }
-  // More exposition text appended to each scrape while set (the OTLP
-  // exporter's counters: another layer's, rendered by it); cleared alike.
-  void set_extra(std::function<std::string()> fn);
+  // Counters another layer owns (the OTLP exporter's), read at each scrape
+  // while set and rendered here like every other family; cleared alike.
+  void set_extra(std::function<std::vector<CounterFamily>()> fn);
 
   // The Prometheus text exposition (format 0.0.4).
   std::string render() const;
@@ -157,7 +165,7 @@ class Metrics {
   std::string kernel_, missing_;
   mutable std::mutex prog_mu_;
   std::function<std::vector<ProgStat>()> prog_stats_;
-  std::function<std::string()> extra_;
+  std::function<std::vector<CounterFamily>()> extra_;
 };
 
 // Prometheus label value escaping (backslash, double quote, newline).

@@ -53,6 +53,26 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string utf8_lossy(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  std::string out;
+  out.reserve(n + 8);
+  uint32_t cp;
+  for (size_t i = 0; i < n;) {
+    size_t l = p[i] < 0x80 ? 1 : utf8_sequence(p + i, n - i, &cp);
+    if (l) {
+      out.append(s.data() + i, l);
+      i += l;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD, one per invalid byte (as append_json_string)
+      ++i;
+    }
+  }
+  return out;
+}
+
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
 

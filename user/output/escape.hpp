@@ -15,6 +15,9 @@ namespace sysctlscope {
 // the code point.
 size_t utf8_sequence(const unsigned char* p, size_t n, uint32_t* cp);
 bool is_valid_utf8(std::string_view s);
+// `s` with each byte that is not part of valid UTF-8 replaced by U+FFFD: the
+// string a JSON reader gets back from append_json_string.
+std::string utf8_lossy(std::string_view s);
 
 // Appends `bytes` as a quoted JSON string. Control characters are escaped;
 // each byte that is not part of valid UTF-8 becomes U+FFFD. Returns false if

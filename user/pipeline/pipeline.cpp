@@ -27,8 +27,14 @@ constexpr uint64_t kReadbackAfterNs = 1'000'000ull;
 
 }  // namespace
 
+Pipeline::Pipeline(PipelineConfig cfg, Sink& sink) : cfg_(std::move(cfg)), sink_(sink) {}
+
 Pipeline::Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes)
-    : filter_(std::move(filter)), enricher_(enricher), sink_(sink), join_writes_(join_writes) {}
+    : sink_(sink) {
+  cfg_.filter = std::move(filter);
+  cfg_.enricher = enricher;
+  cfg_.join_writes = join_writes;
+}
 
 void Pipeline::on_record(const void* data, size_t len) {
   ++stats_.records;
@@ -42,11 +48,11 @@ void Pipeline::on_record(const void* data, size_t len) {
   } else if (auto* r = std::get_if<WriteResult>(&*d)) {
     apply_result(*r);
   } else if (auto* c = std::get_if<CgroupChange>(&*d)) {
-    if (enricher_) enricher_->on_cgroup(*c);
+    if (cfg_.enricher) cfg_.enricher->on_cgroup(*c);
   } else if (auto* x = std::get_if<WriterExit>(&*d)) {
-    if (births_ && births_->calibrated() && x->snapshot && !discarding_)
+    if (cfg_.births && cfg_.births->calibrated() && x->snapshot && !discarding_)
       on_writer_exit(x->tid, x->netns, x->boot_ns, [&](const std::string& n) {
-        return births_->decoder().value(*x->snapshot, n);
+        return cfg_.births->decoder().value(*x->snapshot, n);
       });
   }
 }
@@ -56,14 +62,14 @@ void Pipeline::on_event(Event& e) {
   // it is seen: a record of the new netns never matches one of an older.
   if (e.is<NetnsCreate>()) {
     e.netns_gen = gens_.born(e.netns).generation;
-    if (on_new_generation_) on_new_generation_(e.netns_id());
+    for (auto& f : cfg_.on_new_generation) f(e.netns_id());
   } else if (e.netns) {
     e.netns_gen = gens_.current(e.netns).generation;
   }
-  if (readback_ && e.netns && e.pid) readback_->saw(e.netns_id(), e.pid);
-  if (auto* b = e.get_if<NetnsCreate>(); b && births_ && b->snapshot) {
-    if (discarding_ && births_->calibrated()) return;  // the tool's own start-up namespaces
-    if (!births_->fill(*b->snapshot, *b)) return;
+  if (cfg_.readback && e.netns && e.pid) cfg_.readback->saw(e.netns_id(), e.pid);
+  if (auto* b = e.get_if<NetnsCreate>(); b && cfg_.births && b->snapshot) {
+    if (discarding_ && cfg_.births->calibrated()) return;  // the tool's own start-up namespaces
+    if (!cfg_.births->fill(*b->snapshot, *b)) return;
     b->snapshot.reset();  // decoded: the 19.4 KiB copy is not needed any more
   }
   if (auto* b = e.get_if<SysctlBlocked>(); b && b->cmdline_unread) {
@@ -72,13 +78,13 @@ void Pipeline::on_event(Event& e) {
   }
   auto* w = e.get_if<SysctlWrite>();
   // Host values cached for differs_from_host are stale after any write seen.
-  if (w && births_) births_->host_changed();
+  if (w && cfg_.births) cfg_.births->host_changed();
   if (discarding_) return;
-  if (w && readback_) {
+  if (w && cfg_.readback) {
     admit(std::move(e), false);
     return;
   }
-  if (w && join_writes_) {
+  if (w && cfg_.join_writes) {
     auto it = early_results_.find(w->write_id);
     if (it != early_results_.end() && it->second.tid == e.tid) {
       w->result = WriteOutcome::of_syscall(it->second.ret);
@@ -97,7 +103,7 @@ void Pipeline::on_event(Event& e) {
 void Pipeline::admit(Event&& e, bool ready) {
   // Enriched on arrival: the writer and its container may be gone by the
   // time a held write leaves.
-  if (enricher_) enricher_->enrich(e);
+  if (cfg_.enricher) cfg_.enricher->enrich(e);
   if (ready && queue_.empty()) {
     out(e);
     return;
@@ -155,7 +161,7 @@ void Pipeline::on_writer_exit(uint32_t tid, NetnsInode netns, uint64_t boot_ns,
 }
 
 void Pipeline::expire_writes(uint64_t now_boot_ns, bool all) {
-  if (readback_) {
+  if (cfg_.readback) {
     resolve_readbacks(now_boot_ns, all);
   } else {
     for (uint64_t seq : writes_) {
@@ -222,11 +228,11 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
       const auto& nw = n->as<SysctlWrite>();
       if (!nw.old_truncated && !nw.value_error) after = nw.old_value;
     } else if (!net) {
-      after = readback_->current_value(q.e, Reach::Anyone);
+      after = cfg_.readback->current_value(q.e, Reach::Anyone);
       read = true;
-    } else if (!q.writer_exited && (after = readback_->current_value(q.e, Reach::Writer))) {
+    } else if (!q.writer_exited && (after = cfg_.readback->current_value(q.e, Reach::Writer))) {
       read = true;  // the writer still holds the netns it wrote in
-    } else if (writer_exits_ && !q.writer_exited && !all &&
+    } else if (cfg_.writer_exits && !q.writer_exited && !all &&
                q.e.boot_ns + kExitWaitNs > now_boot_ns) {
       // The writer is gone: its exit snapshot is in the ring buffer (the
       // kernel sends it before the writer leaves the netns).
@@ -234,7 +240,7 @@ void Pipeline::resolve_readbacks(uint64_t now_boot_ns, bool all) {
     } else if (gens_.current(q.e.netns) == q.e.netns_id()) {
       // No snapshot (none for this sysctl, lost, or not loaded): anyone still
       // in that netns, unless the inode already names a newer one.
-      after = readback_->current_value(q.e, Reach::Anyone);
+      after = cfg_.readback->current_value(q.e, Reach::Anyone);
       read = true;
     }
     if (!judged) continue;
@@ -257,18 +263,13 @@ void Pipeline::feed(Event&& e) { admit(std::move(e), true); }
 
 void Pipeline::out(Event& e) {
   std::vector<Event> follow;
-  if (policy_) {
-    // A refused write did fail, whatever the read-back concluded.
-    if (auto* w = e.get_if<SysctlWrite>(); w && w->denied) w->result = WriteOutcome::failed_with(EPERM);
-    follow = policy_->judge(e);
-  }
-  if (detector_) {
-    auto d = detector_(e);
+  for (auto& f : cfg_.followers) {
+    auto d = f(e);
     follow.insert(follow.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
   }
-  if (filter_.matches(e)) emit(e);
+  if (cfg_.filter.matches(e)) emit(e);
   for (auto& d : follow)
-    if (filter_.matches(d)) emit(d);
+    if (cfg_.filter.matches(d)) emit(d);
 }
 
 void Pipeline::emit(Event& e) {

@@ -18,7 +18,6 @@
 #include "netns/births.hpp"
 #include "output/sink.hpp"
 #include "pipeline/readback.hpp"
-#include "policy/audit.hpp"
 
 namespace sysctlscope {
 
@@ -45,8 +44,37 @@ class NetnsGenerations {
   std::unordered_map<NetnsInode, uint32_t> gens_;
 };
 
+// The events an event causes (policy drift, detections): emitted right
+// after it, in the order of the followers. May amend the event itself (a
+// write the policy refused did fail).
+using FollowersFn = std::function<std::vector<Event>(Event&)>;
+
+// What a pipeline is made of, fixed before the first record (the session's
+// stages fill it: user/session/).
+struct PipelineConfig {
+  Filter filter;
+  Enricher* enricher = nullptr;  // null: events come attributed (replay)
+  // Syscall results: joins SS_EV_WRITE_RESULT records to their writes.
+  bool join_writes = false;
+  // Write results by reading the sysctl back (readback.hpp) instead. Not owned.
+  ValueSource* readback = nullptr;
+  // The kernel sends a snapshot of a net.* writer's netns at its exit
+  // (SS_EV_WRITER_EXIT): a write whose writer is gone waits for it.
+  bool writer_exits = false;
+  uint64_t limit = 0;  // --count; 0: none
+  // netns_create records get their birth defaults from it (live only).
+  netns::Births* births = nullptr;
+  std::vector<FollowersFn> followers;
+  // Called when a netns inode starts a new generation (its netns_create is
+  // decoded), before any event of the new namespace: state kept per inode
+  // elsewhere (the --enforce map) must not pass to the namespace reusing it.
+  std::vector<std::function<void(NetnsId born)>> on_new_generation;
+};
+
 class Pipeline {
  public:
+  Pipeline(PipelineConfig cfg, Sink& sink);
+  // No enricher, nothing but the filter and the way write results come.
   Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes);
 
   // One raw ring-buffer record.
@@ -66,12 +94,6 @@ class Pipeline {
   // Events leave in the order the kernel queued them: an event behind a held
   // write waits with it (docs/events.md, "Order").
   void expire_writes(uint64_t now_boot_ns, bool all);
-  // Write results by reading the sysctl back (readback.hpp) instead of
-  // joining write-syscall results. Not owned; set before the first record.
-  void set_readback(ValueSource* src) { readback_ = src; }
-  // The kernel sends a snapshot of a net.* writer's netns at its exit
-  // (SS_EV_WRITER_EXIT): a write whose writer is gone waits for it.
-  void set_writer_exits(bool on) { writer_exits_ = on; }
   // A net.* writer exited in netns `netns` at `boot_ns`; `value_of` gives a
   // dotted name's /proc text there (nullopt: not in the snapshot). The
   // decoded form of SS_EV_WRITER_EXIT, asked only for the writes waiting.
@@ -84,26 +106,10 @@ class Pipeline {
   static constexpr uint64_t kExitWaitNs = 200'000'000ull;
 
   const PipelineStats& stats() const { return stats_; }
-  bool done() const { return limit_ && stats_.emitted >= limit_; }
-  void set_limit(uint64_t n) { limit_ = n; }  // --count
-  // netns_create records get their birth defaults from `b` (live only).
-  void set_births(netns::Births* b) { births_ = b; }
+  bool done() const { return cfg_.limit && stats_.emitted >= cfg_.limit; }
   // While set, records only feed the netns calibration and are dropped:
   // the tool's own start-up activity is not reported.
   void set_discarding(bool d) { discarding_ = d; }
-  // --policy: each event is judged and its sysctl_drift events follow it.
-  // Not owned.
-  void set_policy(policy::Monitor* m) { policy_ = m; }
-  // --rules: the events an event causes (detections, user/detect/), emitted
-  // right after it (and after its drift events).
-  using FollowersFn = std::function<std::vector<Event>(const Event&)>;
-  void set_detector(FollowersFn f) { detector_ = std::move(f); }
-  // Called when a netns inode starts a new generation (its netns_create is
-  // decoded), before any event of the new namespace: state kept per inode
-  // elsewhere (the --enforce map) must not pass to the namespace reusing it.
-  void set_on_new_generation(std::function<void(NetnsId born)> f) {
-    on_new_generation_ = std::move(f);
-  }
 
  private:
   // An event waiting for its turn to leave: a write until it has a result,
@@ -129,12 +135,9 @@ class Pipeline {
   void resolve_readbacks(uint64_t now_boot_ns, bool all);
   Queued& at_seq(uint64_t seq) { return queue_[seq - front_seq_]; }
 
-  Filter filter_;
-  Enricher* enricher_;
+  PipelineConfig cfg_;
   Sink& sink_;
   Decoder decoder_;
-  bool join_writes_;
-  uint64_t limit_ = 0;
   uint64_t lost_seen_ = 0;
   PipelineStats stats_;
   // Events in arrival order; front_seq_ numbers queue_.front(). writes_ has
@@ -145,13 +148,7 @@ class Pipeline {
   size_t unready_ = 0;
   NetnsGenerations gens_;
   std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
-  netns::Births* births_ = nullptr;
   bool discarding_ = false;
-  ValueSource* readback_ = nullptr;
-  bool writer_exits_ = false;
-  policy::Monitor* policy_ = nullptr;
-  FollowersFn detector_;
-  std::function<void(NetnsId)> on_new_generation_;
 };
 
 }  // namespace sysctlscope
