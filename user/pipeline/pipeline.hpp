@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Record -> decode -> join write results -> enrich -> filter -> sink.
-// Shared by `trace` and `record`; replay enters after decode (feed()).
+// Record -> decode -> netns generation -> births -> enrich -> write
+// results (held_writes.hpp) -> followers -> filter -> sink. Shared by
+// `trace` and `record` (user/session/); replay enters after decode (feed()).
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
-#include <memory>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "enrich/enricher.hpp"
@@ -17,6 +13,8 @@
 #include "model/filter.hpp"
 #include "netns/births.hpp"
 #include "output/sink.hpp"
+#include "pipeline/held_writes.hpp"
+#include "pipeline/netns_generations.hpp"
 #include "pipeline/readback.hpp"
 
 namespace sysctlscope {
@@ -27,21 +25,6 @@ struct PipelineStats {
   uint64_t lost = 0;                       // records the kernel dropped (ring buffer full)
   uint64_t malformed = 0;                  // records we could not decode
   uint64_t by_type[kEventTypeCount] = {};  // indexed by index_of(EventType)
-};
-
-// Netns generations, counted in one place: 0 for a netns born before the
-// tracer, +1 per netns_create of its inode seen since (inodes are reused at
-// once). State kept per namespace anywhere is keyed by the NetnsId.
-class NetnsGenerations {
- public:
-  NetnsId born(NetnsInode inode) { return {inode, ++gens_[inode]}; }
-  NetnsId current(NetnsInode inode) const {
-    auto it = gens_.find(inode);
-    return {inode, it == gens_.end() ? 0 : it->second};
-  }
-
- private:
-  std::unordered_map<NetnsInode, uint32_t> gens_;
 };
 
 // The events an event causes (policy drift, detections): emitted right
@@ -76,6 +59,8 @@ class Pipeline {
   Pipeline(PipelineConfig cfg, Sink& sink);
   // No enricher, nothing but the filter and the way write results come.
   Pipeline(Filter filter, Enricher* enricher, Sink& sink, bool join_writes);
+  Pipeline(const Pipeline&) = delete;  // held_ calls back into this one
+  Pipeline& operator=(const Pipeline&) = delete;
 
   // One raw ring-buffer record.
   void on_record(const void* data, size_t len);
@@ -97,13 +82,13 @@ class Pipeline {
   // A net.* writer exited in netns `netns` at `boot_ns`; `value_of` gives a
   // dotted name's /proc text there (nullopt: not in the snapshot). The
   // decoded form of SS_EV_WRITER_EXIT, asked only for the writes waiting.
-  using ValueOf = std::function<std::optional<std::string>(const std::string&)>;
+  using ValueOf = HeldWrites::ValueOf;
   void on_writer_exit(uint32_t tid, NetnsInode netns, uint64_t boot_ns, const ValueOf& value_of);
   // The namespace `inode` names now. A write is judged only within its own
   // generation.
   NetnsId netns_now(NetnsInode inode) const { return gens_.current(inode); }
   // How long a write whose writer is gone waits for the exit snapshot.
-  static constexpr uint64_t kExitWaitNs = 200'000'000ull;
+  static constexpr uint64_t kExitWaitNs = HeldWrites::kExitWaitNs;
 
   const PipelineStats& stats() const { return stats_; }
   bool done() const { return cfg_.limit && stats_.emitted >= cfg_.limit; }
@@ -112,42 +97,19 @@ class Pipeline {
   void set_discarding(bool d) { discarding_ = d; }
 
  private:
-  // An event waiting for its turn to leave: a write until it has a result,
-  // anything else until the writes before it have one.
-  struct Queued {
-    Event e;
-    bool ready = true;
-    bool writer_exited = false;  // its writer's exit snapshot came
-    uint64_t exit_boot_ns = 0;
-    std::optional<std::string> exit_value;  // the sysctl in that snapshot
-    // Read back as a third value: held one more pass, in case the write that
-    // changed it was queued while we read (then its old_value judges).
-    bool deferred = false;
-    std::optional<std::string> read_value;
-  };
   void on_event(Event& e);  // a decoded event record
   void admit(Event&& e, bool ready);
-  void release();
   void emit(Event& e);
-  // Judged by the policy (when set), filtered, emitted with its drift events.
+  // Followed (policy drift, detections), filtered, emitted.
   void out(Event& e);
-  void apply_result(const WriteResult& r);
-  void resolve_readbacks(uint64_t now_boot_ns, bool all);
-  Queued& at_seq(uint64_t seq) { return queue_[seq - front_seq_]; }
 
   PipelineConfig cfg_;
   Sink& sink_;
   Decoder decoder_;
   uint64_t lost_seen_ = 0;
   PipelineStats stats_;
-  // Events in arrival order; front_seq_ numbers queue_.front(). writes_ has
-  // the sequence numbers of the writes in it (held or judged, not yet out).
-  std::deque<Queued> queue_;
-  uint64_t front_seq_ = 0;
-  std::deque<uint64_t> writes_;
-  size_t unready_ = 0;
   NetnsGenerations gens_;
-  std::map<uint64_t, WriteResult> early_results_;  // result before its write (rare)
+  HeldWrites held_;  // after gens_: it reads them
   bool discarding_ = false;
 };
 
