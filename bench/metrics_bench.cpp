@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "metrics/counting_sink.hpp"
+#include "output/output.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
 #include "pipeline/pipeline.hpp"
@@ -55,7 +56,7 @@ enum Cond { Off, On, Labels };
 
 // ns of pipeline-thread CPU per event for one block.
 double block(Cond c, const ss_sysctl_event& r, size_t n, int devnull) {
-  auto out = make_sink(OutputFormat::Json, devnull);
+  auto out = make_output(Format::Json, devnull);
   PodEnricher enr;
   std::unique_ptr<metrics::Metrics> m;
   std::unique_ptr<metrics::CountingSink> counting;

@@ -10,7 +10,7 @@
 
 #include "export/otlp.hpp"
 #include "model/decode.hpp"
-#include "output/sink.hpp"
+#include "output/output.hpp"
 #include "pipeline/pipeline.hpp"
 #include "sysctlscope/event.h"
 #include "records.hpp"
@@ -67,7 +67,7 @@ BENCHMARK(BM_TableRow);
 static void BM_PipelineToDevNull(benchmark::State& st) {
   auto r = make_read();
   int fd = ::open("/dev/null", O_WRONLY);
-  auto sink = make_sink(OutputFormat::Json, fd);
+  auto sink = make_output(Format::Json, fd);
   NullEnricher enr;
   Pipeline p(Filter{}, &enr, *sink, false);
   for (auto _ : st) p.on_record(&r, r.hdr.size);

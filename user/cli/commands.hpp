@@ -10,7 +10,7 @@
 
 #include "detect/rules.hpp"
 #include "model/filter.hpp"
-#include "output/sink.hpp"
+#include "output/output.hpp"
 #include "policy/policy.hpp"
 
 namespace sysctlscope::cli {
@@ -62,8 +62,17 @@ struct RulesOptions {
 };
 void add_rules_options(CLI::App* app, RulesOptions& o);
 
-// "-o json|table"; default: table on a TTY, JSON lines otherwise.
-OutputFormat resolve_output(const std::string& flag, int fd);
+// What `-o` may say for a command: the words it accepts (its usage error
+// lists them in this order) and the format when `-o` is absent, on a
+// terminal and otherwise. The default is trace's: json or table; the table
+// on a terminal, JSON otherwise.
+struct FormatChoice {
+  const char* what = "output";
+  std::vector<std::string_view> words{"json", "table"};
+  Format tty = Format::Text, other = Format::Json;
+};
+// The Output for `-o flag` on stdout; throws UsageError on a word the command does not accept.
+std::unique_ptr<Output> open_output(const std::string& flag, const FormatChoice& choice = {});
 
 // Set by SIGINT/SIGTERM; long-running commands poll it.
 bool stop_requested();

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "output/escape.hpp"
 
 namespace sysctlscope::cli {
 
@@ -83,11 +84,17 @@ Filter FilterOptions::build() const {
   return f;
 }
 
-OutputFormat resolve_output(const std::string& flag, int fd) {
-  if (flag.empty()) return isatty(fd) ? OutputFormat::Table : OutputFormat::Json;
-  auto f = parse_output_format(flag);
-  if (!f) throw UsageError("unknown output format '" + flag + "' (use json or table)");
-  return *f;
+std::unique_ptr<Output> open_output(const std::string& flag, const FormatChoice& choice) {
+  if (flag.empty())
+    return make_output(isatty(STDOUT_FILENO) ? choice.tty : choice.other, STDOUT_FILENO);
+  for (auto w : choice.words)
+    if (w == flag) return make_output(*format_named(w), STDOUT_FILENO);
+  std::string use;
+  for (size_t i = 0; i < choice.words.size(); ++i)
+    use += std::string(i == 0 ? "" : i + 1 == choice.words.size() ? " or " : ", ") +
+           std::string(choice.words[i]);
+  throw UsageError("unknown " + std::string(choice.what) + " format '" + terminal_safe(flag) +
+                   "' (use " + use + ")");
 }
 
 }  // namespace sysctlscope::cli

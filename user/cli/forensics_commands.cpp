@@ -346,20 +346,16 @@ The file format is described in docs/recording.md.)");
     sub->add_option("files", *files, "Recording files")->required();
     sub->add_option("-o,--output", *fmt, "Output format: text, json or html (default text)");
     reg.add(sub, [files, fmt]() {
-      if (*fmt != "text" && *fmt != "json" && *fmt != "html")
-        throw UsageError("unknown report format '" + terminal_safe(*fmt) +
-                         "' (use text, json or html)");
+      auto out = open_output(*fmt, {.what = "report",
+                                    .words = {"text", "json", "html"},
+                                    .tty = Format::Text,
+                                    .other = Format::Text});
       Recording rec = read_recordings(*files);
       for (const auto& w : rec.warnings)
         std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
       Report r = build_report(rec);
-      std::string out = *fmt == "json"   ? render_json(r)
-                        : *fmt == "html" ? render_html(r)
-                                         : render_text(r);
-      OutStream os(STDOUT_FILENO);
-      os.buffer() = std::move(out);
-      os.flush();
-      if (os.error()) throw Error("write report", "stdout", os.error());
+      out->document(ReportDocument(r));
+      out->finish("write report", "stdout");
       return 0;
     });
   }
@@ -381,11 +377,10 @@ The file format is described in docs/recording.md.)");
     add_filter_options(sub, a->filter);
     reg.add(sub, [a]() {
       Filter f = a->filter.build();
-      auto fmt = resolve_output(a->output, STDOUT_FILENO);
+      auto sink = open_output(a->output);
       Recording rec = read_recordings({a->file});
       for (const auto& w : rec.warnings)
         std::fprintf(stderr, "sysctlscope: warning: %s\n", w.c_str());
-      auto sink = make_sink(fmt, STDOUT_FILENO);
       // Time order, also for recordings made before trace kept it (held
       // writes were printed after later events); stable for equal stamps.
       std::stable_sort(rec.events.begin(), rec.events.end(),

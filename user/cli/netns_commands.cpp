@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// `netns list`, `diff` and `explain`: one-shot reports (a single JSON document
-// with -o json, an aligned table or text otherwise); see docs/commands.md.
+// `netns list`, `diff` and `explain`: one document each, which the Output of
+// `-o` renders (a single JSON document, an aligned table or text); see
+// docs/commands.md.
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,42 +22,12 @@ namespace {
 using Json = nlohmann::ordered_json;
 using namespace sysctlscope::netns;
 
-void write_all(const std::string& s) {
-  OutStream out(STDOUT_FILENO);
-  out.buffer() = s;
-  out.flush();
-  if (out.error()) throw Error("write", "stdout", out.error());
-}
-
-// Invalid UTF-8 (possible in any sysctl value) becomes U+FFFD instead of throwing.
-std::string dump(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-}
-
 // Terminal-safe cell; tabs in array values (tcp_rmem) shown as spaces.
 std::string cell(const std::optional<std::string>& v) {
   if (!v) return "-";
   std::string s = *v;
   std::replace(s.begin(), s.end(), '\t', ' ');
   return terminal_safe(s);
-}
-
-std::string table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> w;
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (w.size() <= i) w.push_back(0);
-      w[i] = std::max(w[i], std::min<size_t>(r[i].size(), 48));
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      out += r[i];
-      if (i + 1 < r.size()) out.append(r[i].size() < w[i] ? w[i] - r[i].size() + 2 : 2, ' ');
-    }
-    out += "\n";
-  }
-  return out;
 }
 
 Json container_json(const std::optional<ContainerRef>& c) {
@@ -84,28 +55,40 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 }
 
 // ------------------------------------------------------------ netns list ---
-int run_list(const std::string& output) {
-  auto fmt = resolve_output(output, STDOUT_FILENO);
-  auto src = make_runtime_source();
-  auto all = list_netns(*src);
-  if (fmt == OutputFormat::Json) {
+class ListDoc final : public Document {
+ public:
+  explicit ListDoc(const std::vector<NetnsInfo>& all) : all_(all) {}
+  void write(JsonOutput& o) const override {
     Json arr = Json::array();
-    for (const auto& n : all)
+    for (const auto& n : all_)
       arr.push_back(Json{{"netns", n.inode},
                          {"host", n.host},
                          {"names", n.names},
                          {"container", container_json(n.owner)},
                          {"processes", n.processes},
                          {"pid", n.pid ? Json(n.pid) : Json(nullptr)}});
-    write_all(dump(Json{{"namespaces", arr}}));
-    return 0;
+    o.value(Json{{"namespaces", arr}});
   }
-  std::vector<std::vector<std::string>> rows{{"NETNS", "PROCS", "PID", "OWNER", "NAMES"}};
-  for (const auto& n : all)
-    rows.push_back({std::to_string(n.inode), std::to_string(n.processes),
-                    n.pid ? std::to_string(n.pid) : "-", n.host ? "host" : container_cell(n.owner),
-                    n.names.empty() ? "-" : terminal_safe(join(n.names, ","))});
-  write_all(table(rows));
+  void write(TextOutput& o) const override {
+    std::vector<std::vector<std::string>> rows{{"NETNS", "PROCS", "PID", "OWNER", "NAMES"}};
+    for (const auto& n : all_)
+      rows.push_back({std::to_string(n.inode), std::to_string(n.processes),
+                      n.pid ? std::to_string(n.pid) : "-",
+                      n.host ? "host" : container_cell(n.owner),
+                      n.names.empty() ? "-" : terminal_safe(join(n.names, ","))});
+    o.table(rows);
+  }
+
+ private:
+  const std::vector<NetnsInfo>& all_;
+};
+
+int run_list(const std::string& flag) {
+  auto out = open_output(flag);
+  auto src = make_runtime_source();
+  auto all = list_netns(*src);
+  out->document(ListDoc(all));
+  out->finish("write", "stdout");
   return 0;
 }
 
@@ -149,40 +132,28 @@ Json write_json(const Event& e) {
               {"result", to_string(w.result)}};
 }
 
-int run_diff(const DiffArgs& a) {
-  auto fmt = resolve_output(a.output, STDOUT_FILENO);
-  std::optional<Recording> rec;
-  if (!a.from.empty()) rec = load_recording(a.from);
-  auto src = make_runtime_source();
-  Target t = resolve_target(a.target, *src);
-  NetnsInode self = netns_inode_of_pid(getpid()), init = host_netns_inode();
-  if (self != init)
-    std::fprintf(
-        stderr,
-        "sysctlscope: warning: not running in the host netns (init_net); 'host' means netns %llu\n",
-        static_cast<unsigned long long>(self));
+// What `diff` found: the target, the kernel's context and the compared rows.
+struct DiffDoc final : public Document {
+  const DiffArgs& a;
+  const Target& t;
+  NetnsInode self;
+  const KernelContext& k;
+  const Recording* rec;
+  const std::vector<DiffRow>& rows;
+  size_t differing;
 
-  if (t.inode == self)
-    std::fprintf(
-        stderr,
-        "sysctlscope: note: %s is the host netns itself: 'changed' rows are host values that a new "
-        "netns would not get\n",
-        terminal_safe(t.spec).c_str());
-  auto target = read_net_sysctls_in(t.fd.get());
-  if (!target)
-    throw Error(target.error().op(), target.error().object(), 0,
-                target.error().hint() + "; run as root");
-  auto fresh = read_net_sysctls_fresh();
-  if (!fresh)
-    throw Error(fresh.error().op(), fresh.error().object(), 0,
-                fresh.error().hint() + "; run as root");
-  SysctlMap host = read_sysctl_tree("/proc/sys/net");
-  KernelContext k = read_kernel_context();
-  auto rows = compute_diff(host, *target, *fresh, k, rec ? &*rec : nullptr, t.inode);
-  size_t differing = 0;
-  for (const auto& r : rows) differing += r.differs;
+  DiffDoc(const DiffArgs& args, const Target& target, NetnsInode self_ns,
+          const KernelContext& kernel, const Recording* recording,
+          const std::vector<DiffRow>& compared, size_t n_differing)
+      : a(args),
+        t(target),
+        self(self_ns),
+        k(kernel),
+        rec(recording),
+        rows(compared),
+        differing(n_differing) {}
 
-  if (fmt == OutputFormat::Json) {
+  void write(JsonOutput& o) const override {
     Json out;
     out["target"] = Json{{"spec", t.spec},   {"kind", t.kind},
                          {"netns", t.inode}, {"pid", t.pid ? Json(t.pid) : Json(nullptr)},
@@ -214,35 +185,80 @@ int run_diff(const DiffArgs& a) {
       arr.push_back(std::move(row));
     }
     out["rows"] = std::move(arr);
-    write_all(dump(out));
-    return 0;
+    o.value(out);
   }
-  std::string head = "netns " + std::to_string(t.inode);
-  if (t.container) head += ", container " + std::string(name_of(t.container->info.runtime)) + ":" +
-                          t.container->info.id;
-  if (t.pid) head += ", pid " + std::to_string(t.pid);
-  if (!t.names.empty()) head += ", " + join(t.names, ",");
-  std::vector<std::vector<std::string>> table_rows{
-      {"SYSCTL", "HOST", "TARGET", "FRESH", "VERDICT", "WHY"}};
-  for (const auto& r : rows)
-    if (a.all || r.differs)
-      table_rows.push_back({terminal_safe(r.sysctl), cell(r.host), cell(r.target), cell(r.fresh),
-                            std::string(to_string(r.verdict)), terminal_safe(why(r))});
-  write_all("# " + terminal_safe(head) + ": " + std::to_string(rows.size()) +
-            " per-netns sysctls, " + std::to_string(differing) +
-            " differ from the host or were changed\n" + table(table_rows));
+
+  void write(TextOutput& o) const override {
+    std::string head = "netns " + std::to_string(t.inode);
+    if (t.container)
+      head += ", container " + std::string(name_of(t.container->info.runtime)) + ":" +
+              t.container->info.id;
+    if (t.pid) head += ", pid " + std::to_string(t.pid);
+    if (!t.names.empty()) head += ", " + join(t.names, ",");
+    std::vector<std::vector<std::string>> table_rows{
+        {"SYSCTL", "HOST", "TARGET", "FRESH", "VERDICT", "WHY"}};
+    for (const auto& r : rows)
+      if (a.all || r.differs)
+        table_rows.push_back({terminal_safe(r.sysctl), cell(r.host), cell(r.target),
+                              cell(r.fresh), std::string(to_string(r.verdict)),
+                              terminal_safe(why(r))});
+    o.text("# " + terminal_safe(head) + ": " + std::to_string(rows.size()) +
+           " per-netns sysctls, " + std::to_string(differing) +
+           " differ from the host or were changed\n");
+    o.table(table_rows);
+  }
+};
+
+int run_diff(const DiffArgs& a) {
+  auto out = open_output(a.output);
+  std::optional<Recording> rec;
+  if (!a.from.empty()) rec = load_recording(a.from);
+  auto src = make_runtime_source();
+  Target t = resolve_target(a.target, *src);
+  NetnsInode self = netns_inode_of_pid(getpid()), init = host_netns_inode();
+  if (self != init)
+    std::fprintf(
+        stderr,
+        "sysctlscope: warning: not running in the host netns (init_net); 'host' means netns %llu\n",
+        static_cast<unsigned long long>(self));
+
+  if (t.inode == self)
+    std::fprintf(
+        stderr,
+        "sysctlscope: note: %s is the host netns itself: 'changed' rows are host values that a new "
+        "netns would not get\n",
+        terminal_safe(t.spec).c_str());
+  auto target = read_net_sysctls_in(t.fd.get());
+  if (!target)
+    throw Error(target.error().op(), target.error().object(), 0,
+                target.error().hint() + "; run as root");
+  auto fresh = read_net_sysctls_fresh();
+  if (!fresh)
+    throw Error(fresh.error().op(), fresh.error().object(), 0,
+                fresh.error().hint() + "; run as root");
+  SysctlMap host = read_sysctl_tree("/proc/sys/net");
+  KernelContext k = read_kernel_context();
+  auto rows = compute_diff(host, *target, *fresh, k, rec ? &*rec : nullptr, t.inode);
+  size_t differing = 0;
+  for (const auto& r : rows) differing += r.differs;
+
+  out->document(DiffDoc(a, t, self, k, rec ? &*rec : nullptr, rows, differing));
+  out->finish("write", "stdout");
   return 0;
 }
 
 // --------------------------------------------------------------- explain ---
-int run_explain(const std::string& name, const std::string& output) {
-  OutputFormat fmt = OutputFormat::Table;
-  if (output == "text")
-    fmt = OutputFormat::Table;
-  else
-    fmt = resolve_output(output, STDOUT_FILENO);
-  Json e = explain_sysctl(name);
-  write_all(fmt == OutputFormat::Json ? dump(e) : explanation_text(e));
+struct ExplainDoc final : public Document {
+  explicit ExplainDoc(Json j) : e(std::move(j)) {}
+  Json e;
+  void write(JsonOutput& o) const override { o.value(e); }
+  void write(TextOutput& o) const override { o.text(explanation_text(e)); }
+};
+
+int run_explain(const std::string& name, const std::string& flag) {
+  auto out = open_output(flag, {.words = {"json", "text", "table"}});
+  out->document(ExplainDoc(explain_sysctl(name)));
+  out->finish("write", "stdout");
   return 0;
 }
 

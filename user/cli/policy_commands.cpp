@@ -34,7 +34,7 @@ int run_check(const CheckArgs& a) {
   po.paths = a.policy;
   auto pol = po.load();
   auto det = a.rules.load();
-  auto sink = make_sink(resolve_output(a.output, STDOUT_FILENO), STDOUT_FILENO);
+  auto sink = open_output(a.output);
   const uint64_t now = epoch_ns();
   bool found = false;
   if (pol) {

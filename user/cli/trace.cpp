@@ -25,7 +25,7 @@ void register_trace(CLI::App& app, Registry& reg) {
   args->add_to(sub);
   reg.add(sub, [args, &reg]() {
     auto built = args->build(reg.btf_file);
-    auto sink = make_sink(resolve_output(args->output, STDOUT_FILENO), STDOUT_FILENO);
+    auto sink = open_output(args->output);
     install_stop_handlers();
     session::Session live(std::move(built.opt), *sink);
     PipelineStats st = live.run(stop_requested);

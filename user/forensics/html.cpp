@@ -61,9 +61,7 @@ th{background:#edf2f7}td.v{font-family:monospace;overflow-wrap:anywhere;min-widt
 .warn{background:#fffbeb;border:1px solid #f6e05e;padding:6px;margin:4px 0;font-family:monospace}
 svg text{font:12px system-ui,sans-serif}.legend span{margin-right:16px})";
 
-}  // namespace
-
-std::string render_html(const Report& r) {
+std::string page(const Report& r) {
   std::string o;
   o += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
@@ -80,19 +78,7 @@ std::string render_html(const Report& r) {
   for (const auto& w : r.warnings)
     o += "<div class=\"warn\">warning: " + html_escape(w) + "</div>\n";
 
-  if (!r.detections.empty()) {
-    o += "<h2>Detections (" + std::to_string(r.detections.size()) +
-         ", worst first)</h2>\n<table id=\"detections\"><tr><th>time</th><th>severity</th>"
-         "<th>rule</th><th>ATT&amp;CK</th><th>sysctl</th><th>who</th><th>result</th>"
-         "<th>description</th><th>remediation</th></tr>\n";
-    for (const auto& d : r.detections)
-      o += "<tr><td>" + hms(d.time_ns) + "</td><td>" + html_escape(d.severity) + "</td><td>" +
-           html_escape(d.rule) + "</td><td>" + html_escape(d.technique) + "</td><td class=\"v\">" +
-           html_escape(d.sysctl) + "</td><td>" + html_escape(d.who) + "</td><td>" +
-           html_escape(d.result) + (d.blocked ? " (blocked)" : "") + "</td><td>" +
-           html_escape(d.description) + "</td><td>" + html_escape(d.remediation) + "</td></tr>\n";
-    o += "</table>\n";
-  }
+  sections_html(r, SectionPlace::First, o);
   o += "<h2>Sessions</h2>\n<table "
        "id=\"sessions\"><tr><th>file</th><th>host</th><th>kernel</th><th>boot id</th>"
        "<th>start</th><th>end</th><th>ended because</th><th>events</th><th>command</th></tr>\n";
@@ -331,7 +317,9 @@ std::string render_html(const Report& r) {
     o += "<tr><td>" + hms(x.first_ns) + "</td><td>" + html_escape(x.who) + "</td><td>" +
          std::to_string(x.reads) + "</td><td class=\"v\">" + s + "</td></tr>\n";
   }
-  o += "</table>\n<h2>By container</h2>\n<table "
+  o += "</table>\n";
+  sections_html(r, SectionPlace::Last, o);
+  o += "<h2>By container</h2>\n<table "
        "id=\"groups\"><tr><th>container</th><th>writes</th><th>failed</th>"
        "<th>blocked</th><th>netns births</th><th>host writes into it</th><th>recon "
        "processes</th></tr>\n";
@@ -349,5 +337,9 @@ std::string render_html(const Report& r) {
   o += "</body></html>\n";
   return o;
 }
+
+}  // namespace
+
+void ReportDocument::write(HtmlOutput& o) const { o.html(page(r_)); }
 
 }  // namespace sysctlscope::forensics

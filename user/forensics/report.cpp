@@ -224,6 +224,282 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
   }
 }
 
+// ------------------------------------------------------- report sections ---
+//
+// What each event type adds to the report. build_report visits every
+// event's payload (the registry's variant, model/event_types.hpp) and hands
+// it to ReportSection<T>. A type without a specialization (netns_enter,
+// sysctl_drift) is an activity with no section of its own: its actor's
+// group is listed under "By container", nothing more. A type with a section
+// is one specialization here: add() collects its rows; a section that
+// stands alone (Detections) also renders them, at its place in each format
+// (render_sections()).
+
+struct Last {
+  std::string value, by;
+  uint64_t time_ns = 0;
+  bool from_write = false;
+};
+
+// Where an activity (any event but a loss or a detection) happened.
+struct Activity {
+  std::string group;
+  GroupSummary& g;
+  std::string sysctl;
+  std::string scope;  // where its value lives: "host", a container, a netns
+};
+
+// build_report's state while it walks the events.
+struct Collector {
+  Report& r;
+  const Owners& own;
+  std::map<NetnsInode, std::map<std::string, std::string>>& netns_base;
+  std::map<std::pair<std::string, std::string>, Last> last;  // (scope, sysctl)
+  // The latest write of unknown outcome per (scope, sysctl): a later read
+  // showing its value is the only evidence that it took effect.
+  std::map<std::pair<std::string, std::string>, Last> unknown;
+  std::map<std::string, NetnsInode> scope_netns;
+  std::map<std::tuple<uint32_t, std::string, std::string>, ReconRow> recon;
+
+  Activity activity(const Event& e) {
+    std::string group = group_of(e);
+    auto& g = r.groups[group];
+    // Scope of a value: net.* lives in a netns; other namespaced sysctls
+    // (ipc, uts) follow the container; the rest is the host's.
+    std::string sysctl(e.sysctl());
+    std::string scope;
+    if (sysctl.rfind("net.", 0) == 0) {
+      std::string w = own.where(e);
+      if (own.host_netns && e.netns == own.host_netns)
+        scope = "host";
+      else
+        scope = w.rfind("netns ", 0) == 0 ? w : w + " (netns " + std::to_string(e.netns) + ")";
+      scope_netns[scope] = e.netns;
+    } else {
+      scope = e.container ? group : "host";
+    }
+    return Activity{std::move(group), g, std::move(sysctl), std::move(scope)};
+  }
+  TimelineRow timeline_row(const Event& e, const Activity& a) const {
+    TimelineRow t;
+    t.time_ns = e.time_ns;
+    t.who = who_of(e);
+    t.group = a.group;
+    t.where = own.where(e);
+    t.sysctl = a.sysctl;
+    t.cross_namespace = own.cross(e);
+    return t;
+  }
+  void add_row(TimelineRow t) {
+    if (t.cross_namespace) {
+      r.groups[t.where].cross_in++;
+      r.cross.push_back(t);
+    }
+    r.timeline.push_back(std::move(t));
+  }
+};
+
+// No specialization: an activity with nothing more to say.
+template <class T>
+struct ReportSection {
+  static constexpr bool kActivity = true;
+  static void add(const Event&, const T&, Collector&, Activity&) {}
+};
+
+template <>
+struct ReportSection<Lost> {
+  static constexpr bool kActivity = false;
+  static void add(const Event& e, const Lost& l, Collector& c) {
+    c.r.lost += l.count;
+    c.r.lost_events++;
+    c.r.losses.emplace_back(e.time_ns, l.count);
+  }
+};
+
+template <>
+struct ReportSection<SysctlWrite> {
+  static constexpr bool kActivity = true;
+  static void add(const Event& e, const SysctlWrite& w, Collector& c, Activity& a) {
+    TimelineRow t = c.timeline_row(e, a);
+    t.kind = "write";
+    t.old_value = w.old_value;
+    t.value = w.value;
+    t.result = to_string(w.result);
+    t.stored = w.stored;
+    t.failed = SysctlWrite::failed(w);
+    a.g.writes++;
+    if (t.failed) a.g.failed_writes++;
+    // Only an `ok` write changed the value: a refused write is a finding
+    // of its own, an unknown one is shown as unknown, neither as drift.
+    // A refused vector write that stored its first elements (`stored`)
+    // did change it: a failed write and drift both.
+    const std::string held = w.stored.empty() ? w.value : w.stored;
+    const auto key = std::make_pair(a.scope, a.sysctl);
+    if (t.applied() || (t.failed && !w.stored.empty())) {
+      c.last[key] = Last{held, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+      c.unknown.erase(key);
+    } else if (w.result.unknown()) {
+      c.unknown[key] = Last{w.value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
+    }
+    if (w.result.unknown())
+      c.r.unknown_writes.push_back(t);
+    else if (t.failed)
+      c.r.failed_writes.push_back(t);
+    c.add_row(std::move(t));
+  }
+};
+
+template <>
+struct ReportSection<SysctlBlocked> {
+  static constexpr bool kActivity = true;
+  static void add(const Event& e, const SysctlBlocked& bl, Collector& c, Activity& a) {
+    TimelineRow t = c.timeline_row(e, a);
+    t.kind = "blocked";
+    t.failed = true;
+    t.result = bl.err;
+    t.detail = std::string(name_of(bl.blocked_by)) + " path=" + bl.path;
+    a.g.blocked++;
+    c.add_row(std::move(t));
+  }
+};
+
+template <>
+struct ReportSection<SysctlRead> {
+  static constexpr bool kActivity = true;
+  static void add(const Event& e, const SysctlRead& rd, Collector& c, Activity& a) {
+    const auto key = std::make_pair(a.scope, a.sysctl);
+    if (!rd.value_error && !rd.truncated) {
+      auto& l = c.last[key];
+      if (auto u = c.unknown.find(key); u != c.unknown.end()) {
+        if (normalize_value(u->second.value) == normalize_value(rd.value)) {
+          l = u->second;
+          l.by += " (write result unknown; its value was seen by a read at " + hms(e.time_ns) + ")";
+        }
+        c.unknown.erase(u);  // the read settles it either way
+      }
+      // A read showing a different value than the last known one means a change we did not see.
+      if (l.value != rd.value || l.time_ns == 0) {
+        if (!l.from_write || normalize_value(l.value) != normalize_value(rd.value))
+          l = Last{rd.value, "", e.time_ns, false};
+      }
+    }
+    if (is_security_relevant(a.sysctl)) {
+      auto& rr = c.recon[{e.pid, e.comm, a.group}];
+      if (!rr.reads) {
+        rr.who = who_of(e);
+        rr.group = a.group;
+        rr.pid = e.pid;
+        rr.first_ns = e.time_ns;
+        a.g.recon++;
+      }
+      rr.reads++;
+      rr.last_ns = e.time_ns;
+      if (std::find(rr.sysctls.begin(), rr.sysctls.end(), a.sysctl) == rr.sysctls.end())
+        rr.sysctls.push_back(a.sysctl);
+    }
+  }
+};
+
+template <>
+struct ReportSection<NetnsCreate> {
+  static constexpr bool kActivity = true;
+  static void add(const Event& e, const NetnsCreate& n, Collector& c, Activity& a) {
+    BirthRow b;
+    b.time_ns = e.time_ns;
+    b.netns = e.netns;
+    b.parent_netns = n.parent_netns;
+    b.who = who_of(e);
+    b.group = a.group;
+    b.via = n.via;
+    std::map<std::string, std::string> defaults;
+    if (n.defaults) {
+      b.defaults = n.defaults->size();
+      defaults.insert(n.defaults->begin(), n.defaults->end());
+    }
+    if (n.differs_from_host)
+      for (const auto& x : *n.differs_from_host) b.differs.push_back({x.sysctl, x.value, x.host});
+    a.g.births++;
+    // Birth values are the baseline of a namespace born during the session.
+    if (!c.netns_base.count(e.netns) && !defaults.empty())
+      c.netns_base[e.netns] = std::move(defaults);
+    c.r.births.push_back(std::move(b));
+  }
+};
+
+// A section that stands alone: its rows and their rendering in each format.
+template <>
+struct ReportSection<Detection> {
+  static constexpr bool kActivity = false;
+  static constexpr SectionPlace kPlace = SectionPlace::First;
+  static void add(const Event& e, const Detection& d, Collector& c) {
+    c.r.detections.push_back(DetectionRow{e.time_ns, d.rule, d.severity, d.technique, d.sysctl,
+                                          who_of(e), group_of(e), d.result, d.description,
+                                          d.remediation, d.blocked});
+  }
+  // Worst severity first, then in time order.
+  static void finish(Report& r) {
+    auto rank = [](const std::string& s) {
+      auto v = detect::parse_severity(s);
+      return v ? static_cast<int>(*v) : -1;
+    };
+    std::stable_sort(r.detections.begin(), r.detections.end(),
+                     [&](const DetectionRow& a, const DetectionRow& b) {
+                       return rank(a.severity) > rank(b.severity);
+                     });
+  }
+  static void json_of(const Report& r, json& j) {
+    auto& rows = j["detections"] = json::array();
+    for (const auto& d : r.detections)
+      rows.push_back({{"time", format_rfc3339(d.time_ns)},
+                      {"severity", d.severity},
+                      {"rule", d.rule},
+                      {"technique", d.technique},
+                      {"sysctl", d.sysctl},
+                      {"who", d.who},
+                      {"group", d.group},
+                      {"result", d.result},
+                      {"blocked", d.blocked},
+                      {"description", d.description},
+                      {"remediation", d.remediation}});
+  }
+  static void text_of(const Report& r, std::string& o) {
+    if (r.detections.empty()) return;
+    auto ts = [](std::string_view s) { return terminal_safe(s); };
+    o += "== Detections (" + std::to_string(r.detections.size()) + ", worst first)\n";
+    for (const auto& d : r.detections)
+      o += "  " + hms(d.time_ns) + "  [" + d.severity + "] " + ts(d.rule) +
+           (d.technique.empty() ? "" : " " + ts(d.technique)) + "  " + ts(d.sysctl) + " by " +
+           ts(d.who) + (d.blocked ? " (blocked: " : " (") + ts(d.result) + ")\n    " +
+           ts(d.description) + "\n    fix: " + ts(d.remediation) + "\n";
+    o += "\n";
+  }
+  static void html_of(const Report& r, std::string& o) {
+    if (r.detections.empty()) return;
+    o += "<h2>Detections (" + std::to_string(r.detections.size()) +
+         ", worst first)</h2>\n<table id=\"detections\"><tr><th>time</th><th>severity</th>"
+         "<th>rule</th><th>ATT&amp;CK</th><th>sysctl</th><th>who</th><th>result</th>"
+         "<th>description</th><th>remediation</th></tr>\n";
+    for (const auto& d : r.detections)
+      o += "<tr><td>" + hms(d.time_ns) + "</td><td>" + html_escape(d.severity) + "</td><td>" +
+           html_escape(d.rule) + "</td><td>" + html_escape(d.technique) + "</td><td class=\"v\">" +
+           html_escape(d.sysctl) + "</td><td>" + html_escape(d.who) + "</td><td>" +
+           html_escape(d.result) + (d.blocked ? " (blocked)" : "") + "</td><td>" +
+           html_escape(d.description) + "</td><td>" + html_escape(d.remediation) + "</td></tr>\n";
+    o += "</table>\n";
+  }
+};
+
+// Calls f(ReportSection<T>{}) for every registered type whose section
+// renders itself at `place`, in the registry's order.
+template <class F>
+void for_each_section_at(SectionPlace place, F&& f) {
+  for_each_event_type([&](auto t) {
+    using S = ReportSection<typename decltype(t)::type>;
+    if constexpr (requires { S::kPlace; })
+      if (S::kPlace == place) f(S{});
+  });
+}
+
 }  // namespace
 
 Report build_report(const Recording& rec) {
@@ -287,156 +563,27 @@ Report build_report(const Recording& rec) {
     if (e->netns_container && e->netns)
       own.netns_owner.emplace(e->netns, container_label(*e->netns_container));
 
-  struct Last {
-    std::string value, by;
-    uint64_t time_ns = 0;
-    bool from_write = false;
-  };
-  std::map<std::pair<std::string, std::string>, Last> last;  // (scope, sysctl)
-  // The latest write of unknown outcome per (scope, sysctl): a later read
-  // showing its value is the only evidence that it took effect.
-  std::map<std::pair<std::string, std::string>, Last> unknown;
-  std::map<std::string, NetnsInode> scope_netns;
-  std::map<std::tuple<uint32_t, std::string, std::string>, ReconRow> recon;
-
+  Collector c{r, own, netns_base};
   for (const Event* ep : evs) {
     const Event& e = *ep;
     r.events++;
     if (r.end_ns < e.time_ns) r.end_ns = e.time_ns;
     if (!r.start_ns || e.time_ns < r.start_ns) r.start_ns = e.time_ns;
-    if (const auto* l = e.get_if<Lost>()) {
-      r.lost += l->count;
-      r.lost_events++;
-      r.losses.emplace_back(e.time_ns, l->count);
-      continue;
-    }
-    std::string group = group_of(e);
-    if (const auto* d = e.get_if<Detection>()) {
-      r.detections.push_back(DetectionRow{e.time_ns, d->rule, d->severity, d->technique,
-                                          d->sysctl, who_of(e), group, d->result, d->description,
-                                          d->remediation, d->blocked});
-      continue;
-    }
-    auto& g = r.groups[group];
-    // Scope of a value: net.* lives in a netns; other namespaced sysctls
-    // (ipc, uts) follow the container; the rest is the host's.
-    const std::string sysctl(e.sysctl());
-    std::string scope;
-    if (sysctl.rfind("net.", 0) == 0) {
-      std::string w = own.where(e);
-      if (own.host_netns && e.netns == own.host_netns)
-        scope = "host";
-      else
-        scope = w.rfind("netns ", 0) == 0 ? w : w + " (netns " + std::to_string(e.netns) + ")";
-      scope_netns[scope] = e.netns;
-    } else {
-      scope = e.container ? group : "host";
-    }
-    auto timeline_row = [&] {
-      TimelineRow t;
-      t.time_ns = e.time_ns;
-      t.who = who_of(e);
-      t.group = group;
-      t.where = own.where(e);
-      t.sysctl = sysctl;
-      t.cross_namespace = own.cross(e);
-      return t;
-    };
-    auto add_row = [&](TimelineRow t) {
-      if (t.cross_namespace) {
-        r.groups[t.where].cross_in++;
-        r.cross.push_back(t);
-      }
-      r.timeline.push_back(std::move(t));
-    };
-    if (const auto* w = e.get_if<SysctlWrite>()) {
-      TimelineRow t = timeline_row();
-      t.kind = "write";
-      t.old_value = w->old_value;
-      t.value = w->value;
-      t.result = to_string(w->result);
-      t.stored = w->stored;
-      t.failed = SysctlWrite::failed(*w);
-      g.writes++;
-      if (t.failed) g.failed_writes++;
-      // Only an `ok` write changed the value: a refused write is a finding
-      // of its own, an unknown one is shown as unknown, neither as drift.
-      // A refused vector write that stored its first elements (`stored`)
-      // did change it: a failed write and drift both.
-      const std::string held = w->stored.empty() ? w->value : w->stored;
-      if (t.applied() || (t.failed && !w->stored.empty())) {
-        last[{scope, sysctl}] = Last{held, t.who + " at " + hms(e.time_ns), e.time_ns, true};
-        unknown.erase({scope, sysctl});
-      } else if (w->result.unknown()) {
-        unknown[{scope, sysctl}] = Last{w->value, t.who + " at " + hms(e.time_ns), e.time_ns, true};
-      }
-      if (w->result.unknown())
-        r.unknown_writes.push_back(t);
-      else if (t.failed)
-        r.failed_writes.push_back(t);
-      add_row(std::move(t));
-    } else if (const auto* bl = e.get_if<SysctlBlocked>()) {
-      TimelineRow t = timeline_row();
-      t.kind = "blocked";
-      t.failed = true;
-      t.result = bl->err;
-      t.detail = std::string(name_of(bl->blocked_by)) + " path=" + bl->path;
-      g.blocked++;
-      add_row(std::move(t));
-    } else if (const auto* rd = e.get_if<SysctlRead>()) {
-      if (!rd->value_error && !rd->truncated) {
-        auto& l = last[{scope, sysctl}];
-        if (auto u = unknown.find({scope, sysctl}); u != unknown.end()) {
-          if (normalize_value(u->second.value) == normalize_value(rd->value)) {
-            l = u->second;
-            l.by +=
-                " (write result unknown; its value was seen by a read at " + hms(e.time_ns) + ")";
+    std::visit(
+        [&](const auto& p) {
+          using S = ReportSection<std::decay_t<decltype(p)>>;
+          if constexpr (S::kActivity) {
+            Activity act = c.activity(e);
+            S::add(e, p, c, act);
+          } else {
+            S::add(e, p, c);
           }
-          unknown.erase(u);  // the read settles it either way
-        }
-        // A read showing a different value than the last known one means a change we did not see.
-        if (l.value != rd->value || l.time_ns == 0) {
-          if (!l.from_write || normalize_value(l.value) != normalize_value(rd->value))
-            l = Last{rd->value, "", e.time_ns, false};
-        }
-      }
-      if (is_security_relevant(sysctl)) {
-        auto& rr = recon[{e.pid, e.comm, group}];
-        if (!rr.reads) {
-          rr.who = who_of(e);
-          rr.group = group;
-          rr.pid = e.pid;
-          rr.first_ns = e.time_ns;
-          g.recon++;
-        }
-        rr.reads++;
-        rr.last_ns = e.time_ns;
-        if (std::find(rr.sysctls.begin(), rr.sysctls.end(), sysctl) == rr.sysctls.end())
-          rr.sysctls.push_back(sysctl);
-      }
-    } else if (const auto* n = e.get_if<NetnsCreate>()) {
-      BirthRow b;
-      b.time_ns = e.time_ns;
-      b.netns = e.netns;
-      b.parent_netns = n->parent_netns;
-      b.who = who_of(e);
-      b.group = group;
-      b.via = n->via;
-      std::map<std::string, std::string> defaults;
-      if (n->defaults) {
-        b.defaults = n->defaults->size();
-        defaults.insert(n->defaults->begin(), n->defaults->end());
-      }
-      if (n->differs_from_host)
-        for (const auto& x : *n->differs_from_host)
-          b.differs.push_back({x.sysctl, x.value, x.host});
-      g.births++;
-      // Birth values are the baseline of a namespace born during the session.
-      if (!netns_base.count(e.netns) && !defaults.empty())
-        netns_base[e.netns] = std::move(defaults);
-      r.births.push_back(std::move(b));
-    }
+        },
+        e.data);
   }
+  auto& last = c.last;
+  auto& scope_netns = c.scope_netns;
+  auto& recon = c.recon;
 
   // Drift: the last known value of each (scope, sysctl) against its baseline.
   for (const auto& [key, l] : last) {
@@ -480,41 +627,37 @@ Report build_report(const Recording& rec) {
   std::sort(r.drift.begin(), r.drift.end(), by_time);
   std::sort(r.volatile_drift.begin(), r.volatile_drift.end(), by_time);
   policy_drift(rec, evs, host_base, netns_base, r);
-  auto rank = [](const std::string& s) {
-    auto v = detect::parse_severity(s);
-    return v ? static_cast<int>(*v) : -1;
-  };
-  std::stable_sort(r.detections.begin(), r.detections.end(),
-                   [&](const DetectionRow& a, const DetectionRow& b) {
-                     return rank(a.severity) > rank(b.severity);
-                   });
+  for_each_event_type([&](auto t) {
+    using S = ReportSection<typename decltype(t)::type>;
+    if constexpr (requires { S::finish(r); }) S::finish(r);
+  });
   for (auto& [k, v] : recon) r.recon.push_back(std::move(v));
   std::sort(r.recon.begin(), r.recon.end(),
             [](const ReconRow& a, const ReconRow& b) { return a.first_ns < b.first_ns; });
   return r;
 }
 
+void sections_json(const Report& r, SectionPlace place, json& j) {
+  for_each_section_at(place, [&](auto s) { s.json_of(r, j); });
+}
+void sections_text(const Report& r, SectionPlace place, std::string& o) {
+  for_each_section_at(place, [&](auto s) { s.text_of(r, o); });
+}
+void sections_html(const Report& r, SectionPlace place, std::string& o) {
+  for_each_section_at(place, [&](auto s) { s.html_of(r, o); });
+}
+
 // ------------------------------------------------------------------ JSON ---
 
-std::string render_json(const Report& r) {
+namespace {
+
+json report_json(const Report& r) {
   json j = json::object();
   j["sessions"] = r.sessions;
   j["warnings"] = r.warnings;
   j["events"] = r.events;
   j["lost"] = {{"total", r.lost}, {"events", r.lost_events}};
-  auto& dets = j["detections"] = json::array();
-  for (const auto& d : r.detections)
-    dets.push_back({{"time", format_rfc3339(d.time_ns)},
-                    {"severity", d.severity},
-                    {"rule", d.rule},
-                    {"technique", d.technique},
-                    {"sysctl", d.sysctl},
-                    {"who", d.who},
-                    {"group", d.group},
-                    {"result", d.result},
-                    {"blocked", d.blocked},
-                    {"description", d.description},
-                    {"remediation", d.remediation}});
+  sections_json(r, SectionPlace::First, j);
   auto& losses = j["lost"]["at"] = json::array();
   for (auto& [t, c] : r.losses) losses.push_back({{"time", format_rfc3339(t)}, {"count", c}});
   auto row = [](const TimelineRow& t) {
@@ -595,6 +738,7 @@ std::string render_json(const Report& r) {
                   {"reads", x.reads},
                   {"first", format_rfc3339(x.first_ns)},
                   {"last", format_rfc3339(x.last_ns)}});
+  sections_json(r, SectionPlace::Last, j);
   auto& gr = j["by_container"] = json::object();
   for (const auto& [k, g] : r.groups)
     gr[k] = {{"writes", g.writes},
@@ -603,17 +747,20 @@ std::string render_json(const Report& r) {
              {"netns_births", g.births},
              {"cross_namespace_in", g.cross_in},
              {"recon_processes", g.recon}};
-  // Recorded values may hold invalid UTF-8: replace rather than throw.
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return j;
 }
+
+}  // namespace
+
+void ReportDocument::write(JsonOutput& o) const { o.value(report_json(r_), 2); }
 
 // ------------------------------------------------------------------ text ---
 
 namespace {
-std::string ts(std::string_view s) { return terminal_safe(s); }
-}  // namespace
 
-std::string render_text(const Report& r) {
+std::string ts(std::string_view s) { return terminal_safe(s); }
+
+std::string report_text(const Report& r) {
   std::string o;
   o += "sysctlscope forensic report\n\n";
   if (r.lost)
@@ -623,15 +770,7 @@ std::string render_text(const Report& r) {
     o += "Lost events: 0\n\n";
   for (const auto& w : r.warnings) o += "warning: " + ts(w) + "\n";
   if (!r.warnings.empty()) o += "\n";
-  if (!r.detections.empty()) {
-    o += "== Detections (" + std::to_string(r.detections.size()) + ", worst first)\n";
-    for (const auto& d : r.detections)
-      o += "  " + hms(d.time_ns) + "  [" + d.severity + "] " + ts(d.rule) +
-           (d.technique.empty() ? "" : " " + ts(d.technique)) + "  " + ts(d.sysctl) + " by " +
-           ts(d.who) + (d.blocked ? " (blocked: " : " (") + ts(d.result) + ")\n    " +
-           ts(d.description) + "\n    fix: " + ts(d.remediation) + "\n";
-    o += "\n";
-  }
+  sections_text(r, SectionPlace::First, o);
   o += "== Sessions\n";
   for (const auto& s : r.sessions) {
     o += "  " + ts(json_text(s, "file")) + ": host " + ts(json_text(s, "hostname")) + ", kernel " +
@@ -711,6 +850,7 @@ std::string render_text(const Report& r) {
     }
     o += "\n";
   }
+  sections_text(r, SectionPlace::Last, o);
   o += "\n== By container\n";
   for (const auto& [k, g] : r.groups) {
     o += "  " + ts(k) + ": " + std::to_string(g.writes) + " writes (" +
@@ -722,5 +862,13 @@ std::string render_text(const Report& r) {
   }
   return o;
 }
+
+}  // namespace
+
+void ReportDocument::write(TextOutput& o) const { o.text(report_text(r_)); }
+
+std::string render_text(const Report& r) { return render(ReportDocument(r), Format::Text); }
+std::string render_json(const Report& r) { return render(ReportDocument(r), Format::Json); }
+std::string render_html(const Report& r) { return render(ReportDocument(r), Format::Html); }
 
 }  // namespace sysctlscope::forensics

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The forensic report built from one or more recordings: a model (what
-// happened) and three renderings (text, JSON, self-contained HTML).
+// happened) and a Document that each Output renders (text, JSON,
+// self-contained HTML).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forensics/recording.hpp"
+#include "output/output.hpp"
 
 namespace sysctlscope::forensics {
 
@@ -111,9 +113,30 @@ bool is_security_relevant(const std::string& sysctl);
 const char* volatile_reason(const std::string& sysctl);
 
 Report build_report(const Recording& rec);
+
+// The report as a document: `report -o` picks the Output that renders it.
+class ReportDocument final : public Document {
+ public:
+  explicit ReportDocument(const Report& r) : r_(r) {}
+  void write(JsonOutput& o) const override;
+  void write(TextOutput& o) const override;
+  void write(HtmlOutput& o) const override;
+
+ private:
+  const Report& r_;
+};
+// The same, in memory (tests, the fuzzer).
 std::string render_text(const Report& r);
 std::string render_json(const Report& r);
 std::string render_html(const Report& r);
+
+// Sections an event type owns whole (its ReportSection<T> in report.cpp
+// renders them), by where they go: First after the warnings (Detections),
+// Last before "By container".
+enum class SectionPlace { First, Last };
+void sections_json(const Report& r, SectionPlace place, nlohmann::ordered_json& j);
+void sections_text(const Report& r, SectionPlace place, std::string& o);
+void sections_html(const Report& r, SectionPlace place, std::string& o);
 
 // Helpers shared by the renderings.
 // "11:00:29.123" (UTC) of a Unix time in ns.

@@ -10,12 +10,6 @@
 
 namespace sysctlscope {
 
-std::optional<OutputFormat> parse_output_format(std::string_view s) {
-  if (s == "json") return OutputFormat::Json;
-  if (s == "table") return OutputFormat::Table;
-  return std::nullopt;
-}
-
 bool OutStream::flush() {
   size_t off = 0;
   while (!closed_ && off < buf_.size()) {
@@ -34,34 +28,6 @@ bool OutStream::flush() {
 
 namespace {
 
-// JSON lines or table rows: the same buffered stream either way.
-class LineSink final : public Sink {
- public:
-  LineSink(OutputFormat fmt, int fd) : fmt_(fmt), out_(fd) {}
-  void write(const Event& e) override {
-    std::string& b = out_.buffer();
-    if (fmt_ == OutputFormat::Json) {
-      append_event_json(b, e);
-    } else {
-      if (!header_done_) {
-        b += table_header();
-        b.push_back('\n');
-        header_done_ = true;
-      }
-      append_event_row(b, e);
-    }
-    b.push_back('\n');
-    out_.maybe_flush();
-  }
-  bool flush() override { return out_.flush(); }
-  bool closed() const override { return out_.closed(); }
-
- private:
-  OutputFormat fmt_;
-  OutStream out_;
-  bool header_done_ = false;
-};
-
 // The table's detail column: the registry's row() writes through this.
 struct RowWriter {
   std::string& out;
@@ -78,10 +44,6 @@ void pad(std::string& out, size_t start, size_t width) {
 }
 
 }  // namespace
-
-std::unique_ptr<Sink> make_sink(OutputFormat fmt, int fd) {
-  return std::make_unique<LineSink>(fmt, fd);
-}
 
 std::string table_header() {
   return "TIME         CONTAINER    PID     COMM             EVENT          SYSCTL / DETAIL";

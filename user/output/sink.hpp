@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pluggable output: `trace`, `replay` and `record` write events through a Sink.
+// What the pipeline writes events to (a Sink: an Output of output/output.hpp,
+// `record`'s file, the metrics and OTLP tees), and the event encodings.
 #pragma once
 
 #include <memory>
@@ -12,9 +13,6 @@
 #include "model/event.hpp"
 
 namespace sysctlscope {
-
-enum class OutputFormat { Json, Table };
-std::optional<OutputFormat> parse_output_format(std::string_view s);
 
 // Buffered writes to a file descriptor. write(2) errors end the stream:
 // EPIPE (the reader went away, `| head`) is a normal end, others are kept
@@ -49,8 +47,6 @@ class Sink {
   virtual bool flush() = 0;  // false once the output is gone
   virtual bool closed() const = 0;
 };
-
-std::unique_ptr<Sink> make_sink(OutputFormat fmt, int fd);
 
 // The JSON line of one event (no trailing newline), exactly as docs/events.md says.
 void append_event_json(std::string& out, const Event& e);
