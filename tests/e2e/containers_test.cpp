@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "harness.hpp"
@@ -17,30 +16,6 @@ using namespace sstest;
 
 namespace {
 const char* kKeepalive = "net.ipv4.tcp_keepalive_time";
-
-std::string random_hex(size_t n) {
-  std::random_device rd;
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rd() % 16]);
-  return s;
-}
-
-std::string random_uid() {
-  std::string h = random_hex(32);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
-
-// Removes the cgroups runc leaves behind above the container's own (it only
-// deletes the leaf), in every hierarchy; best effort.
-void remove_parent_cgroups(const std::string& rel) {
-  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
-    std::string base = h.path().string();
-    if (h.path().filename() == "unified") base = cgroup2_mount();
-    ::rmdir((base + rel).c_str());
-  }
-  ::rmdir((cgroup2_mount() + rel).c_str());
-}
 
 bool is_read_in(const Json& e, uint64_t cgid) {
   return is_event(e, "sysctl_read", kKeepalive) && e["cgroup"]["id"] == cgid;
@@ -80,14 +55,9 @@ TEST(ContainersE2E, DockerCgroupfsPathShortLived) {
 TEST(ContainersE2E, KubepodsBesteffortWithCriAnnotations) {
   Tracer t({"--sysctl", kKeepalive});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  const std::string id = random_hex(64), uid = random_uid();
-  RuncContainer::Options o;
-  o.id = id;  // containerd: runc container id == the cgroup leaf
-  o.cgroups_path = "/kubepods/besteffort/pod" + uid + "/" + id;
-  o.annotations = {{"io.kubernetes.cri.container-type", "container"},
-                   {"io.kubernetes.cri.sandbox-name", "web-0"},
-                   {"io.kubernetes.cri.sandbox-namespace", "shop"},
-                   {"io.kubernetes.cri.container-name", "nginx"}};
+  KubePod pod;
+  const RuncContainer::Options o = pod.container("nginx");
+  const std::string& id = o.id;
   {
     RuncContainer c(o);
     pid_t init = c.start_detached();
@@ -107,11 +77,10 @@ TEST(ContainersE2E, KubepodsBesteffortWithCriAnnotations) {
     EXPECT_EQ(ct["name"], "nginx");
     EXPECT_EQ(ct["pod"], "web-0");
     EXPECT_EQ(ct["namespace"], "shop");
-    EXPECT_EQ(ct["pod_uid"], uid);
+    EXPECT_EQ(ct["pod_uid"], pod.uid());
     EXPECT_EQ((*ev)["netns_container"], ct);
     EXPECT_EQ((*ev)["cross_namespace"], false);
   }
-  remove_parent_cgroups("/kubepods/besteffort/pod" + uid);
 }
 
 TEST(ContainersE2E, PlainRuncRunResolvesToItsName) {
@@ -220,10 +189,9 @@ TEST(ContainersE2E, ContainerAndHostFiltersKeepOnlyTheReachIn) {
 TEST(ContainersE2E, TableShowsShortIdAndPod) {
   Tracer t({"--sysctl", kKeepalive}, {"trace", "-o", "table"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-  const std::string id = random_hex(64), uid = random_uid();
-  RuncContainer::Options o;
-  o.id = id;
-  o.cgroups_path = "/kubepods/burstable/pod" + uid + "/" + id;
+  KubePod pod("burstable");
+  RuncContainer::Options o = pod.leaf();
+  const std::string& id = o.id;
   // No container name: the column shows the short id (a name would win).
   o.annotations = {{"io.kubernetes.pod.name", "db-1"}, {"io.kubernetes.pod.namespace", "data"}};
   std::string text;
@@ -238,7 +206,6 @@ TEST(ContainersE2E, TableShowsShortIdAndPod) {
     }
     t.terminate();
   }
-  remove_parent_cgroups("/kubepods/burstable/pod" + uid);
   std::istringstream lines(text);
   bool found = false;
   for (std::string l; std::getline(lines, l);) {
@@ -353,14 +320,13 @@ TEST(ContainersE2E, ProcessOnlyInV1CgroupsResolvesFromItsV1Path) {
 // (container), in the sandbox's netns (netns_container), and not
 // cross-namespace (same pod).
 TEST(ContainersE2E, PodNetnsBelongsToTheSandboxNotTheAppContainer) {
-  const std::string uid = random_uid(), pod = "/kubepods/besteffort/pod" + uid;
+  KubePod pod;
+  const std::string& uid = pod.uid();
   const Json pod_ann = {{"io.kubernetes.cri.sandbox-name", "web-0"},
                         {"io.kubernetes.cri.sandbox-namespace", "shop"},
                         {"io.kubernetes.cri.sandbox-uid", uid}};
   {
-    RuncContainer::Options so;
-    so.id = random_hex(64);
-    so.cgroups_path = pod + "/" + so.id;
+    RuncContainer::Options so = pod.leaf();
     so.annotations = pod_ann;
     so.annotations["io.kubernetes.cri.container-type"] = "sandbox";
     RuncContainer sandbox(so);
@@ -369,9 +335,7 @@ TEST(ContainersE2E, PodNetnsBelongsToTheSandboxNotTheAppContainer) {
     // The tracer starts after the sandbox: it learns the pod from the files.
     Tracer t({"--type", "sysctl_write"});
     ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
-    RuncContainer::Options ao;
-    ao.id = random_hex(64);
-    ao.cgroups_path = pod + "/" + ao.id;
+    RuncContainer::Options ao = pod.leaf();
     ao.annotations = pod_ann;
     ao.annotations["io.kubernetes.cri.container-type"] = "container";
     ao.annotations["io.kubernetes.cri.container-name"] = "nginx";
@@ -400,5 +364,4 @@ TEST(ContainersE2E, PodNetnsBelongsToTheSandboxNotTheAppContainer) {
     EXPECT_EQ((*ev)["cross_namespace"], false);
     EXPECT_EQ((*ev)["result"], "ok") << "read back in the pod's netns";
   }
-  remove_parent_cgroups(pod);
 }

@@ -3,9 +3,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -327,6 +328,50 @@ std::string cgroup2_mount() {
   return {};
 }
 
+std::string random_hex(size_t n) {
+  static std::mt19937_64 rng(std::random_device{}());
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rng() % 16]);
+  return s;
+}
+
+std::string random_pod_uid() {
+  std::string h = random_hex(32);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+void remove_parent_cgroups(const std::string& rel) {
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    std::string base = h.path().string();
+    if (h.path().filename() == "unified") base = cgroup2_mount();
+    ::rmdir((base + rel).c_str());
+  }
+  ::rmdir((cgroup2_mount() + rel).c_str());
+}
+
+KubePod::KubePod(const std::string& qos)
+    : uid_(random_pod_uid()), cgroup_("/kubepods/" + qos + "/pod" + uid_) {}
+
+KubePod::~KubePod() { remove_parent_cgroups(cgroup_); }
+
+RuncContainer::Options KubePod::leaf() const {
+  RuncContainer::Options o;
+  o.id = random_hex(64);
+  o.cgroups_path = cgroup_ + "/" + o.id;
+  return o;
+}
+
+RuncContainer::Options KubePod::container(const std::string& name) const {
+  RuncContainer::Options o = leaf();
+  o.annotations = {{"io.kubernetes.cri.container-type", "container"},
+                   {"io.kubernetes.cri.sandbox-name", "web-0"},
+                   {"io.kubernetes.cri.sandbox-namespace", "shop"},
+                   {"io.kubernetes.cri.container-name", name}};
+  return o;
+}
+
 uint64_t cgroup_id_of_pid(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
   for (std::string line; std::getline(in, line);)
@@ -362,6 +407,15 @@ std::vector<Json> json_lines(const std::string& text) {
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) v.push_back(Json::parse(l));
   return v;
+}
+
+std::optional<Json> write_refused_by_another_program(Tracer& t, const ScratchCgroup& cg,
+                                                     const DenyTools& tools) {
+  auto r = run({tools.run, tools.obj, cg.path(), "unshare", "-n", tools.opener,
+                "/proc/sys/net/ipv4/tcp_keepalive_time", "600"});
+  EXPECT_EQ(r.out, "open ok\nwrite EPERM\n") << r.err;
+  return t.wait_for(
+      [&](const Json& e) { return is_event(e, "sysctl_write") && e["cgroup"]["id"] == cg.id(); });
 }
 
 }  // namespace sstest

@@ -120,6 +120,36 @@ class RuncContainer {
   bool created_ = false;
 };
 
+// Lowercase hex digits (a container id: 64).
+std::string random_hex(size_t n);
+// A Kubernetes pod uid (8-4-4-4-12 hex digits).
+std::string random_pod_uid();
+// Removes the cgroups runc leaves above a container's own (it deletes only
+// the leaf), `rel` below each hierarchy's root; best effort.
+void remove_parent_cgroups(const std::string& rel);
+
+// A pod laid out as the kubelet's cgroupfs driver does (/kubepods/<qos>/pod<uid>,
+// "besteffort" or "burstable"), its containers as containerd's CRI plugin runs
+// them (runc id == the cgroup leaf, 64 hex digits). Removes the pod's cgroups
+// on destruction: declare it before its containers.
+class KubePod {
+ public:
+  explicit KubePod(const std::string& qos = "besteffort");
+  ~KubePod();
+  KubePod(const KubePod&) = delete;
+  KubePod& operator=(const KubePod&) = delete;
+  const std::string& uid() const { return uid_; }
+  const std::string& cgroup() const { return cgroup_; }
+  // A new container's id and cgroupsPath, no annotations.
+  RuncContainer::Options leaf() const;
+  // Same, with containerd's CRI annotations: container `name` of pod web-0 in
+  // namespace shop.
+  RuncContainer::Options container(const std::string& name = "nginx") const;
+
+ private:
+  std::string uid_, cgroup_;
+};
+
 // Restores a host sysctl to its value at construction (scope guard).
 class SysctlGuard {
  public:
@@ -157,5 +187,16 @@ class ScratchCgroup {
  private:
   std::string path_;
 };
+
+// A write that another cgroup/sysctl program refuses: sysctl_deny_run
+// attaches the deny program (deny_sysctl.bpf.o) to `cg` and runs
+// sysctl_opener, which writes 600 to net.ipv4.tcp_keepalive_time from a new
+// netns and must see EPERM. The paths are the test target's (SYSCTL_DENY_RUN,
+// SYSCTL_DENY_OBJ, SYSCTL_OPENER). Returns the tracer's sysctl_write of it.
+struct DenyTools {
+  std::string run, obj, opener;
+};
+std::optional<Json> write_refused_by_another_program(Tracer& t, const ScratchCgroup& cg,
+                                                     const DenyTools& tools);
 
 }  // namespace sstest

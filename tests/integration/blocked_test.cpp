@@ -256,11 +256,8 @@ TEST(WriteResult, SecondProgramDenyingWritesGivesEpermAndTracerKeepsGoing) {
   Tracer t({"--type", "sysctl_write", "--write-results", "syscall"});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   ScratchCgroup cg;
-  auto r = run({SYSCTL_DENY_RUN, SYSCTL_DENY_OBJ, cg.path(), "unshare", "-n", SYSCTL_OPENER,
-                "/proc/sys/net/ipv4/tcp_keepalive_time", "600"});
-  EXPECT_EQ(r.out, "open ok\nwrite EPERM\n") << r.err;
-  auto denied = t.wait_for(
-      [&](const Json& e) { return is_event(e, "sysctl_write") && e["cgroup"]["id"] == cg.id(); });
+  auto denied =
+      write_refused_by_another_program(t, cg, {SYSCTL_DENY_RUN, SYSCTL_DENY_OBJ, SYSCTL_OPENER});
   ASSERT_TRUE(denied) << t.stderr_text();
   EXPECT_EQ((*denied)["result"], "EPERM");
   EXPECT_EQ((*denied)["value"], "600");

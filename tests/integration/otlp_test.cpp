@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
 #include <regex>
 #include <thread>
 
@@ -92,7 +91,6 @@ class Receiver {
   int port_ = 0;
   std::string out_, err_;
 };
-
 
 // "2026-12-05T17:12:06.031844028Z" -> ns since the epoch, as a decimal string.
 std::string rfc3339_ns(const std::string& t) {
@@ -177,13 +175,6 @@ uint64_t metric(const std::string& text, const std::string& series) {
   return std::stoull(text.substr(p + series.size() + 2));
 }
 
-std::string random_hex(size_t n) {
-  std::random_device rd;
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += "0123456789abcdef"[rd() % 16];
-  return s;
-}
-
 constexpr const char* kKeepalive = "net.ipv4.tcp_keepalive_*";
 
 // Writes and reads in a scratch netns: `n` of each.
@@ -207,15 +198,11 @@ TEST(Otlp, ReceiverDecodesEveryEventAsTheJsonStream) {
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   keepalive_activity(20);
   // A Kubernetes-style container, so records carry container and pod attributes.
-  const std::string id = random_hex(64), uid = random_hex(8) + "-0000-4000-8000-" + random_hex(12);
-  RuncContainer::Options o;
-  o.id = id;
-  o.cgroups_path = "/kubepods/besteffort/pod" + uid + "/" + id;
-  o.annotations = {{"io.kubernetes.cri.container-type", "container"},
-                   {"io.kubernetes.cri.sandbox-name", "web-0"},
-                   {"io.kubernetes.cri.sandbox-namespace", "shop"},
-                   {"io.kubernetes.cri.container-name", "nginx"}};
+  std::string id;
   {
+    KubePod pod;  // its cgroups go before the tracer stops
+    const RuncContainer::Options o = pod.container("nginx");
+    id = o.id;
     RuncContainer c(o);
     ASSERT_GT(c.start_detached(), 0);
     ASSERT_EQ(c.exec({"cat", "/proc/sys/net/ipv4/tcp_keepalive_time"}).status, 0);
@@ -223,8 +210,6 @@ TEST(Otlp, ReceiverDecodesEveryEventAsTheJsonStream) {
       return e["container"].is_object() && e["container"]["id"] == id;
     })) << t.stderr_text();
   }
-  const std::string cg = cgroup2_mount();
-  ::rmdir((cg + "/kubepods/besteffort/pod" + uid).c_str());
   auto events = t.stop();
   ASSERT_EQ(t.exit_status(), 0) << t.stderr_text();
   ASSERT_GE(events.size(), 41u);
@@ -304,7 +289,8 @@ TEST(Otlp, ReceiverKilledMidStreamLosesNothingSilently) {
   for (int i = 0; i < 250; ++i) {
     if (auto r = c.Get("/metrics"); r && r->status == 200) {
       text = r->body;
-      dropped = metric(text, "sysctlscope_otlp_dropped_records_total{reason=\"retries_exhausted\"}");
+      dropped =
+          metric(text, "sysctlscope_otlp_dropped_records_total{reason=\"retries_exhausted\"}");
       if (dropped != UINT64_MAX && dropped + delivered >= before_stop) break;
     }
     std::this_thread::sleep_for(100ms);
@@ -342,8 +328,8 @@ TEST(Otlp, DetectionCarriesItsRuleSeverity) {
   Receiver rx;
   ASSERT_GT(rx.port(), 0) << rx.stderr_text();
   SysctlGuard g("kernel.kptr_restrict");
-  Tracer t({"--sysctl", "kernel.kptr_restrict", "--rules", "hardening", "--otlp-endpoint",
-            rx.url()});
+  Tracer t(
+      {"--sysctl", "kernel.kptr_restrict", "--rules", "hardening", "--otlp-endpoint", rx.url()});
   ASSERT_TRUE(t.wait_ready()) << t.stderr_text();
   g.set(g.original() == "1" ? "2" : "1");
   ASSERT_TRUE(t.wait_for([](const Json& e) { return e["event"] == "detection"; }))

@@ -18,31 +18,10 @@ namespace {
 
 const char* kKeepalive = "net.ipv4.tcp_keepalive_time";
 
-std::string cgroup2_root() {
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    auto dash = line.find(" - cgroup2 ");
-    if (dash == std::string::npos) continue;
-    std::istringstream h(line.substr(0, dash));
-    std::string a, b, c, root, mnt;
-    h >> a >> b >> c >> root >> mnt;
-    return mnt;
-  }
-  return {};
-}
-
-// cgroup v2 id of a process (stat of its cgroup directory).
-uint64_t cgroup_id_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("0::", 0) == 0) return cgroup_id_of_path(cgroup2_root() + line.substr(3));
-  return 0;
-}
-
 // Ids of the cgroup/sysctl programs attached to the cgroup2 root. Other
 // tracers may run concurrently (developers' machines), so tests compare sets.
 std::set<int> sysctl_progs() {
-  auto r = run({"bpftool", "-j", "cgroup", "show", cgroup2_root()});
+  auto r = run({"bpftool", "-j", "cgroup", "show", cgroup2_mount()});
   std::set<int> ids;
   if (r.status != 0 || r.out.find('[') == std::string::npos)
     return ids;  // none: bpftool prints nothing
@@ -93,13 +72,13 @@ TEST(Trace, ExactEventsForWriteAndReadInScratchNetns) {
   EXPECT_EQ(w["proc"]["tid"], shpid);
   EXPECT_EQ(w["proc"]["comm"], "sh");
   EXPECT_EQ(w["proc"]["uid"], 0);
-  EXPECT_EQ(w["cgroup"]["id"], cgroup_id_of(getpid()));
+  EXPECT_EQ(w["cgroup"]["id"], cgroup_id_of_pid(getpid()));
   EXPECT_TRUE(w["container"].is_null());
   const Json& rd = reads[0];
   EXPECT_EQ(rd["value"], "600");
   EXPECT_EQ(rd["proc"]["comm"], "cat");
   EXPECT_EQ(rd["proc"]["ppid"], shpid);
-  EXPECT_EQ(rd["cgroup"]["id"], cgroup_id_of(getpid()));
+  EXPECT_EQ(rd["cgroup"]["id"], cgroup_id_of_pid(getpid()));
   EXPECT_FALSE(rd.contains("truncated"));
   // Time is RFC 3339 UTC with nanoseconds.
   EXPECT_EQ(rd["time"].get<std::string>().size(),

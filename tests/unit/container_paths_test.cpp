@@ -11,6 +11,7 @@
 #include "enrich/container_meta.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/enricher.hpp"
+#include "enrich/runtime.hpp"
 #include "fakes.hpp"
 
 using namespace sysctlscope;
@@ -459,6 +460,28 @@ TEST(ContainerMeta, SandboxMarkersOfEachRuntime) {
     apply_annotations({{k, v}}, c, &sandbox);
     EXPECT_EQ(sandbox, want) << k << "=" << v;
   }
+}
+
+// Every runtime the vocabulary names has its class, once, in the table: a
+// new enumerator without one would read no files of its containers.
+TEST(ContainerRuntimes, EveryRuntimeHasOneClass) {
+  size_t classes = 0;
+  for (size_t i = 1; i < vocab_size<Runtime>(); ++i) {
+    const auto r = static_cast<Runtime>(i);
+    const ContainerRuntime* rt = container_runtime(r);
+    ASSERT_NE(rt, nullptr) << name_of(r);
+    EXPECT_EQ(rt->kind(), r);
+    ++classes;
+  }
+  EXPECT_EQ(container_runtimes().size(), classes);
+  EXPECT_EQ(container_runtime(Runtime::Unknown), nullptr);
+  // Docker runs in containerd's "moby" namespace; any other is containerd's.
+  EXPECT_EQ(runtime_of_containerd_namespace("moby"), Runtime::Docker);
+  EXPECT_EQ(runtime_of_containerd_namespace("k8s.io"), Runtime::Containerd);
+  EXPECT_EQ(runtime_of_containerd_namespace(""), Runtime::Containerd);
+  EXPECT_FALSE(has_state_files(Runtime::Nspawn));
+  EXPECT_FALSE(has_state_files(Runtime::Lxc));
+  EXPECT_TRUE(has_state_files(Runtime::Docker));
 }
 
 namespace {

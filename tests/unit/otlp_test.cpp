@@ -175,7 +175,7 @@ TEST(OtlpExporter, AFullQueueDropsTheExcessAndShutdownCountsTheRest) {
   const int port = sstest::free_port();
   OtlpConfig c = fast({"http://127.0.0.1:" + std::to_string(port), "/v1/logs"});
   c.queue_max = 2;
-  c.batch_max = 2;
+  c.batch_max = 8;      // never reached (a full batch would leave at once, racing the enqueues)
   c.batch_delay = 10s;  // nothing leaves before shutdown...
   c.retry_budget = 10s;
   c.shutdown_budget = 100ms;  // ...and shutdown cannot deliver

@@ -167,18 +167,8 @@ ContainerEnricher::Known* ContainerEnricher::resolve_path(const std::string& pat
     // a runc state directory (runc creates it before the cgroup) or a
     // containerd task bundle (written before runc runs). The files then tell
     // the runtime (load_meta).
-    std::string name = path.substr(path.rfind('/') + 1);
-    bool known = false;
-    for (const auto& root : runc_state_roots(cfg_.meta))
-      if ((known = runc_state_dir_exists(root, name))) break;
-    if (!known && !cfg_.meta.containerd_task_root.empty()) {
-      size_t slash = path.rfind('/');
-      size_t prev = slash ? path.rfind('/', slash - 1) : std::string::npos;
-      if (prev != std::string::npos && prev + 1 < slash)
-        known = runc_state_dir_exists(
-            cfg_.meta.containerd_task_root + "/" + path.substr(prev + 1, slash - prev - 1), name);
-    }
-    if (known) m = PathMatch{Runtime::Runc, name, "", ""};
+    if (runtime_confirms_cgroup(cfg_.meta, path))
+      m = PathMatch{Runtime::Runc, path.substr(path.rfind('/') + 1), "", ""};
   }
   if (!m) return nullptr;
   auto& slot = by_id_[m->id];

@@ -4,6 +4,7 @@
 #include "core/fd.hpp"
 #include "enrich/container_paths.hpp"
 #include "enrich/proc.hpp"
+#include "enrich/runtime.hpp"
 
 #include <sys/stat.h>
 
@@ -16,11 +17,8 @@
 
 namespace sysctlscope {
 
-namespace {
 // Parses a small JSON file; discarded value on any error (no exceptions out).
-// `malformed` (if given) is set when the file exists but does not parse (a
-// half-written state file, say).
-nlohmann::json load_json(const std::string& path, bool* malformed = nullptr) {
+nlohmann::json load_json(const std::string& path, bool* malformed) {
   std::ifstream in(path);
   if (!in) return nlohmann::json();
   auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -28,24 +26,18 @@ nlohmann::json load_json(const std::string& path, bool* malformed = nullptr) {
   return j.is_discarded() ? nlohmann::json() : j;
 }
 
-std::string str_at(const nlohmann::json& j, const char* key) {
+std::string json_string(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::string docker_config_path(const std::string& docker_root, const std::string& id) {
-  return docker_root + "/containers/" + id + "/config.v2.json";
-}
-
-// A plain id, not a path: ids come from cgroup names, which we do not trust.
-bool safe_id(const std::string& id) {
+bool safe_container_id(const std::string& id) {
   return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
 }
-}  // namespace
 
 bool runc_state_dir_exists(const std::string& root, const std::string& id) {
-  if (!safe_id(id)) return false;
+  if (!safe_container_id(id)) return false;
   struct stat st {};
   return ::stat((root + "/" + id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
@@ -55,7 +47,7 @@ bool read_runc_state_file(const std::string& path, RuncState& out, bool* malform
   auto j = load_json(path, malformed);
   if (!j.is_object()) return false;
   out = RuncState{};
-  out.id = str_at(j, "id");
+  out.id = json_string(j, "id");
   if (auto it = j.find("init_process_pid"); it != j.end() && it->is_number_integer())
     out.pid = it->get<int>();
   if (auto it = j.find("init_process_start"); it != j.end() && it->is_number_unsigned())
@@ -83,7 +75,7 @@ bool read_runc_state_file(const std::string& path, RuncState& out) {
 }
 
 bool read_runc_state(const std::vector<std::string>& roots, const std::string& id, RuncState& out) {
-  if (!safe_id(id)) return false;
+  if (!safe_container_id(id)) return false;
   for (const auto& root : roots) {
     if (!read_runc_state_file(root + "/" + id + "/state.json", out)) continue;
     out.root = root;
@@ -94,37 +86,28 @@ bool read_runc_state(const std::vector<std::string>& roots, const std::string& i
 
 void apply_annotations(const std::vector<std::pair<std::string, std::string>>& kv, ContainerInfo& c,
                        bool* sandbox) {
-  bool cri_containerd = false, crio = false;
+  const auto runtimes = container_runtimes();
+  size_t named = runtimes.size();  // the first runtime whose pod/namespace/name keys appear
   for (const auto& [k, v] : kv) {
-    if (v.empty()) continue;
-    if (sandbox && ((k == "io.kubernetes.cri.container-type" && v == "sandbox") ||
-                    (k == "io.kubernetes.cri-o.ContainerType" && v == "sandbox") ||
-                    (k == "io.kubernetes.docker.type" && v == "podsandbox")))
-      *sandbox = true;
-    if (k == "io.kubernetes.cri.sandbox-name")
-      c.pod = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.sandbox-namespace")
-      c.k8s_namespace = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.container-name")
-      c.name = v, cri_containerd = true;
-    else if (k == "io.kubernetes.cri.sandbox-uid" && c.pod_uid.empty())
-      c.pod_uid = v;
-    else if (k == "io.kubernetes.pod.name")
-      c.pod = v, crio = true;
-    else if (k == "io.kubernetes.pod.namespace")
-      c.k8s_namespace = v, crio = true;
-    else if (k == "io.kubernetes.container.name")
-      c.name = v, crio = true;
-    else if (k == "io.kubernetes.pod.uid" && c.pod_uid.empty())
-      c.pod_uid = v;
+    if (k.empty() || v.empty()) continue;
+    for (size_t i = 0; i < runtimes.size(); ++i) {
+      const AnnotationKeys* keys = runtimes[i]->annotations();
+      if (!keys) continue;
+      if (sandbox && k == keys->sandbox_key && v == keys->sandbox_value) *sandbox = true;
+      if (k == keys->pod)
+        c.pod = v;
+      else if (k == keys->k8s_namespace)
+        c.k8s_namespace = v;
+      else if (k == keys->name)
+        c.name = v;
+      else if (k == keys->pod_uid && c.pod_uid.empty())
+        c.pod_uid = v;
+      if (k == keys->pod || k == keys->k8s_namespace || k == keys->name) named = std::min(named, i);
+    }
   }
   // The kubelet's cgroupfs layout does not name the runtime; the keys do.
-  if (c.runtime == Runtime::Cri || c.runtime == Runtime::Unknown) {
-    if (cri_containerd)
-      c.runtime = Runtime::Containerd;
-    else if (crio)
-      c.runtime = Runtime::CriO;
-  }
+  if (named < runtimes.size() && (c.runtime == Runtime::Cri || c.runtime == Runtime::Unknown))
+    c.runtime = runtimes[named]->kind();
 }
 
 bool apply_annotations_file(const std::string& config_json, ContainerInfo& c, bool* sandbox) {
@@ -139,14 +122,6 @@ bool apply_annotations_file(const std::string& config_json, ContainerInfo& c, bo
   return true;
 }
 
-std::string docker_container_name(const std::string& docker_root, const std::string& id,
-                                  bool* malformed) {
-  if (!safe_id(id)) return "";
-  std::string name = str_at(load_json(docker_config_path(docker_root, id), malformed), "Name");
-  if (!name.empty() && name[0] == '/') name.erase(0, 1);
-  return name;
-}
-
 std::vector<std::string> runc_state_roots(const MetaSources& m) {
   std::vector<std::string> roots = m.runc_roots;
   for (const auto& ns : list_dir(m.containerd_runc_root, true))
@@ -159,17 +134,16 @@ std::vector<std::string> runc_state_roots(const MetaSources& m) {
 
 namespace {
 // The runtime a runc state root stands for: containerd keeps one per
-// namespace ("moby" is Docker's), Docker its own; plain runc's is shared by
-// Podman (its containers carry io.container.manager=libpod).
-Runtime runtime_of_root(const MetaSources& m, const std::string& root,
-                            const std::vector<std::pair<std::string, std::string>>& labels) {
+// namespace (each runtime that has a namespace of its own owns it), other
+// runtimes their own root (Docker) or labels (Podman); plain runc's is the
+// rest.
+Runtime runtime_of_root(const MetaSources& m, const std::string& root, const Labels& labels) {
   const std::string& cd = m.containerd_runc_root;
   if (!cd.empty() && root.size() > cd.size() + 1 && root.compare(0, cd.size(), cd) == 0 &&
       root[cd.size()] == '/')
-    return root.substr(cd.size() + 1) == "moby" ? Runtime::Docker : Runtime::Containerd;
-  if (root.find("/docker/") != std::string::npos) return Runtime::Docker;
-  for (const auto& [k, v] : labels)
-    if (k == "io.container.manager" && v == "libpod") return Runtime::Podman;
+    return runtime_of_containerd_namespace(std::string_view(root).substr(cd.size() + 1));
+  for (const ContainerRuntime* rt : container_runtimes())
+    if (rt->owns_runc_state(root, labels)) return rt->kind();
   return Runtime::Runc;
 }
 
@@ -180,8 +154,7 @@ void refine_runtime(ContainerInfo& c, Runtime rt) {
     c.runtime = rt;
 }
 
-// Podman's (and CRI-O's) containers storage: [{"id", "names": [...], ...}].
-// Written at `podman create`, before the runtime runs: names at birth. One
+// containers/storage (Podman, CRI-O): [{"id", "names": [...], ...}]. One
 // parse gives every container's first name (id -> name).
 std::unordered_map<std::string, std::string> storage_names(const std::string& storage,
                                                            bool* malformed) {
@@ -190,7 +163,7 @@ std::unordered_map<std::string, std::string> storage_names(const std::string& st
   auto j = load_json(storage + "/overlay-containers/containers.json", malformed);
   if (!j.is_array()) return out;
   for (const auto& c : j) {
-    std::string id = str_at(c, "id");
+    std::string id = json_string(c, "id");
     if (id.empty()) continue;
     auto n = c.find("names");
     std::string name;
@@ -201,21 +174,12 @@ std::unordered_map<std::string, std::string> storage_names(const std::string& st
   return out;
 }
 
-// What one scan reads once for all its containers: the state roots, the
-// containerd task namespaces and Podman's containers.json (each on first need).
-struct SharedFiles {
-  std::vector<std::string> roots;
-  std::optional<std::vector<std::string>> task_namespaces;
-  std::optional<std::unordered_map<std::string, std::string>> storage;
-  bool storage_malformed = false;
-};
-
 // `known`: the container's runc state, already read from `known_root` (a scan
 // lists the states it reads), or nullptr to look for it in every root.
-ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& shared,
-                          const RuncState* known, const std::string& known_root) {
+ContainerFiles read_files(ContainerInfo& c, RuntimeFiles& files, const RuncState* known,
+                          const std::string& known_root) {
   ContainerFiles f;
-  if (!safe_id(c.id)) return f;
+  if (!safe_container_id(c.id)) return f;
   auto problem = [&](const std::string& path) { f.problems.push_back(path + ": malformed"); };
   RuncState st;
   std::string state_root;
@@ -223,7 +187,7 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     st = *known;
     state_root = known_root;
   } else {
-    for (const auto& root : shared.roots) {
+    for (const auto& root : files.roots) {
       bool bad = false;
       std::string path = root + "/" + c.id + "/state.json";
       if (read_runc_state_file(path, st, &bad)) {
@@ -239,17 +203,15 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     f.pid = st.pid;
     f.init_start = st.init_start;
     bundle = st.bundle;
-    refine_runtime(c, runtime_of_root(m, state_root, st.labels));
-  } else if (!m.containerd_task_root.empty()) {
-    // containerd writes the task bundle before runc creates its state.
-    if (!shared.task_namespaces) shared.task_namespaces = list_dir(m.containerd_task_root, true);
-    for (const auto& ns : *shared.task_namespaces) {
-      std::string dir = m.containerd_task_root + "/" + ns + "/" + c.id;
-      struct stat sb {};
-      if (::stat((dir + "/config.json").c_str(), &sb) != 0) continue;
+    refine_runtime(c, runtime_of_root(files.m, state_root, st.labels));
+  } else {
+    // No runc state yet: a runtime may have written the bundle already.
+    for (const ContainerRuntime* rt : container_runtimes()) {
+      auto b = rt->bundle_of(files, c.id);
+      if (!b) continue;
       f.found = true;
-      bundle = dir;
-      refine_runtime(c, ns == "moby" ? Runtime::Docker : Runtime::Containerd);
+      bundle = b->first;
+      refine_runtime(c, b->second);
       break;
     }
   }
@@ -260,35 +222,38 @@ ContainerFiles read_files(const MetaSources& m, ContainerInfo& c, SharedFiles& s
     if (!annotated) problem(bundle + "/config.json");
   }
   if (!annotated && !state_root.empty()) apply_annotations(st.labels, c, &f.sandbox);
-  if (c.name.empty() && c.runtime == Runtime::Docker) {
-    bool bad = false;
-    c.name = docker_container_name(m.docker_root, c.id, &bad);
-    if (bad) problem(docker_config_path(m.docker_root, c.id));
-    f.found |= !c.name.empty();
-  }
-  if (c.name.empty() && (c.runtime == Runtime::Podman || c.runtime == Runtime::Runc ||
-                        c.runtime == Runtime::CriO)) {
-    if (!shared.storage)
-      shared.storage = storage_names(m.containers_storage, &shared.storage_malformed);
-    if (shared.storage_malformed)
-      problem(m.containers_storage + "/overlay-containers/containers.json");
-    auto it = shared.storage->find(c.id);
-    if (it != shared.storage->end() && !it->second.empty()) {
-      c.name = it->second;
-      if (c.runtime == Runtime::Runc) c.runtime = Runtime::Podman;
-      f.found = true;
-    }
-  }
+  if (c.name.empty())
+    if (const ContainerRuntime* rt = container_runtime(c.runtime)) rt->read_name(files, c, f);
   return f;
 }
 }  // namespace
 
-bool has_state_files(Runtime r) { return r != Runtime::Nspawn && r != Runtime::Lxc; }
+void read_storage_name(RuntimeFiles& files, ContainerInfo& c, ContainerFiles& f) {
+  const std::string& storage = files.m.containers_storage;
+  if (!files.storage) files.storage = storage_names(storage, &files.storage_malformed);
+  if (files.storage_malformed)
+    f.problems.push_back(storage + "/overlay-containers/containers.json: malformed");
+  auto it = files.storage->find(c.id);
+  if (it == files.storage->end() || it->second.empty()) return;
+  c.name = it->second;
+  f.found = true;
+}
+
+bool runtime_confirms_cgroup(const MetaSources& m, const std::string& path) {
+  const std::string name = path.substr(path.rfind('/') + 1);
+  for (const ContainerRuntime* rt : container_runtimes())
+    if (rt->confirms_cgroup(m, path, name)) return true;
+  return false;
+}
+
+bool has_state_files(Runtime r) {
+  const ContainerRuntime* rt = container_runtime(r);
+  return !rt || rt->has_state_files();
+}
 
 ContainerFiles read_container_files(const MetaSources& m, ContainerInfo& c) {
-  SharedFiles shared;
-  shared.roots = runc_state_roots(m);
-  return read_files(m, c, shared, nullptr, "");
+  RuntimeFiles files{m, runc_state_roots(m)};
+  return read_files(c, files, nullptr, "");
 }
 
 std::optional<uint64_t> proc_start_time(const std::string& proc_root, int pid) {
@@ -322,19 +287,19 @@ std::vector<RunningContainer> scan_running_containers(const MetaSources& m,
                                                       const std::string& proc_root) {
   std::vector<RunningContainer> out;
   std::unordered_set<std::string> seen;
-  SharedFiles shared;
-  shared.roots = runc_state_roots(m);
-  for (const auto& root : shared.roots) {
+  RuntimeFiles files{m, runc_state_roots(m)};
+  for (const auto& root : files.roots) {
     for (const auto& dir : list_dir(root, true)) {
       RuncState st;
-      if (!safe_id(dir) || !read_runc_state_file(root + "/" + dir + "/state.json", st)) continue;
+      if (!safe_container_id(dir) || !read_runc_state_file(root + "/" + dir + "/state.json", st))
+        continue;
       RunningContainer r;
       r.info.id = st.id.empty() ? dir : st.id;
       if (!seen.insert(r.info.id).second) continue;
       // The state just read is the one read_container_files would find first
       // (same root order), unless the id it names is another directory's.
-      ContainerFiles f = r.info.id == dir ? read_files(m, r.info, shared, &st, root)
-                                          : read_files(m, r.info, shared, nullptr, "");
+      ContainerFiles f = r.info.id == dir ? read_files(r.info, files, &st, root)
+                                          : read_files(r.info, files, nullptr, "");
       r.sandbox = f.sandbox;
       // The init's pid counts only if its start time is the one runc
       // recorded: the pid of a stopped container may belong to anyone now.

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Container metadata from the files runtimes leave on the host (no runtime
-// API): runc's state.json -> bundle -> config.json annotations (CRI pod
-// metadata), containerd's task bundles, Docker's config.v2.json and Podman's
-// containers storage (the names). Every reader degrades to fewer fields on a
-// missing or malformed file; none throws.
+// API). What each runtime's own files say is its class's (enrich/runtime.hpp,
+// one file per runtime); here are the formats several share (runc's
+// state.json -> bundle -> config.json annotations) and the lookups that ask
+// every runtime. Every reader degrades to fewer fields on a missing or
+// malformed file; none throws.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,10 @@ struct ContainerFiles {
 // The runtime leaves files this reads (systemd-nspawn and LXC containers
 // are known by their cgroup alone).
 bool has_state_files(Runtime r);
+// A cgroup path of no known shape is a container some runtime's files
+// confirm (plain runc's state dir, `ctr run`'s bundle), named by the path's
+// last component.
+bool runtime_confirms_cgroup(const MetaSources& m, const std::string& path);
 // Fills name, pod, namespace, pod uid and refines the runtime (Runc ->
 // Podman or Containerd, Cri -> Containerd/CriO) of `c` (id and runtime set
 // from the cgroup path or the state root).
