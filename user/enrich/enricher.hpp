@@ -13,6 +13,10 @@
 #include <vector>
 
 #include "enrich/container_meta.hpp"
+#include "enrich/container_table.hpp"
+#include "enrich/kernel_filter.hpp"
+#include "enrich/netns_ownership.hpp"
+#include "enrich/v1_cgroups.hpp"
 #include "model/decode.hpp"
 #include "model/event.hpp"
 
@@ -72,15 +76,11 @@ struct EnricherConfig {
   std::optional<bool> v1_fallback;
 };
 
-// What the kernel can check for --container (see trace_allowed()).
-struct KernelContainerFilter {
-  std::vector<std::pair<uint64_t, uint32_t>> cgroups;  // subtree roots: (cgroup id, level)
-  std::vector<uint32_t> netns;                         // the containers' netns (not the host's)
-  std::vector<std::string> ids;                        // containers covered
-};
-
-// cgroup path -> container (runtime, id, pod), netns -> owning container,
-// actor vs netns owner (cross_namespace). Everything is cached per cgroup id,
+// A cgroup path -> container (runtime, id, pod), netns -> owning container,
+// actor vs netns owner (cross_namespace). Assembled from its parts: the
+// containers met (ContainerTable), the netns owners per generation
+// (NetnsOwnership), the v1 fallback (V1Cgroups) and the kernel-side
+// --container filter (KernelFilterPlan). Everything is cached per cgroup id,
 // container id and netns: a cache hit touches no file.
 class ContainerEnricher final : public Enricher {
  public:
@@ -90,7 +90,7 @@ class ContainerEnricher final : public Enricher {
 
   CgroupPaths& paths() { return paths_; }
   uint32_t host_netns() const { return host_netns_; }
-  size_t known_containers() const { return by_id_.size(); }  // sysctlscope_containers_known
+  size_t known_containers() const { return table_.size(); }  // sysctlscope_containers_known
   // The container a cgroup belongs to (resolving it if needed); nullopt for host.
   std::optional<ContainerInfo> container_of(uint64_t cgroup_id);
   // The current owner of `netns` (its latest generation).
@@ -111,76 +111,37 @@ class ContainerEnricher final : public Enricher {
                                                          size_t max_each, std::string* why);
 
  private:
-  struct Known {
-    std::shared_ptr<ContainerInfo> info;
-    bool meta_done = false;  // metadata files read (or none to read)
-    bool sandbox = false;    // a pod's sandbox: owns the pod's netns
-    int cgroups = 0;         // entries of by_cgroup_ pointing here
-    int live = 0;            // of those, cgroups not yet removed
-    int tries = 0;
-    uint64_t last_try_ns = 0;  // Unix time of the last look at the files
-  };
-  // The owner of one netns inode, per generation: an inode is reused once its
-  // namespace is freed, so a netns_create (or the owner's death) starts a new
-  // generation at `since_ns`; events older than that still see `before`.
-  struct NetnsSlot {
-    Known* owner = nullptr;
-    uint64_t since_ns = 0;
-    Known* before = nullptr;
-    bool scanned = false;  // runtimes' state scanned for this generation's owner
-    Known* at(uint64_t t) const { return t >= since_ns ? owner : before; }
-  };
-  // `event_ns`: when the event happened (files are looked at again only for
-  // events newer than the last look).
-  Known* resolve(uint64_t cgroup_id, const std::string** path, uint64_t event_ns);
-  Known* resolve_path(const std::string& path);
-  // `path` names a container already known (by its shape's id, or its last
-  // component for plain runc / ctr): no file is looked at.
-  bool may_name_known(const std::string& path) const;
-  void load_meta(Known& k);
-  void drop_cgroup(uint64_t id);
   // Evicts removed cgroups and retires containers that are due.
   void evict(uint64_t now_ns);
   // Frees a container no cgroup points to (known from a runtime scan or the
   // v1 fallback) once no netns names it as its current owner.
   void retire(const std::string& id);
-  void retry_pending_meta(uint64_t event_ns);
-  void warn_if_uncovered(const Known& k, const std::string& path);
-  // Records `k` as the owner of `netns` unless it has one; a pod's sandbox
-  // replaces an owner that is not one (the pod's netns is the sandbox's,
-  // whichever of its containers was seen first).
-  Known* claim_netns(uint32_t netns, Known* k);
   // A new namespace got inode `netns` at `t` (or its owner died then).
   void new_generation(uint32_t netns, uint64_t t);
+  // Records `k` as the owner of `netns` unless it has one (NetnsOwnership::claim),
+  // looking at the pod's other containers first: the pod's netns is its
+  // sandbox's, whichever of its containers was seen first.
+  KnownContainer* claim_netns(uint32_t netns, KnownContainer* k);
+  // Resolves the not-yet-resolved cgroups next to k's (a pod's other
+  // containers), once per netns claim: rare, never per event.
+  void resolve_siblings(const KnownContainer* k);
   // The runtimes' state (runc/containerd/Docker/Podman) -> running containers
   // and their netns. Returns how many netns were claimed.
   size_t scan_runtimes();
-  Known* known_for(const ContainerInfo& info);
-  void warn_problems(const Known& k, const std::vector<std::string>& problems);
-  // Resolves the not-yet-resolved cgroups next to k's (a pod's other
-  // containers), once per netns claim: rare, never per event.
-  void resolve_siblings(const Known* k);
-  Known* v1_actor(const Event& e);
+  KnownContainer* v1_actor(const Event& e);
 
   EnricherConfig cfg_;
   CgroupPaths paths_;
   uint32_t host_netns_ = 0;
-  // nullptr value: resolved, not a container.
-  std::unordered_map<uint64_t, Known*> by_cgroup_;
-  std::unordered_map<std::string, std::unique_ptr<Known>> by_id_;
-  std::unordered_map<uint32_t, NetnsSlot> netns_;
-  uint64_t last_scan_ns_ = 0;         // monotonic
-  std::vector<Known*> pending_meta_;  // containers whose files were not there yet
+  ContainerTable table_;
+  NetnsOwnership owners_;
+  V1Cgroups v1_;
+  KernelFilterPlan kernel_;
+  bool v1_fallback_ = false;
+  uint64_t last_scan_ns_ = 0;  // monotonic
   // (due ns, id): containers without cgroups whose netns generation ended;
   // kept for the grace period (late events still name them), then retired.
   std::deque<std::pair<uint64_t, std::string>> retiring_;
-  // Set by kernel_filter_for: containers filtered in the kernel, and the
-  // cgroup paths whose subtrees the kernel lets through.
-  std::vector<std::string> kernel_ids_, kernel_paths_;
-  bool v1_fallback_ = false;
-  // v1 fallback, per process: container id ("" = none). Bounded (cleared when
-  // full); a reused pid may see the previous process's answer until then.
-  std::unordered_map<uint32_t, std::string> v1_by_pid_;
   uint64_t events_ = 0;
 };
 
