@@ -321,6 +321,35 @@ TEST(RecordingReaders, BothAcceptACutLastLine) {
   EXPECT_THROW(netns::parse_recording(start + cut + "\n" + ev, "r.jsonl"), UsageError);
 }
 
+// A malformed event (a field of the wrong JSON type) is an Error from the
+// output layer's reader: `report` warns and goes on, `netns diff` names the
+// line and stops.
+TEST(RecordingReaders, AMalformedEventIsNamedByBothReaders) {
+  const std::string start =
+      R"({"record":"session_start","format":"sysctlscope-recording","version":1,"time":"2026-11-22T11:00:00Z"})"
+      "\n";
+  const std::string bad =
+      R"({"time":"2026-11-22T11:00:00.000000003Z","event":"sysctl_write","proc":{"pid":"twelve","tid":12,"ppid":1,)"
+      R"("comm":"sh","uid":0},"cgroup":null,"netns":4026532250,"container":null,"netns_container":null,)"
+      R"("cross_namespace":false,"sysctl":"net.ipv4.tcp_keepalive_time","old_value":"900","value":"1000",)"
+      R"("result":"ok","file_pos":0})"
+      "\n";
+  EXPECT_FALSE(parse_event(nlohmann::ordered_json::parse(bad)));
+
+  forensics::Recording rec;
+  forensics::parse_recording(start + bad, "r.jsonl", rec);
+  EXPECT_EQ(rec.events.size(), 0u);
+  ASSERT_EQ(rec.warnings.size(), 2u);  // and: no session_end
+  EXPECT_EQ(rec.warnings[0], "r.jsonl:2: bad event: field 'pid' is not a number; ignored");
+
+  try {
+    netns::parse_recording(start + bad, "r.jsonl");
+    ADD_FAILURE() << "netns diff accepted a malformed event";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()), "r.jsonl:2: field 'pid' is not a number");
+  }
+}
+
 // The fallback that GCC 12 at -O3 used to reject (-Wrestrict) in Release builds.
 TEST(Errors, ErrnoNames) {
   EXPECT_EQ(errno_name(EROFS), "EROFS");

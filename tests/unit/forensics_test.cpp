@@ -597,6 +597,21 @@ TEST(ReportTruth, BusySecondBecomesOneNumberedMarkerPerLane) {
   EXPECT_EQ(singles, 1u) << "the lone host write keeps its own marker";
 }
 
+// A recorded policy that does not parse is a warning of the report (with the
+// policy's own file:line message), not a failure and not a drift section.
+TEST(ReportModel, ARecordedPolicyThatDoesNotParseIsAWarning) {
+  std::string s = scenario();
+  const size_t warned = build_report(parse(s)).warnings.size();
+  s.replace(s.find("}\n"), 2,
+            R"(,"policy":{"enforce":"off","files":[{"file":"p.conf","text":"kernel.kptr_restrict\n"}]}})"
+            "\n");
+  Report r = build_report(parse(s));
+  EXPECT_FALSE(r.policy_files);
+  ASSERT_EQ(r.warnings.size(), warned + 1);
+  EXPECT_NE(r.warnings.back().find(": the recorded policy does not parse: p.conf:1: "), std::string::npos)
+      << r.warnings[0];
+}
+
 // record --policy: the report judges the final values by the recorded policy.
 TEST(ReportModel, PolicyDriftUsesThePolicyTheRecordingCarries) {
   std::string s = scenario();

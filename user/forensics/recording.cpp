@@ -200,6 +200,14 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
     }
 
     std::string record = str(j, "record");
+    auto bad_line = [&](const char* why) {
+      std::string msg = "bad ";
+      msg += record.empty() ? std::string("event") : excerpt(record) + " record";
+      msg += ": ";
+      msg += why;
+      msg += "; ignored";
+      warn(line_no, msg);
+    };
     try {
       if (!record.empty()) {
         if (s.end) {
@@ -226,16 +234,15 @@ void parse_recording(std::string_view data, const std::string& name, Recording& 
         warn(line_no, "event after session_end; ignored");
         return;
       }
-      rec.events.push_back(event_from_json(j));
+      Expected<Event> e = parse_event(j);
+      if (!e) {
+        bad_line(e.error().what());
+        return;
+      }
+      rec.events.push_back(std::move(*e));
       ++good;
     } catch (const std::exception& e) {
-      // Invalid field types (json::type_error) or a malformed event.
-      std::string msg = "bad ";
-      msg += record.empty() ? std::string("event") : excerpt(record) + " record";
-      msg += ": ";
-      msg += e.what();
-      msg += "; ignored";
-      warn(line_no, msg);
+      bad_line(e.what());  // a record's invalid field types (json::type_error)
     }
   });
   s.lines = lines;

@@ -144,16 +144,26 @@ void policy_drift(const Recording& rec, const std::vector<const Event*>& evs,
   for (const auto& s : rec.sessions) {
     auto it = s.start.find("policy");
     if (it == s.start.end() || !it->is_object()) continue;
-    std::vector<std::string> names;
+    std::vector<std::pair<std::string, std::string>> files;  // file, text
+    std::string bad;
     try {
-      for (const auto& f : it->value("files", json::array())) {
-        names.push_back(f.value("file", ""));
-        pol.add_text(f.value("text", ""), names.back());
-      }
-    } catch (const std::exception& e) {
-      r.warnings.push_back(s.file + ": the recorded policy does not parse: " + e.what());
+      for (const auto& f : it->value("files", json::array()))
+        files.emplace_back(f.value("file", ""), f.value("text", ""));
+    } catch (const json::exception& e) {  // a recording with odd member types
+      bad = e.what();
+    }
+    if (bad.empty()) {
+      if (auto parsed = policy::Policy::parse(files))
+        pol = std::move(*parsed);
+      else
+        bad = parsed.error().what();
+    }
+    if (!bad.empty()) {
+      r.warnings.push_back(s.file + ": the recorded policy does not parse: " + bad);
       return;
     }
+    std::vector<std::string> names;
+    for (auto& [file, text] : files) names.push_back(std::move(file));
     r.policy_files = std::move(names);
     found = true;
     break;

@@ -84,12 +84,10 @@ Recording parse_recording(const std::string& text, const std::string& where) {
     // `record` files also hold session records (session_start, baseline,
     // session_end: docs/recording.md); only event lines matter here.
     if (j.contains("record") && !j.contains("event")) return;
-    Event e;
-    try {
-      e = event_from_json(j);
-    } catch (const std::exception& ex) {
-      throw UsageError(where + ":" + std::to_string(l.number) + ": " + ex.what());
-    }
+    Expected<Event> parsed = parse_event(j);
+    if (!parsed)
+      throw UsageError(where + ":" + std::to_string(l.number) + ": " + parsed.error().what());
+    const Event& e = *parsed;
     ++r.events;
     if (const auto* w = e.get_if<SysctlWrite>(); w && !w->sysctl.empty()) {
       auto key = std::make_pair(e.netns, w->sysctl);

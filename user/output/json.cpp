@@ -418,6 +418,14 @@ constexpr auto kReaders =
 
 }  // namespace
 
+Expected<Event> parse_event(const nlohmann::ordered_json& j) {
+  try {
+    return event_from_json(j);
+  } catch (const std::exception& e) {  // invalid_argument, or json's type errors
+    return Error(e.what(), "");
+  }
+}
+
 Event event_from_json(const nlohmann::ordered_json& j) {
   if (!j.is_object()) throw std::invalid_argument("not a JSON object");
   Event e;

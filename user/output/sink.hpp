@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "model/event.hpp"
 
 namespace sysctlscope {
@@ -55,6 +56,9 @@ std::string event_to_json(const Event& e);
 // Inverse of append_event_json for the fields it writes (used by replay/report).
 // Throws std::invalid_argument with a one-line reason on a malformed event.
 Event event_from_json(const nlohmann::ordered_json& j);
+// The same for readers in other layers (the exception stays in this one): a
+// malformed event is an Error whose message is that one-line reason.
+Expected<Event> parse_event(const nlohmann::ordered_json& j);
 
 // One table row (no trailing newline), terminal-safe.
 void append_event_row(std::string& out, const Event& e);

@@ -165,6 +165,16 @@ bool value_satisfies(const Rule& r, std::string_view value) {
   return normalize_value(value) == r.norm;
 }
 
+Expected<Policy> Policy::parse(const std::vector<std::pair<std::string, std::string>>& files) {
+  Policy p;
+  try {
+    for (const auto& [file, text] : files) p.add_text(text, file);
+  } catch (const PolicyError& e) {
+    return Error(e.what(), "");
+  }
+  return p;
+}
+
 void Policy::add_text(std::string_view text, const std::string& file) {
   sources_.emplace_back(file, std::string(text));
   Scope scope;  // plain sysctl.d files: the host, as systemd-sysctl applies them

@@ -75,6 +75,9 @@ class Policy {
   // --policy values: files, directories (their *.conf), in systemd-sysctl's
   // order (docs/policy.md). Throws PolicyError (unreadable, bad line).
   static Policy load(const std::vector<std::string>& paths);
+  // Files' texts (file, text), as a recording holds them, for readers in
+  // other layers: a bad line is an Error with PolicyError's message.
+  static Expected<Policy> parse(const std::vector<std::pair<std::string, std::string>>& files);
 
   const std::vector<Rule>& rules() const { return rules_; }
   bool empty() const { return rules_.empty(); }
