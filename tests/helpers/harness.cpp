@@ -418,4 +418,41 @@ std::optional<Json> write_refused_by_another_program(Tracer& t, const ScratchCgr
       [&](const Json& e) { return is_event(e, "sysctl_write") && e["cgroup"]["id"] == cg.id(); });
 }
 
+// The attributes docs/otlp.md promises for an event (its JSON line), in
+// the line's order: the unit and the receiver tests' expectation.
+Json otlp_expected_attributes(const Json& e) {
+  Json a = Json::object();
+  auto put = [&](const std::string& key, const Json& obj, const char* field) {
+    if (obj.contains(field) && !obj[field].is_null()) a[key] = obj[field];
+  };
+  for (auto it = e.begin(); it != e.end(); ++it) {
+    const std::string& k = it.key();
+    const Json& v = it.value();
+    if (k == "time") continue;
+    if (k == "event") {
+      a["sysctlscope.event"] = v;
+    } else if (k == "proc" && v.is_object()) {
+      put("process.pid", v, "pid");
+      put("thread.id", v, "tid");
+      put("process.parent_pid", v, "ppid");
+      put("process.executable.name", v, "comm");
+      put("process.user.id", v, "uid");
+    } else if (k == "cgroup" && v.is_object()) {
+      put("sysctlscope.cgroup.id", v, "id");
+      put("sysctlscope.cgroup.path", v, "path");
+    } else if (k == "container" && v.is_object()) {
+      put("container.id", v, "id");
+      put("container.name", v, "name");
+      put("container.runtime.name", v, "runtime");
+      put("k8s.pod.name", v, "pod");
+      put("k8s.namespace.name", v, "namespace");
+      put("k8s.pod.uid", v, "pod_uid");
+    } else if (v.is_string() || v.is_number() || v.is_boolean()) {
+      a["sysctlscope." + k] = v;
+    }
+  }
+  return a;
+}
+
+// Key order aside, the same members.
 }  // namespace sstest

@@ -168,6 +168,10 @@ int free_port();
 // One JSON value per non-empty line.
 std::vector<Json> json_lines(const std::string& text);
 
+// The OTLP attributes docs/otlp.md promises for an event (its JSON line), in
+// the line's order.
+Json otlp_expected_attributes(const Json& e);
+
 // Where cgroup2 is mounted (/sys/fs/cgroup or /sys/fs/cgroup/unified).
 std::string cgroup2_mount();
 // cgroup v2 id of a process (inode of its cgroup2 directory); 0 if unknown.

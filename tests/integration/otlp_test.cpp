@@ -104,42 +104,6 @@ std::string rfc3339_ns(const std::string& t) {
   return std::to_string(s * 1'000'000'000ull + std::stoull(frac));
 }
 
-// The attributes docs/otlp.md promises for an event.
-Json expected_attributes(const Json& e) {
-  Json a = Json::object();
-  auto put = [&](const std::string& key, const Json& obj, const char* field) {
-    if (obj.contains(field) && !obj[field].is_null()) a[key] = obj[field];
-  };
-  for (auto it = e.begin(); it != e.end(); ++it) {
-    const std::string& k = it.key();
-    const Json& v = it.value();
-    if (k == "time") continue;
-    if (k == "event") {
-      a["sysctlscope.event"] = v;
-    } else if (k == "proc" && v.is_object()) {
-      put("process.pid", v, "pid");
-      put("thread.id", v, "tid");
-      put("process.parent_pid", v, "ppid");
-      put("process.executable.name", v, "comm");
-      put("process.user.id", v, "uid");
-    } else if (k == "cgroup" && v.is_object()) {
-      put("sysctlscope.cgroup.id", v, "id");
-      put("sysctlscope.cgroup.path", v, "path");
-    } else if (k == "container" && v.is_object()) {
-      put("container.id", v, "id");
-      put("container.name", v, "name");
-      put("container.runtime.name", v, "runtime");
-      put("k8s.pod.name", v, "pod");
-      put("k8s.namespace.name", v, "namespace");
-      put("k8s.pod.uid", v, "pod_uid");
-    } else if (v.is_string() || v.is_number() || v.is_boolean()) {
-      a["sysctlscope." + k] = v;
-    }
-  }
-  return a;
-}
-
-// Key order aside, the same members.
 Json sorted(const Json& o) {
   std::map<std::string, Json> m;
   for (auto it = o.begin(); it != o.end(); ++it) m[it.key()] = it.value();
@@ -230,7 +194,7 @@ TEST(Otlp, ReceiverDecodesEveryEventAsTheJsonStream) {
     EXPECT_EQ(r["time_unix_nano"], rfc3339_ns(e["time"]));
     EXPECT_EQ(r["severity_number"], 9);
     EXPECT_EQ(r["severity_text"], "INFO");
-    EXPECT_EQ(sorted(r["attributes"]), sorted(expected_attributes(e)));
+    EXPECT_EQ(sorted(r["attributes"]), sorted(sstest::otlp_expected_attributes(e)));
     EXPECT_EQ(r["resource"], (Json{{"service.name", "sysctlscope"},
                                    {"service.version", r["scope"]["version"]},
                                    {"host.name", hostname()},
@@ -261,7 +225,7 @@ TEST(Otlp, JsonProtocolDecodesToTheSameRecords) {
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(Json::parse(recs[i]["body"].get<std::string>()), events[i]);
     EXPECT_EQ(recs[i]["time_unix_nano"], rfc3339_ns(events[i]["time"]));
-    EXPECT_EQ(sorted(recs[i]["attributes"]), sorted(expected_attributes(events[i])));
+    EXPECT_EQ(sorted(recs[i]["attributes"]), sorted(sstest::otlp_expected_attributes(events[i])));
   }
 }
 

@@ -193,40 +193,12 @@ TEST(OtlpExporter, AFullQueueDropsTheExcessAndShutdownCountsTheRest) {
 
 namespace {
 
-// docs/otlp.md's mapping, applied to the JSON line: the specification the
-// Event-based attributes must meet (the exporter once built them this way).
+// docs/otlp.md's mapping applied to the JSON line (the harness's, shared with
+// the receiver test): the specification the Event-based attributes must meet.
 std::vector<std::pair<std::string, nlohmann::json>> attrs_of_line(const std::string& line) {
   std::vector<std::pair<std::string, nlohmann::json>> a;
-  auto j = nlohmann::ordered_json::parse(line);
-  auto add = [&](const char* key, const nlohmann::ordered_json& obj, const char* field) {
-    auto it = obj.find(field);
-    if (it != obj.end() && (it->is_string() || it->is_number() || it->is_boolean()))
-      a.push_back({key, *it});
-  };
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const auto& k = it.key();
-    const auto& v = it.value();
-    if (k == "time") continue;
-    if (k == "proc" && v.is_object()) {
-      add("process.pid", v, "pid");
-      add("thread.id", v, "tid");
-      add("process.parent_pid", v, "ppid");
-      add("process.executable.name", v, "comm");
-      add("process.user.id", v, "uid");
-    } else if (k == "cgroup" && v.is_object()) {
-      add("sysctlscope.cgroup.id", v, "id");
-      add("sysctlscope.cgroup.path", v, "path");
-    } else if (k == "container" && v.is_object()) {
-      add("container.id", v, "id");
-      add("container.name", v, "name");
-      add("container.runtime.name", v, "runtime");
-      add("k8s.pod.name", v, "pod");
-      add("k8s.namespace.name", v, "namespace");
-      add("k8s.pod.uid", v, "pod_uid");
-    } else if (v.is_string() || v.is_number() || v.is_boolean()) {
-      a.push_back({"sysctlscope." + k, v});
-    }
-  }
+  const nlohmann::ordered_json want = sstest::otlp_expected_attributes(nlohmann::ordered_json::parse(line));
+  for (const auto& [k, v] : want.items()) a.push_back({k, v});
   return a;
 }
 
